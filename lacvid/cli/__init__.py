@@ -1,0 +1,19 @@
+"""The ``lacvid`` command line: a thin layer of typer commands over the library.
+
+Each command group lives in its own module and registers on ``app`` when imported here.
+"""
+
+from __future__ import annotations
+
+from lacvid.cli.app import app
+
+# Importing a command module registers its commands on ``app``.
+from lacvid.cli import media_cmds  # noqa: E402,F401
+
+
+def main() -> None:
+    """Console-script entry point."""
+    app()
+
+
+__all__ = ["app", "main"]

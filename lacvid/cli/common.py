@@ -1,0 +1,98 @@
+"""Options every command shares, and the rich progress bar on stderr.
+
+Only the CLI imports rich and typer; the library reports through ``lacvid.progress``.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.progress import (BarColumn, MofNCompleteColumn, Progress as RichProgressBar, ProgressColumn,
+                           TaskProgressColumn, TextColumn, TimeElapsedColumn, TimeRemainingColumn)
+from rich.text import Text
+
+from lacvid.cli.app import set_debug
+from lacvid.progress import NULL_PROGRESS, Progress
+
+Quiet = Annotated[bool, typer.Option("--quiet", "-q", help="No progress bars or messages; errors only.")]
+Debug = Annotated[bool, typer.Option("--debug", help="Show tracebacks on errors (also LACVID_DEBUG=1).")]
+Overwrite = Annotated[bool, typer.Option("--overwrite", help="Replace OUTPUT if it exists.")]
+
+stderr_console = Console(stderr=True)
+
+
+class _RateColumn(ProgressColumn):
+    """Items per second, e.g. ``12.3 frames/s``."""
+
+    def render(self, task) -> Text:  # type: ignore[override]
+        speed = task.finished_speed or task.speed
+        unit = task.fields.get("unit", "it")
+        return Text("-" if speed is None else f"{speed:,.1f} {unit}/s", style="progress.data.speed")
+
+
+class _RichTask:
+    def __init__(self, bar: RichProgressBar, task_id, owner: "RichProgress") -> None:
+        self._bar, self._id, self._owner = bar, task_id, owner
+
+    def advance(self, n: int = 1) -> None:
+        self._bar.advance(self._id, n)
+
+    def update(self, *, total: int | None = None, description: str | None = None) -> None:
+        kwargs = {}
+        if total is not None:
+            kwargs["total"] = total
+        if description is not None:
+            kwargs["description"] = description
+        self._bar.update(self._id, **kwargs)
+
+    def close(self) -> None:
+        self._bar.stop_task(self._id)
+        self._owner._closed(self._id)
+
+
+class RichProgress:
+    """A ``lacvid.progress.Progress`` drawn with rich on stderr (frames/s and ETA)."""
+
+    def __init__(self) -> None:
+        self._bar = RichProgressBar(
+            TextColumn("[progress.description]{task.description}"), BarColumn(), MofNCompleteColumn(),
+            TaskProgressColumn(), _RateColumn(), TimeElapsedColumn(), TextColumn("ETA"), TimeRemainingColumn(),
+            console=stderr_console, transient=False,
+        )
+        self._open: set = set()
+        self._started = time.monotonic()
+
+    def task(self, description: str, total: int | None = None, unit: str = "frames") -> _RichTask:
+        if not self._open:
+            self._bar.start()
+        task_id = self._bar.add_task(description, total=total, unit=unit)
+        self._open.add(task_id)
+        return _RichTask(self._bar, task_id, self)
+
+    def _closed(self, task_id) -> None:
+        self._open.discard(task_id)
+        if not self._open:
+            self._bar.stop()
+
+    def log(self, message: str) -> None:
+        stderr_console.print(f"lacvid: {message}", highlight=False, markup=False)
+
+    def stop(self) -> None:
+        self._bar.stop()
+
+
+class _QuietProgress:
+    def task(self, description: str, total: int | None = None, unit: str = "frames"):
+        return NULL_PROGRESS.task(description, total, unit)
+
+    def log(self, message: str) -> None:
+        pass
+
+
+def make_progress(quiet: bool, debug: bool = False) -> Progress:
+    """The progress reporter a command passes to the library."""
+    set_debug(debug)
+    return _QuietProgress() if quiet else RichProgress()
