@@ -28,6 +28,8 @@ def check_output_path(path: Path, overwrite: bool) -> None:
     parent = path.parent if str(path.parent) else Path(".")
     if not parent.exists():
         raise InputError(f"output folder {parent} does not exist; create it first")
+    if not parent.is_dir():
+        raise InputError(f"cannot write {path}: {parent} is a file, not a folder; choose another output path")
     if not os.access(parent, os.W_OK | os.X_OK):
         raise InputError(f"cannot write into {parent} (permission denied); choose a writable output path")
 

@@ -56,7 +56,7 @@ class LacvidGroup(TyperGroup):
             ctx = getattr(exc, "ctx", None)
             if ctx is not None:
                 hint = f"; see '{ctx.command_path} --help'"
-            _error_line(f"{exc.format_message()}{hint}")
+            _error_line(f"{exc.format_message().rstrip('.')}{hint}")
             code = 2
         except LacvidError as exc:
             if _state["debug"]:

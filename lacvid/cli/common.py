@@ -78,7 +78,7 @@ class RichProgress:
             self._bar.stop()
 
     def log(self, message: str) -> None:
-        stderr_console.print(f"lacvid: {message}", highlight=False, markup=False)
+        stderr_console.print(f"lacvid: {message}", highlight=False, markup=False, soft_wrap=True)
 
     def stop(self) -> None:
         self._bar.stop()

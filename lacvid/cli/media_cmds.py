@@ -2,4 +2,65 @@
 
 from __future__ import annotations
 
-from lacvid.cli.app import app  # noqa: F401
+from fractions import Fraction
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+from lacvid.cli.app import app
+from lacvid.cli.common import Debug, Overwrite, Quiet, make_progress
+from lacvid.media import encode_video, extract_frames, parse_fps
+
+
+def _fps(value: Optional[str]) -> Optional[Fraction]:
+    if value is None:
+        return None
+    try:
+        return parse_fps(value)
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc), param_hint="'--fps'") from exc
+
+
+@app.command("frames")
+def frames_cmd(
+    source: Annotated[Path, typer.Argument(help="Video file (anything FFmpeg decodes) or a folder of frames.",
+                                           show_default=False)],
+    output: Annotated[Path, typer.Option("--output", "-o", help="Folder to create for the PNG frames.",
+                                         show_default=False)],
+    overwrite: Overwrite = False,
+    quiet: Quiet = False,
+    debug: Debug = False,
+) -> None:
+    """Split a video into PNG frames named 000000.png, 000001.png, ... by frame index; prints the folder."""
+    progress = make_progress(quiet, debug)
+    path = extract_frames(source, output, overwrite=overwrite, progress=progress)
+    typer.echo(str(path))
+
+
+@app.command("encode")
+def encode_cmd(
+    source: Annotated[Path, typer.Argument(help="Folder of frames (natural order) or a video to re-encode.",
+                                           show_default=False)],
+    output: Annotated[Path, typer.Option("--output", "-o", help="Video file to write (.mp4, .mkv, .mov, ...).",
+                                         show_default=False)],
+    fps: Annotated[Optional[str], typer.Option(
+        "--fps", metavar="FPS", show_default=False,
+        help="Frame rate: 24, 23.976 or 24000/1001. Default: the source video's, or 24 for frames.")] = None,
+    audio_from: Annotated[Optional[Path], typer.Option(
+        "--audio-from", help="Copy the audio streams of this file (not re-encoded when the container allows).",
+        show_default=False)] = None,
+    crf: Annotated[int, typer.Option("--crf", min=0, max=63, help="Quality: lower is better and bigger.")] = 18,
+    preset: Annotated[str, typer.Option("--preset", help="Encoder speed/size trade-off (x264/x265 presets).")]
+    = "medium",
+    codec: Annotated[str, typer.Option("--codec", help="FFmpeg video encoder, e.g. libx264, libx265, ffv1.")]
+    = "libx264",
+    overwrite: Overwrite = False,
+    quiet: Quiet = False,
+    debug: Debug = False,
+) -> None:
+    """Encode a folder of frames into a video (libx264 yuv420p by default); prints the video's path."""
+    progress = make_progress(quiet, debug)
+    path = encode_video(source, output, fps=_fps(fps), audio_from=audio_from, codec=codec, crf=crf, preset=preset,
+                        overwrite=overwrite, progress=progress)
+    typer.echo(str(path))
