@@ -1,0 +1,157 @@
+"""``lacvid lines``, ``lacvid shots`` and ``lacvid keys``: preprocessing steps that compose in scripts."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from lacvid import media
+from lacvid.cli.app import app
+from lacvid.cli.common import Debug, Overwrite, Quiet, make_progress
+from lacvid.errors import MediaError
+from lacvid.keys import suggest_keys
+from lacvid.lines import detect_kind, extract_lines
+from lacvid.outputs import atomic_output
+from lacvid.shots import Shot, ShotSettings, detect_shots
+
+Source = Annotated[Path, typer.Argument(help="Video file (anything FFmpeg decodes) or a folder of frames.",
+                                        show_default=False)]
+MinShotLen = Annotated[int, typer.Option("--min-shot-len", min=1, metavar="N",
+                                         help="No shot shorter than N frames (a cut closer to the last is ignored).")]
+Threshold = Annotated[float, typer.Option(
+    "--threshold", min=0.0, metavar="T",
+    help="How much must change for a cut: the share of line pixels that moved (0-1, plus a colour term).")]
+
+
+def _settings(min_shot_len: int, threshold: float) -> ShotSettings:
+    return ShotSettings(min_shot_len=min_shot_len, threshold=threshold)
+
+
+def _shots(source: Path, settings: ShotSettings, progress) -> tuple[media.MediaInfo, list[Shot]]:
+    info = media.probe(source)
+    shots = detect_shots(media.read_frames(source), settings, progress=progress, total=info.frame_count)
+    if not shots:
+        raise MediaError(f"{source} holds no frames; give a video or a folder with at least one frame")
+    return info, shots
+
+
+@app.command("lines")
+def lines_cmd(
+    source: Source,
+    output: Annotated[Path, typer.Option("--output", "-o", show_default=False,
+                                         help="Frame folder to create, or a video file (.mp4, .mkv, ...).")],
+    mode: Annotated[str, typer.Option("--mode", metavar="auto|color|lines",
+                                      help="color: extract lines from painted footage; lines: the input is "
+                                           "line art to normalise; auto: decide from the first frame.")] = "auto",
+    overwrite: Overwrite = False,
+    quiet: Quiet = False,
+    debug: Debug = False,
+) -> None:
+    """Line art (black on white) for every frame; prints the output path."""
+    if mode not in ("auto", "color", "lines"):
+        raise typer.BadParameter(f"{mode!r} is not one of auto, color, lines", param_hint="'--mode'")
+    progress = make_progress(quiet, debug)
+    info = media.probe(source)
+    writer = media.open_writer(output, info, overwrite=overwrite, progress=progress)
+    task = progress.task("lines", total=info.frame_count)
+    kind = None if mode == "auto" else mode
+    try:
+        with writer:
+            for frame in media.read_frames(source):
+                if kind is None:  # one decision per clip, so every frame is treated alike
+                    kind = detect_kind(frame.image)
+                    progress.log(f"{source}: the input looks like {'line art' if kind == 'lines' else 'colour footage'}; "
+                                 "use --mode to override")
+                writer.write(extract_lines(frame.image, kind), str(Path(frame.name).with_suffix(".png")))
+                task.advance()
+    finally:
+        task.close()
+    typer.echo(str(writer.path))
+
+
+@app.command("shots")
+def shots_cmd(
+    source: Source,
+    as_json: Annotated[bool, typer.Option("--json", help='Print {"shots": [{"start": 0, "stop": 16}, ...], '
+                                                          '"fps": ...} (stop exclusive).')] = False,
+    min_shot_len: MinShotLen = ShotSettings.min_shot_len,
+    threshold: Threshold = ShotSettings.threshold,
+    quiet: Quiet = False,
+    debug: Debug = False,
+) -> None:
+    """Split a clip into shots (works on line art and colour); prints a table or JSON."""
+    progress = make_progress(quiet, debug)
+    info, shots = _shots(source, _settings(min_shot_len, threshold), progress)
+    fps = float(info.fps) if info.fps else None
+    if as_json:
+        typer.echo(json.dumps({"shots": [{"start": s.start, "stop": s.stop} for s in shots], "fps": fps}))
+        return
+    typer.echo(_table(shots, fps, None))
+
+
+def _table(shots: list[Shot], fps: float | None, keys: dict[Shot, list[int]] | None) -> str:
+    head = ["shot", "start", "stop", "frames"] + (["start s"] if fps else []) + (["keys"] if keys is not None else [])
+    rows = []
+    for i, s in enumerate(shots, 1):
+        row = [str(i), str(s.start), str(s.stop), str(len(s))]
+        if fps:
+            row.append(f"{s.start / fps:.3f}")
+        if keys is not None:
+            row.append(" ".join(str(k) for k in keys[s]))
+        rows.append(row)
+    widths = [max(len(h), *(len(r[j]) for r in rows)) for j, h in enumerate(head)]
+    fmt = lambda cells: "  ".join(c.rjust(w) if j < len(cells) - 1 or keys is None else c.ljust(w)  # noqa: E731
+                                  for j, (c, w) in enumerate(zip(cells, widths))).rstrip()
+    return "\n".join([fmt(head), *(fmt(r) for r in rows)])
+
+
+@app.command("keys")
+def keys_cmd(
+    source: Source,
+    output: Annotated[Path, typer.Option("--output", "-o", show_default=False,
+                                         help="Folder to create for the key frames' line art (000120.png, ...).")],
+    per_shot: Annotated[int, typer.Option("--per-shot", min=1, metavar="N",
+                                          help="Up to N keys per shot: the first frame, then where the "
+                                               "drawing changes most.")] = 1,
+    mode: Annotated[str, typer.Option("--mode", metavar="auto|color|lines",
+                                      help="How to make the keys' line art (as in 'lacvid lines').")] = "auto",
+    min_shot_len: MinShotLen = ShotSettings.min_shot_len,
+    threshold: Threshold = ShotSettings.threshold,
+    overwrite: Overwrite = False,
+    quiet: Quiet = False,
+    debug: Debug = False,
+) -> None:
+    """Suggest frames to paint; writes their line art (full size, named by frame index) and prints KEYDIR.
+
+    Paint the files in place and pass the folder to 'lacvid colorize --keys'. The table of shots
+    and keys goes to stderr.
+    """
+    if mode not in ("auto", "color", "lines"):
+        raise typer.BadParameter(f"{mode!r} is not one of auto, color, lines", param_hint="'--mode'")
+    progress = make_progress(quiet, debug)
+    info = media.probe(source)
+    with atomic_output(output, overwrite=overwrite, directory=True) as tmp:
+        _, shots = _shots(source, _settings(min_shot_len, threshold), progress)
+        keys = suggest_keys(media.read_frames(source), shots, per_shot=per_shot, progress=progress,
+                            total=info.frame_count)
+        wanted = sorted(k for ks in keys.values() for k in ks)
+        task = progress.task("write keys", total=len(wanted))
+        kind = None if mode == "auto" else mode
+        try:
+            todo = set(wanted)
+            for frame in media.read_frames(source, stop=wanted[-1] + 1):
+                if frame.index not in todo:
+                    continue
+                kind = kind or detect_kind(frame.image)
+                media.write_image(tmp / f"{frame.index:06d}.png", extract_lines(frame.image, kind))
+                task.advance()
+        finally:
+            task.close()
+    if not quiet:
+        print(_table(shots, float(info.fps) if info.fps else None, keys), file=sys.stderr, flush=True)
+    typer.echo(str(output))
+

@@ -1,0 +1,1 @@
+"""Generated test content with known answers (for tests and benchmarks; no real footage)."""
