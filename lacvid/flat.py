@@ -1,0 +1,272 @@
+"""Flat cel colours: every line-enclosed region one exact colour from the keys' palette.
+
+A cel painter fills each region with one colour picked from the shot's model sheet; a
+network's colour is close but never exact and drifts inside a region. Here each region of
+the target takes one colour, chosen by a vote of the pixels inside it among the colours
+of the painted keys (the palette), compared in CIE Lab so that "nearest" means nearest to
+the eye. The votes may come from the network's colour, from keys warped by optical flow,
+or from several such sources weighed together (``region_vote``).
+
+Ink pixels are not regions: they keep the incoming colour unless ``fill_ink`` asks for
+the colour of the nearest region (what the compositor wants beneath anti-aliased ink).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from functools import lru_cache
+
+import cv2
+import numpy as np
+
+from lacvid.regions import (
+    fill_ink_labels,
+    label_regions,
+    region_medians,
+    region_palette_votes,
+)
+
+__all__ = [
+    "rgb_to_lab",
+    "palette_from_keys",
+    "snap_indices",
+    "snap_colours",
+    "region_vote",
+    "flatten_to_palette",
+]
+
+_LUT_BITS = 6  # RGB quantised to 6 bits a channel (4 levels a step) for the nearest-palette table
+
+
+def _check_rgb(image: np.ndarray, name: str) -> None:
+    if not isinstance(image, np.ndarray) or image.dtype != np.uint8:
+        raise ValueError(f"{name} must be a uint8 numpy array, got {getattr(image, 'dtype', type(image))}")
+    if image.ndim != 3 or image.shape[2] != 3:
+        raise ValueError(f"{name} must have shape (H, W, 3), got {image.shape}")
+
+
+def _check_palette(palette: np.ndarray) -> None:
+    if not isinstance(palette, np.ndarray) or palette.dtype != np.uint8:
+        raise ValueError(f"palette must be a uint8 numpy array, got {getattr(palette, 'dtype', type(palette))}")
+    if palette.ndim != 2 or palette.shape[1] != 3 or len(palette) == 0:
+        raise ValueError(f"palette must have shape (P, 3) with P >= 1, got {palette.shape}")
+
+
+def rgb_to_lab(rgb: np.ndarray) -> np.ndarray:
+    """CIE Lab (L 0..100) of uint8 RGB colours, any leading shape (..., 3) -> float32 (..., 3)."""
+    flat = np.ascontiguousarray(rgb, dtype=np.float32).reshape(1, -1, 3) / 255.0
+    return cv2.cvtColor(flat, cv2.COLOR_RGB2Lab).reshape(rgb.shape)
+
+
+@lru_cache(maxsize=8)
+def _palette_lut(palette_bytes: bytes) -> np.ndarray:
+    """Nearest palette entry (in Lab) of every quantised RGB colour: int32 (2**(3*bits),)."""
+    palette = np.frombuffer(palette_bytes, np.uint8).reshape(-1, 3)
+    pal_lab = rgb_to_lab(palette).astype(np.float32)  # (P, 3)
+    levels = 1 << _LUT_BITS
+    step = 256 // levels
+    centres = (np.arange(levels) * step + step // 2).astype(np.uint8)
+    r, g, b = np.meshgrid(centres, centres, centres, indexing="ij")
+    grid = np.stack([r, g, b], axis=-1).reshape(-1, 3)  # (levels**3, 3) RGB, r slowest
+    lab = rgb_to_lab(grid)  # (N, 3)
+    lut = np.empty(len(grid), np.int32)
+    p2 = (pal_lab**2).sum(1)  # (P,)
+    chunk = 1 << 15
+    for s in range(0, len(grid), chunk):
+        x = lab[s : s + chunk]
+        d = p2[None, :] - 2.0 * x @ pal_lab.T  # (chunk, P), |x|^2 dropped: same argmin
+        lut[s : s + chunk] = d.argmin(1)
+    return lut
+
+
+def snap_indices(colour: np.ndarray, palette: np.ndarray) -> np.ndarray:
+    """Index of the nearest palette colour (Lab) for every pixel: int32 (H, W).
+
+    Uses a table over RGB quantised to 6 bits a channel, so a whole frame costs one lookup
+    per pixel however large the palette.
+    """
+    _check_rgb(colour, "colour")
+    _check_palette(palette)
+    lut = _palette_lut(np.ascontiguousarray(palette).tobytes())
+    q = (colour >> (8 - _LUT_BITS)).astype(np.int32)  # (H, W, 3)
+    key = (q[..., 0] << (2 * _LUT_BITS)) | (q[..., 1] << _LUT_BITS) | q[..., 2]
+    return np.ascontiguousarray(lut[key])  # (H, W) int32
+
+
+def snap_colours(colours: np.ndarray, palette: np.ndarray) -> np.ndarray:
+    """Nearest palette colour (exact Lab distance) of each colour in (N, 3) uint8 -> (N, 3)."""
+    _check_palette(palette)
+    lab = rgb_to_lab(colours.reshape(-1, 3))  # (N, 3)
+    pal = rgb_to_lab(palette)  # (P, 3)
+    d = ((lab[:, None, :] - pal[None, :, :]) ** 2).sum(-1)  # (N, P)
+    return palette[d.argmin(1)]
+
+
+def _trust(labels: np.ndarray) -> np.ndarray:
+    """Per-pixel weight of a vote: low next to ink, where colour bleeds across lines."""
+    dist = cv2.distanceTransform((labels > 0).astype(np.uint8), cv2.DIST_L2, 3)  # (H, W) px
+    return np.clip(dist / 3.0, 0.2, 1.0).astype(np.float32)
+
+
+def palette_from_keys(
+    keys: Sequence[np.ndarray],
+    lines: Sequence[np.ndarray],
+    *,
+    close_gaps: int = 2,
+    min_area: int = 8,
+    merge_delta_e: float = 3.0,
+    min_pixels: int = 16,
+) -> np.ndarray:
+    """The flat colours of the painted keys: uint8 (P, 3), most used first.
+
+    Each region of each key contributes its most frequent exact colour (its fill), counted
+    away from the lines so anti-aliased edges do not vote. Colours within
+    ``merge_delta_e`` (CIE76) of a more used one are the same paint with JPEG or
+    anti-aliasing noise and merge into it; colours covering fewer than ``min_pixels``
+    pixels in all keys are dropped as noise.
+    """
+    if len(keys) == 0 or len(keys) != len(lines):
+        raise ValueError(f"need one line-art frame per key, got {len(keys)} keys and {len(lines)} line frames")
+    totals: dict[int, int] = {}
+    for key, ln in zip(keys, lines):
+        _check_rgb(key, "key")
+        if ln.shape != key.shape[:2]:
+            raise ValueError(f"key line art must have shape {key.shape[:2]}, got {ln.shape}")
+        labels, n = label_regions(ln, close_gaps=close_gaps, min_area=min_area)
+        if n == 0:
+            continue
+        interior = _trust(labels) >= 2.0 / 3.0  # >= 2 px from ink
+        # Regions too thin to have an interior vote with all their pixels.
+        has_interior = np.zeros(n + 1, bool)
+        has_interior[labels[interior]] = True
+        use = (labels > 0) & (interior | ~has_interior[labels])
+        lab = labels[use].astype(np.int64)  # (N,)
+        rgb = key[use].astype(np.int64)  # (N, 3)
+        packed = (lab << 24) | (rgb[:, 0] << 16) | (rgb[:, 1] << 8) | rgb[:, 2]
+        uniq, counts = np.unique(packed, return_counts=True)
+        region = uniq >> 24
+        order = np.lexsort((-counts, region))  # by region, most frequent colour first
+        first = np.ones(len(order), bool)
+        first[1:] = region[order][1:] != region[order][:-1]
+        modes = uniq[order][first] & 0xFFFFFF
+        # Weight the mode by the region's whole area: that much of the frame is painted with it.
+        area = np.bincount(labels.ravel(), minlength=n + 1)[region[order][first]]
+        for c, a in zip(modes.tolist(), area.tolist()):
+            totals[c] = totals.get(c, 0) + int(a)
+    if not totals:
+        raise ValueError("the key frames hold no line-enclosed region to take colours from")
+    items = sorted(totals.items(), key=lambda kv: -kv[1])
+    colours = np.array([[c >> 16, (c >> 8) & 255, c & 255] for c, _ in items], np.uint8)  # (M, 3)
+    weights = np.array([a for _, a in items], np.int64)
+    lab = rgb_to_lab(colours)  # (M, 3)
+    kept: list[int] = []
+    kept_w: list[int] = []
+    for i in range(len(colours)):
+        if kept:
+            d = np.sqrt(((lab[kept] - lab[i]) ** 2).sum(1))
+            j = int(d.argmin())
+            if d[j] < merge_delta_e:
+                kept_w[j] += int(weights[i])
+                continue
+        kept.append(i)
+        kept_w.append(int(weights[i]))
+    keep = [k for k, w in zip(kept, kept_w) if w >= min_pixels] or kept[:1]
+    return colours[keep]
+
+
+def region_vote(
+    target_lines: np.ndarray,
+    candidates: Sequence[np.ndarray],
+    palette: np.ndarray,
+    *,
+    weights: Sequence[float | np.ndarray] | None = None,
+    labels: tuple[np.ndarray, int] | None = None,
+    close_gaps: int = 2,
+    min_area: int = 8,
+    fill_ink: bool = False,
+    threads: int | None = None,
+) -> np.ndarray:
+    """Fill each region of ``target_lines`` with the palette colour its pixels vote for.
+
+    ``candidates``: colour guesses for the target, uint8 (H, W, 3) each (the network's
+    output, keys warped by optical flow, ...); ``weights``: one per candidate, a number or
+    a float (H, W) map (e.g. nearer keys count more). Every pixel votes for the palette
+    entry nearest its colour, weighted by its candidate's weight and by its distance from
+    the lines; each region takes the majority. Returns uint8 (H, W, 3); ink pixels keep
+    the candidates' weighted mean, or with ``fill_ink`` the nearest region's colour.
+    ``labels``: a precomputed ``label_regions(target_lines)`` result, reused across calls.
+    """
+    if len(candidates) == 0:
+        raise ValueError("region_vote needs at least one candidate colour image")
+    for c in candidates:
+        _check_rgb(c, "candidate")
+        if c.shape[:2] != target_lines.shape:
+            raise ValueError(f"candidates must have shape {target_lines.shape + (3,)}, got {c.shape}")
+    _check_palette(palette)
+    if weights is None:
+        weights = [1.0] * len(candidates)
+    if len(weights) != len(candidates):
+        raise ValueError(f"need one weight per candidate, got {len(weights)} for {len(candidates)}")
+    lab_map, n = labels if labels is not None else label_regions(target_lines, close_gaps, min_area)
+    trust = _trust(lab_map)  # (H, W)
+    votes = np.zeros((n + 1, len(palette)), np.float64)
+    for cand, w in zip(candidates, weights):
+        idx = snap_indices(cand, palette)  # (H, W)
+        wmap = np.ascontiguousarray(trust * np.asarray(w, np.float32), dtype=np.float32)
+        if wmap.shape != trust.shape:
+            raise ValueError(f"a weight map must have shape {trust.shape}, got {wmap.shape}")
+        votes += region_palette_votes(lab_map, idx, wmap, n, len(palette), threads)
+    winner = votes.argmax(1)  # (n + 1,) palette index per region
+    fill = palette[winner]  # (n + 1, 3)
+    if fill_ink:
+        return fill[fill_ink_labels(lab_map)]  # (H, W, 3)
+    out = fill[lab_map]  # (H, W, 3)
+    ink = lab_map == 0
+    if ink.any():
+        ws = [np.broadcast_to(np.asarray(w, np.float32), trust.shape)[ink] for w in weights]
+        total = np.maximum(sum(ws), 1e-6)
+        mean = sum(c[ink].astype(np.float32) * w[:, None] for c, w in zip(candidates, ws)) / total[:, None]
+        out[ink] = np.clip(np.rint(mean), 0, 255).astype(np.uint8)
+    return out
+
+
+def flatten_to_palette(
+    colour: np.ndarray,
+    lines: np.ndarray,
+    palette: np.ndarray | None,
+    *,
+    method: str = "vote",
+    labels: tuple[np.ndarray, int] | None = None,
+    close_gaps: int = 2,
+    min_area: int = 8,
+    fill_ink: bool = False,
+    threads: int | None = None,
+) -> np.ndarray:
+    """Fill every line-enclosed region of ``lines`` with one colour from ``palette``.
+
+    ``colour`` uint8 (H, W, 3), e.g. the network's output; ``lines`` uint8 (H, W);
+    ``palette`` uint8 (P, 3) from ``palette_from_keys`` (None: keep each region's own
+    median, unsnapped). ``method``: "vote" (majority of per-pixel nearest palette
+    entries, robust to colour bleeding in from a neighbour) or "median" (the region's
+    per-channel median snapped to the palette). Returns uint8 (H, W, 3); ink pixels as in
+    ``region_vote``.
+    """
+    _check_rgb(colour, "colour")
+    if lines.shape != colour.shape[:2]:
+        raise ValueError(f"lines must have shape {colour.shape[:2]}, got {lines.shape}")
+    if method not in ("vote", "median"):
+        raise ValueError(f"method must be 'vote' or 'median', got {method!r}")
+    if method == "vote" and palette is not None:
+        return region_vote(
+            lines, [colour], palette, labels=labels, close_gaps=close_gaps,
+            min_area=min_area, fill_ink=fill_ink, threads=threads,
+        )
+    lab_map, n = labels if labels is not None else label_regions(lines, close_gaps, min_area)
+    med, _ = region_medians(lab_map, np.ascontiguousarray(colour), n, threads)  # (n + 1, 3)
+    fill = med if palette is None else snap_colours(med, palette)
+    if fill_ink:
+        return fill[fill_ink_labels(lab_map)]
+    out = fill[lab_map]
+    ink = lab_map == 0
+    out[ink] = colour[ink]
+    return out

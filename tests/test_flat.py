@@ -1,0 +1,102 @@
+"""Flat fills: the keys' palette, per-region votes, and palette-only output inside regions."""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+import pytest
+
+from lacvid.composite import composite_full_resolution, multiply_lines
+from lacvid.flat import flatten_to_palette, palette_from_keys, region_vote, snap_indices
+from lacvid.regions import label_regions
+
+RED, BLUE, CREAM, GREEN = (200, 40, 40), (40, 60, 190), (240, 230, 200), (60, 170, 80)
+
+
+def cel(offset: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """A flat cel: cream paper, a red disc and a blue box, anti-aliased black outlines.
+
+    Returns (colour uint8 (H, W, 3) = fills * lines, as a finished cel; lines uint8 (H, W)).
+    """
+    h, w = 96, 128
+    fills = np.empty((h, w, 3), np.uint8)
+    fills[:] = CREAM
+    lines = np.full((h, w), 255, np.uint8)
+    cv2.circle(fills, (40 + offset, 48), 22, RED, -1)
+    cv2.circle(lines, (40 + offset, 48), 22, 0, 2, lineType=cv2.LINE_AA)
+    cv2.rectangle(fills, (80, 20 + offset), (115, 70 + offset), BLUE, -1)
+    cv2.rectangle(lines, (80, 20 + offset), (115, 70 + offset), 0, 2, lineType=cv2.LINE_AA)
+    return multiply_lines(fills, lines), lines
+
+
+def test_palette_from_keys_recovers_the_fills_despite_antialiasing_and_noise() -> None:
+    (a, la), (b, lb) = cel(0), cel(4)
+    rng = np.random.default_rng(0)
+    noisy = np.clip(b.astype(int) + rng.integers(-2, 3, b.shape), 0, 255).astype(np.uint8)  # JPEG-like jitter
+    palette = palette_from_keys([a, noisy], [la, lb])
+    got = {tuple(int(v) for v in c) for c in palette}
+    assert got == {RED, BLUE, CREAM}
+
+
+def test_flatten_recovers_exact_fills_from_a_noisy_bleeding_colour() -> None:
+    colour, lines = cel()
+    palette = np.array([RED, BLUE, CREAM, GREEN], np.uint8)
+    rng = np.random.default_rng(1)
+    guess = cv2.GaussianBlur(colour, (7, 7), 2)  # colour bleeds across the lines
+    guess = np.clip(guess.astype(int) + rng.normal(0, 12, guess.shape), 0, 255).astype(np.uint8)
+    for method in ("vote", "median"):
+        flat = flatten_to_palette(guess, lines, palette, method=method, fill_ink=True)
+        assert tuple(flat[48, 40]) == RED and tuple(flat[45, 100]) == BLUE and tuple(flat[5, 5]) == CREAM
+        np.testing.assert_array_equal(multiply_lines(flat, lines), colour)
+
+
+def test_flat_output_holds_only_palette_colours_inside_regions() -> None:
+    colour, lines = cel(2)
+    palette = np.array([RED, BLUE, CREAM, GREEN], np.uint8)
+    small = cv2.resize(colour, (64, 48), interpolation=cv2.INTER_AREA)  # working size
+    small = np.clip(small.astype(int) + 15, 0, 255).astype(np.uint8)  # the network's colour is off
+    out = composite_full_resolution(small, lines, flat=True, palette=palette)
+    assert out.shape == colour.shape
+    labels, _ = label_regions(lines)
+    inside = out[(labels > 0) & (lines == 255)]  # paper untouched by ink shows the fill itself
+    allowed = {tuple(int(v) for v in c) for c in palette}
+    assert {tuple(int(v) for v in c) for c in np.unique(inside, axis=0)} <= allowed
+    assert (out[lines == 0] == 0).all()
+
+
+def test_region_vote_follows_the_heavier_candidate() -> None:
+    _, lines = cel()
+    palette = np.array([RED, GREEN], np.uint8)
+    red = np.empty(lines.shape + (3,), np.uint8)
+    red[:] = RED
+    green = np.empty_like(red)
+    green[:] = GREEN
+    out = region_vote(lines, [red, green], palette, weights=[1.0, 2.0])
+    assert (out[lines == 255] == GREEN).all()
+    out = region_vote(lines, [red, green], palette, weights=[3.0, 2.0])
+    assert (out[lines == 255] == RED).all()
+    # A per-pixel weight map: green only counts inside the disc, so the disc turns green.
+    wmap = np.zeros(lines.shape, np.float32)
+    wmap[30:66, 22:58] = 5.0
+    out = region_vote(lines, [red, green], palette, weights=[1.0, wmap])
+    assert tuple(out[48, 40]) == GREEN and tuple(out[5, 5]) == RED
+
+
+def test_snap_indices_picks_the_perceptually_nearest_entry() -> None:
+    palette = np.array([[0, 0, 0], [255, 255, 255], [255, 0, 0]], np.uint8)
+    img = np.array([[[20, 20, 20], [240, 250, 245], [230, 30, 20]]], np.uint8)
+    np.testing.assert_array_equal(snap_indices(img, palette), [[0, 1, 2]])
+
+
+def test_bad_inputs_are_refused() -> None:
+    colour, lines = cel()
+    with pytest.raises(ValueError, match="palette"):
+        flatten_to_palette(colour, lines, np.zeros((0, 3), np.uint8))
+    with pytest.raises(ValueError, match="lines"):
+        flatten_to_palette(colour, lines[:10], None)
+    with pytest.raises(ValueError, match="method"):
+        flatten_to_palette(colour, lines, None, method="mean")
+    with pytest.raises(ValueError, match="one line-art frame per key"):
+        palette_from_keys([colour], [])
+    with pytest.raises(ValueError, match="weight"):
+        region_vote(lines, [colour], np.array([RED], np.uint8), weights=[1.0, 2.0])
