@@ -212,6 +212,49 @@ def real_shots(root: Path, clips: Sequence[str]) -> list[Shot]:
     return shots
 
 
+# ----------------------------------------------------------------------------- lacvid itself
+
+# Each lacvid method runs the command scripts use, in process:
+#   lacvid colorize LINES_DIR --keys KEYS_DIR -o OUT_DIR -q  (+ the variant's flags)
+# with --shots single (shot detection has its own benchmark, benchmarks/shots.py) and a fresh cache.
+LACVID_MODEL = "default"
+LACVID_VARIANTS = {
+    "lacvid-nets": ["--no-flat", "--no-warp"],           # the paper's two networks alone
+    "lacvid+warp": ["--no-flat", "--warp"],              # + keys warped onto the frame, fused per pixel
+    "lacvid-flat-nets": ["--flat", "--no-warp"],         # the networks + per-region palette vote
+    "lacvid --flat": ["--flat", "--warp"],               # everything: the default of lacvid colorize
+}
+
+
+def run_lacvid(lines_frames: Sequence[np.ndarray], keys: Mapping[int, np.ndarray], flags: Sequence[str]) -> Frames:
+    import contextlib
+    import io
+    import tempfile
+
+    from lacvid.cli import app
+
+    with tempfile.TemporaryDirectory(prefix="lacvid-quality-") as tmp:
+        root = Path(tmp)
+        (root / "lines").mkdir()
+        (root / "keys").mkdir()
+        for i, ln in enumerate(lines_frames):
+            cv2.imwrite(str(root / "lines" / f"{i:04d}.png"), ln)
+        for i, key in keys.items():
+            cv2.imwrite(str(root / "keys" / f"{i:04d}.png"), cv2.cvtColor(key, cv2.COLOR_RGB2BGR))
+        argv = ["colorize", str(root / "lines"), "--keys", str(root / "keys"), "-o", str(root / "out"), "-q",
+                "--model", LACVID_MODEL, "--shots", "single", "--cache", str(root / "cache"), *flags]
+        with contextlib.redirect_stdout(io.StringIO()):
+            code = app(argv, standalone_mode=False)
+        if code:
+            raise RuntimeError(f"lacvid {' '.join(argv)} exited with {code}")
+        return [cv2.cvtColor(cv2.imread(str(root / "out" / f"{i:04d}.png")), cv2.COLOR_BGR2RGB)
+                for i in range(len(lines_frames))]
+
+
+for _name, _flags in LACVID_VARIANTS.items():
+    register(_name)(partial(run_lacvid, flags=_flags))
+
+
 # ----------------------------------------------------------------------------- running
 
 
@@ -331,7 +374,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     ap.add_argument("--synth-size", type=int, default=256)
     ap.add_argument("--realdata", type=Path, default=default_realdata())
     ap.add_argument("--sheet", type=Path, default=None, help="write a contact sheet PNG here")
+    ap.add_argument("--model", default="default", help="lacvid checkpoint for the lacvid methods")
     args = ap.parse_args(argv)
+    global LACVID_MODEL
+    LACVID_MODEL = args.model
     methods = [m.strip() for m in args.methods.split(",") if m.strip()]
     unknown = [m for m in methods if m not in METHODS]
     if unknown:

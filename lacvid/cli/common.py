@@ -5,7 +5,6 @@ Only the CLI imports rich and typer; the library reports through ``lacvid.progre
 
 from __future__ import annotations
 
-import time
 from typing import Annotated
 
 import typer
@@ -57,16 +56,20 @@ class RichProgress:
     """A ``lacvid.progress.Progress`` drawn with rich on stderr (frames/s and ETA)."""
 
     def __init__(self) -> None:
-        self._bar = RichProgressBar(
+        self._bar = self._new_bar()
+        self._open: set = set()
+
+    @staticmethod
+    def _new_bar() -> RichProgressBar:
+        return RichProgressBar(
             TextColumn("[progress.description]{task.description}"), BarColumn(), MofNCompleteColumn(),
             TaskProgressColumn(), _RateColumn(), TimeElapsedColumn(), TextColumn("ETA"), TimeRemainingColumn(),
             console=stderr_console, transient=False,
         )
-        self._open: set = set()
-        self._started = time.monotonic()
 
     def task(self, description: str, total: int | None = None, unit: str = "frames") -> _RichTask:
-        if not self._open:
+        if not self._open:  # a fresh bar, so finished tasks are not drawn again
+            self._bar = self._new_bar()
             self._bar.start()
         task_id = self._bar.add_task(description, total=total, unit=unit)
         self._open.add(task_id)

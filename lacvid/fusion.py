@@ -1,0 +1,105 @@
+"""Fusing the network's colour with the keys warped onto the target: lacvid beyond the paper.
+
+The paper's networks alone fall short of a strong baseline, warping the nearest key by
+optical flow, on flat cel images (see ``benchmarks/quality.py``). Two cheap steps close
+that gap without retraining:
+
+1. every reference key is warped onto the target's drawing by flow between distance fields,
+   with a per-pixel confidence (how well the warped key's strokes land on the target's);
+2. the candidates, the network's colour and the warped keys, are combined:
+   - per region (``--flat``): each line-enclosed region of the target takes the palette
+     colour its candidates' pixels vote for, nearer and better-matching keys counting more;
+   - per pixel (``--no-flat``): where a warped key matches confidently its colour is taken,
+     elsewhere (entering characters, disocclusions) the network's.
+
+Everything here works on uint8 RGB frames and line art, and never imports torch.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+
+from lacvid.baselines import warp_key_with_confidence
+from lacvid.composite import multiply_lines
+from lacvid.flat import region_vote
+from lacvid.regions import label_regions
+
+
+@dataclass(frozen=True)
+class FusionSettings:
+    network_weight: float = 0.5     # a network pixel's vote, against 1.0 for a fully confident warped key
+    min_confidence: float = 0.6     # per-pixel fusion takes a warped key only above this confidence
+    close_gaps: int = 2             # px at full resolution, as ``label_regions``
+    min_area: int = 8
+
+
+@dataclass
+class Candidate:
+    """One colour guess for the target at working size, and how far to trust each pixel."""
+
+    colour: np.ndarray   # uint8 (h, w, 3)
+    weight: np.ndarray   # float32 (h, w), >= 0
+
+
+def time_weights(index: int, key_indices: Sequence[int]) -> list[float]:
+    """Nearer keys count more: weights proportional to 1 / (1 + frames apart), summing to 1."""
+    raw = [1.0 / (1.0 + abs(index - k)) for k in key_indices]
+    total = sum(raw)
+    return [r / total for r in raw]
+
+
+def warped_key_candidates(target_lines: np.ndarray, keys: Mapping[int, np.ndarray],
+                          key_lines: Mapping[int, np.ndarray], index: int) -> list[Candidate]:
+    """Each key (uint8 (h, w, 3) at working size) warped onto ``target_lines`` (h, w)."""
+    order = sorted(keys)
+    weights = time_weights(index, order)
+    out = []
+    for k, w in zip(order, weights):
+        warped, confidence = warp_key_with_confidence(target_lines, keys[k], key_lines[k])  # (h,w,3), (h,w)
+        out.append(Candidate(warped, (confidence * (w * len(order))).astype(np.float32)))
+    return out
+
+
+def fuse_pixels(network: np.ndarray, warped: Sequence[Candidate], settings: FusionSettings = FusionSettings()
+                ) -> np.ndarray:
+    """Per pixel: the most trusted warped key where it is confident enough, else the network."""
+    if not warped:
+        return network
+    weights = np.stack([c.weight for c in warped])                       # (N, h, w)
+    best = weights.argmax(0)                                             # (h, w)
+    colours = np.stack([c.colour for c in warped])                       # (N, h, w, 3)
+    chosen = np.take_along_axis(colours, best[None, ..., None], 0)[0]    # (h, w, 3)
+    confident = np.take_along_axis(weights, best[None], 0)[0] >= settings.min_confidence
+    out = network.copy()
+    out[confident] = chosen[confident]
+    return out
+
+
+def _upsample(image: np.ndarray, size: tuple[int, int], interpolation: int) -> np.ndarray:
+    H, W = size
+    return image if image.shape[:2] == (H, W) else cv2.resize(image, (W, H), interpolation=interpolation)
+
+
+def fuse_regions(lines_full: np.ndarray, network: np.ndarray, warped: Sequence[Candidate], palette: np.ndarray,
+                 settings: FusionSettings = FusionSettings(), labels: tuple[np.ndarray, int] | None = None
+                 ) -> np.ndarray:
+    """The finished flat frame (H, W, 3): every region of the original line art filled with the
+    palette colour its candidates vote for, the original ink multiplied on top.
+
+    Candidates are upsampled with nearest-neighbour sampling, so a vote is always for a colour a
+    candidate really holds, never a blend of two fills along their border.
+    """
+    size = lines_full.shape
+    candidates = [_upsample(network, size, cv2.INTER_NEAREST)]
+    weights = [np.float32(settings.network_weight)]
+    for c in warped:
+        candidates.append(_upsample(c.colour, size, cv2.INTER_NEAREST))
+        weights.append(_upsample(c.weight, size, cv2.INTER_LINEAR))
+    if labels is None:
+        labels = label_regions(lines_full, close_gaps=settings.close_gaps, min_area=settings.min_area)
+    fill = region_vote(lines_full, candidates, palette, weights=weights, labels=labels, fill_ink=True)
+    return multiply_lines(fill, lines_full)

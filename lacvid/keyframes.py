@@ -1,0 +1,86 @@
+"""Painted key frames: finding them, matching them to input frames, and checking them.
+
+For a frame-directory input a key matches the frame with the same file name (any image
+extension: ``0012.png`` matches ``0012.jpg``); for a video input, the frame whose index is
+the number in the key's name (``000120.png`` -> frame 120), the names ``lacvid keys`` writes.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from lacvid.errors import KeyFrameError
+from lacvid.media import IMAGE_SUFFIXES, MediaInfo, read_image
+
+_NUMBER = re.compile(r"(\d+)")
+
+
+@dataclass(frozen=True)
+class KeyFrame:
+    index: int   # the input frame this key paints
+    path: Path
+
+    def load(self, size: tuple[int, int]) -> np.ndarray:
+        """The painted key as RGB uint8, checked to be exactly ``size`` = (H, W)."""
+        image = read_image(self.path)
+        if image.shape[:2] != tuple(size):
+            raise KeyFrameError(
+                f"key {self.path} is {image.shape[1]}x{image.shape[0]} but the input frames are "
+                f"{size[1]}x{size[0]}; paint keys at the input's full resolution")
+        return image
+
+
+def _image_size(path: Path) -> tuple[int, int] | None:
+    """(H, W) of an image without decoding it fully where possible; None if unreadable."""
+    img = cv2.imread(str(path), cv2.IMREAD_UNCHANGED)
+    return None if img is None else img.shape[:2]
+
+
+def find_keys(keys_dir: Path, info: MediaInfo) -> list[KeyFrame]:
+    """Match every image in ``keys_dir`` to an input frame; fail on any that matches none."""
+    keys_dir = Path(keys_dir)
+    if not keys_dir.is_dir():
+        raise KeyFrameError(f"key folder {keys_dir} does not exist or is not a folder; pass --keys DIR with "
+                            "painted key frames")
+    files = sorted(p for p in keys_dir.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES and not p.name.startswith("."))
+    if not files:
+        raise KeyFrameError(f"key folder {keys_dir} holds no images (png, jpg, webp, tif); paint at least one "
+                            "frame per shot (lacvid keys suggests which)")
+    keys: dict[int, KeyFrame] = {}
+    if info.kind == "frames":
+        by_stem = {Path(n).stem: i for i, n in enumerate(info.names or [])}
+        for f in files:
+            if f.stem not in by_stem:
+                raise KeyFrameError(f"key {f} matches no input frame (no frame named {f.stem}.*); name each key "
+                                    "after the frame it paints")
+            index = by_stem[f.stem]
+            if index in keys:
+                raise KeyFrameError(f"keys {keys[index].path} and {f} both paint frame {f.stem}; keep one")
+            keys[index] = KeyFrame(index, f)
+    else:
+        for f in files:
+            numbers = _NUMBER.findall(f.stem)
+            if not numbers:
+                raise KeyFrameError(f"key {f} has no frame number in its name; name keys by frame index "
+                                    "(e.g. 000120.png), as lacvid keys does")
+            index = int(numbers[-1])
+            if info.frame_count is not None and index >= info.frame_count:
+                raise KeyFrameError(f"key {f} names frame {index} but {info.path} has {info.frame_count} frames "
+                                    f"(0 to {info.frame_count - 1}); rename or remove it")
+            if index in keys:
+                raise KeyFrameError(f"keys {keys[index].path} and {f} both paint frame {index}; keep one")
+            keys[index] = KeyFrame(index, f)
+    for key in keys.values():
+        size = _image_size(key.path)
+        if size is None:
+            raise KeyFrameError(f"key {key.path} cannot be read as an image; re-export it as PNG")
+        if size != (info.height, info.width):
+            raise KeyFrameError(
+                f"key {key.path} is {size[1]}x{size[0]} but the input frames are {info.width}x{info.height}; "
+                "paint keys at the input's full resolution")
+    return [keys[i] for i in sorted(keys)]
