@@ -9,6 +9,10 @@ from lacvid.cli.app import app
 
 # Importing a command module registers its commands on ``app``.
 from lacvid.cli import media_cmds  # noqa: E402,F401
+from lacvid.cli import model_cmds  # noqa: E402,F401
+from lacvid.cli import preprocess_cmds  # noqa: E402,F401
+from lacvid.cli import train_cmds  # noqa: E402,F401
+from lacvid.cli import colorize_cmd  # noqa: E402,F401
 
 
 def main() -> None:

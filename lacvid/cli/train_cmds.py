@@ -1,0 +1,95 @@
+"""``lacvid synth`` (a synthetic cel-animation dataset) and ``lacvid train`` (the two-stage trainer)."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from lacvid.cli.app import app
+from lacvid.cli.common import Debug, Overwrite, Quiet, make_progress
+
+
+@app.command("synth")
+def synth_cmd(
+    out: Annotated[Path, typer.Argument(help="Dataset folder to write: OUT/<shot>/color/NNNN.png and lines/.")],
+    shots: Annotated[int, typer.Option("--shots", min=1, help="Number of shots.")] = 8,
+    frames: Annotated[int, typer.Option("--frames", min=1, help="Frames per shot.")] = 16,
+    size: Annotated[int, typer.Option("--size", min=8, help="Frame size in px (square) unless --height/--width.")] = 256,
+    height: Annotated[int | None, typer.Option("--height", min=8, help="Frame height in px (default --size).")] = None,
+    width: Annotated[int | None, typer.Option("--width", min=8, help="Frame width in px (default --size).")] = None,
+    seed: Annotated[int, typer.Option("--seed", help="Same seed, same dataset.")] = 0,
+    overwrite: Overwrite = False,
+    quiet: Quiet = False,
+    debug: Debug = False,
+) -> None:
+    """Draw a synthetic cel-animation dataset (exact colour and line art) for training and tests."""
+    from lacvid.synth import SynthConfig, write_dataset
+
+    progress = make_progress(quiet, debug)
+    cfg = SynthConfig(shots=shots, frames=frames, height=height or size, width=width or size, seed=seed)
+    path = write_dataset(out, cfg, overwrite=overwrite, progress=progress)
+    typer.echo(str(path))
+
+
+@app.command("train")
+def train_cmd(
+    dataset: Annotated[Path, typer.Argument(help="DATASET/<shot>/color/*.png (+ optional lines/), or video files.")],
+    output: Annotated[Path, typer.Option("--output", "-o", help="Run folder: checkpoints, config.json, losses, "
+                                                                 "samples, model.pt.")],
+    steps: Annotated[int | None, typer.Option("--steps", min=1, help="Optimiser steps of the colour stage (of the "
+                                                                      "temporal stage with --stage temporal). "
+                                                                      "[default: 20000]")] = None,
+    temporal_steps: Annotated[int | None, typer.Option("--temporal-steps", min=0, help="Temporal steps of --stage "
+                                                                                        "both. [default: steps/4]")] = None,
+    stage: Annotated[str | None, typer.Option("--stage", help="color, temporal or both. [default: both]")] = None,
+    size: Annotated[int | None, typer.Option("--size", min=16, help="Square crop in px. [default: 256]")] = None,
+    scale: Annotated[int | None, typer.Option("--scale", min=16, help="Short side of the cached frames in px. "
+                                                                       "[default: --size]")] = None,
+    batch: Annotated[int | None, typer.Option("--batch", min=1, help="Samples per step per process. "
+                                                                      "[default: 4]")] = None,
+    width: Annotated[int | None, typer.Option("--width", min=2, help="Base channels. [default: 8 on CPU, 64 on "
+                                                                      "CUDA]")] = None,
+    lr: Annotated[float | None, typer.Option("--lr", help="Generator learning rate. [default: 1e-4]")] = None,
+    lr_d: Annotated[float | None, typer.Option("--lr-d", help="Discriminator learning rate. [default: 1e-4]")] = None,
+    device: Annotated[str | None, typer.Option("--device", help="auto, cpu or cuda. [default: auto]")] = None,
+    resume: Annotated[bool, typer.Option("--resume", help="Continue the run in OUTPUT exactly where it "
+                                                          "stopped.")] = False,
+    init: Annotated[Path | None, typer.Option("--init", help="Fine-tune from this checkpoint.")] = None,
+    perceptual: Annotated[str | None, typer.Option("--perceptual", help="vgg (needs VGG19 weights) or none. "
+                                                                        "[default: vgg]")] = None,
+    vgg_weights: Annotated[Path | None, typer.Option("--vgg-weights", help="torchvision's vgg19-dcbb9e9d.pth "
+                                                                           "[default: the torch hub cache]")] = None,
+    gan: Annotated[str | None, typer.Option("--gan", help="hinge or lsgan. [default: hinge]")] = None,
+    checkpoint_every: Annotated[int | None, typer.Option("--checkpoint-every", min=1, help="[default: 500]")] = None,
+    sample_every: Annotated[int | None, typer.Option("--sample-every", min=1, help="[default: 500]")] = None,
+    workers: Annotated[int | None, typer.Option("--workers", min=0, help="DataLoader worker processes. "
+                                                                         "[default: 1]")] = None,
+    cache: Annotated[Path | None, typer.Option("--cache", help="Zarr cache of preprocessed frames. "
+                                                               "[default: DATASET/.lacvid-cache.zarr]")] = None,
+    seed: Annotated[int | None, typer.Option("--seed", help="[default: 0]")] = None,
+    precision: Annotated[str | None, typer.Option("--precision", help="auto (bf16 autocast on CUDA, fp32 on CPU), "
+                                                                      "fp32 or bf16. [default: auto]")] = None,
+    threads: Annotated[int | None, typer.Option("--threads", min=1, help="torch CPU threads (1 is fastest on a "
+                                                                         "busy machine). [default: torch's]")] = None,
+    overwrite: Overwrite = False,
+    quiet: Quiet = False,
+    debug: Debug = False,
+) -> None:
+    """Train the colour network, then the temporal network, on DATASET (DDP under torchrun)."""
+    from lacvid.train import TrainConfig, train
+
+    progress = make_progress(quiet, debug)
+    given = {"steps": steps, "temporal_steps": temporal_steps, "stage": stage, "size": size, "scale": scale,
+             "batch": batch, "width": width, "lr": lr, "lr_d": lr_d, "device": device, "perceptual": perceptual,
+             "vgg_weights": str(vgg_weights) if vgg_weights else None, "gan": gan,
+             "checkpoint_every": checkpoint_every, "sample_every": sample_every, "workers": workers,
+             "cache": str(cache) if cache else None, "seed": seed, "precision": precision, "threads": threads, "init": str(init) if init else None,
+             "dataset": str(dataset)}
+    given = {k: v for k, v in given.items() if v is not None}
+    cfg = TrainConfig(run=str(output), **given)
+    train(cfg, resume=resume, overrides=given, overwrite=overwrite, progress=progress)
+    if int(os.environ.get("RANK", "0")) == 0:
+        typer.echo(str(output))

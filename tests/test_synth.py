@@ -1,0 +1,79 @@
+"""lacvid.synth: exact, inked, deterministic synthetic cel animation, and ``lacvid synth``."""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+import pytest
+
+from lacvid.errors import InputError
+from lacvid.synth import SynthConfig, render_shot, write_dataset
+
+
+def _uninked_boundaries(color: np.ndarray, lines: np.ndarray) -> int:
+    """Neighbouring pure-paper pixels of different colour: a colour edge without ink."""
+    c = color.astype(int)
+    paper = lines == 255
+    n = 0
+    for a, b, pa, pb in ((c[1:], c[:-1], paper[1:], paper[:-1]), (c[:, 1:], c[:, :-1], paper[:, 1:], paper[:, :-1])):
+        n += int(((np.abs(a - b).sum(-1) > 0) & pa & pb).sum())
+    return n
+
+
+@pytest.mark.parametrize("size", [(40, 40), (96, 128)])
+def test_every_colour_boundary_is_inked(size):
+    h, w = size
+    for shot in range(12):
+        for color, lines in render_shot(11, shot, 4, h, w):
+            assert color.shape == (h, w, 3) and color.dtype == np.uint8
+            assert lines.shape == (h, w) and lines.dtype == np.uint8
+            assert _uninked_boundaries(color, lines) == 0
+            # The colour frame is the fills under the ink: solid ink is black in colour too.
+            assert (color[lines == 0] == 0).all()
+
+
+def test_lines_are_antialiased_ink_on_paper_and_colourful():
+    color, lines = next(render_shot(0, 1, 1, 128, 128))
+    assert (lines == 255).mean() > 0.6  # mostly paper
+    assert (lines < 128).mean() > 0.01  # with ink
+    assert ((lines > 0) & (lines < 255)).any()  # anti-aliased edges
+    flat = color[lines == 255]
+    assert len(np.unique(flat.reshape(-1, 3), axis=0)) >= 4  # several flat fills
+
+
+def test_deterministic_per_seed_and_shot():
+    a = [c for c, _ in render_shot(5, 2, 6, 64, 64)]
+    b = [c for c, _ in render_shot(5, 2, 6, 64, 64)]
+    other = [c for c, _ in render_shot(6, 2, 6, 64, 64)]
+    assert all(np.array_equal(x, y) for x, y in zip(a, b))
+    assert not all(np.array_equal(x, y) for x, y in zip(a, other))
+
+
+def test_shots_move():
+    moving = 0
+    for shot in range(8):
+        frames = [ln for _, ln in render_shot(3, shot, 8, 64, 64)]
+        moving += any(not np.array_equal(frames[0], f) for f in frames[1:])
+    assert moving >= 7
+
+
+def test_bad_sizes_are_input_errors(tmp_path):
+    with pytest.raises(InputError):
+        next(render_shot(0, 0, 0, 64, 64))
+    with pytest.raises(InputError):
+        write_dataset(tmp_path / "x", SynthConfig(shots=0))
+
+
+def test_synth_cli_writes_the_training_layout(cli, tmp_path):
+    out = tmp_path / "ds"
+    res = cli("synth", out, "--shots", "2", "--frames", "3", "--size", "32", "--seed", "4", "-q")
+    assert res.exit_code == 0, res.stderr
+    assert res.stdout.strip() == str(out)
+    for shot in ("shot0000", "shot0001"):
+        names = sorted(p.name for p in (out / shot / "color").iterdir())
+        assert names == ["0000.png", "0001.png", "0002.png"]
+        assert sorted(p.name for p in (out / shot / "lines").iterdir()) == names
+    img = cv2.imread(str(out / "shot0000" / "lines" / "0000.png"), cv2.IMREAD_UNCHANGED)
+    assert img.shape == (32, 32)
+    res = cli("synth", out, "--shots", "1", "--frames", "3", "--size", "32")
+    assert res.exit_code == 2 and "already exists" in res.stderr
