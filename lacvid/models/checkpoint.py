@@ -83,6 +83,11 @@ def save_checkpoint(path: str | os.PathLike, *, config: ModelConfig, nets: dict[
             torch.save(payload, f)
             f.flush()
             os.fsync(f.fileno())
+        # mkstemp creates the file 0600; a checkpoint is no secret (and the bundled one is installed
+        # for every user), so give it the permissions a plain open() would under the umask.
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
