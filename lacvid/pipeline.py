@@ -22,7 +22,6 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import ExitStack, nullcontext
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
@@ -37,6 +36,7 @@ from lacvid.distance import normalized_distance
 from lacvid.errors import CheckpointError, InputError, KeyFrameError
 from lacvid.flat import palette_from_keys
 from lacvid.fusion import fuse_pixels, fuse_regions, warped_key_candidates
+from lacvid.inference import NetworkBackend, make_backend
 from lacvid.keyframes import KeyFrame, find_keys
 from lacvid.lines import detect_kind, extract_lines
 from lacvid.media import Frame, MediaInfo, open_writer, probe, read_frames
@@ -54,6 +54,7 @@ class ColorizeOptions:
 
     model: str | Path = DEFAULT_MODEL
     device: str = "auto"
+    backend: str = "auto"         # auto | torch | onnx: what runs the networks (lacvid.inference.make_backend)
     size: int = 256               # working size: the short side the networks see, in pixels
     flat: bool = True             # snap every line-enclosed region to one palette colour of the keys
     max_refs: int = 3             # the K nearest keys of the shot are the references
@@ -282,16 +283,14 @@ def nearest_keys(index: int, key_indices: list[int], k: int) -> list[int]:
 class _ShotRunner:
     """Runs both networks over one shot, reading and writing the cache."""
 
-    def __init__(self, ckpt: Checkpoint, device: torch.device, options: ColorizeOptions) -> None:
-        self.ckpt = ckpt
-        self.device = device
+    def __init__(self, backend: NetworkBackend, options: ColorizeOptions) -> None:
+        self.backend = backend
+        self.device = backend.device
         self.options = options
-        self.autocast = (torch.autocast("cuda", dtype=torch.bfloat16) if device.type == "cuda" else nullcontext())
 
     @torch.inference_mode()
     def colour(self, shot: Shot, keys: dict[int, np.ndarray], prep: PrepEntry, out, on_frame: Callable[[], None]) -> None:
         """Colour network on every non-key frame of ``shot`` -> ``out`` (uint8, working size)."""
-        net = self.ckpt.color_net
         key_indices = sorted(keys)
         encoded: dict[tuple[int, ...], object] = {}
         for t in range(shot.start, shot.stop):
@@ -304,12 +303,10 @@ class _ShotRunner:
                 ref_dists = torch.from_numpy(np.stack([prep.frames.get("dist", i).astype(np.float32) for i in refs]))
                 ref_dists = ref_dists[None, :, None].to(self.device)                                      # (1, K, 1, h, w)
                 ref_colors = _to_tensor([keys[i] for i in refs], self.device)[None]                      # (1, K, 3, h, w)
-                with self.autocast:
-                    encoded = {refs: net.encode_references(ref_lines, ref_colors, ref_dists)}
+                encoded = {refs: self.backend.encode_references(ref_lines, ref_colors, ref_dists)}
             lines = _to_tensor([prep.frames.get("lines", t)], self.device)                              # (1, 1, h, w)
             dist = torch.from_numpy(prep.frames.get("dist", t).astype(np.float32))[None, None].to(self.device)
-            with self.autocast:
-                y, _, _ = net.forward_with_references(lines, dist, encoded[refs])                       # (1, 3, h, w)
+            y = self.backend.colour(lines, dist, encoded[refs])                                         # (1, 3, h, w)
             out.put(t, rgb=_to_uint8(y[0]))
             on_frame()
 
@@ -317,8 +314,6 @@ class _ShotRunner:
     def refine(self, shot: Shot, keys: dict[int, np.ndarray], prep: PrepEntry, colour, out,
                on_frame: Callable[[], None]) -> None:
         """Temporal network over sliding windows (t-1, t, t+1), edges repeated, keys as painted."""
-        net = self.ckpt.temporal_net
-
         def rgb(i: int) -> np.ndarray:
             i = min(max(i, shot.start), shot.stop - 1)
             return keys[i] if i in keys else colour.get("rgb", i)
@@ -327,7 +322,7 @@ class _ShotRunner:
             if t in keys or out.is_done(t):
                 on_frame()
                 continue
-            if net is None or not self.options.temporal:
+            if not self.backend.has_temporal or not self.options.temporal:
                 out.put(t, rgb=rgb(t))
                 on_frame()
                 continue
@@ -335,8 +330,7 @@ class _ShotRunner:
             colours = _to_tensor([rgb(i) for i in window], self.device)                      # (3, 3, h, w)
             lines = _to_tensor([prep.frames.get("lines", i) for i in window], self.device)    # (3, 1, h, w)
             frames = torch.cat([colours, lines], dim=1)[None]                               # (1, 3, 4, h, w)
-            with self.autocast:
-                y = net(frames)                                                             # (1, 3, h, w)
+            y = self.backend.temporal(frames)                                               # (1, 3, h, w)
             out.put(t, rgb=_to_uint8(y[0]))
             on_frame()
 
@@ -416,10 +410,19 @@ def colorize(input_path: Path | str, keys_dir: Path | str, output: Path | str,
     shots = resolve_shots(options.shots, detected, n_frames)
     check_keys_cover_shots(keys, shots, n_frames, info)
 
-    run_id = fingerprint("run", 1, prep_id, model_digest, options.max_refs, options.temporal, device.type)
+    model_path = default_model_path() if str(options.model) == DEFAULT_MODEL else Path(options.model)
+    backend = make_backend(ckpt, model_path, device, options.backend, options.cache_dir or default_cache_dir(),
+                           work_size=work, max_refs=options.max_refs, model_digest=model_digest, progress=progress)
+    # The backend's name, not the option: "auto" resolves per machine, and the backends' outputs
+    # differ in the last bits, so a cached frame must come from the backend this run uses.
+    # What the networks saw: every key's pixels and the shot boundaries (references never cross a cut),
+    # so repainted keys or other shots never meet frames cached from the old ones.
+    keys_id = fingerprint([(k.index, file_digest(k.path)) for k in keys], [(s.start, s.stop) for s in shots])
+    run_id = fingerprint("run", 1, prep_id, model_digest, options.max_refs, options.temporal, device.type,
+                         backend.name, keys_id)
     colour_out = cache.run_stage(run_id, "colour", work)
     refined_out = cache.run_stage(run_id, "refined", work)
-    runner = _ShotRunner(ckpt, device, options)
+    runner = _ShotRunner(backend, options)
     key_by_index = {k.index: k for k in keys}
 
     task = progress.task("colorizing", total=n_frames)

@@ -23,6 +23,8 @@ def colorize_command(
     model: Annotated[str, typer.Option("--model", "-m", help="'default' (the bundled CPU model) or a checkpoint "
                                        "path.")] = "default",
     device: Annotated[str, typer.Option("--device", help="auto, cpu, cuda or cuda:N.")] = "auto",
+    backend: Annotated[str, typer.Option("--backend", help="What runs the networks: auto (ONNX Runtime on the "
+                                         "CPU when installed, else PyTorch), torch or onnx (CPU only).")] = "auto",
     size: Annotated[int, typer.Option("--size", min=32, max=4096,
                                       help="Working size: the short side the networks see, in pixels.")] = 256,
     flat: Annotated[bool, typer.Option("--flat/--no-flat", help="Fill every line-enclosed region with one "
@@ -49,10 +51,12 @@ def colorize_command(
     """Paint every frame of INPUT from a few painted key frames; print OUTPUT's path."""
     if lines not in ("auto", "lines", "color"):
         raise typer.BadParameter(f"--lines must be auto, lines or color, not {lines!r}")
+    if backend not in ("auto", "torch", "onnx"):
+        raise typer.BadParameter(f"--backend must be auto, torch or onnx, not {backend!r}")
     from lacvid.pipeline import ColorizeOptions, colorize  # torch loads only when a command needs it
 
     progress = make_progress(quiet, debug)
-    options = ColorizeOptions(model=model, device=device, size=size, flat=flat, max_refs=refs, temporal=temporal, warp=warp, shots=shots,
+    options = ColorizeOptions(model=model, device=device, backend=backend, size=size, flat=flat, max_refs=refs, temporal=temporal, warp=warp, shots=shots,
                               line_mode=lines, cache_dir=cache, overwrite=overwrite, crf=crf, preset=preset,
                               codec=codec)
     result = colorize(input, keys, output, options, progress)

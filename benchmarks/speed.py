@@ -1,0 +1,369 @@
+"""How fast ``lacvid colorize`` runs on a 1080p line-art clip, stage by stage, and how much memory it holds.
+
+    python benchmarks/speed.py [--frames 48] [--height 1080] [--size 256] [--model default|random|PATH]
+                               [--backend auto|torch|onnx] [--long 10] [--no-memory] [--keep DIR]
+
+The clip: two ``lacvid.synth`` shots drawn directly at the output size (1920x1080 by default,
+16:9 at ``--height``), exact line art encoded to H.264 as the input, and the synth colour truth
+of the first and last frame of each shot as the painted keys (named by frame index).
+
+Measured, all on the same data:
+
+- the **whole run**: ``colorize()`` (``--flat``, the default) from a fresh per-input cache, in a
+  subprocess that first colours a 4-frame warm-up clip into the same cache folder, so one-time
+  costs (the per-checkpoint ONNX export, Numba's cached kernels) are not counted per frame;
+- **each stage alone**, as the pipeline runs it: decode (``read_frames`` on the video);
+  preprocessing (line art + working-size line art + distance field, on 2 threads as the scan
+  does); networks (colour + temporal at the working size, through the backend ``colorize`` picks,
+  references encoded once per shot); compositing at full resolution with the keys warped onto
+  each frame, ``--flat`` (region vote snapped to the keys' palette) and ``--no-flat``; encode
+  (libx264 crf 18, preset medium, as ``colorize`` writes);
+- **peak memory** (the child's ``ru_maxrss``, whole process) of the whole run on the clip and on a
+  ``--long`` times longer one (the same shots cycled, keys at each copy's first and last frames).
+
+Goals (issue 6): >= 4 frames/s whole run at working size 256 on this 2-core CPU with the default
+model; the whole run >= 80% of its slowest stage; memory flat with length.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from concurrent.futures import ThreadPoolExecutor
+from fractions import Fraction
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from a checkout without installing
+
+FPS = 24
+GOAL_FPS = 4.0
+GOAL_SHARE = 0.80
+GOAL_MEMORY_RATIO = 1.10   # "flat": the 10x longer clip may hold at most 10% more
+
+
+# ----------------------------------------------------------------------------- the clip
+
+
+def render_clip(frames: int, height: int, width: int,
+                seed: int = 0) -> tuple[list[np.ndarray], list[np.ndarray], list[int]]:
+    """Line art, colour truth and shot starts of two synth shots (frames // 2 and the rest)."""
+    from lacvid.synth import render_shot
+
+    lengths = [frames // 2, frames - frames // 2]
+    lines, colours, starts = [], [], []
+    for index, length in enumerate(lengths):
+        starts.append(len(lines))
+        for colour, ink in render_shot(seed, index, length, height, width):
+            lines.append(ink)
+            colours.append(colour)
+    return lines, colours, starts
+
+
+def write_clip(folder: Path, name: str, lines: list[np.ndarray], colours: list[np.ndarray], starts: list[int],
+               repeat: int = 1) -> tuple[Path, Path]:
+    """``folder/name.mp4`` (the line art cycled ``repeat`` times) and ``folder/name-keys/`` (first and
+    last frame of every shot of every copy, named by frame index)."""
+    from lacvid.media import VideoWriter
+
+    n = len(lines)
+    bounds = [(a, b) for a, b in zip(starts, [*starts[1:], n])]
+    video, keys = folder / f"{name}.mp4", folder / f"{name}-keys"
+    keys.mkdir()
+    height, width = lines[0].shape
+    with VideoWriter(video, fps=Fraction(FPS), width=width, height=height, crf=18, preset="veryfast") as writer:
+        for _ in range(repeat):
+            for ink in lines:
+                writer.write(ink)
+    for copy in range(repeat):
+        for a, b in bounds:
+            for i in (a, b - 1):
+                bgr = cv2.cvtColor(colours[i], cv2.COLOR_RGB2BGR)
+                assert cv2.imwrite(str(keys / f"{copy * n + i:06d}.png"), bgr, [cv2.IMWRITE_PNG_COMPRESSION, 1])
+    return video, keys
+
+
+def resolve_model(spec: str, folder: Path) -> tuple[Path, str]:
+    """The checkpoint to run and how to describe it; a random ``ModelConfig.cpu()`` one if asked
+    for, or while the bundled default is not in this checkout (speed does not depend on weights)."""
+    import torch
+
+    from lacvid.models.checkpoint import build_net, save_checkpoint
+    from lacvid.models.config import ModelConfig
+    from lacvid.pipeline import default_model_path
+
+    if spec == "default" and default_model_path().is_file():
+        return default_model_path(), f"bundled default ({default_model_path()})"
+    if spec not in ("default", "random"):
+        return Path(spec), str(spec)
+    torch.manual_seed(0)
+    config = ModelConfig.cpu()
+    path = save_checkpoint(folder / "random-cpu.pt", config=config,
+                           nets={"color": build_net("color", config), "temporal": build_net("temporal", config)})
+    why = "asked for" if spec == "random" else f"the bundled default {default_model_path()} is missing"
+    return path, f"random-initialised ModelConfig.cpu() ({why})"
+
+
+# ----------------------------------------------------------------------------- the whole run, in a child
+
+
+def child(args: argparse.Namespace) -> None:
+    """Warm up on a tiny clip, then one timed ``colorize()``; print JSON with this process's peak RSS."""
+    from lacvid.pipeline import ColorizeOptions, colorize
+
+    def options(**kw) -> ColorizeOptions:
+        return ColorizeOptions(model=args.model, size=args.size, cache_dir=Path(args.cache), **kw,
+                               **({"backend": args.backend} if args.backend != "auto" else {}))
+
+    warmup_out = Path(args.out).with_name(Path(args.warmup).name.replace(".mp4", "-painted.mp4"))
+    colorize(args.warmup, args.warmup_keys, warmup_out, options(shots="single"))
+    result = colorize(args.input, args.keys, args.out, options())
+    print(json.dumps({"frames": result.frames, "seconds": result.seconds, "shots": len(result.shots),
+                      "stages": result.stage_seconds,
+                      "maxrss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
+
+
+def whole_run(video: Path, keys: Path, warmup: tuple[list, list], model: Path, args: argparse.Namespace,
+              folder: Path, name: str) -> dict:
+    """One whole run in a fresh process; its own warm-up clip, so it warms up from a cold cache entry."""
+    warmup = write_clip(folder, f"{name}-warmup", *warmup, [0])
+    cmd = [sys.executable, __file__, "--child", "--model", str(model), "--size", str(args.size),
+           "--backend", args.backend, "--cache", str(folder / "cache"), "--input", str(video), "--keys", str(keys),
+           "--out", str(folder / f"{name}-painted.mp4"), "--warmup", str(warmup[0]), "--warmup-keys", str(warmup[1])]
+    done = subprocess.run(cmd, capture_output=True, text=True)
+    if done.returncode != 0:
+        raise SystemExit(f"the colorize run on {video} failed:\n{done.stderr[-3000:]}")
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+# ----------------------------------------------------------------------------- the stages alone
+
+
+def timed(fn):
+    start = time.perf_counter()
+    value = fn()
+    return value, time.perf_counter() - start
+
+
+def stages_alone(video: Path, keys_dir: Path, model: Path, args: argparse.Namespace, folder: Path) -> dict:
+    import torch
+
+    from lacvid.composite import composite_full_resolution
+    from lacvid.distance import normalized_distance
+    from lacvid.flat import palette_from_keys
+    from lacvid.fusion import fuse_pixels, fuse_regions, warped_key_candidates
+    from lacvid.keyframes import find_keys
+    from lacvid.lines import detect_kind, extract_lines
+    from lacvid.media import open_writer, probe, read_frames
+    from lacvid.pipeline import load_model, nearest_keys, resolve_shots, working_size
+    from lacvid.shots import detect_shots
+
+    seconds: dict[str, float] = {}
+    info = probe(video)
+    full = (info.height, info.width)
+    work = working_size(info.height, info.width, args.size)
+
+    images, seconds["decode"] = timed(lambda: [f.image for f in read_frames(video)])
+    n = len(images)
+
+    mode = detect_kind(images[0])
+
+    def prep(image):
+        lines_full = extract_lines(image, mode=mode)                                     # (H, W) uint8
+        lines = cv2.resize(lines_full, work[::-1], interpolation=cv2.INTER_AREA)          # (h, w) uint8
+        return lines_full, lines, normalized_distance(lines).astype(np.float16)         # (h, w) in [0, 1]
+
+    def prep_all():
+        with ThreadPoolExecutor(max_workers=2) as pool:   # as the pipeline's scan
+            return list(pool.map(prep, images))
+
+    prepped, seconds["preprocessing"] = timed(prep_all)
+    lines_full = [p[0] for p in prepped]
+    lines = [p[1] for p in prepped]
+    dists = [p[2] for p in prepped]
+
+    shots = resolve_shots("auto", detect_shots(images), n)
+    keys = {k.index: k.load(full) for k in find_keys(keys_dir, info)}
+    keys_small = {i: cv2.resize(k, work[::-1], interpolation=cv2.INTER_AREA) for i, k in keys.items()}
+
+    # networks: the backend colorize() would use, references encoded once per reference set
+    device = torch.device("cpu")
+    ckpt, digest = load_model(model, device)
+    try:
+        from lacvid.inference import make_backend
+        backend = make_backend(ckpt, model, device, args.backend, folder / "cache", work_size=work, max_refs=3,
+                               model_digest=digest)
+        backend_name = backend.name
+    except ImportError:  # before lacvid.inference: eager torch, as colorize() then ran
+        backend, backend_name = None, "torch (eager)"
+
+    def t(images_u8: list[np.ndarray]) -> torch.Tensor:
+        arr = np.stack(images_u8)
+        arr = arr[..., None] if arr.ndim == 3 else arr
+        return torch.from_numpy(arr).float().permute(0, 3, 1, 2).contiguous() / 255.0     # (N, C, h, w)
+
+    def u8(y: torch.Tensor) -> np.ndarray:
+        return (y.float().clamp(0, 1) * 255 + 0.5).to(torch.uint8).permute(1, 2, 0).numpy()  # (h, w, 3)
+
+    @torch.inference_mode()
+    def networks() -> dict[int, np.ndarray]:
+        colour: dict[int, np.ndarray] = {}
+        refined: dict[int, np.ndarray] = {}
+        for shot in shots:
+            shot_keys = sorted(i for i in keys if shot.start <= i < shot.stop)
+            encoded = {}
+            for i in range(shot.start, shot.stop):
+                if i in keys:
+                    continue
+                refs = tuple(nearest_keys(i, shot_keys, 3))
+                if refs not in encoded:
+                    r_lines = t([lines[k] for k in refs])[None]                                     # (1, K, 1, h, w)
+                    r_dist = torch.from_numpy(np.stack([dists[k] for k in refs]).astype(np.float32))[None, :, None]
+                    r_col = t([keys_small[k] for k in refs])[None]                                  # (1, K, 3, h, w)
+                    encoded = {refs: backend.encode_references(r_lines, r_col, r_dist) if backend else
+                               ckpt.color_net.encode_references(r_lines, r_col, r_dist)}
+                x = t([lines[i]])                                                                   # (1, 1, h, w)
+                d = torch.from_numpy(dists[i].astype(np.float32))[None, None]                      # (1, 1, h, w)
+                y = (backend.colour(x, d, encoded[refs]) if backend else
+                     ckpt.color_net.forward_with_references(x, d, encoded[refs])[0])                # (1, 3, h, w)
+                colour[i] = u8(y[0])
+            for i in range(shot.start, shot.stop):
+                if i in keys:
+                    continue
+                window = [min(max(j, shot.start), shot.stop - 1) for j in (i - 1, i, i + 1)]
+                rgb = [keys_small[j] if j in keys else colour[j] for j in window]
+                frames = torch.cat([t(rgb), t([lines[j] for j in window])], dim=1)[None]           # (1, 3, 4, h, w)
+                y = backend.temporal(frames) if backend else ckpt.temporal_net(frames)              # (1, 3, h, w)
+                refined[i] = u8(y[0])
+        return refined
+
+    refined, seconds["networks"] = timed(networks)
+
+    def compose(flat: bool) -> list[np.ndarray]:
+        out = []
+        for shot in shots:
+            shot_keys = sorted(i for i in keys if shot.start <= i < shot.stop)
+            palette = (palette_from_keys([keys[i] for i in shot_keys], [lines_full[i] for i in shot_keys])
+                       if flat else None)
+            for i in range(shot.start, shot.stop):
+                if i in keys:
+                    out.append(keys[i])
+                    continue
+                near = nearest_keys(i, shot_keys, 3)
+                warped = warped_key_candidates(lines[i], {k: keys_small[k] for k in near},
+                                               {k: lines[k] for k in near}, i)
+                out.append(fuse_regions(lines_full[i], refined[i], warped, palette) if flat else
+                           composite_full_resolution(fuse_pixels(refined[i], warped), lines_full[i]))
+        return out
+
+    composed, seconds["compositing --flat"] = timed(lambda: compose(True))
+    _, seconds["compositing --no-flat"] = timed(lambda: compose(False))
+
+    def encode() -> None:
+        with open_writer(folder / "encoded.mp4", like=info, crf=18, preset="medium", codec="libx264") as writer:
+            for i, image in enumerate(composed):
+                writer.write(image, name=f"{i:06d}.png")
+
+    _, seconds["encode"] = timed(encode)
+    return {"frames": n, "seconds": seconds, "work": work, "shots": len(shots), "backend": backend_name}
+
+
+# ----------------------------------------------------------------------------- main
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--frames", type=int, default=48, help="frames of the clip (two shots)")
+    parser.add_argument("--height", type=int, default=1080, help="frame height; width is 16:9")
+    parser.add_argument("--size", type=int, default=256, help="working size (colorize --size)")
+    parser.add_argument("--model", default="default", help="default, random (a random ModelConfig.cpu()) or a path")
+    parser.add_argument("--backend", default="auto", help="colorize --backend (auto picks as colorize does)")
+    parser.add_argument("--long", type=int, default=10, help="the memory check's longer clip is this many times longer")
+    parser.add_argument("--no-memory", action="store_true", help="skip the longer clip (the whole run still runs)")
+    parser.add_argument("--keep", type=Path, help="work in this new folder and keep it (default: a temp folder)")
+    # the child process of one whole run
+    parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
+    for name in ("--cache", "--input", "--keys", "--out", "--warmup", "--warmup-keys"):
+        parser.add_argument(name, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.child:
+        child(args)
+        return
+
+    height = args.height
+    width = int(round(height * 16 / 9 / 2)) * 2
+    if args.keep:
+        args.keep.mkdir(parents=True)
+        folder = args.keep
+    else:
+        tmp = tempfile.TemporaryDirectory(prefix="lacvid-speed-")
+        folder = Path(tmp.name)
+
+    t0 = time.perf_counter()
+    lines, colours, starts = render_clip(args.frames, height, width)
+    video, keys = write_clip(folder, "clip", lines, colours, starts)
+    warmup = (lines[:4], colours[:4])
+    long_clip = None if args.no_memory else write_clip(folder, "long", lines, colours, starts, repeat=args.long)
+    model, model_text = resolve_model(args.model, folder)
+    made = time.perf_counter() - t0
+
+    short = whole_run(video, keys, warmup, model, args, folder, "clip")
+    stages = stages_alone(video, keys, model, args, folder)
+    long_run = None if long_clip is None else whole_run(*long_clip, warmup, model, args, folder, "long")
+
+    n = stages["frames"]
+    rates = {name: n / s for name, s in stages["seconds"].items()}
+    whole_fps = short["frames"] / short["seconds"]
+    pipeline_stages = {k: v for k, v in rates.items() if k != "compositing --no-flat"}  # the run is --flat
+    slowest = min(pipeline_stages, key=pipeline_stages.get)
+    share = whole_fps / pipeline_stages[slowest]
+    h, w = stages["work"]
+
+    def ok(good: bool) -> str:
+        return "yes" if good else "NO"
+
+    print(f"\nlacvid colorize speed: {n} frames {width}x{height} (line art, H.264), {short['shots']} shots, "
+          f"working size {args.size} ({w}x{h}), 2 keys per shot")
+    print(f"clip: 2 synth shots drawn at {width}x{height} (not upscaled), made in {made:.0f}s; keys: the synth "
+          "colour truth of each shot's first and last frame")
+    print(f"model: {model_text}; networks run by: {stages['backend']}; CPU threads: as colorize sets them\n")
+    print(f"| {'stage (each alone, same data)':<52} | {'frames/s':>8} | {'ms/frame':>8} |")
+    print(f"|{'-' * 54}|{'-' * 10}|{'-' * 10}|")
+    labels = {
+        "decode": "decode (H.264 -> RGB)",
+        "preprocessing": "preprocessing (lines, working-size lines, distance)",
+        "networks": f"networks (colour + temporal at {w}x{h})",
+        "compositing --flat": "compositing --flat (warped keys, region vote)",
+        "compositing --no-flat": "compositing --no-flat (warped keys, per pixel)",
+        "encode": "encode (libx264 crf 18 medium)",
+    }
+    for name, rate in rates.items():
+        mark = "  <- slowest" if name == slowest else ""
+        print(f"| {labels[name]:<52} | {rate:8.2f} | {1000 / rate:8.0f} |{mark}")
+    print(f"| {'whole colorize() run (--flat)':<52} | {whole_fps:8.2f} | {1000 / whole_fps:8.0f} |")
+    print()
+    inside = ", ".join(f"{k} {v:.1f}s" for k, v in short["stages"].items())
+    print(f"whole run: {short['seconds']:.1f}s for {short['frames']} frames ({inside})")
+    print(f"whole run >= {GOAL_FPS:g} frames/s at working size {args.size}: {whole_fps:.2f} "
+          f"-> {ok(whole_fps >= GOAL_FPS)}")
+    print(f"whole run as a share of its slowest stage ({slowest}): {share:.0%} (goal >= {GOAL_SHARE:.0%}) "
+          f"-> {ok(share >= GOAL_SHARE)}")
+    if long_run is not None:
+        ratio = long_run["maxrss_mb"] / short["maxrss_mb"]
+        print(f"peak memory (RSS): {short['maxrss_mb']:.0f} MB for {short['frames']} frames, "
+              f"{long_run['maxrss_mb']:.0f} MB for {long_run['frames']} frames ({long_run['shots']} shots, "
+              f"{long_run['frames'] / long_run['seconds']:.2f} frames/s); ratio {ratio:.2f} "
+              f"(goal flat, <= {GOAL_MEMORY_RATIO:.2f}) -> {ok(ratio <= GOAL_MEMORY_RATIO)}")
+    else:
+        print(f"peak memory (RSS): {short['maxrss_mb']:.0f} MB for {short['frames']} frames (longer clip skipped)")
+
+
+if __name__ == "__main__":
+    main()
