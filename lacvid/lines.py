@@ -187,11 +187,15 @@ def detect_kind(image: np.ndarray) -> Kind:
     if 70 < med < 170:
         return "color"
     near = np.abs(gray.astype(np.int16) - med) < 40
-    if near.mean() < 0.8:
+    # Ink itself, however thick or dense the drawing, is no paint: only pixels far from both
+    # paper and ink count as painted.
+    ink = np.abs(gray.astype(np.int16) - (255 - med)) < 80
+    if (near | ink).mean() < 0.8:
         return "color"
-    # Line art's non-paper pixels are thin strokes; a painted frame has filled areas that
-    # survive an erosion (at 256 px even thick strokes are gone after a 5x5 erosion).
-    solid = cv2.erode((~near).astype(np.uint8), cv2.getStructuringElement(cv2.MORPH_RECT, (5, 5)))
+    # Line art's non-paper pixels are strokes of ink; a painted frame has filled areas of paint
+    # that survive an erosion (at 256 px even thick strokes are gone after a 5x5 erosion).
+    paint = ~near & ~ink
+    solid = cv2.erode(paint.astype(np.uint8), cv2.getStructuringElement(cv2.MORPH_RECT, (5, 5)))
     if solid.mean() > 0.01:
         return "color"
     if small.ndim == 3:

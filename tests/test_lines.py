@@ -100,3 +100,15 @@ def test_bad_images_rejected(bad: np.ndarray) -> None:
 def test_bad_mode_rejected() -> None:
     with pytest.raises(ValueError, match="mode"):
         extract_lines(np.zeros((8, 8, 3), np.uint8), "sketch")  # type: ignore[arg-type]
+
+
+def test_dense_thick_line_art_is_detected_as_lines_not_colour():
+    """Thick, dense ink (18% of the frame, strokes wider than the 5x5 erosion) is still line art:
+    misreading it as colour footage would run XDoG over it and double every line."""
+    from lacvid.lines import detect_kind
+    from lacvid.synth import render_shot
+
+    for seed, index in [(1, 5), (99, 1200), (7, 0)]:
+        colour, lines = next(iter(render_shot(seed, index, 3, 256, 256)))
+        assert detect_kind(np.dstack([lines] * 3)) == "lines", (seed, index)
+        assert detect_kind(colour) == "color", (seed, index)
