@@ -220,9 +220,10 @@ def real_shots(root: Path, clips: Sequence[str]) -> list[Shot]:
 LACVID_MODEL = "default"
 LACVID_VARIANTS = {
     "lacvid-nets": ["--no-flat", "--no-warp"],           # the paper's two networks alone
-    "lacvid+warp": ["--no-flat", "--warp"],              # + keys warped onto the frame, fused per pixel
-    "lacvid-flat-nets": ["--flat", "--no-warp"],         # the networks + per-region palette vote
-    "lacvid --flat": ["--flat", "--warp"],               # everything: the default of lacvid colorize
+    "lacvid-nets+flat": ["--flat", "--no-warp"],         # the networks + per-region palette vote
+    "lacvid --no-flat": ["--no-flat"],                   # networks + keys warped onto the frame, per pixel
+    "lacvid --flat": ["--flat"],                         # networks + warped keys, per-region palette vote
+    "lacvid": [],                                        # the default: --flat where the keys are flat paint
 }
 
 

@@ -19,6 +19,7 @@ from functools import lru_cache
 import cv2
 import numpy as np
 
+from lacvid.lines import INK_THRESHOLD
 from lacvid.regions import (
     fill_ink_labels,
     label_regions,
@@ -270,3 +271,27 @@ def flatten_to_palette(
     ink = lab_map == 0
     out[ink] = colour[ink]
     return out
+
+
+def palette_coverage(keys: Sequence[np.ndarray], lines: Sequence[np.ndarray], palette: np.ndarray, *,
+                     tolerance: int = 8, margin: float = 2.0) -> float:
+    """Share of the keys' painted pixels (at least ``margin`` px from ink) within ``tolerance``
+    levels, on every channel, of a ``palette`` colour: 1.0 for flat cel paint.
+
+    Real anime frames carry gradients, textures and compression noise (0.6-0.8 measured on the
+    real clips), where snapping every region to one colour would destroy the painting; this is
+    how ``colorize`` decides, per shot, whether ``--flat`` is right.
+    """
+    _check_palette(palette)
+    ok = total = 0
+    for key, ln in zip(keys, lines):
+        _check_rgb(key, "key")
+        paper = np.ascontiguousarray(ln >= INK_THRESHOLD).astype(np.uint8)
+        far = cv2.distanceTransform(paper, cv2.DIST_L2, 3) >= margin  # (H, W)
+        px = key[far]  # (N, 3)
+        if len(px) == 0:
+            continue
+        snapped = snap_colours(px, palette)
+        ok += int((np.abs(snapped.astype(np.int16) - px).max(1) <= tolerance).sum())
+        total += len(px)
+    return ok / total if total else 0.0

@@ -31,8 +31,8 @@ from lacvid.regions import label_regions
 
 @dataclass(frozen=True)
 class FusionSettings:
-    network_weight: float = 0.5     # a network pixel's vote, against 1.0 for a fully confident warped key
-    min_confidence: float = 0.6     # per-pixel fusion takes a warped key only above this confidence
+    network_weight: float = 0.25    # a network pixel's vote, against 1.0 for a fully confident warped key
+    min_confidence: float = 0.1     # per-pixel fusion takes a warped key only above this confidence
     close_gaps: int = 2             # px at full resolution, as ``label_regions``
     min_area: int = 8
 
@@ -95,7 +95,12 @@ def fuse_regions(lines_full: np.ndarray, network: np.ndarray, warped: Sequence[C
     """
     size = lines_full.shape
     candidates = [_upsample(network, size, cv2.INTER_NEAREST)]
-    weights = [np.float32(settings.network_weight)]
+    # The network speaks where no warped key is confident (what the keys do not show: an
+    # entering character, a disocclusion); where a key matches, its exact colours decide.
+    best = np.max([np.clip(c.weight, 0, 1) for c in warped], axis=0) if warped else 0.0   # (h, w)
+    network_weight = np.float32(settings.network_weight) * (1.0 - best)
+    weights = [_upsample(np.asarray(network_weight, np.float32), size, cv2.INTER_LINEAR)
+               if warped else np.float32(settings.network_weight)]
     for c in warped:
         candidates.append(_upsample(c.colour, size, cv2.INTER_NEAREST))
         weights.append(_upsample(c.weight, size, cv2.INTER_LINEAR))

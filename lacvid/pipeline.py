@@ -34,7 +34,7 @@ from lacvid.cache import ColorizeCache, PrepEntry, default_cache_dir, file_diges
 from lacvid.composite import composite_full_resolution
 from lacvid.distance import normalized_distance
 from lacvid.errors import CheckpointError, InputError, KeyFrameError
-from lacvid.flat import palette_from_keys
+from lacvid.flat import palette_coverage, palette_from_keys
 from lacvid.fusion import fuse_pixels, fuse_regions, warped_key_candidates
 from lacvid.inference import NetworkBackend, make_backend
 from lacvid.keyframes import KeyFrame, find_keys
@@ -56,7 +56,9 @@ class ColorizeOptions:
     device: str = "auto"
     backend: str = "auto"         # auto | torch | onnx: what runs the networks (lacvid.inference.make_backend)
     size: int = 256               # working size: the short side the networks see, in pixels
-    flat: bool = True             # snap every line-enclosed region to one palette colour of the keys
+    # Fill every line-enclosed region with one palette colour of the keys: True, False, or None
+    # (auto): per shot, when the keys are flat cel paint (``flat.palette_coverage`` >= 0.95).
+    flat: bool | None = None
     max_refs: int = 3             # the K nearest keys of the shot are the references
     temporal: bool = True         # run the temporal constraint network
     warp: bool = True             # fuse keys warped onto each frame with the network's colour (lacvid.fusion)
@@ -77,6 +79,7 @@ class ColorizeResult:
     keys: list[int]
     seconds: float
     stage_seconds: dict[str, float] = field(default_factory=dict)
+    flat_shots: int = 0           # shots filled flat with the keys' palette
 
 
 # ----------------------------------------------------------------------------- helpers
@@ -425,6 +428,7 @@ def colorize(input_path: Path | str, keys_dir: Path | str, output: Path | str,
     runner = _ShotRunner(backend, options)
     key_by_index = {k.index: k for k in keys}
 
+    flat_shots = 0
     task = progress.task("colorizing", total=n_frames)
     stages.update(colour=0.0, temporal=0.0)
     with open_writer(output, like=info, overwrite=options.overwrite, crf=options.crf, preset=options.preset,
@@ -441,9 +445,8 @@ def colorize(input_path: Path | str, keys_dir: Path | str, output: Path | str,
                 t0 = time.perf_counter()
                 runner.refine(shot, shot_keys, prep, colour_out, refined_out, lambda: None)
                 stages["temporal"] += time.perf_counter() - t0
-                palette = (palette_from_keys(list(shot_keys_full.values()),
-                                             [prep.frames.get("lines_full", i) for i in shot_keys_full])
-                           if options.flat else None)
+                palette = flat_palette(shot_keys_full, prep, options.flat)
+                flat_shots += palette is not None
                 key_lines = {i: prep.frames.get("lines", i) for i in shot_keys}
                 for t in range(shot.start, shot.stop):
                     job = _frame_job(t, shot_keys_full, shot_keys, key_lines, prep, refined_out, palette, options)
@@ -453,7 +456,22 @@ def colorize(input_path: Path | str, keys_dir: Path | str, output: Path | str,
     stages["compose+encode"] = composer.seconds
     task.close()
     return ColorizeResult(output=output, frames=n_frames, shots=shots, keys=[k.index for k in keys],
-                          seconds=time.perf_counter() - started, stage_seconds=stages)
+                          seconds=time.perf_counter() - started, stage_seconds=stages, flat_shots=flat_shots)
+
+
+FLAT_COVERAGE = 0.95  # synthetic cel keys measure 1.0, real anime keys 0.6-0.8 (benchmarks/quality.py)
+
+
+def flat_palette(keys_full: dict[int, np.ndarray], prep: PrepEntry, flat: bool | None) -> np.ndarray | None:
+    """The shot's palette when its frames are to be flat-filled, else None (see ``ColorizeOptions.flat``)."""
+    if flat is False:
+        return None
+    keys = list(keys_full.values())
+    lines = [prep.frames.get("lines_full", i) for i in keys_full]
+    palette = palette_from_keys(keys, lines)
+    if flat is None and palette_coverage(keys, lines, palette) < FLAT_COVERAGE:
+        return None
+    return palette
 
 
 def _frame_job(t: int, keys_full: dict[int, np.ndarray], keys_small: dict[int, np.ndarray],

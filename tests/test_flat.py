@@ -100,3 +100,16 @@ def test_bad_inputs_are_refused() -> None:
         palette_from_keys([colour], [])
     with pytest.raises(ValueError, match="weight"):
         region_vote(lines, [colour], np.array([RED], np.uint8), weights=[1.0, 2.0])
+
+
+def test_palette_coverage_tells_flat_cel_paint_from_shaded_painting():
+    """colorize --flat defaults to auto on this measure: 1.0 for cel paint, low for gradients."""
+    from lacvid.flat import palette_coverage
+    from lacvid.synth import render_shot
+
+    colour, lines = next(iter(render_shot(3, 0, 2, 96, 96)))
+    palette = palette_from_keys([colour], [lines])
+    assert palette_coverage([colour], [lines], palette) == 1.0
+    ramp = np.linspace(0, 120, 96, dtype=np.float32)[None, :, None]  # a soft shading across the frame
+    shaded = np.clip(colour.astype(np.float32) - ramp, 0, 255).astype(np.uint8)
+    assert palette_coverage([shaded], [lines], palette_from_keys([shaded], [lines])) < 0.95

@@ -27,8 +27,9 @@ def colorize_command(
                                          "CPU when installed, else PyTorch), torch or onnx (CPU only).")] = "auto",
     size: Annotated[int, typer.Option("--size", min=32, max=4096,
                                       help="Working size: the short side the networks see, in pixels.")] = 256,
-    flat: Annotated[bool, typer.Option("--flat/--no-flat", help="Fill every line-enclosed region with one "
-                                       "colour of the keys' palette, as a cel painter does.")] = True,
+    flat: Annotated[bool | None, typer.Option("--flat/--no-flat", help="Fill every line-enclosed region with one "
+                                              "colour of the keys' palette, as a cel painter does. Default: per "
+                                              "shot, when its keys are flat cel paint.", show_default=False)] = None,
     refs: Annotated[int, typer.Option("--refs", min=1, max=8, help="Use the K nearest keys of the shot as "
                                       "references.")] = 3,
     temporal: Annotated[bool, typer.Option("--temporal/--no-temporal",
@@ -56,12 +57,14 @@ def colorize_command(
     from lacvid.pipeline import ColorizeOptions, colorize  # torch loads only when a command needs it
 
     progress = make_progress(quiet, debug)
-    options = ColorizeOptions(model=model, device=device, backend=backend, size=size, flat=flat, max_refs=refs, temporal=temporal, warp=warp, shots=shots,
+    options = ColorizeOptions(model=model, device=device, backend=backend, size=size, flat=flat, max_refs=refs, temporal=temporal,
+                              warp=warp, shots=shots,
                               line_mode=lines, cache_dir=cache, overwrite=overwrite, crf=crf, preset=preset,
                               codec=codec)
     result = colorize(input, keys, output, options, progress)
     if not quiet:
         stderr_console.print(
-            f"lacvid: {result.frames} frames in {len(result.shots)} shot(s) from {len(result.keys)} key(s) in "
+            f"lacvid: {result.frames} frames in {len(result.shots)} shot(s) ({result.flat_shots} flat-filled) "
+            f"from {len(result.keys)} key(s) in "
             f"{result.seconds:.1f}s ({result.frames / max(result.seconds, 1e-9):.1f} frames/s)", highlight=False)
     typer.echo(str(result.output))
