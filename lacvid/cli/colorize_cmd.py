@@ -66,5 +66,6 @@ def colorize_command(
         stderr_console.print(
             f"lacvid: {result.frames} frames in {len(result.shots)} shot(s) ({result.flat_shots} flat-filled) "
             f"from {len(result.keys)} key(s) in "
-            f"{result.seconds:.1f}s ({result.frames / max(result.seconds, 1e-9):.1f} frames/s)", highlight=False)
+            f"{result.seconds:.1f}s ({result.frames / max(result.seconds, 1e-9):.1f} frames/s)", highlight=False,
+            soft_wrap=True)
     typer.echo(str(result.output))
