@@ -46,10 +46,10 @@ from lacvid.baselines import (  # noqa: E402
     copy_nearest_key,
     flow_warp_nearest_key,
     warp_key,
-    warp_key_with_confidence,
 )
 from lacvid.composite import multiply_lines  # noqa: E402
 from lacvid.flat import palette_from_keys, region_vote  # noqa: E402
+from lacvid.fusion import FusionSettings, fuse_regions, warped_key_candidates  # noqa: E402
 from lacvid.lines import extract_lines, line_mask  # noqa: E402
 
 Frames = list[np.ndarray]
@@ -153,20 +153,20 @@ def flow_region_vote(lines_frames: Sequence[np.ndarray], keys: Mapping[int, np.n
 
 @register("flow+vote+conf")
 def flow_region_vote_confidence(lines_frames: Sequence[np.ndarray], keys: Mapping[int, np.ndarray]) -> Frames:
-    """As flow+vote, but each warped pixel's vote is also weighted by how well the warped
-    key's distance field matches the target's there, so a key that lacks what the target
-    shows (an entering character, a disocclusion) is outvoted by the other key."""
+    """lacvid's own fusion (``lacvid.fusion``) with the network left out: every key warped onto
+    the target with its match confidence, voting per region among the keys' palette, so a key
+    that lacks what the target shows (an entering character, a disocclusion) is outvoted."""
     ks = sorted(keys)
-    palette = palette_from_keys([keys[k] for k in ks], [lines_frames[k] for k in ks])
+    key_lines = {k: lines_frames[k] for k in ks}
+    palette = palette_from_keys([keys[k] for k in ks], [key_lines[k] for k in ks])
+    no_network = np.zeros_like(keys[ks[0]])
     out = []
     for i, ln in enumerate(lines_frames):
         if i in keys:
             out.append(multiply_lines(keys[i], ln))
             continue
-        pairs = [warp_key_with_confidence(ln, keys[k], lines_frames[k]) for k in ks]
-        weights = [conf * w for (_, conf), w in zip(pairs, _key_weights(i, ks))]
-        fill = region_vote(ln, [c for c, _ in pairs], palette, weights=weights, fill_ink=True)
-        out.append(multiply_lines(fill, ln))
+        warped = warped_key_candidates(ln, keys, key_lines, i)
+        out.append(fuse_regions(ln, no_network, warped, palette, FusionSettings(network_weight=0.0)))
     return out
 
 

@@ -19,7 +19,6 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import shutil
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
@@ -140,9 +139,6 @@ class ColorizeCache:
         group = self.store.require_group(f"run-{settings_id}/{stage}")
         h, w = work_size
         return _FrameArrays(group, {"rgb": ((h, w, 3), "uint8")})
-
-    def clear(self) -> None:
-        shutil.rmtree(self.path, ignore_errors=True)
 
 
 class PrepEntry:

@@ -11,10 +11,9 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-import cv2
 import numpy as np
 
-from lacvid.errors import KeyFrameError
+from lacvid.errors import KeyFrameError, MediaError
 from lacvid.media import IMAGE_SUFFIXES, MediaInfo, read_image
 
 _NUMBER = re.compile(r"(\d+)")
@@ -33,12 +32,6 @@ class KeyFrame:
                 f"key {self.path} is {image.shape[1]}x{image.shape[0]} but the input frames are "
                 f"{size[1]}x{size[0]}; paint keys at the input's full resolution")
         return image
-
-
-def _image_size(path: Path) -> tuple[int, int] | None:
-    """(H, W) of an image without decoding it fully where possible; None if unreadable."""
-    img = cv2.imread(str(path), cv2.IMREAD_UNCHANGED)
-    return None if img is None else img.shape[:2]
 
 
 def find_keys(keys_dir: Path, info: MediaInfo) -> list[KeyFrame]:
@@ -75,12 +68,9 @@ def find_keys(keys_dir: Path, info: MediaInfo) -> list[KeyFrame]:
             if index in keys:
                 raise KeyFrameError(f"keys {keys[index].path} and {f} both paint frame {index}; keep one")
             keys[index] = KeyFrame(index, f)
-    for key in keys.values():
-        size = _image_size(key.path)
-        if size is None:
-            raise KeyFrameError(f"key {key.path} cannot be read as an image; re-export it as PNG")
-        if size != (info.height, info.width):
-            raise KeyFrameError(
-                f"key {key.path} is {size[1]}x{size[0]} but the input frames are {info.width}x{info.height}; "
-                "paint keys at the input's full resolution")
+    for key in keys.values():  # check every key before any work, not when its shot comes
+        try:
+            key.load((info.height, info.width))
+        except MediaError as exc:
+            raise KeyFrameError(f"key {key.path} cannot be read as an image; re-export it as PNG") from exc
     return [keys[i] for i in sorted(keys)]

@@ -292,30 +292,27 @@ class _ShotRunner:
         self.options = options
 
     @torch.inference_mode()
-    def colour(self, shot: Shot, keys: dict[int, np.ndarray], prep: PrepEntry, out, on_frame: Callable[[], None]) -> None:
+    def colour(self, shot: Shot, keys: dict[int, np.ndarray], prep: PrepEntry, out) -> None:
         """Colour network on every non-key frame of ``shot`` -> ``out`` (uint8, working size)."""
         key_indices = sorted(keys)
-        encoded: dict[tuple[int, ...], object] = {}
+        encoded_refs, encoded = None, None  # the nearest keys only change forward along a shot
         for t in range(shot.start, shot.stop):
             if t in keys or out.is_done(t):
-                on_frame()
                 continue
             refs = tuple(nearest_keys(t, key_indices, self.options.max_refs))
-            if refs not in encoded:  # each reference set is encoded once per shot
+            if refs != encoded_refs:  # each reference set is encoded once per shot
                 ref_lines = _to_tensor([prep.frames.get("lines", i) for i in refs], self.device)[None]   # (1, K, 1, h, w)
                 ref_dists = torch.from_numpy(np.stack([prep.frames.get("dist", i).astype(np.float32) for i in refs]))
                 ref_dists = ref_dists[None, :, None].to(self.device)                                      # (1, K, 1, h, w)
                 ref_colors = _to_tensor([keys[i] for i in refs], self.device)[None]                      # (1, K, 3, h, w)
-                encoded = {refs: self.backend.encode_references(ref_lines, ref_colors, ref_dists)}
+                encoded_refs, encoded = refs, self.backend.encode_references(ref_lines, ref_colors, ref_dists)
             lines = _to_tensor([prep.frames.get("lines", t)], self.device)                              # (1, 1, h, w)
             dist = torch.from_numpy(prep.frames.get("dist", t).astype(np.float32))[None, None].to(self.device)
-            y = self.backend.colour(lines, dist, encoded[refs])                                         # (1, 3, h, w)
+            y = self.backend.colour(lines, dist, encoded)                                               # (1, 3, h, w)
             out.put(t, rgb=_to_uint8(y[0]))
-            on_frame()
 
     @torch.inference_mode()
-    def refine(self, shot: Shot, keys: dict[int, np.ndarray], prep: PrepEntry, colour, out,
-               on_frame: Callable[[], None]) -> None:
+    def refine(self, shot: Shot, keys: dict[int, np.ndarray], prep: PrepEntry, colour, out) -> None:
         """Temporal network over sliding windows (t-1, t, t+1), edges repeated, keys as painted."""
         def rgb(i: int) -> np.ndarray:
             i = min(max(i, shot.start), shot.stop - 1)
@@ -323,11 +320,9 @@ class _ShotRunner:
 
         for t in range(shot.start, shot.stop):
             if t in keys or out.is_done(t):
-                on_frame()
                 continue
             if not self.backend.has_temporal or not self.options.temporal:
                 out.put(t, rgb=rgb(t))
-                on_frame()
                 continue
             window = [min(max(i, shot.start), shot.stop - 1) for i in (t - 1, t, t + 1)]
             colours = _to_tensor([rgb(i) for i in window], self.device)                      # (3, 3, h, w)
@@ -335,7 +330,6 @@ class _ShotRunner:
             frames = torch.cat([colours, lines], dim=1)[None]                               # (1, 3, 4, h, w)
             y = self.backend.temporal(frames)                                               # (1, 3, h, w)
             out.put(t, rgb=_to_uint8(y[0]))
-            on_frame()
 
 
 # ----------------------------------------------------------------------------- pass 3: compose
@@ -440,10 +434,10 @@ def colorize(input_path: Path | str, keys_dir: Path | str, output: Path | str,
                                   if i in key_by_index}
                 shot_keys = {i: _resize(img, work) for i, img in shot_keys_full.items()}
                 t0 = time.perf_counter()
-                runner.colour(shot, shot_keys, prep, colour_out, lambda: None)
+                runner.colour(shot, shot_keys, prep, colour_out)
                 stages["colour"] += time.perf_counter() - t0
                 t0 = time.perf_counter()
-                runner.refine(shot, shot_keys, prep, colour_out, refined_out, lambda: None)
+                runner.refine(shot, shot_keys, prep, colour_out, refined_out)
                 stages["temporal"] += time.perf_counter() - t0
                 palette = flat_palette(shot_keys_full, prep, options.flat)
                 flat_shots += palette is not None
