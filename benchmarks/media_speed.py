@@ -34,9 +34,9 @@ def base_canvas(width: int, height: int) -> np.ndarray:
     for _ in range(60):
         centre = (int(rng.integers(0, width)), int(rng.integers(0, height)))
         axes = (int(rng.integers(20, width // 6)), int(rng.integers(20, height // 6)))
-        colour = tuple(int(c) for c in rng.integers(0, 256, 3))
+        color = tuple(int(c) for c in rng.integers(0, 256, 3))
         angle = float(rng.integers(0, 180))
-        cv2.ellipse(img, centre, axes, angle, 0, 360, colour, -1, cv2.LINE_AA)
+        cv2.ellipse(img, centre, axes, angle, 0, 360, color, -1, cv2.LINE_AA)
         cv2.ellipse(img, centre, axes, angle, 0, 360, (0, 0, 0), 3, cv2.LINE_AA)
     return img
 

@@ -42,68 +42,16 @@ REPO = Path(__file__).resolve().parents[1]
 if str(REPO) not in sys.path:  # run as a script from a checkout
     sys.path.insert(0, str(REPO))
 
-from lacvid.baselines import (  # noqa: E402
-    copy_nearest_key,
-    flow_warp_nearest_key,
-    warp_key,
-)
+from lacvid.eval.baselines import copy_nearest_key, flow_warp_nearest_key  # noqa: E402
+from lacvid.eval.metrics import flat_share, psnr, ssim  # noqa: E402
+from lacvid.flow import warp_key  # noqa: E402
 from lacvid.composite import multiply_lines  # noqa: E402
 from lacvid.flat import palette_from_keys, region_vote  # noqa: E402
 from lacvid.fusion import FusionSettings, fuse_regions, warped_key_candidates  # noqa: E402
-from lacvid.lines import extract_lines, line_mask  # noqa: E402
+from lacvid.lines import extract_lines  # noqa: E402
 
 Frames = list[np.ndarray]
 Method = Callable[[Sequence[np.ndarray], Mapping[int, np.ndarray]], Frames]
-
-# ----------------------------------------------------------------------------- metrics
-
-FLAT_TOLERANCE = 24  # levels per channel for the flat-colour share
-
-
-def psnr(pred: np.ndarray, truth: np.ndarray) -> float:
-    """PSNR in dB over all pixels and channels of two uint8 images (inf when identical)."""
-    mse = np.mean((pred.astype(np.float64) - truth.astype(np.float64)) ** 2)
-    return float("inf") if mse == 0 else float(10.0 * np.log10(255.0**2 / mse))
-
-
-def ssim(pred: np.ndarray, truth: np.ndarray) -> float:
-    """SSIM of two uint8 images (H, W) or (H, W, C): the mean over channels.
-
-    Wang et al. 2004: Gaussian window 11x11, sigma 1.5, K1 = 0.01, K2 = 0.03, L = 255,
-    averaged over window positions that lie fully inside the image ('valid').
-    """
-    if pred.shape != truth.shape:
-        raise ValueError(f"images differ in shape: {pred.shape} vs {truth.shape}")
-    a = pred.astype(np.float64)
-    b = truth.astype(np.float64)
-    if a.ndim == 2:
-        a, b = a[..., None], b[..., None]
-    c1, c2 = (0.01 * 255) ** 2, (0.03 * 255) ** 2
-    r = 5  # an 11x11 window reaches 5 px each side: crop those to keep 'valid' positions only
-
-    def blur(x: np.ndarray) -> np.ndarray:
-        return cv2.GaussianBlur(x, (11, 11), 1.5, borderType=cv2.BORDER_REFLECT)[r:-r, r:-r]
-
-    scores = []
-    for c in range(a.shape[2]):
-        x, y = np.ascontiguousarray(a[..., c]), np.ascontiguousarray(b[..., c])
-        mx, my = blur(x), blur(y)
-        sxx = blur(x * x) - mx * mx
-        syy = blur(y * y) - my * my
-        sxy = blur(x * y) - mx * my
-        s = ((2 * mx * my + c1) * (2 * sxy + c2)) / ((mx * mx + my * my + c1) * (sxx + syy + c2))
-        scores.append(s.mean())
-    return float(np.mean(scores))
-
-
-def flat_share(pred: np.ndarray, truth: np.ndarray, lines: np.ndarray) -> float:
-    """Share of non-line pixels whose colour is within 24 levels of the truth on every channel."""
-    paper = ~line_mask(lines)
-    if not paper.any():
-        return 1.0
-    ok = (np.abs(pred.astype(np.int16) - truth.astype(np.int16)) <= FLAT_TOLERANCE).all(-1)
-    return float(ok[paper].mean())
-
 
 # ----------------------------------------------------------------------------- methods
 
@@ -176,7 +124,7 @@ def flow_region_vote_confidence(lines_frames: Sequence[np.ndarray], keys: Mappin
 @dataclass
 class Shot:
     name: str
-    colour: Frames  # truth, uint8 (H, W, 3) each
+    color: Frames  # truth, uint8 (H, W, 3) each
     lines: Frames  # uint8 (H, W) each
     keys: tuple[int, ...]
 
@@ -206,9 +154,9 @@ def real_shots(root: Path, clips: Sequence[str]) -> list[Shot]:
         paths = sorted(folder.glob("*.png"))
         if len(paths) < 3:
             continue
-        colour = [cv2.cvtColor(cv2.imread(str(p), cv2.IMREAD_COLOR), cv2.COLOR_BGR2RGB) for p in paths]
-        lines = [extract_lines(c, mode="color") for c in colour]
-        shots.append(Shot(clip, colour, lines, (0, len(paths) - 1)))
+        color = [cv2.cvtColor(cv2.imread(str(p), cv2.IMREAD_COLOR), cv2.COLOR_BGR2RGB) for p in paths]
+        lines = [extract_lines(c, mode="color") for c in color]
+        shots.append(Shot(clip, color, lines, (0, len(paths) - 1)))
     return shots
 
 
@@ -269,14 +217,14 @@ class Score:
 
 
 def run_method(method: Method, shot: Shot) -> tuple[Frames, Score, float]:
-    keys = {k: shot.colour[k] for k in shot.keys}
+    keys = {k: shot.color[k] for k in shot.keys}
     t0 = time.perf_counter()
     pred = method(shot.lines, keys)
     dt = time.perf_counter() - t0
     if len(pred) != len(shot.lines):
         raise RuntimeError(f"method returned {len(pred)} frames for {len(shot.lines)}")
     p, s, f = [], [], []
-    for i, (y, t, ln) in enumerate(zip(pred, shot.colour, shot.lines)):
+    for i, (y, t, ln) in enumerate(zip(pred, shot.color, shot.lines)):
         if i in shot.keys:
             continue
         if y.shape != t.shape or y.dtype != np.uint8:
@@ -360,7 +308,7 @@ def evaluate(sets: dict[str, list[Shot]], methods: Sequence[str], sheet_rows: li
                 print(f"[{shot.name:<12}] {m:<14} {score.psnr:6.2f} dB  SSIM {score.ssim:.3f}  "
                       f"flat {score.flat:.3f}  {dt:6.1f} s", file=log, flush=True)
             if si == 0:  # the first shot of each set goes on the contact sheet
-                sheet_rows.append((f"{shot.name} truth", _sheet_frames(shot, shot.colour)))
+                sheet_rows.append((f"{shot.name} truth", _sheet_frames(shot, shot.color)))
                 for m in methods:
                     sheet_rows.append((m, _sheet_frames(shot, outputs[m])))
         tables[set_name] = {m: aggregate([done[s.name][m] for s in shots]) for m in methods}

@@ -137,7 +137,7 @@ def main() -> None:
                 p, r, f = score(found, clip)
                 rows.append((set_name, len(clip.frames), len(clip.cuts), method, len(found), p, r, f,
                              len(clip.frames) / dt))
-    print(f"| set | frames | cuts | detector | found | precision | recall | F1 | F1 / lacvid F1 | frames/s |")
+    print("| set | frames | cuts | detector | found | precision | recall | F1 | F1 / lacvid F1 | frames/s |")
     print("|---|---|---|---|---|---|---|---|---|---|")
     best = {r[0]: r[7] for r in rows if r[3] == "lacvid"}
     for s, n, c, m, k, p, r, f, fps in rows:

@@ -58,16 +58,16 @@ def render_clip(frames: int, height: int, width: int,
     from lacvid.synth import render_shot
 
     lengths = [frames // 2, frames - frames // 2]
-    lines, colours, starts = [], [], []
+    lines, colors, starts = [], [], []
     for index, length in enumerate(lengths):
         starts.append(len(lines))
-        for colour, ink in render_shot(seed, index, length, height, width):
+        for color, ink in render_shot(seed, index, length, height, width):
             lines.append(ink)
-            colours.append(colour)
-    return lines, colours, starts
+            colors.append(color)
+    return lines, colors, starts
 
 
-def write_clip(folder: Path, name: str, lines: list[np.ndarray], colours: list[np.ndarray], starts: list[int],
+def write_clip(folder: Path, name: str, lines: list[np.ndarray], colors: list[np.ndarray], starts: list[int],
                repeat: int = 1) -> tuple[Path, Path]:
     """``folder/name.mp4`` (the line art cycled ``repeat`` times) and ``folder/name-keys/`` (first and
     last frame of every shot of every copy, named by frame index)."""
@@ -85,7 +85,7 @@ def write_clip(folder: Path, name: str, lines: list[np.ndarray], colours: list[n
     for copy in range(repeat):
         for a, b in bounds:
             for i in (a, b - 1):
-                bgr = cv2.cvtColor(colours[i], cv2.COLOR_RGB2BGR)
+                bgr = cv2.cvtColor(colors[i], cv2.COLOR_RGB2BGR)
                 assert cv2.imwrite(str(keys / f"{copy * n + i:06d}.png"), bgr, [cv2.IMWRITE_PNG_COMPRESSION, 1])
     return video, keys
 
@@ -97,7 +97,7 @@ def resolve_model(spec: str, folder: Path) -> tuple[Path, str]:
 
     from lacvid.models.checkpoint import build_net, save_checkpoint
     from lacvid.models.config import ModelConfig
-    from lacvid.pipeline import default_model_path
+    from lacvid.inference import default_model_path
 
     if spec == "default" and default_model_path().is_file():
         return default_model_path(), f"bundled default ({default_model_path()})"
@@ -116,7 +116,7 @@ def resolve_model(spec: str, folder: Path) -> tuple[Path, str]:
 
 def child(args: argparse.Namespace) -> None:
     """Warm up on a tiny clip, then one timed ``colorize()``; print JSON with this process's peak RSS."""
-    from lacvid.pipeline import ColorizeOptions, colorize
+    from lacvid.colorize import ColorizeOptions, colorize
 
     def options(**kw) -> ColorizeOptions:
         return ColorizeOptions(model=args.model, size=args.size, cache_dir=Path(args.cache), **kw,
@@ -153,114 +153,64 @@ def timed(fn):
 
 
 def stages_alone(video: Path, keys_dir: Path, model: Path, args: argparse.Namespace, folder: Path) -> dict:
-    import torch
+    """Each stage of colorize on its own, through the library's own pass functions, timed apart."""
 
-    from lacvid.composite import composite_full_resolution
-    from lacvid.distance import normalized_distance
+    from lacvid.colorize.cache import ColorizeCache
+    from lacvid.colorize.compose import ShotComposer
+    from lacvid.colorize.networks import ShotNetworks
+    from lacvid.colorize.options import ComposeOptions, NetworkOptions
+    from lacvid.colorize.scan import resolve_shots
     from lacvid.flat import palette_from_keys
-    from lacvid.fusion import fuse_pixels, fuse_regions, warped_key_candidates
-    from lacvid.keyframes import find_keys
-    from lacvid.lines import detect_kind, extract_lines
+    from lacvid.inference import load_model, make_backend
     from lacvid.media import open_writer, probe, read_frames
-    from lacvid.pipeline import load_model, nearest_keys, resolve_shots, working_size
+    from lacvid.painted_keys import find_keys
+    from lacvid.preprocess import ClipLineMode, prepare_frame, resize_to, working_size
     from lacvid.shots import detect_shots
 
     seconds: dict[str, float] = {}
     info = probe(video)
     full = (info.height, info.width)
     work = working_size(info.height, info.width, args.size)
-
     images, seconds["decode"] = timed(lambda: [f.image for f in read_frames(video)])
     n = len(images)
-
-    mode = detect_kind(images[0])
-
-    def prep(image):
-        lines_full = extract_lines(image, mode=mode)                                     # (H, W) uint8
-        lines = cv2.resize(lines_full, work[::-1], interpolation=cv2.INTER_AREA)          # (h, w) uint8
-        return lines_full, lines, normalized_distance(lines).astype(np.float16)         # (h, w) in [0, 1]
+    mode = ClipLineMode("auto")(images[0])
 
     def prep_all():
-        with ThreadPoolExecutor(max_workers=2) as pool:   # as the pipeline's scan
-            return list(pool.map(prep, images))
+        with ThreadPoolExecutor(max_workers=2) as pool:   # as colorize's scan
+            return list(pool.map(lambda image: prepare_frame(image, mode, work), images))
 
     prepped, seconds["preprocessing"] = timed(prep_all)
-    lines_full = [p[0] for p in prepped]
-    lines = [p[1] for p in prepped]
-    dists = [p[2] for p in prepped]
-
+    prep = ColorizeCache(folder / "stage-cache", "bench").prep("bench", full, work)
+    for i, frame in enumerate(prepped):
+        prep.put(i, frame)
     shots = resolve_shots("auto", detect_shots(images), n)
     keys = {k.index: k.load(full) for k in find_keys(keys_dir, info)}
-    keys_small = {i: cv2.resize(k, work[::-1], interpolation=cv2.INTER_AREA) for i, k in keys.items()}
+    keys_small = {i: resize_to(k, work) for i, k in keys.items()}
 
-    # networks: the backend colorize() would use, references encoded once per reference set
-    device = torch.device("cpu")
-    ckpt, digest = load_model(model, device)
-    try:
-        from lacvid.inference import make_backend
-        backend = make_backend(ckpt, model, device, args.backend, folder / "cache", work_size=work, max_refs=3,
-                               model_digest=digest)
-        backend_name = backend.name
-    except ImportError:  # before lacvid.inference: eager torch, as colorize() then ran
-        backend, backend_name = None, "torch (eager)"
+    loaded = load_model(model)
+    backend = make_backend(loaded.checkpoint, loaded.path, "cpu", args.backend, folder / "cache", work_size=work,
+                           max_refs=3, model_digest=loaded.digest)
+    cache = ColorizeCache(folder / "stage-cache", "bench")
+    colored, refined = cache.run_stage("bench", "colour", work), cache.run_stage("bench", "refined", work)
+    nets = ShotNetworks(backend, NetworkOptions(max_refs=3))
 
-    def t(images_u8: list[np.ndarray]) -> torch.Tensor:
-        arr = np.stack(images_u8)
-        arr = arr[..., None] if arr.ndim == 3 else arr
-        return torch.from_numpy(arr).float().permute(0, 3, 1, 2).contiguous() / 255.0     # (N, C, h, w)
-
-    def u8(y: torch.Tensor) -> np.ndarray:
-        return (y.float().clamp(0, 1) * 255 + 0.5).to(torch.uint8).permute(1, 2, 0).numpy()  # (h, w, 3)
-
-    @torch.inference_mode()
-    def networks() -> dict[int, np.ndarray]:
-        colour: dict[int, np.ndarray] = {}
-        refined: dict[int, np.ndarray] = {}
+    def networks() -> None:
         for shot in shots:
-            shot_keys = sorted(i for i in keys if shot.start <= i < shot.stop)
-            encoded = {}
-            for i in range(shot.start, shot.stop):
-                if i in keys:
-                    continue
-                refs = tuple(nearest_keys(i, shot_keys, 3))
-                if refs not in encoded:
-                    r_lines = t([lines[k] for k in refs])[None]                                     # (1, K, 1, h, w)
-                    r_dist = torch.from_numpy(np.stack([dists[k] for k in refs]).astype(np.float32))[None, :, None]
-                    r_col = t([keys_small[k] for k in refs])[None]                                  # (1, K, 3, h, w)
-                    encoded = {refs: backend.encode_references(r_lines, r_col, r_dist) if backend else
-                               ckpt.color_net.encode_references(r_lines, r_col, r_dist)}
-                x = t([lines[i]])                                                                   # (1, 1, h, w)
-                d = torch.from_numpy(dists[i].astype(np.float32))[None, None]                      # (1, 1, h, w)
-                y = (backend.colour(x, d, encoded[refs]) if backend else
-                     ckpt.color_net.forward_with_references(x, d, encoded[refs])[0])                # (1, 3, h, w)
-                colour[i] = u8(y[0])
-            for i in range(shot.start, shot.stop):
-                if i in keys:
-                    continue
-                window = [min(max(j, shot.start), shot.stop - 1) for j in (i - 1, i, i + 1)]
-                rgb = [keys_small[j] if j in keys else colour[j] for j in window]
-                frames = torch.cat([t(rgb), t([lines[j] for j in window])], dim=1)[None]           # (1, 3, 4, h, w)
-                y = backend.temporal(frames) if backend else ckpt.temporal_net(frames)              # (1, 3, h, w)
-                refined[i] = u8(y[0])
-        return refined
+            shot_keys = {i: keys_small[i] for i in keys if shot.start <= i < shot.stop}
+            nets.color(shot, shot_keys, prep, colored)
+            nets.refine(shot, shot_keys, prep, colored, refined)
 
-    refined, seconds["networks"] = timed(networks)
+    _, seconds["networks"] = timed(networks)
 
     def compose(flat: bool) -> list[np.ndarray]:
         out = []
         for shot in shots:
-            shot_keys = sorted(i for i in keys if shot.start <= i < shot.stop)
-            palette = (palette_from_keys([keys[i] for i in shot_keys], [lines_full[i] for i in shot_keys])
-                       if flat else None)
-            for i in range(shot.start, shot.stop):
-                if i in keys:
-                    out.append(keys[i])
-                    continue
-                near = nearest_keys(i, shot_keys, 3)
-                warped = warped_key_candidates(lines[i], {k: keys_small[k] for k in near},
-                                               {k: lines[k] for k in near}, i)
-                out.append(fuse_regions(lines_full[i], refined[i], warped, palette) if flat else
-                           composite_full_resolution(fuse_pixels(refined[i], warped), lines_full[i]))
+            full_keys = {i: keys[i] for i in keys if shot.start <= i < shot.stop}
+            palette = palette_from_keys(list(full_keys.values()), [prepped[i].lines_full for i in full_keys]) \
+                if flat else None
+            composer = ShotComposer(full_keys, {i: keys_small[i] for i in full_keys}, prep, refined, palette,
+                                    ComposeOptions(flat=flat))
+            out += [composer.job(t)() for t in range(shot.start, shot.stop)]
         return out
 
     composed, seconds["compositing --flat"] = timed(lambda: compose(True))
@@ -272,7 +222,7 @@ def stages_alone(video: Path, keys_dir: Path, model: Path, args: argparse.Namesp
                 writer.write(image, name=f"{i:06d}.png")
 
     _, seconds["encode"] = timed(encode)
-    return {"frames": n, "seconds": seconds, "work": work, "shots": len(shots), "backend": backend_name}
+    return {"frames": n, "seconds": seconds, "work": work, "shots": len(shots), "backend": backend.name}
 
 
 # ----------------------------------------------------------------------------- main
@@ -307,10 +257,10 @@ def main() -> None:
         folder = Path(tmp.name)
 
     t0 = time.perf_counter()
-    lines, colours, starts = render_clip(args.frames, height, width)
-    video, keys = write_clip(folder, "clip", lines, colours, starts)
-    warmup = (lines[:4], colours[:4])
-    long_clip = None if args.no_memory else write_clip(folder, "long", lines, colours, starts, repeat=args.long)
+    lines, colors, starts = render_clip(args.frames, height, width)
+    video, keys = write_clip(folder, "clip", lines, colors, starts)
+    warmup = (lines[:4], colors[:4])
+    long_clip = None if args.no_memory else write_clip(folder, "long", lines, colors, starts, repeat=args.long)
     model, model_text = resolve_model(args.model, folder)
     made = time.perf_counter() - t0
 

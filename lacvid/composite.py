@@ -7,8 +7,8 @@ ink darkens the colour beneath it in proportion, as ink on a cel does.
 
 Upsampled colour is soft where it crosses a line (a halo of the neighbour's colour beside
 the ink). ``guided`` repaints a band along the lines from the nearest pixel further
-inside the same region, and ``flat`` goes further: each full-resolution region takes one
-palette colour (``lacvid.flat``).
+inside the same region. (``lacvid.fusion.fuse_regions`` goes further: each full-resolution
+region takes one palette colour.)
 """
 
 from __future__ import annotations
@@ -16,46 +16,45 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from lacvid.flat import flatten_to_palette
 from lacvid.lines import line_mask
-from lacvid.regions import grow_labels, label_regions
+from lacvid.regions import grow_labels
 
-__all__ = ["upsample_colour", "multiply_lines", "guided_refill", "composite_full_resolution"]
+__all__ = ["upsample_color", "multiply_lines", "guided_refill", "composite_full_resolution"]
 
 
-def _check_pair(colour: np.ndarray, lines: np.ndarray) -> None:
-    if not isinstance(colour, np.ndarray) or colour.dtype != np.uint8 or colour.ndim != 3 or colour.shape[2] != 3:
-        got = f"{getattr(colour, 'dtype', None)} {getattr(colour, 'shape', None)}"
+def _check_pair(color: np.ndarray, lines: np.ndarray) -> None:
+    if not isinstance(color, np.ndarray) or color.dtype != np.uint8 or color.ndim != 3 or color.shape[2] != 3:
+        got = f"{getattr(color, 'dtype', None)} {getattr(color, 'shape', None)}"
         raise ValueError(f"colour must be uint8 (H, W, 3), got {got}")
     if not isinstance(lines, np.ndarray) or lines.dtype != np.uint8 or lines.ndim != 2:
         got = f"{getattr(lines, 'dtype', None)} {getattr(lines, 'shape', None)}"
         raise ValueError(f"lines must be uint8 (H, W), got {got}")
 
 
-def upsample_colour(colour: np.ndarray, size: tuple[int, int]) -> np.ndarray:
+def upsample_color(color: np.ndarray, size: tuple[int, int]) -> np.ndarray:
     """Resize uint8 (h, w, 3) colour to ``size`` = (H, W): bicubic up, area down."""
-    h, w = colour.shape[:2]
+    h, w = color.shape[:2]
     if (h, w) == tuple(size):
-        return colour.copy()
+        return color.copy()
     H, W = size
     interp = cv2.INTER_CUBIC if H * W > h * w else cv2.INTER_AREA
-    return cv2.resize(colour, (W, H), interpolation=interp)  # uint8 saturates: no overshoot wrap
+    return cv2.resize(color, (W, H), interpolation=interp)  # uint8 saturates: no overshoot wrap
 
 
-def multiply_lines(colour: np.ndarray, lines: np.ndarray) -> np.ndarray:
+def multiply_lines(color: np.ndarray, lines: np.ndarray) -> np.ndarray:
     """Ink over colour: ``colour * lines / 255``, rounded; (H, W, 3) uint8.
 
     Where ``lines`` is 0 the result is exactly 0 (ink as drawn), where 255 exactly the
     colour, in between the anti-aliasing the artist drew.
     """
-    _check_pair(colour, lines)
-    if colour.shape[:2] != lines.shape:
-        raise ValueError(f"colour {colour.shape[:2]} and lines {lines.shape} differ in size")
+    _check_pair(color, lines)
+    if color.shape[:2] != lines.shape:
+        raise ValueError(f"colour {color.shape[:2]} and lines {lines.shape} differ in size")
     ink = cv2.merge([lines, lines, lines])  # (H, W, 3)
-    return cv2.multiply(colour, ink, scale=1.0 / 255.0)  # rounded and saturated per pixel
+    return cv2.multiply(color, ink, scale=1.0 / 255.0)  # rounded and saturated per pixel
 
 
-def guided_refill(colour: np.ndarray, paper: np.ndarray, band: int) -> np.ndarray:
+def guided_refill(color: np.ndarray, paper: np.ndarray, band: int) -> np.ndarray:
     """Repaint pixels within ``band`` px of ink with the colour of the nearest pixel beyond
     the band in the same region (reached without crossing ink); (H, W, 3) uint8.
 
@@ -64,53 +63,42 @@ def guided_refill(colour: np.ndarray, paper: np.ndarray, band: int) -> np.ndarra
     working-size colour mixed both sides of the stroke.
     """
     if band <= 0:
-        return colour
-    if paper.shape != colour.shape[:2] or paper.dtype != np.bool_:
-        raise ValueError(f"paper must be bool {colour.shape[:2]}, got {paper.dtype} {paper.shape}")
+        return color
+    if paper.shape != color.shape[:2] or paper.dtype != np.bool_:
+        raise ValueError(f"paper must be bool {color.shape[:2]}, got {paper.dtype} {paper.shape}")
     dist = cv2.distanceTransform(paper.view(np.uint8), cv2.DIST_L2, 3)  # px to ink
     reliable = dist > band
     h, w = paper.shape
     seeds = np.where(reliable, np.arange(1, h * w + 1, dtype=np.int32).reshape(h, w), 0).astype(np.int32)
     grown = grow_labels(seeds, np.ascontiguousarray(paper))  # (H, W): 1 + flat index of source
     take = paper & ~reliable & (grown > 0)
-    out = colour.copy()
-    out[take] = colour.reshape(-1, 3)[grown[take] - 1]
+    out = color.copy()
+    out[take] = color.reshape(-1, 3)[grown[take] - 1]
     return out
 
 
 def composite_full_resolution(
-    colour_small: np.ndarray,
+    color_small: np.ndarray,
     lines_full: np.ndarray,
     *,
-    flat: bool = False,
-    palette: np.ndarray | None = None,
     guided: bool = True,
     labels: tuple[np.ndarray, int] | None = None,
-    close_gaps: int = 2,
-    min_area: int = 8,
-    threads: int | None = None,
 ) -> np.ndarray:
-    """The finished frame: ``colour_small`` uint8 (h, w, 3) at working size, under
+    """The finished frame: ``color_small`` uint8 (h, w, 3) at working size, under
     ``lines_full`` uint8 (H, W), the original line art -> uint8 (H, W, 3).
 
-    ``flat``: every region of ``lines_full`` (gaps up to ``close_gaps`` px closed) filled
-    with the ``palette`` colour its upsampled pixels vote for (None: the region's median),
-    so painted areas are exact palette colours. Otherwise ``guided`` removes colour halos
-    along lines (``guided_refill``). ``labels``: a precomputed
-    ``label_regions(lines_full)``, to reuse between calls.
+    ``guided`` removes color halos along lines (``guided_refill``). ``labels``: a precomputed
+    ``label_regions(lines_full)``, whose region mask then bounds the refill. (Flat, palette-exact
+    fills are ``lacvid.fusion.fuse_regions``.)
     """
-    _check_pair(colour_small, lines_full)
+    _check_pair(color_small, lines_full)
     H, W = lines_full.shape
-    up = upsample_colour(colour_small, (H, W))  # (H, W, 3)
+    up = upsample_color(color_small, (H, W))  # (H, W, 3)
     if labels is not None and labels[0].shape != (H, W):
         raise ValueError(f"labels must have shape {(H, W)}, got {labels[0].shape}")
-    if flat:
-        if labels is None:
-            labels = label_regions(lines_full, close_gaps=close_gaps, min_area=min_area)
-        up = flatten_to_palette(up, lines_full, palette, labels=labels, fill_ink=True, threads=threads)
-    elif guided:
+    if guided:
         # Growth stops at ink only: regions need not be labelled (gaps may leak a few pixels).
         paper = np.ascontiguousarray(labels[0] > 0) if labels is not None else ~line_mask(lines_full)
-        scale = max(H / colour_small.shape[0], W / colour_small.shape[1])
+        scale = max(H / color_small.shape[0], W / color_small.shape[1])
         up = guided_refill(up, paper, band=max(1, int(round(1.5 * scale))))
     return multiply_lines(up, lines_full)

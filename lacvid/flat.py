@@ -23,7 +23,6 @@ from lacvid.lines import INK_THRESHOLD
 from lacvid.regions import (
     fill_ink_labels,
     label_regions,
-    region_medians,
     region_palette_votes,
 )
 
@@ -31,9 +30,8 @@ __all__ = [
     "rgb_to_lab",
     "palette_from_keys",
     "snap_indices",
-    "snap_colours",
+    "snap_colors",
     "region_vote",
-    "flatten_to_palette",
 ]
 
 _LUT_BITS = 6  # RGB quantised to 6 bits a channel (4 levels a step) for the nearest-palette table
@@ -80,24 +78,24 @@ def _palette_lut(palette_bytes: bytes) -> np.ndarray:
     return lut
 
 
-def snap_indices(colour: np.ndarray, palette: np.ndarray) -> np.ndarray:
+def snap_indices(color: np.ndarray, palette: np.ndarray) -> np.ndarray:
     """Index of the nearest palette colour (Lab) for every pixel: int32 (H, W).
 
     Uses a table over RGB quantised to 6 bits a channel, so a whole frame costs one lookup
     per pixel however large the palette.
     """
-    _check_rgb(colour, "colour")
+    _check_rgb(color, "colour")
     _check_palette(palette)
     lut = _palette_lut(np.ascontiguousarray(palette).tobytes())
-    q = (colour >> (8 - _LUT_BITS)).astype(np.int32)  # (H, W, 3)
+    q = (color >> (8 - _LUT_BITS)).astype(np.int32)  # (H, W, 3)
     key = (q[..., 0] << (2 * _LUT_BITS)) | (q[..., 1] << _LUT_BITS) | q[..., 2]
     return np.ascontiguousarray(lut[key])  # (H, W) int32
 
 
-def snap_colours(colours: np.ndarray, palette: np.ndarray) -> np.ndarray:
+def snap_colors(colors: np.ndarray, palette: np.ndarray) -> np.ndarray:
     """Nearest palette colour (exact Lab distance) of each colour in (N, 3) uint8 -> (N, 3)."""
     _check_palette(palette)
-    lab = rgb_to_lab(colours.reshape(-1, 3))  # (N, 3)
+    lab = rgb_to_lab(colors.reshape(-1, 3))  # (N, 3)
     pal = rgb_to_lab(palette)  # (P, 3)
     d = ((lab[:, None, :] - pal[None, :, :]) ** 2).sum(-1)  # (N, P)
     return palette[d.argmin(1)]
@@ -136,33 +134,43 @@ def palette_from_keys(
         labels, n = label_regions(ln, close_gaps=close_gaps, min_area=min_area)
         if n == 0:
             continue
-        interior = _trust(labels) >= 2.0 / 3.0  # >= 2 px from ink
-        # Regions too thin to have an interior vote with all their pixels.
-        has_interior = np.zeros(n + 1, bool)
-        has_interior[labels[interior]] = True
-        use = (labels > 0) & (interior | ~has_interior[labels])
-        lab = labels[use].astype(np.int64)  # (N,)
-        rgb = key[use].astype(np.int64)  # (N, 3)
-        packed = (lab << 24) | (rgb[:, 0] << 16) | (rgb[:, 1] << 8) | rgb[:, 2]
-        uniq, counts = np.unique(packed, return_counts=True)
-        region = uniq >> 24
-        order = np.lexsort((-counts, region))  # by region, most frequent colour first
-        first = np.ones(len(order), bool)
-        first[1:] = region[order][1:] != region[order][:-1]
-        modes = uniq[order][first] & 0xFFFFFF
-        # Weight the mode by the region's whole area: that much of the frame is painted with it.
-        area = np.bincount(labels.ravel(), minlength=n + 1)[region[order][first]]
-        for c, a in zip(modes.tolist(), area.tolist()):
-            totals[c] = totals.get(c, 0) + int(a)
+        for c, a in _region_fills(key, labels, n):
+            totals[c] = totals.get(c, 0) + a
     if not totals:
         raise ValueError("the key frames hold no line-enclosed region to take colours from")
+    return _merge_close_colors(totals, merge_delta_e, min_pixels)
+
+
+def _region_fills(key: np.ndarray, labels: np.ndarray, n: int) -> list[tuple[int, int]]:
+    """(packed RGB of the region's most frequent color, the region's area) for each region."""
+    interior = _trust(labels) >= 2.0 / 3.0  # >= 2 px from ink
+    # Regions too thin to have an interior vote with all their pixels.
+    has_interior = np.zeros(n + 1, bool)
+    has_interior[labels[interior]] = True
+    use = (labels > 0) & (interior | ~has_interior[labels])
+    lab = labels[use].astype(np.int64)  # (N,)
+    rgb = key[use].astype(np.int64)  # (N, 3)
+    packed = (lab << 24) | (rgb[:, 0] << 16) | (rgb[:, 1] << 8) | rgb[:, 2]
+    uniq, counts = np.unique(packed, return_counts=True)
+    region = uniq >> 24
+    order = np.lexsort((-counts, region))  # by region, most frequent color first
+    first = np.ones(len(order), bool)
+    first[1:] = region[order][1:] != region[order][:-1]
+    modes = uniq[order][first] & 0xFFFFFF
+    # Weight the mode by the region's whole area: that much of the frame is painted with it.
+    area = np.bincount(labels.ravel(), minlength=n + 1)[region[order][first]]
+    return [(int(c), int(a)) for c, a in zip(modes.tolist(), area.tolist())]
+
+
+def _merge_close_colors(totals: dict[int, int], merge_delta_e: float, min_pixels: int) -> np.ndarray:
+    """Packed colors and their areas -> the palette: near-equal colors merged into the more used."""
     items = sorted(totals.items(), key=lambda kv: -kv[1])
-    colours = np.array([[c >> 16, (c >> 8) & 255, c & 255] for c, _ in items], np.uint8)  # (M, 3)
+    colors = np.array([[c >> 16, (c >> 8) & 255, c & 255] for c, _ in items], np.uint8)  # (M, 3)
     weights = np.array([a for _, a in items], np.int64)
-    lab = rgb_to_lab(colours)  # (M, 3)
+    lab = rgb_to_lab(colors)  # (M, 3)
     kept: list[int] = []
     kept_w: list[int] = []
-    for i in range(len(colours)):
+    for i in range(len(colors)):
         if kept:
             d = np.sqrt(((lab[kept] - lab[i]) ** 2).sum(1))
             j = int(d.argmin())
@@ -172,7 +180,7 @@ def palette_from_keys(
         kept.append(i)
         kept_w.append(int(weights[i]))
     keep = [k for k, w in zip(kept, kept_w) if w >= min_pixels] or kept[:1]
-    return colours[keep]
+    return colors[keep]
 
 
 def region_vote(
@@ -231,48 +239,6 @@ def region_vote(
     return out
 
 
-def flatten_to_palette(
-    colour: np.ndarray,
-    lines: np.ndarray,
-    palette: np.ndarray | None,
-    *,
-    method: str = "vote",
-    labels: tuple[np.ndarray, int] | None = None,
-    close_gaps: int = 2,
-    min_area: int = 8,
-    fill_ink: bool = False,
-    threads: int | None = None,
-) -> np.ndarray:
-    """Fill every line-enclosed region of ``lines`` with one colour from ``palette``.
-
-    ``colour`` uint8 (H, W, 3), e.g. the network's output; ``lines`` uint8 (H, W);
-    ``palette`` uint8 (P, 3) from ``palette_from_keys`` (None: keep each region's own
-    median, unsnapped). ``method``: "vote" (majority of per-pixel nearest palette
-    entries, robust to colour bleeding in from a neighbour) or "median" (the region's
-    per-channel median snapped to the palette). Returns uint8 (H, W, 3); ink pixels as in
-    ``region_vote``.
-    """
-    _check_rgb(colour, "colour")
-    if lines.shape != colour.shape[:2]:
-        raise ValueError(f"lines must have shape {colour.shape[:2]}, got {lines.shape}")
-    if method not in ("vote", "median"):
-        raise ValueError(f"method must be 'vote' or 'median', got {method!r}")
-    if method == "vote" and palette is not None:
-        return region_vote(
-            lines, [colour], palette, labels=labels, close_gaps=close_gaps,
-            min_area=min_area, fill_ink=fill_ink, threads=threads,
-        )
-    lab_map, n = labels if labels is not None else label_regions(lines, close_gaps, min_area)
-    med, _ = region_medians(lab_map, np.ascontiguousarray(colour), n, threads)  # (n + 1, 3)
-    fill = med if palette is None else snap_colours(med, palette)
-    if fill_ink:
-        return fill[fill_ink_labels(lab_map)]
-    out = fill[lab_map]
-    ink = lab_map == 0
-    out[ink] = colour[ink]
-    return out
-
-
 def palette_coverage(keys: Sequence[np.ndarray], lines: Sequence[np.ndarray], palette: np.ndarray, *,
                      tolerance: int = 8, margin: float = 2.0) -> float:
     """Share of the keys' painted pixels (at least ``margin`` px from ink) within ``tolerance``
@@ -291,7 +257,7 @@ def palette_coverage(keys: Sequence[np.ndarray], lines: Sequence[np.ndarray], pa
         px = key[far]  # (N, 3)
         if len(px) == 0:
             continue
-        snapped = snap_colours(px, palette)
+        snapped = snap_colors(px, palette)
         ok += int((np.abs(snapped.astype(np.int16) - px).max(1) <= tolerance).sum())
         total += len(px)
     return ok / total if total else 0.0

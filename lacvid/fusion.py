@@ -23,7 +23,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from lacvid.baselines import warp_key_with_confidence
+from lacvid.flow import warp_key_with_confidence
 from lacvid.composite import multiply_lines
 from lacvid.flat import region_vote
 from lacvid.regions import label_regions
@@ -41,7 +41,7 @@ class FusionSettings:
 class Candidate:
     """One colour guess for the target at working size, and how far to trust each pixel."""
 
-    colour: np.ndarray   # uint8 (h, w, 3)
+    color: np.ndarray   # uint8 (h, w, 3)
     weight: np.ndarray   # float32 (h, w), >= 0
 
 
@@ -71,8 +71,8 @@ def fuse_pixels(network: np.ndarray, warped: Sequence[Candidate], settings: Fusi
         return network
     weights = np.stack([c.weight for c in warped])                       # (N, h, w)
     best = weights.argmax(0)                                             # (h, w)
-    colours = np.stack([c.colour for c in warped])                       # (N, h, w, 3)
-    chosen = np.take_along_axis(colours, best[None, ..., None], 0)[0]    # (h, w, 3)
+    colors = np.stack([c.color for c in warped])                       # (N, h, w, 3)
+    chosen = np.take_along_axis(colors, best[None, ..., None], 0)[0]    # (h, w, 3)
     confident = np.take_along_axis(weights, best[None], 0)[0] >= settings.min_confidence
     out = network.copy()
     out[confident] = chosen[confident]
@@ -102,7 +102,7 @@ def fuse_regions(lines_full: np.ndarray, network: np.ndarray, warped: Sequence[C
     weights = [_upsample(np.asarray(network_weight, np.float32), size, cv2.INTER_LINEAR)
                if warped else np.float32(settings.network_weight)]
     for c in warped:
-        candidates.append(_upsample(c.colour, size, cv2.INTER_NEAREST))
+        candidates.append(_upsample(c.color, size, cv2.INTER_NEAREST))
         weights.append(_upsample(c.weight, size, cv2.INTER_LINEAR))
     if labels is None:
         labels = label_regions(lines_full, close_gaps=settings.close_gaps, min_area=settings.min_area)

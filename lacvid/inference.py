@@ -4,13 +4,14 @@ A backend owns the checkpoint's colour and temporal networks and runs them in th
 calls the pipeline makes: ``encode_references`` once per reference set of a shot, ``colour``
 per frame with that handle, ``temporal`` per three-frame window.
 
-Tensors in and out are torch tensors on ``backend.device``, float32 in [0, 1], in the layouts
-of docs/ARCHITECTURE.md. Why torch rather than numpy: the pipeline already builds its inputs
-as tensors (uint8 -> float on the device, so CUDA gets the 4x smaller uint8 upload), the CUDA
-path keeps everything on the GPU, and on the CPU ``Tensor.numpy()`` / ``torch.from_numpy``
-share memory, so the ONNX Runtime backend pays no copy for the conversion. The handle
+Arrays in and out are numpy float32 in [0, 1], in the layouts of docs/ARCHITECTURE.md: the
+passes of colorize never build tensors, and each backend converts at its own boundary (the torch
+backend to tensors on its device, ONNX Runtime takes numpy as it is). The handle
 ``encode_references`` returns is opaque: torch ``References`` for the torch backend, the ORT
-output arrays (numpy) for the ONNX one, kept as they are between frames.
+output arrays for the ONNX one, kept as they are between frames.
+
+A model is loaded once (``load_model``: on the CPU, where the checkpoint's own networks stay);
+each backend makes the one copy it runs (spectral norm baked in) on its device.
 
 ``make_backend(..., backend="auto")`` picks ONNX Runtime on the CPU when it imports. Measured
 on 2 cores (AMD EPYC, torch 2.13, ORT 1.32), CPU model (width 8), K = 2, colour + temporal net
@@ -25,10 +26,10 @@ from __future__ import annotations
 import json
 import math
 import os
-import shutil
-import tempfile
 import warnings
 from contextlib import nullcontext
+from dataclasses import dataclass
+from importlib import resources
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -36,38 +37,70 @@ import numpy as np
 import torch
 
 from lacvid import __version__
-from lacvid.cache import default_cache_dir, file_digest
-from lacvid.errors import InputError
+from lacvid.cache_home import default_cache_dir
+from lacvid.errors import CheckpointError, InputError
+from lacvid.hashing import file_digest
 from lacvid.models.blocks import inference_copy
-from lacvid.models.checkpoint import Checkpoint
+from lacvid.models.checkpoint import Checkpoint, load_checkpoint
 from lacvid.models.color import References
+from lacvid.outputs import atomic_output
 from lacvid.models.export import COLOR_INPUTS, REF_NAMES, export_color_net, export_temporal_net
 from lacvid.progress import NULL_PROGRESS, Progress
 
 BACKENDS = ("auto", "torch", "onnx")
 # Above this estimate "auto" runs torch on the CPU too; see attention_bytes.
 ONNX_ATTENTION_LIMIT = int(1.5e9)
-_EXPORT_FORMAT = 1
+_EXPORT_FORMAT = 2  # 2: the reference keys' graph input is named attn_keys
 _MANIFEST = "export.json"
+
+
+DEFAULT_MODEL = "default"
+
+
+def default_model_path() -> Path:
+    """The model bundled with lacvid (``lacvid/weights/default.pt``)."""
+    return Path(str(resources.files("lacvid") / "weights" / "default.pt"))
+
+
+@dataclass(frozen=True)
+class LoadedModel:
+    """A checkpoint read once: its networks on the CPU, the file, and what it was trained at."""
+
+    checkpoint: Checkpoint
+    path: Path
+    digest: str       # content hash: keys every cache of its outputs and exported graphs
+    work_size: int | None  # the working size (short side, px) it was trained at, when recorded
+
+
+def load_model(model: str | os.PathLike = DEFAULT_MODEL) -> LoadedModel:
+    """Read ``model`` (a checkpoint path, or ``"default"`` for the bundled one)."""
+    path = default_model_path() if str(model) == DEFAULT_MODEL else Path(model)
+    if not path.is_file():
+        if str(model) == DEFAULT_MODEL:
+            raise CheckpointError(f"the bundled default model {path} is missing from this install; reinstall "
+                                  "lacvid or pass --model PATH")
+        raise CheckpointError(f"model {path} does not exist; pass --model PATH to a lacvid checkpoint")
+    ckpt = load_checkpoint(path)
+    work = (ckpt.meta or {}).get("work_size")
+    return LoadedModel(ckpt, path, file_digest(path), int(work) if work else None)
 
 
 class NetworkBackend(Protocol):
     """The colour and temporal networks of one checkpoint, ready to run (see the module doc)."""
 
     name: str  # "torch" or "onnx": part of the run cache key, as their outputs differ in the last bits
-    device: torch.device  # where callers put input tensors
+    device: torch.device  # where the networks run
     has_temporal: bool  # False when the checkpoint holds no temporal network
 
-    def encode_references(self, ref_lines: torch.Tensor, ref_colors: torch.Tensor,
-                          ref_dists: torch.Tensor) -> Any:
-        """(1, K, 1 | 3 | 1, h, w) references -> an opaque handle for ``colour``."""
+    def encode_references(self, ref_lines: np.ndarray, ref_colors: np.ndarray, ref_dists: np.ndarray) -> Any:
+        """(1, K, 1 | 3 | 1, h, w) references -> an opaque handle for ``color``."""
         ...
 
-    def colour(self, target_lines: torch.Tensor, target_dist: torch.Tensor, refs: Any) -> torch.Tensor:
-        """(1, 1, h, w) line art and distance field + a handle -> colour (1, 3, h, w)."""
+    def color(self, target_lines: np.ndarray, target_dist: np.ndarray, refs: Any) -> np.ndarray:
+        """(1, 1, h, w) line art and distance field + a handle -> color (1, 3, h, w)."""
         ...
 
-    def temporal(self, frames: torch.Tensor) -> torch.Tensor:
+    def temporal(self, frames: np.ndarray) -> np.ndarray:
         """(1, 3, 4, h, w) RGB + line art of frames t-1, t, t+1 -> refined frame t (1, 3, h, w)."""
         ...
 
@@ -82,34 +115,42 @@ class TorchBackend:
 
     name = "torch"
 
-    def __init__(self, ckpt: Checkpoint, device: str | torch.device | None = None) -> None:
-        self.device = torch.device(device) if device is not None else next(ckpt.color_net.parameters()).device
+    def __init__(self, ckpt: Checkpoint, device: str | torch.device = "cpu") -> None:
+        self.device = torch.device(device)
         self.color_net = inference_copy(ckpt.color_net).to(self.device)
         self.temporal_net = (inference_copy(ckpt.temporal_net).to(self.device)
                              if ckpt.temporal_net is not None else None)
         self.has_temporal = self.temporal_net is not None
-        # bf16 on CUDA: ~2x faster, and colour is stored as uint8, far coarser than bf16's error.
+        # bf16 on CUDA: ~2x faster, and color is stored as uint8, far coarser than bf16's error.
         self._autocast = (torch.autocast("cuda", dtype=torch.bfloat16) if self.device.type == "cuda"
                           else nullcontext())
 
-    @torch.inference_mode()
-    def encode_references(self, ref_lines: torch.Tensor, ref_colors: torch.Tensor,
-                          ref_dists: torch.Tensor) -> References:
-        with self._autocast:
-            return self.color_net.encode_references(ref_lines, ref_colors, ref_dists)
+    def _tensor(self, x: np.ndarray) -> torch.Tensor:
+        return torch.from_numpy(np.ascontiguousarray(x, dtype=np.float32)).to(self.device)
+
+    @staticmethod
+    def _array(t: torch.Tensor) -> np.ndarray:
+        return t.float().cpu().numpy()
 
     @torch.inference_mode()
-    def colour(self, target_lines: torch.Tensor, target_dist: torch.Tensor, refs: References) -> torch.Tensor:
+    def encode_references(self, ref_lines: np.ndarray, ref_colors: np.ndarray, ref_dists: np.ndarray) -> References:
         with self._autocast:
-            y, _, _ = self.color_net.forward_with_references(target_lines, target_dist, refs)  # (1, 3, h, w)
-        return y
+            return self.color_net.encode_references(self._tensor(ref_lines), self._tensor(ref_colors),
+                                                    self._tensor(ref_dists))
 
     @torch.inference_mode()
-    def temporal(self, frames: torch.Tensor) -> torch.Tensor:
+    def color(self, target_lines: np.ndarray, target_dist: np.ndarray, refs: References) -> np.ndarray:
+        with self._autocast:
+            y, _, _ = self.color_net.forward_with_references(self._tensor(target_lines), self._tensor(target_dist),
+                                                             refs)  # (1, 3, h, w)
+        return self._array(y)
+
+    @torch.inference_mode()
+    def temporal(self, frames: np.ndarray) -> np.ndarray:
         if self.temporal_net is None:
             raise ValueError("this checkpoint holds no temporal network (check has_temporal first)")
         with self._autocast:
-            return self.temporal_net(frames)  # (1, 3, h, w)
+            return self._array(self.temporal_net(self._tensor(frames)))  # (1, 3, h, w)
 
 
 def attention_bytes(work_size: tuple[int, int], k: int) -> int:
@@ -182,9 +223,10 @@ def ensure_onnx_export(ckpt: Checkpoint, model_digest: str, cache_dir: str | os.
                        progress: Progress = NULL_PROGRESS) -> Path:
     """The folder of ``ckpt``'s exported graphs, exporting them first if not cached intact.
 
-    Written into a temporary sibling folder and renamed into place when complete, and checked
-    against its manifest (sizes and digests) on every use, so an interrupted or damaged export
-    is never loaded: it is exported again.
+    Written under a temporary name and renamed into place when complete (``atomic_output``),
+    and checked against its manifest (sizes and digests) on every use, so an interrupted or
+    damaged export is never loaded: it is exported again. Two runs exporting at once each
+    publish a complete folder; the last rename wins.
     """
     folder = onnx_export_dir(model_digest, cache_dir)
     if _valid_export(folder):
@@ -195,18 +237,8 @@ def ensure_onnx_export(ckpt: Checkpoint, model_digest: str, cache_dir: str | os.
         raise InputError(f"cannot create the cache folder {folder.parent} ({exc.strerror}); pass --cache DIR "
                          "with a writable folder") from exc
     progress.log(f"exporting the model to ONNX once, into {folder}")
-    tmp = Path(tempfile.mkdtemp(prefix=f".{folder.name}.", suffix=".tmp", dir=folder.parent))
-    try:
+    with atomic_output(folder, overwrite=True, directory=True) as tmp:
         _write_export(ckpt, tmp)
-        if folder.exists():  # damaged or incomplete: replace it
-            shutil.rmtree(folder, ignore_errors=True)
-        try:
-            os.replace(tmp, folder)
-        except OSError:
-            if not _valid_export(folder):  # not a concurrent run that finished first
-                raise
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
     return folder
 
 
@@ -244,27 +276,27 @@ class OnnxBackend:
         self._frame = session("color_frame.onnx")
         self._temporal = session("temporal.onnx") if self.has_temporal else None
 
-    def encode_references(self, ref_lines: torch.Tensor, ref_colors: torch.Tensor,
-                          ref_dists: torch.Tensor) -> list[np.ndarray]:
-        feed = dict(zip(COLOR_INPUTS[2:], (_numpy(ref_lines), _numpy(ref_colors), _numpy(ref_dists))))
-        return self._encode.run(REF_NAMES, feed)  # color_feats, keys, mask_ref, style
+    def encode_references(self, ref_lines: np.ndarray, ref_colors: np.ndarray,
+                          ref_dists: np.ndarray) -> list[np.ndarray]:
+        feed = dict(zip(COLOR_INPUTS[2:], (_f32(ref_lines), _f32(ref_colors), _f32(ref_dists))))
+        return self._encode.run(REF_NAMES, feed)  # color_feats, attn_keys, mask_ref, style
 
-    def colour(self, target_lines: torch.Tensor, target_dist: torch.Tensor, refs: list[np.ndarray]) -> torch.Tensor:
-        feed = {COLOR_INPUTS[0]: _numpy(target_lines), COLOR_INPUTS[1]: _numpy(target_dist),
+    def color(self, target_lines: np.ndarray, target_dist: np.ndarray, refs: list[np.ndarray]) -> np.ndarray:
+        feed = {COLOR_INPUTS[0]: _f32(target_lines), COLOR_INPUTS[1]: _f32(target_dist),
                 **dict(zip(REF_NAMES, refs))}
         (y,) = self._frame.run(["y"], feed)
-        return torch.from_numpy(y)  # (1, 3, h, w)
+        return y  # (1, 3, h, w)
 
-    def temporal(self, frames: torch.Tensor) -> torch.Tensor:
+    def temporal(self, frames: np.ndarray) -> np.ndarray:
         if self._temporal is None:
             raise ValueError("this checkpoint holds no temporal network (check has_temporal first)")
-        (y,) = self._temporal.run(["y"], {"frames": _numpy(frames)})
-        return torch.from_numpy(y)  # (1, 3, h, w)
+        (y,) = self._temporal.run(["y"], {"frames": _f32(frames)})
+        return y  # (1, 3, h, w)
 
 
-def _numpy(t: torch.Tensor) -> np.ndarray:
-    """A CPU float32 tensor as a contiguous array, sharing memory when it already is one."""
-    return np.ascontiguousarray(t.detach().cpu().numpy(), dtype=np.float32)
+def _f32(x: np.ndarray) -> np.ndarray:
+    """A contiguous float32 array, the array itself when it already is one."""
+    return np.ascontiguousarray(x, dtype=np.float32)
 
 
 def make_backend(ckpt: Checkpoint, model_path: str | os.PathLike, device: str | torch.device = "cpu",

@@ -7,12 +7,14 @@ otherwise compile a new specialisation or read garbage.
 
 Threads: a parallel kernel splits its rows into ``threads`` chunks given as an argument
 (calling ``numba.get_num_threads()`` inside a cached kernel makes it uncacheable); the wrapper
-also sets numba's pool to that many threads.
+runs it inside ``numba_threads``, which sets numba's pool to that many threads and restores it.
 """
 
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 import numba
@@ -34,14 +36,26 @@ def default_threads() -> int:
     return max(1, min(n, numba.config.NUMBA_NUM_THREADS))
 
 
-def _threads(threads: int | None) -> int:
+def resolve_threads(threads: int | None) -> int:
+    """``threads`` checked (a positive integer) and capped at numba's pool; None = ``default_threads()``."""
     if threads is None:
         threads = default_threads()
     if not isinstance(threads, (int, np.integer)) or threads < 1:
         raise ValueError(f"threads must be a positive integer, got {threads!r}")
-    threads = int(min(threads, numba.config.NUMBA_NUM_THREADS))
-    numba.set_num_threads(threads)
-    return threads
+    return int(min(threads, numba.config.NUMBA_NUM_THREADS))
+
+
+@contextmanager
+def numba_threads(threads: int | None) -> Iterator[int]:
+    """Run a parallel kernel on ``threads`` threads (see ``resolve_threads``), restoring numba's
+    thread count afterwards so one caller's choice never leaks into another's."""
+    n = resolve_threads(threads)
+    old = numba.get_num_threads()
+    numba.set_num_threads(n)
+    try:
+        yield n
+    finally:
+        numba.set_num_threads(old)
 
 
 def _check(name: str, a: object, dtype: type | tuple, ndim: int) -> np.ndarray:
@@ -94,7 +108,8 @@ def remove_small_components(labels: np.ndarray, areas: np.ndarray, min_area: int
         raise ValueError(f"labels reach {int(labels.max())} but areas has only {areas.shape[0]} entries")
     if labels.size and int(labels.min()) < 0:
         raise ValueError("labels must be >= 0")
-    return _remove_small_components(labels, areas, int(min_area), _threads(threads))
+    with numba_threads(threads) as n:
+        return _remove_small_components(labels, areas, int(min_area), n)
 
 
 # ----------------------------------------------------------------------------- chamfer distance
@@ -183,54 +198,7 @@ def chamfer_sums(mask_a: np.ndarray, dist_a: np.ndarray, mask_b: np.ndarray, dis
     _check("dist_b", dist_b, np.float32, 2)
     _same_shape(mask_a=mask_a, dist_a=dist_a, mask_b=mask_b, dist_b=dist_b)
     dy, dx = (int(v) for v in shift)
-    r = _chamfer_sums(mask_a.view(np.uint8), dist_a, mask_b.view(np.uint8), dist_b, dy, dx, float(clip),
-                      float(radius), _threads(threads))
+    with numba_threads(threads) as n:
+        r = _chamfer_sums(mask_a.view(np.uint8), dist_a, mask_b.view(np.uint8), dist_b, dy, dx, float(clip),
+                          float(radius), n)
     return Chamfer(float(r[0]), int(r[1]), int(r[2]), float(r[3]), int(r[4]), int(r[5]))
-
-
-# ----------------------------------------------------------------------------- region statistics
-
-
-@njit(cache=True, parallel=True, nogil=True)
-def _region_stats(labels, image, n_labels, threads):  # (H, W) int32, (H, W, C) uint8
-    h, w = labels.shape
-    ch = image.shape[2]
-    step = (h + threads - 1) // threads
-    area = np.zeros((threads, n_labels), np.int64)
-    sums = np.zeros((threads, n_labels, ch), np.float64)
-    for c in prange(threads):
-        for y in range(c * step, min(h, (c + 1) * step)):
-            for x in range(w):
-                lab = labels[y, x]
-                if lab >= 0 and lab < n_labels:
-                    area[c, lab] += 1
-                    for k in range(ch):
-                        sums[c, lab, k] += image[y, x, k]
-    total_area = area.sum(axis=0)
-    total = sums.sum(axis=0)
-    means = np.zeros((n_labels, ch), np.float32)
-    for lab in range(n_labels):
-        if total_area[lab] > 0:
-            for k in range(ch):
-                means[lab, k] = total[lab, k] / total_area[lab]
-    return total_area, means
-
-
-def region_stats(labels: np.ndarray, image: np.ndarray, n_labels: int | None = None,
-                 threads: int | None = None) -> tuple[np.ndarray, np.ndarray]:
-    """Area int64 ``(N,)`` and mean colour float32 ``(N, C)`` of every labelled region.
-
-    ``labels`` int32 ``(H, W)`` (e.g. paper regions between lines from
-    ``cv2.connectedComponents``; negative labels are ignored); ``image`` uint8 ``(H, W, C)`` or
-    ``(H, W)``. One pass instead of one masked mean per region.
-    """
-    _check("labels", labels, np.int32, 2)
-    if isinstance(image, np.ndarray) and image.ndim == 2:
-        image = image[:, :, None]
-    _check("image", image, np.uint8, 3)
-    _same_shape(labels=labels, image=image)
-    if n_labels is None:
-        n_labels = int(labels.max()) + 1 if labels.size else 0
-    if n_labels < 0:
-        raise ValueError(f"n_labels must be >= 0, got {n_labels}")
-    return _region_stats(labels, image, int(n_labels), _threads(threads))

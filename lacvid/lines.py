@@ -11,9 +11,6 @@ form: uint8 ``(H, W)``, 255 = paper, 0 = ink. Two classical paths produce it:
   black on white: ink strength is the distance from the paper colour in the strongest channel
   (so yellow or blue pencil counts as ink), divided by a local paper estimate (so uneven scans
   become white), anti-aliasing kept.
-
-The ``LineExtractor`` protocol is the seam for a learned extractor (a local torch or ONNX
-file); ``extract_lines(..., extractor=...)`` uses one when given.
 """
 
 from __future__ import annotations
@@ -22,7 +19,7 @@ from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import Literal, Protocol, TypeVar, runtime_checkable
+from typing import Literal, TypeVar
 
 import cv2
 import numpy as np
@@ -53,18 +50,6 @@ class LineSettings:
     close_gaps: bool = True  # close one-pixel gaps in lines with a 3x3 morphological close
     reference_short_side: int = 720
     paper_window: int = 121  # window of the paper estimate for scans ("lines" mode), px at 720p
-
-
-@runtime_checkable
-class LineExtractor(Protocol):
-    """Anything that turns an RGB uint8 ``(H, W, 3)`` frame into line art uint8 ``(H, W)``.
-
-    A learned extractor (e.g. a TorchScript or ONNX model loaded from a local file) implements
-    this and is passed to ``extract_lines(..., extractor=...)``; it must return the contract's
-    form (255 paper, 0 ink) at the input's resolution.
-    """
-
-    def __call__(self, image: np.ndarray) -> np.ndarray: ...
 
 
 def _check_image(image: np.ndarray) -> np.ndarray:
@@ -205,12 +190,11 @@ def detect_kind(image: np.ndarray) -> Kind:
     return "lines"
 
 
-def extract_lines(image: np.ndarray, mode: Mode = "auto", settings: LineSettings = LineSettings(),
-                  extractor: LineExtractor | None = None) -> np.ndarray:
+def extract_lines(image: np.ndarray, mode: Mode = "auto", settings: LineSettings = LineSettings()) -> np.ndarray:
     """Line art uint8 ``(H, W)`` (255 paper, 0 ink) from an RGB or grey uint8 frame.
 
     ``mode="auto"`` asks ``detect_kind``; ``"color"`` extracts lines from painted footage
-    (with ``extractor`` when given, else the classical DoG); ``"lines"`` normalises a drawing.
+    (the classical DoG); ``"lines"`` normalises a drawing.
     """
     image = _check_image(image)
     if mode not in ("auto", "color", "lines"):
@@ -218,12 +202,6 @@ def extract_lines(image: np.ndarray, mode: Mode = "auto", settings: LineSettings
     kind = detect_kind(image) if mode == "auto" else mode
     if kind == "lines":
         return normalize_lines(image, settings)
-    if extractor is not None:
-        rgb = image if image.ndim == 3 else cv2.cvtColor(image, cv2.COLOR_GRAY2RGB)
-        out = np.asarray(extractor(rgb))
-        if out.shape != image.shape[:2] or out.dtype != np.uint8:
-            raise ValueError(f"extractor returned {out.dtype} {out.shape}; expected uint8 {image.shape[:2]}")
-        return out
     return lines_from_color(image, settings)
 
 

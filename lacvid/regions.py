@@ -14,12 +14,11 @@ computes nonsense.
 from __future__ import annotations
 
 import cv2
-import numba
 import numpy as np
 from numba import njit, prange
 from scipy import ndimage
 
-from lacvid.kernels import default_threads
+from lacvid.kernels import numba_threads
 from lacvid.lines import INK_THRESHOLD, line_mask
 
 __all__ = [
@@ -28,7 +27,6 @@ __all__ = [
     "fill_ink_labels",
     "grow_labels",
     "region_palette_votes",
-    "region_medians",
 ]
 
 def _check_lines(lines: np.ndarray, name: str = "lines") -> None:
@@ -191,14 +189,6 @@ def _check_labels(labels: np.ndarray) -> None:
         raise ValueError("labels must be C-contiguous (use np.ascontiguousarray)")
 
 
-def _resolve_threads(threads: int | None) -> int:
-    if threads is None:
-        return default_threads()
-    if not isinstance(threads, (int, np.integer)) or threads < 1:
-        raise ValueError(f"threads must be a positive integer or None, got {threads!r}")
-    return int(min(threads, numba.config.NUMBA_NUM_THREADS))
-
-
 @njit(cache=True, parallel=True)
 def _palette_votes_kernel(labels, index, weights, n_regions, n_palette, n_chunks):  # pragma: no cover
     h, w = labels.shape
@@ -247,72 +237,5 @@ def region_palette_votes(
         raise ValueError(f"labels must lie in 0..{n_regions}, got {labels.min()}..{labels.max()}")
     if index.size and (index.min() < 0 or index.max() >= n_palette):
         raise ValueError(f"index must lie in 0..{n_palette - 1}, got {index.min()}..{index.max()}")
-    t = _resolve_threads(threads)
-    old = numba.get_num_threads()
-    numba.set_num_threads(t)
-    try:
+    with numba_threads(threads) as t:
         return _palette_votes_kernel(labels, index, weights, int(n_regions), int(n_palette), t)
-    finally:
-        numba.set_num_threads(old)
-
-
-@njit(cache=True, parallel=True)
-def _medians_kernel(labels, colour, n_regions, n_chunks):  # pragma: no cover
-    h, w = labels.shape
-    ch = colour.shape[2]
-    hist = np.zeros((n_chunks, n_regions + 1, ch, 256), np.int32)
-    rows = (h + n_chunks - 1) // n_chunks
-    for c in prange(n_chunks):
-        for y in range(c * rows, min(h, (c + 1) * rows)):
-            for x in range(w):
-                lab = labels[y, x]
-                if lab > 0:
-                    for k in range(ch):
-                        hist[c, lab, k, colour[y, x, k]] += 1
-    med = np.zeros((n_regions + 1, ch), np.uint8)
-    counts = np.zeros(n_regions + 1, np.int64)
-    for r in prange(1, n_regions + 1):
-        for k in range(ch):
-            total = 0
-            for c in range(n_chunks):
-                for v in range(256):
-                    total += hist[c, r, k, v]
-            counts[r] = total
-            if total == 0:
-                continue
-            half = (total + 1) // 2
-            run = 0
-            for v in range(256):
-                for c in range(n_chunks):
-                    run += hist[c, r, k, v]
-                if run >= half:
-                    med[r, k] = v
-                    break
-    return med, counts
-
-
-def region_medians(
-    labels: np.ndarray, colour: np.ndarray, n_regions: int, threads: int | None = None
-) -> tuple[np.ndarray, np.ndarray]:
-    """Per-channel median colour of each region and its pixel count.
-
-    ``labels`` int32 (H, W), ``colour`` uint8 (H, W, C). Returns (uint8 (n + 1, C),
-    int64 (n + 1,)); row 0 (ink) is zeros. A median ignores the thin band of colour
-    that bleeds across a line where a mean would drift toward it.
-    """
-    _check_labels(labels)
-    if not isinstance(colour, np.ndarray) or colour.dtype != np.uint8:
-        raise ValueError(f"colour must be a uint8 numpy array, got {getattr(colour, 'dtype', type(colour))}")
-    if colour.ndim != 3 or colour.shape[:2] != labels.shape:
-        raise ValueError(f"colour must have shape {labels.shape + ('C',)}, got {colour.shape}")
-    if not colour.flags.c_contiguous:
-        raise ValueError("colour must be C-contiguous (use np.ascontiguousarray)")
-    if labels.size and (labels.min() < 0 or labels.max() > n_regions):
-        raise ValueError(f"labels must lie in 0..{n_regions}, got {labels.min()}..{labels.max()}")
-    t = _resolve_threads(threads)
-    old = numba.get_num_threads()
-    numba.set_num_threads(t)
-    try:
-        return _medians_kernel(labels, colour, int(n_regions), t)
-    finally:
-        numba.set_num_threads(old)

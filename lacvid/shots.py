@@ -22,15 +22,11 @@ and a window of scores: constant memory for any length.
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from dataclasses import dataclass
 
-import cv2
 import numpy as np
 
-from lacvid import kernels
-from lacvid.distance import distance_transform
-from lacvid.lines import dog_ink
 from lacvid.progress import NULL_PROGRESS, Progress
 
 
@@ -96,15 +92,17 @@ class ShotDetector:
         self._count = 0
         self._cuts: list[int] = []
         self._window: np.ndarray | None = None  # Hanning window for phase correlation
-        # (chamfer px, changed share, histogram distance, phase response, shift) of the latest
-        # comparison: for tuning and benchmarks, not needed to detect.
-        self.last_metrics: tuple = ()
 
     @property
     def frame_count(self) -> int:
         return self._count
 
     def _prepare(self, image: np.ndarray) -> _Small:
+        import cv2  # here, not at the top: ``Shot`` is imported by commands that never detect
+
+        from lacvid.distance import distance_transform
+        from lacvid.lines import dog_ink
+
         h, w = image.shape[:2]
         if self._size is None:
             sw = min(self.settings.width, w)
@@ -128,6 +126,10 @@ class ShotDetector:
         return _Small(mask=mask, dist=distance_transform(mask), gray=gray.astype(np.float32), hist=hist, bright=bright)
 
     def _score(self, a: _Small, b: _Small) -> float:
+        import cv2
+
+        from lacvid import kernels
+
         s = self.settings
         # Cancel a global shift (camera pan) before comparing lines; keep the better of the two.
         (dx, dy), response = cv2.phaseCorrelate(a.gray, b.gray, self._window)
@@ -146,7 +148,6 @@ class ShotDetector:
         similar = min(a.bright, b.bright) >= 0.92 * max(a.bright, b.bright)
         if a.hist is not None and b.hist is not None and similar:
             hist = 0.5 * float(np.abs(a.hist - b.hist).sum())
-        self.last_metrics = (best.mean(), best.changed(), hist, response, shifts[-1])
         return best.changed() + s.hist_weight * hist
 
     def push(self, frame: object) -> list[int]:
@@ -204,20 +205,6 @@ class ShotDetector:
         """The shots so far (call after ``finish``): consecutive spans between cuts."""
         bounds = [0, *self._cuts, self._count]
         return [Shot(a, b) for a, b in zip(bounds[:-1], bounds[1:]) if b > a]
-
-
-def iter_cuts(frames: Iterable[object], settings: ShotSettings = ShotSettings(),
-              progress: Progress = NULL_PROGRESS, total: int | None = None) -> Iterator[int]:
-    """Yield cut indices as they are decided while streaming ``frames``."""
-    detector = ShotDetector(settings)
-    task = progress.task("shots", total=total)
-    try:
-        for frame in frames:
-            yield from detector.push(frame)
-            task.advance()
-        yield from detector.finish()
-    finally:
-        task.close()
 
 
 def detect_shots(frames: Iterable[object], settings: ShotSettings = ShotSettings(),

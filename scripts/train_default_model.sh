@@ -43,7 +43,7 @@ SEED=${SEED:-0}
 
 if [ -n "${VGG_WEIGHTS:-}" ]; then
     PERCEPTUAL=(--perceptual vgg --vgg-weights "$VGG_WEIGHTS")
-elif "$PYTHON" -c 'import sys, lacvid.losses as l; sys.exit(0 if l.default_vgg19_path().is_file() else 1)' 2>/dev/null; then
+elif "$PYTHON" -c 'import sys, lacvid.train.losses as l; sys.exit(0 if l.default_vgg19_path().is_file() else 1)' 2>/dev/null; then
     PERCEPTUAL=(--perceptual vgg)
 else
     echo "train_default_model: no VGG19 weights here; training with --perceptual none" >&2

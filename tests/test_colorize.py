@@ -22,11 +22,12 @@ import torch
 import zarr
 
 from lacvid import media
-from lacvid.cache import input_fingerprint
+from lacvid.colorize.cache import input_fingerprint
 from lacvid.models.checkpoint import build_net, save_checkpoint
 from lacvid.models.config import ColorNetConfig, ModelConfig, TemporalNetConfig
 from lacvid.outputs import TMP_MARKER
-from lacvid.pipeline import ColorizeOptions, colorize, default_model_path
+from lacvid.colorize import ColorizeOptions, colorize
+from lacvid.inference import default_model_path
 from lacvid.shots import Shot
 from lacvid.synth import render_shot
 
@@ -169,16 +170,16 @@ def clip(tmp_path_factory) -> dict:
     lines_dir, keys_dir, vkeys_dir = root / "lines", root / "keys", root / "vkeys"
     for d in (lines_dir, keys_dir, vkeys_dir):
         d.mkdir()
-    lines, colours = [], []
+    lines, colors = [], []
     for s in range(SHOTS):
-        for colour, ink in render_shot(SEED, s, PER_SHOT, H, W):
+        for color, ink in render_shot(SEED, s, PER_SHOT, H, W):
             lines.append(ink)
-            colours.append(colour)
+            colors.append(color)
     for i, ink in enumerate(lines):
         assert cv2.imwrite(str(lines_dir / f"{i:04d}.png"), ink)
     for i in KEY_FRAMES:
-        _write_rgb(keys_dir / f"{i:04d}.png", colours[i])     # named like the frame they paint
-        _write_rgb(vkeys_dir / f"{i:06d}.png", colours[i])    # named by frame index, as lacvid keys writes
+        _write_rgb(keys_dir / f"{i:04d}.png", colors[i])     # named like the frame they paint
+        _write_rgb(vkeys_dir / f"{i:06d}.png", colors[i])    # named by frame index, as lacvid keys writes
     video = _encode_with_audio(root / "lines.mp4", lines)
 
     torch.manual_seed(0)
@@ -186,7 +187,7 @@ def clip(tmp_path_factory) -> dict:
     model = save_checkpoint(root / "tiny.pt", config=config,
                             nets={"color": build_net("color", config), "temporal": build_net("temporal", config)})
     return dict(root=root, lines_dir=lines_dir, keys_dir=keys_dir, vkeys_dir=vkeys_dir, video=video,
-                model=model, cache=root / "cache", lines=lines, colours=colours)
+                model=model, cache=root / "cache", lines=lines, colors=colors)
 
 
 @pytest.fixture(scope="module")
@@ -229,7 +230,7 @@ def test_directory_in_directory_out(clip, dir_run) -> None:
     for name, image in frames.items():
         assert image.shape == (H, W, 3), name
     for i in KEY_FRAMES:  # key frames come out exactly as painted
-        np.testing.assert_array_equal(frames[f"{i:04d}.png"], clip["colours"][i])
+        np.testing.assert_array_equal(frames[f"{i:04d}.png"], clip["colors"][i])
     # every other frame is painted (not left as line art): white paper is rare in the synth palettes
     for i in set(range(N)) - set(KEY_FRAMES):
         assert (frames[f"{i:04d}.png"] == 255).all(axis=2).mean() < 0.5, i
@@ -262,7 +263,7 @@ def test_video_in_video_out_keeps_audio(cli, clip, tmp_path) -> None:
         seconds = float(audio.duration * audio.time_base) if audio.duration else None
     assert seconds is None or abs(seconds - N / FPS) < 0.1
     for i in KEY_FRAMES:  # the painted keys, through a lossy codec
-        diff = np.abs(decoded[i].astype(np.int16) - clip["colours"][i].astype(np.int16))
+        diff = np.abs(decoded[i].astype(np.int16) - clip["colors"][i].astype(np.int16))
         assert diff.mean() < 6, (i, diff.mean())
 
 
@@ -283,17 +284,17 @@ def test_exact_scripted_form_with_the_bundled_model(cli, clip, tmp_path, monkeyp
 # ----------------------------------------------------------------------------- flat output
 
 
-def test_flat_output_holds_only_palette_colours_inside_regions(clip, dir_run) -> None:
+def test_flat_output_holds_only_palette_colors_inside_regions(clip, dir_run) -> None:
     """Every pixel >= 2 px from ink is a colour painted in one of its shot's keys (``--flat`` is the default)."""
     for shot in TRUE_SHOTS:
-        keys = [clip["colours"][i] for i in KEY_FRAMES if shot.start <= i < shot.stop]
+        keys = [clip["colors"][i] for i in KEY_FRAMES if shot.start <= i < shot.stop]
         painted = {tuple(c) for k in keys for c in np.unique(k.reshape(-1, 3), axis=0)}
         for t in range(shot.start, shot.stop):
             ink = clip["lines"][t] < 255                                            # any ink, anti-aliasing included
             away = cv2.distanceTransform((~ink).astype(np.uint8), cv2.DIST_L2, 5) >= 2
             out = _read_rgb(dir_run / f"{t:04d}.png")[away]                         # (P, 3)
-            colours = {tuple(c) for c in np.unique(out, axis=0)}
-            stray = colours - painted
+            colors = {tuple(c) for c in np.unique(out, axis=0)}
+            stray = colors - painted
             assert not stray, f"frame {t}: {len(stray)} colours no key of shot {shot} holds, e.g. {sorted(stray)[:3]}"
 
 
@@ -331,7 +332,7 @@ def test_cache_never_serves_results_of_other_keys(clip, dir_run, tmp_path) -> No
     repainted = tmp_path / "repainted"
     repainted.mkdir()
     for i in KEY_FRAMES:   # the same drawing painted in other colours: RGB -> BRG
-        _write_rgb(repainted / f"{i:04d}.png", np.ascontiguousarray(clip["colours"][i][..., [2, 0, 1]]))
+        _write_rgb(repainted / f"{i:04d}.png", np.ascontiguousarray(clip["colors"][i][..., [2, 0, 1]]))
     opts = dict(flat=False, warp=False)  # the networks' colour alone reaches the output
     colorize(clip["lines_dir"], repainted, tmp_path / "rerun", _options(clip, **opts))
     colorize(_copy_input(clip, tmp_path / "lines"), repainted, tmp_path / "fresh", _options(clip, **opts))
@@ -353,7 +354,7 @@ def test_shots_single_treats_the_input_as_one_shot(cli, clip, tmp_path) -> None:
     result = colorize(clip["lines_dir"], one_key, tmp_path / "single", _options(clip, shots="single"))
     assert result.shots == [Shot(0, N)]
     assert len(list((tmp_path / "single").iterdir())) == N
-    np.testing.assert_array_equal(_read_rgb(tmp_path / "single" / "0000.png"), clip["colours"][0])
+    np.testing.assert_array_equal(_read_rgb(tmp_path / "single" / "0000.png"), clip["colors"][0])
 
 
 def test_shots_from_a_json_file(cli, clip, tmp_path) -> None:
@@ -400,13 +401,13 @@ def _bad_missing_shot_key(clip, tmp):
 
 def _bad_key_matches_no_frame(clip, tmp):
     keys = _keys_copy(clip, tmp / "k")
-    _write_rgb(keys / "9999.png", clip["colours"][0])
+    _write_rgb(keys / "9999.png", clip["colors"][0])
     return clip["lines_dir"], keys, [], ["9999.png"]
 
 
 def _bad_key_wrong_size(clip, tmp):
     keys = _keys_copy(clip, tmp / "k")
-    _write_rgb(keys / "0008.png", cv2.resize(clip["colours"][8], (W * 2, H * 2)))
+    _write_rgb(keys / "0008.png", cv2.resize(clip["colors"][8], (W * 2, H * 2)))
     return clip["lines_dir"], keys, [], ["0008.png", f"{W * 2}x{H * 2}"]
 
 

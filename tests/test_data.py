@@ -1,4 +1,5 @@
-"""lacvid.data: dataset errors, the Zarr cache (reuse, invalidation, interrupted builds), sampling."""
+"""lacvid.train.data and .sampling: dataset errors, the Zarr cache (reuse, invalidation, interrupted builds),
+sampling."""
 
 from __future__ import annotations
 
@@ -11,10 +12,10 @@ import pytest
 import torch
 import zarr
 
-from lacvid.data import (CACHE_NAME, FrameCache, Preprocess, SampleSettings, StepSampler, TripletDataset, discover,
-                         loader, pick_frames)
 from lacvid.errors import DatasetError
 from lacvid.synth import SynthConfig, render_shot, write_dataset
+from lacvid.train.data import CACHE_NAME, FrameCache, Preprocess, discover
+from lacvid.train.sampling import SampleSettings, StepSampler, TripletDataset, loader, pick_frames
 
 
 @pytest.fixture(autouse=True)
@@ -69,7 +70,8 @@ def test_cache_holds_preprocessed_frames(dataset):
     assert cache.path == dataset / CACHE_NAME
     assert len(cache.shots) == 3 and cache.frame_count == 18
     g = cache.group(cache.shots[0].clip)
-    assert g["color"].shape == (6, 32, 38, 3) and g["lines"].shape == (6, 32, 38)  # short side 32, aspect kept
+    # working_size: multiples of 4, as colorize
+    assert g["color"].shape == (6, 32, 40, 3) and g["lines"].shape == (6, 32, 40)  # short side 32, aspect kept
     assert g["dist"].dtype == np.float16
     d = g["dist"][0].astype(np.float32)
     ink = g["lines"][0] < 128

@@ -6,8 +6,9 @@ import cv2
 import numpy as np
 import pytest
 
-from lacvid.composite import composite_full_resolution, multiply_lines
-from lacvid.flat import flatten_to_palette, palette_from_keys, region_vote, snap_indices
+from lacvid.composite import multiply_lines
+from lacvid.flat import palette_from_keys, region_vote, snap_indices
+from lacvid.fusion import fuse_regions
 from lacvid.regions import label_regions
 
 RED, BLUE, CREAM, GREEN = (200, 40, 40), (40, 60, 190), (240, 230, 200), (60, 170, 80)
@@ -38,25 +39,25 @@ def test_palette_from_keys_recovers_the_fills_despite_antialiasing_and_noise() -
     assert got == {RED, BLUE, CREAM}
 
 
-def test_flatten_recovers_exact_fills_from_a_noisy_bleeding_colour() -> None:
-    colour, lines = cel()
+def test_flatten_recovers_exact_fills_from_a_noisy_bleeding_color() -> None:
+    color, lines = cel()
     palette = np.array([RED, BLUE, CREAM, GREEN], np.uint8)
     rng = np.random.default_rng(1)
-    guess = cv2.GaussianBlur(colour, (7, 7), 2)  # colour bleeds across the lines
+    guess = cv2.GaussianBlur(color, (7, 7), 2)  # colour bleeds across the lines
     guess = np.clip(guess.astype(int) + rng.normal(0, 12, guess.shape), 0, 255).astype(np.uint8)
-    for method in ("vote", "median"):
-        flat = flatten_to_palette(guess, lines, palette, method=method, fill_ink=True)
+    for candidates in ([guess],):
+        flat = region_vote(lines, candidates, palette, fill_ink=True)
         assert tuple(flat[48, 40]) == RED and tuple(flat[45, 100]) == BLUE and tuple(flat[5, 5]) == CREAM
-        np.testing.assert_array_equal(multiply_lines(flat, lines), colour)
+        np.testing.assert_array_equal(multiply_lines(flat, lines), color)
 
 
-def test_flat_output_holds_only_palette_colours_inside_regions() -> None:
-    colour, lines = cel(2)
+def test_flat_output_holds_only_palette_colors_inside_regions() -> None:
+    color, lines = cel(2)
     palette = np.array([RED, BLUE, CREAM, GREEN], np.uint8)
-    small = cv2.resize(colour, (64, 48), interpolation=cv2.INTER_AREA)  # working size
+    small = cv2.resize(color, (64, 48), interpolation=cv2.INTER_AREA)  # working size
     small = np.clip(small.astype(int) + 15, 0, 255).astype(np.uint8)  # the network's colour is off
-    out = composite_full_resolution(small, lines, flat=True, palette=palette)
-    assert out.shape == colour.shape
+    out = fuse_regions(lines, small, [], palette)
+    assert out.shape == color.shape
     labels, _ = label_regions(lines)
     inside = out[(labels > 0) & (lines == 255)]  # paper untouched by ink shows the fill itself
     allowed = {tuple(int(v) for v in c) for c in palette}
@@ -89,17 +90,13 @@ def test_snap_indices_picks_the_perceptually_nearest_entry() -> None:
 
 
 def test_bad_inputs_are_refused() -> None:
-    colour, lines = cel()
+    color, lines = cel()
     with pytest.raises(ValueError, match="palette"):
-        flatten_to_palette(colour, lines, np.zeros((0, 3), np.uint8))
-    with pytest.raises(ValueError, match="lines"):
-        flatten_to_palette(colour, lines[:10], None)
-    with pytest.raises(ValueError, match="method"):
-        flatten_to_palette(colour, lines, None, method="mean")
+        region_vote(lines, [color], np.zeros((0, 3), np.uint8))
     with pytest.raises(ValueError, match="one line-art frame per key"):
-        palette_from_keys([colour], [])
+        palette_from_keys([color], [])
     with pytest.raises(ValueError, match="weight"):
-        region_vote(lines, [colour], np.array([RED], np.uint8), weights=[1.0, 2.0])
+        region_vote(lines, [color], np.array([RED], np.uint8), weights=[1.0, 2.0])
 
 
 def test_palette_coverage_tells_flat_cel_paint_from_shaded_painting():
@@ -107,9 +104,9 @@ def test_palette_coverage_tells_flat_cel_paint_from_shaded_painting():
     from lacvid.flat import palette_coverage
     from lacvid.synth import render_shot
 
-    colour, lines = next(iter(render_shot(3, 0, 2, 96, 96)))
-    palette = palette_from_keys([colour], [lines])
-    assert palette_coverage([colour], [lines], palette) == 1.0
+    color, lines = next(iter(render_shot(3, 0, 2, 96, 96)))
+    palette = palette_from_keys([color], [lines])
+    assert palette_coverage([color], [lines], palette) == 1.0
     ramp = np.linspace(0, 120, 96, dtype=np.float32)[None, :, None]  # a soft shading across the frame
-    shaded = np.clip(colour.astype(np.float32) - ramp, 0, 255).astype(np.uint8)
+    shaded = np.clip(color.astype(np.float32) - ramp, 0, 255).astype(np.uint8)
     assert palette_coverage([shaded], [lines], palette_from_keys([shaded], [lines])) < 0.95

@@ -48,18 +48,18 @@ def backends(model, cache) -> tuple[TorchBackend, OnnxBackend]:
 @pytest.mark.parametrize("k", [1, 2])
 def test_onnx_matches_torch(backends, h: int, w: int, k: int) -> None:
     g = torch.Generator().manual_seed(h * w + k)
-    refs_in = (torch.rand(1, k, 1, h, w, generator=g), torch.rand(1, k, 3, h, w, generator=g),
-               torch.rand(1, k, 1, h, w, generator=g))
-    target = (torch.rand(1, 1, h, w, generator=g), torch.rand(1, 1, h, w, generator=g))
-    frames = torch.rand(1, 3, 4, h, w, generator=g)
+    refs_in = (torch.rand(1, k, 1, h, w, generator=g).numpy(), torch.rand(1, k, 3, h, w, generator=g).numpy(),
+               torch.rand(1, k, 1, h, w, generator=g).numpy())
+    target = (torch.rand(1, 1, h, w, generator=g).numpy(), torch.rand(1, 1, h, w, generator=g).numpy())
+    frames = torch.rand(1, 3, 4, h, w, generator=g).numpy()
     got = []
     for backend in backends:
         refs = backend.encode_references(*refs_in)
-        got.append((backend.colour(*target, refs), backend.temporal(frames)))
+        got.append((backend.color(*target, refs), backend.temporal(frames)))
     for want, have in zip(*got):
         assert want.shape == have.shape == (1, 3, h, w)
-        assert have.dtype == torch.float32
-        np.testing.assert_allclose(have.numpy(), want.numpy(), atol=1e-4, rtol=0)
+        assert have.dtype == np.float32  # backends take and return numpy arrays
+        np.testing.assert_allclose(have, want, atol=1e-4, rtol=0)
 
 
 @needs_ort
@@ -86,9 +86,9 @@ def test_truncated_export_is_exported_again(model, cache, backends, tmp_path: Pa
     frame.write_bytes(frame.read_bytes()[: size // 2])  # as if the disk filled up mid-write
     backend = OnnxBackend(ckpt, path, tmp_path, threads=1)
     assert backend.folder == folder and frame.stat().st_size == size and (folder / "export.json").exists()
-    x = torch.rand(1, 1, 1, 16, 16)
-    refs = backend.encode_references(x, torch.rand(1, 1, 3, 16, 16), x)
-    assert backend.colour(x[0], x[0], refs).shape == (1, 3, 16, 16)
+    x = torch.rand(1, 1, 1, 16, 16).numpy()
+    refs = backend.encode_references(x, torch.rand(1, 1, 3, 16, 16).numpy(), x)
+    assert backend.color(x[0], x[0], refs).shape == (1, 3, 16, 16)
 
 
 def test_export_folder_keyed_by_model_and_versions(tmp_path: Path) -> None:

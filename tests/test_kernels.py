@@ -45,18 +45,6 @@ def test_remove_small_components() -> None:
     assert out[1, 1] == 0 and out[5, 2:9].all() and out.sum() == 7
 
 
-def test_region_stats() -> None:
-    labels = np.zeros((4, 6), np.int32)
-    labels[:, 3:] = 1
-    img = np.zeros((4, 6, 3), np.uint8)
-    img[:, 3:] = (10, 20, 30)
-    img[0, 0] = (40, 0, 0)
-    area, mean = kernels.region_stats(labels, img)
-    assert area.tolist() == [12, 12]
-    np.testing.assert_allclose(mean[0], [40 / 12, 0, 0], rtol=1e-6)
-    np.testing.assert_allclose(mean[1], [10, 20, 30])
-
-
 def test_bad_inputs_rejected() -> None:
     a, b = _masks()
     da = distance_transform(a)
@@ -72,7 +60,5 @@ def test_bad_inputs_rejected() -> None:
         kernels.remove_small_components(np.zeros((3, 3), np.int64), np.zeros(1, np.int32), 2)
     with pytest.raises(ValueError, match="areas"):
         kernels.remove_small_components(np.full((3, 3), 4, np.int32), np.zeros(2, np.int32), 2)
-    with pytest.raises(ValueError, match="uint8"):
-        kernels.region_stats(np.zeros((3, 3), np.int32), np.zeros((3, 3, 3), np.float32))
     with pytest.raises(ValueError, match="threads"):
         kernels.chamfer_sums(a, da, b, da, threads=0)

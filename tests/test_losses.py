@@ -1,4 +1,4 @@
-"""lacvid.losses on known inputs; the VGG19 loader's layout and error paths (no download)."""
+"""lacvid.train.losses on known inputs; the VGG19 loader's layout and error paths (no download)."""
 
 from __future__ import annotations
 
@@ -6,8 +6,8 @@ import pytest
 import torch
 
 from lacvid.errors import InputError
-from lacvid.losses import (VGG19_URL, GeneratorCriterion, LossWeights, VGG19Features, d_loss, find_vgg19_weights,
-                           g_adv_loss, gram_matrix, latent_constraint, load_vgg19, perceptual_and_style)
+from lacvid.train.losses import (VGG19_URL, GeneratorCriterion, LossWeights, VGG19Features, d_loss, find_vgg19_weights,
+                                 g_adv_loss, gram_matrix, latent_constraint, load_vgg19, perceptual_and_style)
 
 
 def test_gram_matrix_known_values():

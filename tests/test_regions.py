@@ -10,7 +10,6 @@ from lacvid.regions import (
     fill_ink_labels,
     grow_labels,
     label_regions,
-    region_medians,
     region_palette_votes,
 )
 
@@ -83,18 +82,6 @@ def test_palette_votes_match_numpy_and_thread_counts() -> None:
         np.testing.assert_allclose(region_palette_votes(labels, index, weights, 5, 4, threads), want, rtol=1e-6)
 
 
-def test_region_medians_match_numpy() -> None:
-    rng = np.random.default_rng(1)
-    labels = rng.integers(0, 4, (30, 20)).astype(np.int32)
-    colour = rng.integers(0, 256, (30, 20, 3)).astype(np.uint8)
-    med, counts = region_medians(labels, colour, 3, threads=2)
-    for r in range(1, 4):
-        px = colour[labels == r]
-        assert counts[r] == len(px)
-        # the lower median: the value at rank ceil(n / 2)
-        np.testing.assert_array_equal(med[r], np.sort(px, 0)[(len(px) + 1) // 2 - 1])
-    assert (med[0] == 0).all()
-
 
 def test_grow_labels_never_crosses_ink() -> None:
     seeds = np.zeros((5, 9), np.int32)
@@ -122,12 +109,6 @@ def test_wrappers_reject_bad_arrays() -> None:
         region_palette_votes(labels, index + 3, weights, 1, 2)
     with pytest.raises(ValueError, match="threads"):
         region_palette_votes(labels, index, weights, 1, 1, threads=0)
-    with pytest.raises(ValueError, match="colour"):
-        region_medians(labels, np.zeros((8, 8), np.uint8), 1)
-    with pytest.raises(ValueError, match="colour"):
-        region_medians(labels, np.zeros((8, 8, 3), np.float32), 1)
-    with pytest.raises(ValueError, match="labels must lie"):
-        region_medians(labels + 5, np.zeros((8, 8, 3), np.uint8), 1)
     with pytest.raises(ValueError, match="allowed"):
         grow_labels(labels, np.ones((8, 8), np.uint8))
     with pytest.raises(ValueError, match="lines"):

@@ -20,7 +20,7 @@ def test_no_cut_within_a_shot(motion: str) -> None:
     assert detect_shots(clip.frames) == [Shot(0, 30)]
 
 
-def test_colour_footage_cuts() -> None:
+def test_color_footage_cuts() -> None:
     clip = make_clip([ShotSpec(12, "pan", seed=4), ShotSpec(12, "fast", seed=5), ShotSpec(12, "static", seed=6)],
                      lines_only=False)
     assert [s.start for s in detect_shots(clip.frames)] == [0, 12, 24]

@@ -21,7 +21,7 @@ def _uninked_boundaries(color: np.ndarray, lines: np.ndarray) -> int:
 
 
 @pytest.mark.parametrize("size", [(40, 40), (96, 128)])
-def test_every_colour_boundary_is_inked(size):
+def test_every_color_boundary_is_inked(size):
     h, w = size
     for shot in range(12):
         for color, lines in render_shot(11, shot, 4, h, w):
@@ -32,7 +32,7 @@ def test_every_colour_boundary_is_inked(size):
             assert (color[lines == 0] == 0).all()
 
 
-def test_lines_are_antialiased_ink_on_paper_and_colourful():
+def test_lines_are_antialiased_ink_on_paper_and_colorful():
     color, lines = next(render_shot(0, 1, 1, 128, 128))
     assert (lines == 255).mean() > 0.6  # mostly paper
     assert (lines < 128).mean() > 0.01  # with ink

@@ -13,7 +13,7 @@ import torch
 
 from lacvid.models import load_checkpoint
 from lacvid.synth import SynthConfig, write_dataset
-from lacvid.train import TrainConfig, Trainer, train
+from lacvid.train import TrainConfig, train
 
 TINY = dict(size=32, scale=40, width=8, batch=2, perceptual="none", workers=0, checkpoint_every=2, sample_every=2)
 
@@ -32,7 +32,7 @@ def one_thread():
 def dataset(tmp_path_factory):
     root = write_dataset(tmp_path_factory.mktemp("train") / "ds", SynthConfig(shots=3, frames=6, height=40,
                                                                               width=40, seed=1))
-    from lacvid.data import FrameCache, Preprocess
+    from lacvid.train.data import FrameCache, Preprocess
     FrameCache.build(root, Preprocess(scale=40))  # built once; every run below reuses it
     return root
 

@@ -1,4 +1,4 @@
-"""``lacvid colorize``: the main job, a thin layer over ``lacvid.pipeline.colorize``."""
+"""``lacvid colorize``: the main job, a thin layer over ``lacvid.colorize.colorize``."""
 
 from __future__ import annotations
 
@@ -25,8 +25,10 @@ def colorize_command(
     device: Annotated[str, typer.Option("--device", help="auto, cpu, cuda or cuda:N.")] = "auto",
     backend: Annotated[str, typer.Option("--backend", help="What runs the networks: auto (ONNX Runtime on the "
                                          "CPU when installed, else PyTorch), torch or onnx (CPU only).")] = "auto",
-    size: Annotated[int, typer.Option("--size", min=32, max=4096,
-                                      help="Working size: the short side the networks see, in pixels.")] = 256,
+    size: Annotated[int | None, typer.Option("--size", min=32, max=4096,
+                                             help="Working size: the short side the networks see, in pixels. "
+                                                  "Default: the size the model was trained at.",
+                                             show_default=False)] = None,
     flat: Annotated[bool | None, typer.Option("--flat/--no-flat", help="Fill every line-enclosed region with one "
                                               "colour of the keys' palette, as a cel painter does. Default: per "
                                               "shot, when its keys are flat cel paint.", show_default=False)] = None,
@@ -54,13 +56,12 @@ def colorize_command(
         raise typer.BadParameter(f"--lines must be auto, lines or color, not {lines!r}")
     if backend not in ("auto", "torch", "onnx"):
         raise typer.BadParameter(f"--backend must be auto, torch or onnx, not {backend!r}")
-    from lacvid.pipeline import ColorizeOptions, colorize  # torch loads only when a command needs it
+    from lacvid.colorize import ColorizeOptions, colorize  # torch loads only when a command needs it
 
     progress = make_progress(quiet, debug)
-    options = ColorizeOptions(model=model, device=device, backend=backend, size=size, flat=flat, max_refs=refs, temporal=temporal,
-                              warp=warp, shots=shots,
-                              line_mode=lines, cache_dir=cache, overwrite=overwrite, crf=crf, preset=preset,
-                              codec=codec)
+    options = ColorizeOptions(model=model, device=device, backend=backend, size=size, flat=flat, max_refs=refs,
+                              temporal=temporal, warp=warp, shots=shots, line_mode=lines, cache_dir=cache,
+                              overwrite=overwrite, crf=crf, preset=preset, codec=codec)
     result = colorize(input, keys, output, options, progress)
     if not quiet:
         stderr_console.print(

@@ -10,12 +10,13 @@ import typer
 
 from lacvid.cli.app import app
 from lacvid.cli.common import Debug, Overwrite, Quiet, make_progress
-from lacvid.media import encode_video, extract_frames, parse_fps
 
 
 def _fps(value: Optional[str]) -> Optional[Fraction]:
     if value is None:
         return None
+    from lacvid.media import parse_fps
+
     try:
         return parse_fps(value)
     except ValueError as exc:
@@ -34,6 +35,8 @@ def frames_cmd(
 ) -> None:
     """Split a video into PNG frames named 000000.png, 000001.png, ... by frame index; prints the folder."""
     progress = make_progress(quiet, debug)
+    from lacvid.media import extract_frames
+
     path = extract_frames(source, output, overwrite=overwrite, progress=progress)
     typer.echo(str(path))
 
@@ -61,6 +64,8 @@ def encode_cmd(
 ) -> None:
     """Encode a folder of frames into a video (libx264 yuv420p by default); prints the video's path."""
     progress = make_progress(quiet, debug)
+    from lacvid.media import encode_video
+
     path = encode_video(source, output, fps=_fps(fps), audio_from=audio_from, codec=codec, crf=crf, preset=preset,
                         overwrite=overwrite, progress=progress)
     typer.echo(str(path))

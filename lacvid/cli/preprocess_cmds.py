@@ -5,18 +5,16 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
-from lacvid import media
 from lacvid.cli.app import app
 from lacvid.cli.common import Debug, Overwrite, Quiet, make_progress
 from lacvid.errors import MediaError
-from lacvid.keys import suggest_keys
-from lacvid.lines import detect_kind, extract_lines
-from lacvid.outputs import atomic_output
-from lacvid.shots import Shot, ShotSettings, detect_shots
+from lacvid.shots import Shot, ShotSettings
+
+# Commands import media, numba and OpenCV when they run, so ``lacvid --help`` stays fast.
 
 Source = Annotated[Path, typer.Argument(help="Video file (anything FFmpeg decodes) or a folder of frames.",
                                         show_default=False)]
@@ -31,7 +29,10 @@ def _settings(min_shot_len: int, threshold: float) -> ShotSettings:
     return ShotSettings(min_shot_len=min_shot_len, threshold=threshold)
 
 
-def _shots(source: Path, settings: ShotSettings, progress) -> tuple[media.MediaInfo, list[Shot]]:
+def _shots(source: Path, settings: ShotSettings, progress) -> tuple[Any, list[Shot]]:
+    from lacvid import media
+    from lacvid.shots import detect_shots
+
     info = media.probe(source)
     shots = detect_shots(media.read_frames(source), settings, progress=progress, total=info.frame_count)
     if not shots:
@@ -54,16 +55,20 @@ def lines_cmd(
     """Line art (black on white) for every frame; prints the output path."""
     if mode not in ("auto", "color", "lines"):
         raise typer.BadParameter(f"{mode!r} is not one of auto, color, lines", param_hint="'--mode'")
+    from lacvid import media
+    from lacvid.lines import extract_lines
+    from lacvid.preprocess import ClipLineMode
+
     progress = make_progress(quiet, debug)
     info = media.probe(source)
     writer = media.open_writer(output, info, overwrite=overwrite, progress=progress)
     task = progress.task("lines", total=info.frame_count)
-    kind = None if mode == "auto" else mode
+    clip_mode = ClipLineMode(mode)
     try:
         with writer:
             for frame in media.read_frames(source):
-                if kind is None:  # one decision per clip, so every frame is treated alike
-                    kind = detect_kind(frame.image)
+                kind = clip_mode(frame.image)
+                if clip_mode.detected and frame.index == 0:
                     progress.log(f"{source}: the input looks like {'line art' if kind == 'lines' else 'colour footage'}; "
                                  "use --mode to override")
                 writer.write(extract_lines(frame.image, kind), str(Path(frame.name).with_suffix(".png")))
@@ -132,6 +137,12 @@ def keys_cmd(
     """
     if mode not in ("auto", "color", "lines"):
         raise typer.BadParameter(f"{mode!r} is not one of auto, color, lines", param_hint="'--mode'")
+    from lacvid import media
+    from lacvid.key_suggest import suggest_keys
+    from lacvid.lines import extract_lines
+    from lacvid.outputs import atomic_output
+    from lacvid.preprocess import ClipLineMode
+
     progress = make_progress(quiet, debug)
     info = media.probe(source)
     with atomic_output(output, overwrite=overwrite, directory=True) as tmp:
@@ -140,13 +151,13 @@ def keys_cmd(
                             total=info.frame_count)
         wanted = sorted(k for ks in keys.values() for k in ks)
         task = progress.task("write keys", total=len(wanted))
-        kind = None if mode == "auto" else mode
+        clip_mode = ClipLineMode(mode)
         try:
             todo = set(wanted)
             for frame in media.read_frames(source, stop=wanted[-1] + 1):
                 if frame.index not in todo:
                     continue
-                kind = kind or detect_kind(frame.image)
+                kind = clip_mode(frame.image)
                 media.write_image(tmp / f"{frame.index:06d}.png", extract_lines(frame.image, kind))
                 task.advance()
         finally:

@@ -86,8 +86,8 @@ def train_cmd(
              "batch": batch, "width": width, "lr": lr, "lr_d": lr_d, "device": device, "perceptual": perceptual,
              "vgg_weights": str(vgg_weights) if vgg_weights else None, "gan": gan,
              "checkpoint_every": checkpoint_every, "sample_every": sample_every, "workers": workers,
-             "cache": str(cache) if cache else None, "seed": seed, "precision": precision, "threads": threads, "init": str(init) if init else None,
-             "dataset": str(dataset)}
+             "cache": str(cache) if cache else None, "seed": seed, "precision": precision, "threads": threads,
+             "init": str(init) if init else None, "dataset": str(dataset)}
     given = {k: v for k, v in given.items() if v is not None}
     cfg = TrainConfig(run=str(output), **given)
     train(cfg, resume=resume, overrides=given, overwrite=overwrite, progress=progress)

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import os
 import pickle
-import tempfile
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -25,6 +24,7 @@ import torch
 import torch.nn as nn
 
 from lacvid.errors import CheckpointError
+from lacvid.outputs import atomic_output
 from lacvid.models.color import ColorTransformNet
 from lacvid.models.config import ModelConfig
 from lacvid.models.discriminators import PatchDiscriminator, TemporalPatchDiscriminator
@@ -63,7 +63,7 @@ def build_net(name: str, config: ModelConfig) -> nn.Module:
 
 def save_checkpoint(path: str | os.PathLike, *, config: ModelConfig, nets: dict[str, nn.Module],
                     train_state: dict | None = None, meta: dict | None = None) -> Path:
-    """Write the checkpoint atomically (temp file in the same folder + os.replace); returns the path.
+    """Write the checkpoint atomically (``atomic_output``: a temporary sibling, renamed); returns the path.
 
     A crash mid-write leaves the previous checkpoint intact rather than a truncated file.
     """
@@ -77,21 +77,10 @@ def save_checkpoint(path: str | os.PathLike, *, config: ModelConfig, nets: dict[
                "weights": {name: net.state_dict() for name, net in nets.items()},
                "train_state": train_state, "meta": meta}
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            torch.save(payload, f)
-            f.flush()
-            os.fsync(f.fileno())
-        # mkstemp creates the file 0600; a checkpoint is no secret (and the bundled one is installed
-        # for every user), so give it the permissions a plain open() would under the umask.
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    with atomic_output(path, overwrite=True) as tmp, open(tmp, "wb") as f:
+        torch.save(payload, f)
+        f.flush()
+        os.fsync(f.fileno())  # on disk before the rename publishes it
     return path
 
 

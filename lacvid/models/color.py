@@ -13,7 +13,7 @@ target line art + distance field, K painted references  ->  the target painted l
 4. 8 AdaIN residual blocks on target line features + f_sim, then the decoder to RGB.
 
 Inference encodes each key frame once per shot: ``encode_references`` returns everything that
-depends on the references alone (colour features, keys, the references' half of the mask
+depends on the references alone (colour features, attention keys, the references' half of the mask
 conv, the style vector); ``forward_with_references`` does the per-frame rest.
 """
 
@@ -38,7 +38,7 @@ class References(NamedTuple):
     """
 
     color_feats: torch.Tensor  # (B, K, F, h, w) reference colour features c_k
-    keys: torch.Tensor  # (B, 1, K*h*w, dk) contiguous attention keys over all references
+    attn_keys: torch.Tensor  # (B, 1, K*h*w, dk) contiguous attention keys over all references
     mask_ref: torch.Tensor  # (B, K, 2F, h, w) the references' half of the m/n conv
     style: torch.Tensor  # (B, 2F) AdaIN means then stds
 
@@ -125,7 +125,7 @@ class ColorTransformLayer(nn.Module):
         q = self.query(target_dist).flatten(2).transpose(1, 2).unsqueeze(1).contiguous()  # (B, 1, h*w, dk)
         # Contiguous q, k, v keep the CPU on the fused kernel: a transposed query silently
         # falls back to the explicit (h*w x K*h*w) matrix (7.1 GB at 512^2, K = 3).
-        o = F.scaled_dot_product_attention(q, refs.keys, v)  # (B, 1, h*w, dk)
+        o = F.scaled_dot_product_attention(q, refs.attn_keys, v)  # (B, 1, h*w, dk)
         o = o.squeeze(1).transpose(1, 2).reshape(B, -1, h, w)  # (B, dk, h, w)
         f_mat = self.lift(o)  # (B, F, h, w): the matched colour for each TARGET position
         # mean_k [ n_k * (m_k * c_k) + (1 - n_k) * f_mat ]
@@ -187,9 +187,9 @@ class ColorTransformNet(nn.Module):
         dists = pad_to_multiple(ref_dists.flatten(0, 1) * 2 - 1, _SCALE)  # (B*K, 1, Hp, Wp)
         color_feats = unmerge(self.color_enc(colors), B, K)  # (B, K, F, h, w)
         dist_feats = unmerge(self.dist_enc(dists), B, K)  # (B, K, F, h, w)
-        keys, mask_ref = self.transform.encode(dist_feats)  # (B, 1, K*h*w, dk), (B, K, 2F, h, w)
+        attn_keys, mask_ref = self.transform.encode(dist_feats)  # (B, 1, K*h*w, dk), (B, K, 2F, h, w)
         style = self.embedder(unmerge(lines, B, K), unmerge(colors, B, K))  # (B, 2F)
-        return References(color_feats, keys, mask_ref, style)
+        return References(color_feats, attn_keys, mask_ref, style)
 
     def forward_with_references(self, target_lines: torch.Tensor, target_dist: torch.Tensor,
                                 refs: References) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:

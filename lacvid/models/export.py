@@ -11,7 +11,7 @@ convs. The exported attention is the explicit softmax(QK^T)V of ONNX: memory gro
 
 Files written for an output directory:
     color.onnx          the whole colour net: 5 inputs -> y, y_mid, y_sim
-    color_encode.onnx   references -> color_feats, keys, mask_ref, style (once per shot)
+    color_encode.onnx   references -> color_feats, attn_keys, mask_ref, style (once per shot)
     color_frame.onnx    target_lines, target_dist + those 4 tensors -> y, y_mid, y_sim (per frame)
     temporal.onnx       frames (B, 3, 4, H, W) -> refined middle frame (if the checkpoint has one)
     model.json          the model config and the tensor names and layouts
@@ -35,13 +35,13 @@ from lacvid.models.temporal import TemporalConstraintNet
 OPSET = 17
 COLOR_INPUTS = ["target_lines", "target_dist", "ref_lines", "ref_colors", "ref_dists"]
 COLOR_OUTPUTS = ["y", "y_mid", "y_sim"]
-REF_NAMES = list(References._fields)  # color_feats, keys, mask_ref, style
+REF_NAMES = list(References._fields)  # color_feats, attn_keys, mask_ref, style
 
 _TARGET_AXES = {0: "batch", 2: "height", 3: "width"}
 _REF_AXES = {0: "batch", 1: "refs", 3: "height", 4: "width"}
 _OUT_AXES = {0: "batch", 2: "out_height", 3: "out_width"}
 _REFS_AXES = {"color_feats": {0: "batch", 1: "refs", 3: "feat_height", 4: "feat_width"},
-              "keys": {0: "batch", 2: "ref_positions"},
+              "attn_keys": {0: "batch", 2: "ref_positions"},
               "mask_ref": {0: "batch", 1: "refs", 3: "feat_height", 4: "feat_width"},
               "style": {0: "batch"}}
 
@@ -61,9 +61,9 @@ class _Frame(nn.Module):
         self.net = net
 
     def forward(self, target_lines: torch.Tensor, target_dist: torch.Tensor, color_feats: torch.Tensor,
-                keys: torch.Tensor, mask_ref: torch.Tensor, style: torch.Tensor) -> tuple:
+                attn_keys: torch.Tensor, mask_ref: torch.Tensor, style: torch.Tensor) -> tuple:
         return self.net.forward_with_references(target_lines, target_dist,
-                                                References(color_feats, keys, mask_ref, style))
+                                                References(color_feats, attn_keys, mask_ref, style))
 
 
 def _export(module: nn.Module, args: tuple, path: Path, inputs: list[str], outputs: list[str],

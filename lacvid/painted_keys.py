@@ -15,6 +15,7 @@ import numpy as np
 
 from lacvid.errors import KeyFrameError, MediaError
 from lacvid.media import IMAGE_SUFFIXES, MediaInfo, read_image
+from lacvid.shots import Shot
 
 _NUMBER = re.compile(r"(\d+)")
 
@@ -74,3 +75,19 @@ def find_keys(keys_dir: Path, info: MediaInfo) -> list[KeyFrame]:
         except MediaError as exc:
             raise KeyFrameError(f"key {key.path} cannot be read as an image; re-export it as PNG") from exc
     return [keys[i] for i in sorted(keys)]
+
+
+def check_keys_cover_shots(keys: list[KeyFrame], shots: list[Shot], n_frames: int, info: MediaInfo) -> None:
+    """Every shot needs a key (color never crosses a cut), and every key must name a frame of the input."""
+    for key in keys:
+        if key.index >= n_frames:
+            raise KeyFrameError(f"key {key.path} names frame {key.index} but {info.path} has {n_frames} frames; "
+                                "rename or remove it")
+    indices = [k.index for k in keys]
+    for number, shot in enumerate(shots, start=1):
+        if not any(shot.start <= i < shot.stop for i in indices):
+            fps = float(info.fps) if info.fps else None
+            when = f" ({shot.start / fps:.2f}s to {shot.stop / fps:.2f}s)" if fps else ""
+            raise KeyFrameError(
+                f"shot {number} (frames {shot.start} to {shot.stop - 1}{when}) of {info.path} has no painted key; "
+                f"paint at least one of its frames into the key folder (lacvid keys suggests which)")

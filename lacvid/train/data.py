@@ -1,4 +1,4 @@
-"""Training data: the dataset layout, the Zarr cache of preprocessed frames, triplet sampling.
+"""Training data: the dataset layout and the Zarr cache of preprocessed frames.
 
 Layout ``lacvid train DATASET`` reads (both may be mixed in one folder):
 
@@ -7,53 +7,50 @@ Layout ``lacvid train DATASET`` reads (both may be mixed in one folder):
   from the colour (``extract_lines(mode="color")``), as at inference on painted footage;
 - video files ``DATASET/*.mp4`` (any FFmpeg container), cut into shots by ``lacvid.shots``.
 
-Preprocessing mirrors ``lacvid.pipeline``: line art at full resolution (given lines through
-``extract_lines(mode="lines")``), then both line art and colour area-resized to the working
-size (short side ``scale``), then ``normalized_distance`` at that size. The result lives in one
-Zarr store per dataset (``DATASET/.lacvid-cache.zarr`` by default): one group per clip with
-``color`` (F, H, W, 3) uint8, ``lines`` (F, H, W) uint8 and ``dist`` (F, H, W) float16, one chunk
-per frame, and the clip's shots as ``[[start, stop], ...]`` in its attributes. The root's
-``fingerprint`` attribute hashes the source files (names, sizes, mtimes) and the preprocessing
-settings; ``complete`` is written last, so a build that crashed is rebuilt, never read.
+Preprocessing is ``lacvid.preprocess``, the very code colorize runs: line art at full
+resolution (given lines through ``extract_lines(mode="lines")``), area-resized with the colour
+to the working size (``working_size``: short side ``scale``, never upscaled, multiples of 4),
+then ``normalized_distance`` at that size. The result lives in one Zarr store per dataset
+(``DATASET/.lacvid-cache.zarr`` by default): one group per clip with ``color`` (F, H, W, 3)
+uint8, ``lines`` (F, H, W) uint8 and ``dist`` (F, H, W) float16, one chunk per frame, and the
+clip's shots as ``[[start, stop], ...]`` in its attributes. The root's ``fingerprint``
+attribute hashes the source files (names, sizes, mtimes) and the preprocessing settings;
+``complete`` is written last (``lacvid.store``), so a build that crashed is rebuilt, never read.
 
 Too-short shots: a sample needs a target frame strictly between two references, so a shot
 needs at least ``MIN_SHOT_FRAMES = 3`` frames. A frame folder with fewer is an error (the user
 made it and can fix it); a detected video shot with fewer is skipped with a message (a flash
 or a cut detected twice is not the user's fault).
 
-Sampling is a pure function of ``(seed, step, slot)``: resuming at a step reproduces the same
-batches without saving any sampler state, and DataLoader workers need no coordination.
+Sampling from the cache is ``lacvid.train.sampling``.
 """
 
 from __future__ import annotations
 
-import hashlib
-import json
 import os
 import shutil
-from collections.abc import Iterator
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
 import cv2
 import numpy as np
-import torch
 import zarr
-from torch.utils.data import Dataset, Sampler
 
-from lacvid.distance import DEFAULT_SCALE, normalized_distance
+from lacvid.distance import DEFAULT_SCALE
 from lacvid.errors import DatasetError, InputError
-from lacvid.lines import INK_THRESHOLD, LineSettings, extract_lines
+from lacvid.hashing import file_stats, fingerprint
+from lacvid.lines import INK_THRESHOLD, LineSettings
 from lacvid.media import IMAGE_SUFFIXES, natural_key, read_frames, read_image
+from lacvid.preprocess import prepare_frame, resize_to, working_size
 from lacvid.progress import NULL_PROGRESS, Progress
+from lacvid.store import is_complete as group_is_complete
+from lacvid.store import mark_complete, mark_incomplete
 
 CACHE_NAME = ".lacvid-cache.zarr"
-CACHE_VERSION = 1
+CACHE_VERSION = 2  # 2: lacvid.preprocess.working_size (never upscaled, multiples of 4)
 MIN_SHOT_FRAMES = 3
 VIDEO_SUFFIXES = frozenset({".mp4", ".mkv", ".mov", ".avi", ".webm", ".m4v", ".mpg", ".mpeg", ".ts", ".gif"})
-K_CHOICES = (1, 2, 3)
-K_PROBS = (0.2, 0.6, 0.2)  # K = 2 as in the paper most of the time; 1 and 3 so any K works
 
 
 # --------------------------------------------------------------------------------------------
@@ -137,36 +134,22 @@ class Preprocess:
         if self.scale < 8:
             raise InputError(f"the preprocessing scale must be at least 8 px, got {self.scale}")
 
-    def size_for(self, h: int, w: int) -> tuple[int, int]:
-        """(h, w) with the short side at ``scale``, aspect kept."""
-        s = self.scale / min(h, w)
-        return max(self.scale, int(round(h * s))), max(self.scale, int(round(w * s)))
-
     def frame(self, color: np.ndarray, lines: np.ndarray | None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """RGB (H, W, 3) and optional drawn lines -> (colour (h, w, 3), lines (h, w), dist (h, w) float16)."""
-        h, w = self.size_for(*color.shape[:2])
-        full = extract_lines(color, mode="color") if lines is None else extract_lines(lines, mode="lines")
-        interp = cv2.INTER_AREA if h <= color.shape[0] else cv2.INTER_LINEAR
-        small_lines = cv2.resize(full, (w, h), interpolation=interp)  # (h, w) uint8
-        small_color = cv2.resize(color, (w, h), interpolation=interp)  # (h, w, 3) uint8
-        dist = normalized_distance(small_lines).astype(np.float16)  # (h, w) in [0, 1]
-        return small_color, small_lines, dist
+        """RGB (H, W, 3) and optional drawn lines -> (color (h, w, 3), lines (h, w), dist (h, w) float16)."""
+        work = working_size(*color.shape[:2], self.scale)
+        prepared = prepare_frame(color if lines is None else lines, "color" if lines is None else "lines", work)
+        return resize_to(color, work), prepared.lines, prepared.dist  # (h, w, 3), (h, w), (h, w)
 
 
-def fingerprint(clips: list[ClipSource], pre: Preprocess, root: Path) -> str:
+def cache_fingerprint(clips: list[ClipSource], pre: Preprocess, root: Path) -> str:
     """Hash of source names, sizes, mtimes and every setting the cached arrays depend on."""
-    h = hashlib.sha256()
     settings = {"version": CACHE_VERSION, "pre": asdict(pre), "distance_scale": DEFAULT_SCALE,
                 "ink": INK_THRESHOLD, "lines": asdict(LineSettings())}
-    h.update(json.dumps(settings, sort_keys=True).encode())
-    for clip in clips:
-        for f in clip.files():
-            try:
-                st = f.stat()
-            except OSError as exc:
-                raise DatasetError(f"cannot read {f} ({exc.strerror}); check the dataset's permissions") from exc
-            h.update(f"{f.relative_to(root)}\0{st.st_size}\0{st.st_mtime_ns}\n".encode())
-    return h.hexdigest()
+    try:
+        stats = file_stats((f for clip in clips for f in clip.files()), relative_to=root)
+    except OSError as exc:
+        raise DatasetError(f"cannot read {exc.filename} ({exc.strerror}); check the dataset's permissions") from exc
+    return fingerprint(settings, stats)
 
 
 @dataclass(frozen=True)
@@ -270,10 +253,9 @@ class FrameCache:
         if not (path / "zarr.json").is_file():
             return False
         try:
-            attrs = dict(zarr.open_group(str(path), mode="r").attrs)
+            return group_is_complete(zarr.open_group(str(path), mode="r"), fp)
         except Exception:  # noqa: BLE001 - any unreadable store is simply not a finished one
             return False
-        return attrs.get("complete") is True and (fp is None or attrs.get("fingerprint") == fp)
 
     @classmethod
     def build(cls, root: Path | str, pre: Preprocess = Preprocess(), cache_path: Path | str | None = None,
@@ -282,7 +264,7 @@ class FrameCache:
         root = Path(root)
         clips = discover(root)
         path = Path(cache_path) if cache_path is not None else root / CACHE_NAME
-        fp = fingerprint(clips, pre, root)
+        fp = cache_fingerprint(clips, pre, root)
         if not cls.is_complete(path, fp):
             if path.exists():
                 progress.log(f"rebuilding the stale or unfinished cache {path}")
@@ -298,7 +280,7 @@ class FrameCache:
         except OSError as exc:
             raise DatasetError(f"cannot write the training cache {path} ({exc.strerror or exc}); make the dataset "
                                "folder writable or pass --cache PATH") from exc
-        store.attrs.update({"fingerprint": fp, "complete": False, "preprocess": asdict(pre)})
+        mark_incomplete(store, fp, preprocess=asdict(pre))
         total = sum(len(c.color) for c in clips if c.kind == "frames") or None
         task = progress.task("caching frames", total=total, unit="frames")
         index = []
@@ -314,8 +296,7 @@ class FrameCache:
                 index.append(name)
         finally:
             task.close()
-        store.attrs["clips"] = index
-        store.attrs["complete"] = True  # last: a crash before this line leaves an unfinished store
+        mark_complete(store, clips=index)  # last: a crash before this line leaves an unfinished store
 
     @classmethod
     def open(cls, path: Path | str) -> FrameCache:
@@ -350,136 +331,3 @@ class FrameCache:
     @property
     def frame_count(self) -> int:
         return sum(len(s) for s in self.shots)
-
-
-# --------------------------------------------------------------------------------------------
-# Sampling
-# --------------------------------------------------------------------------------------------
-
-@dataclass(frozen=True)
-class SampleSettings:
-    """How training samples are drawn."""
-
-    size: int = 256  # square crop, px
-    window: int = 1  # target frames: 1 (colour stage) or 3 (temporal stage: t-1, t, t+1)
-    max_span: int = 8  # largest distance between the two outer references, frames
-    flip: bool = True
-    fixed_k: int | None = None  # None: K in K_CHOICES with K_PROBS
-    seed: int = 0
-
-
-def batch_k(seed: int, step: int, fixed: int | None = None) -> int:
-    """The number of references of every sample of batch ``step`` (one K per batch, so it stacks)."""
-    if fixed is not None:
-        return fixed
-    rng = np.random.default_rng([seed, step, 7])
-    return int(rng.choice(K_CHOICES, p=K_PROBS))
-
-
-def pick_frames(rng: np.random.Generator, n: int, k: int, window: int, max_span: int
-                ) -> tuple[list[int], list[int]]:
-    """(target frames, reference frames) inside a shot of ``n`` frames; refs bracket the targets."""
-    if n < MIN_SHOT_FRAMES:
-        raise ValueError(f"a shot needs at least {MIN_SHOT_FRAMES} frames, got {n}")
-    half = window // 2
-    if window == 1:
-        span = int(rng.integers(2, max(2, min(max_span, n - 1)) + 1))  # q - p >= 2 leaves a frame between
-        p = int(rng.integers(0, n - span))
-        q = p + span
-        t = int(rng.integers(p + 1, q))
-        targets = [t]
-    else:
-        t = int(rng.integers(half, n - half))
-        targets = list(range(t - half, t + half + 1))
-        room = max(0, max_span - window - 1)
-        p = max(0, targets[0] - int(rng.integers(0, room // 2 + 1)))
-        q = min(n - 1, targets[-1] + int(rng.integers(0, room // 2 + 1)))
-        if window == 3 and n >= 5 and rng.random() < 0.5:  # often keep the keys off the window itself
-            p, q = max(0, min(p, targets[0] - 1)), min(n - 1, max(q, targets[-1] + 1))
-    if k == 1:
-        refs = [p if rng.random() < 0.5 else q]
-    else:
-        refs = [p, q]
-        if k == 3:
-            others = [i for i in range(n) if i not in (p, q, *targets)]
-            refs.append(int(rng.choice(others)) if others else p)
-    return targets, refs
-
-
-class TripletDataset(Dataset):
-    """Samples for the trainer, indexed by ``(step, slot)`` (see ``StepSampler``).
-
-    Each item: ``lines`` (T, 1, S, S), ``dist`` (T, 1, S, S), ``color`` (T, 3, S, S) for the
-    target frames (T = window) and ``ref_lines`` (K, 1, S, S), ``ref_colors`` (K, 3, S, S),
-    ``ref_dists`` (K, 1, S, S); float32 in [0, 1].
-    """
-
-    def __init__(self, cache: FrameCache, settings: SampleSettings) -> None:
-        self.cache, self.settings = cache, settings
-        small = [c for c, (h, w) in cache.sizes.items() if min(h, w) < settings.size]
-        if small:
-            h, w = cache.sizes[small[0]]
-            raise DatasetError(f"cached frames of {cache.path} are {w}x{h}, smaller than the crop size "
-                               f"{settings.size}; lower --size or raise --scale")
-        usable = [s for s in cache.shots if len(s) >= max(MIN_SHOT_FRAMES, settings.window)]
-        if not usable:
-            raise DatasetError(f"no shot in {cache.path} has the {settings.window} frames a sample needs")
-        self.shots = usable
-        lengths = np.array([len(s) for s in usable], np.float64)
-        self._p = lengths / lengths.sum()  # longer shots hold more distinct samples
-
-    def __len__(self) -> int:  # nominal: the sampler is infinite
-        return 1 << 62
-
-    def __getitem__(self, key: tuple[int, int]) -> dict[str, torch.Tensor]:
-        step, slot = key
-        s = self.settings
-        rng = np.random.default_rng([s.seed, step, slot])
-        k = batch_k(s.seed, step, s.fixed_k)
-        shot = self.shots[int(rng.choice(len(self.shots), p=self._p))]
-        targets, refs = pick_frames(rng, len(shot), k, s.window, s.max_span)
-        if s.window > 1 and rng.random() < 0.5:
-            targets = targets[::-1]  # time runs either way in a window
-        h, w = self.cache.sizes[shot.clip]
-        y0, x0 = int(rng.integers(0, h - s.size + 1)), int(rng.integers(0, w - s.size + 1))
-        flip = s.flip and rng.random() < 0.5
-        group = self.cache.group(shot.clip)
-        frames = [shot.start + i for i in (*targets, *refs)]
-        crop = (slice(y0, y0 + s.size), slice(x0, x0 + s.size))
-        color = np.stack([group["color"][(f, *crop)] for f in frames])  # (N, S, S, 3) uint8
-        lines = np.stack([group["lines"][(f, *crop)] for f in frames])  # (N, S, S) uint8
-        dist = np.stack([group["dist"][(f, *crop)] for f in frames])  # (N, S, S) float16
-        if flip:
-            color, lines, dist = color[:, :, ::-1], lines[:, :, ::-1], dist[:, :, ::-1]
-        color_t = torch.from_numpy(np.ascontiguousarray(color)).permute(0, 3, 1, 2).float() / 255  # (N, 3, S, S)
-        lines_t = torch.from_numpy(np.ascontiguousarray(lines))[:, None].float() / 255  # (N, 1, S, S)
-        dist_t = torch.from_numpy(np.ascontiguousarray(dist).astype(np.float32))[:, None]  # (N, 1, S, S)
-        n = len(targets)
-        return {"lines": lines_t[:n], "dist": dist_t[:n], "color": color_t[:n],
-                "ref_lines": lines_t[n:], "ref_colors": color_t[n:], "ref_dists": dist_t[n:]}
-
-
-class StepSampler(Sampler):
-    """Yields ``(step, slot)`` keys forever from ``start_step``: rank ``r`` gets slots r*B .. r*B+B-1.
-
-    Batches are a function of the step alone, so ``--resume`` needs only the step, and the
-    ranks of a DDP run draw disjoint samples.
-    """
-
-    def __init__(self, batch: int, start_step: int = 0, rank: int = 0) -> None:
-        self.batch, self.start, self.rank = batch, start_step, rank
-
-    def __iter__(self) -> Iterator[tuple[int, int]]:
-        step = self.start
-        while True:
-            for i in range(self.batch):
-                yield step, self.rank * self.batch + i
-            step += 1
-
-
-def loader(dataset: TripletDataset, batch: int, start_step: int = 0, rank: int = 0,
-           workers: int = 0) -> torch.utils.data.DataLoader:
-    """An infinite DataLoader of batches, step ``start_step`` first."""
-    return torch.utils.data.DataLoader(
-        dataset, batch_size=batch, sampler=StepSampler(batch, start_step, rank), num_workers=workers,
-        persistent_workers=False, prefetch_factor=4 if workers else None, pin_memory=False)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from lacvid.keys import suggest_keys
+from lacvid.key_suggest import suggest_keys
 from lacvid.shots import Shot
 from lacvid.testing.cuts import ShotSpec, make_clip
 

@@ -137,7 +137,8 @@ def gram_matrix(feat: torch.Tensor) -> torch.Tensor:
     return torch.bmm(f, f.transpose(1, 2)) / (c * h * w)  # (B, C, C)
 
 
-def perceptual_and_style(vgg: VGG19Features, y: torch.Tensor, target: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+def perceptual_and_style(vgg: VGG19Features, y: torch.Tensor, target: torch.Tensor
+                         ) -> tuple[torch.Tensor, torch.Tensor]:
     """Sum over relu1_1..relu5_1 of mean L1 between features, and between their Gram matrices."""
     fy = vgg(y)
     with torch.no_grad():

@@ -10,7 +10,8 @@ import cv2
 import numpy as np
 import pytest
 
-from lacvid.baselines import copy_nearest_key, distance_flow, flow_warp_nearest_key, nearest_key
+from lacvid.eval.baselines import copy_nearest_key, flow_warp_nearest_key, nearest_key
+from lacvid.flow import distance_flow
 from lacvid.composite import multiply_lines
 
 _QUALITY = Path(__file__).parents[1] / "benchmarks" / "quality.py"
@@ -22,16 +23,16 @@ _spec.loader.exec_module(quality)
 
 def moving_disc(n: int = 5, h: int = 64, w: int = 96) -> tuple[list[np.ndarray], list[np.ndarray]]:
     """A red disc moving right over cream paper; (colour frames, line frames)."""
-    colours, lines = [], []
+    colors, lines = [], []
     for t in range(n):
         ln = np.full((h, w), 255, np.uint8)
         c = np.empty((h, w, 3), np.uint8)
         c[:] = (240, 230, 200)
         cv2.circle(c, (30 + 3 * t, 32), 15, (200, 40, 40), -1)
         cv2.circle(ln, (30 + 3 * t, 32), 15, 0, 2, lineType=cv2.LINE_AA)
-        colours.append(multiply_lines(c, ln))  # a finished cel: fills under the ink
+        colors.append(multiply_lines(c, ln))  # a finished cel: fills under the ink
         lines.append(ln)
-    return colours, lines
+    return colors, lines
 
 
 def test_ssim_identity_and_sensitivity() -> None:
@@ -60,14 +61,14 @@ def test_nearest_key() -> None:
 
 
 def test_baselines_return_frames_of_the_right_size_and_follow_motion() -> None:
-    colours, lines = moving_disc()
-    keys = {0: colours[0], 4: colours[4]}
+    colors, lines = moving_disc()
+    keys = {0: colors[0], 4: colors[4]}
     for method in (copy_nearest_key, flow_warp_nearest_key, quality.flow_region_vote):
         out = method(lines, keys)
         assert len(out) == 5
         assert all(o.shape == (64, 96, 3) and o.dtype == np.uint8 for o in out)
         assert all((o[ln == 0] == 0).all() for o, ln in zip(out, lines))  # lines composed on top
-    truth1 = colours[1]
+    truth1 = colors[1]
     copy1 = copy_nearest_key(lines, keys)[1]
     flow1 = flow_warp_nearest_key(lines, keys)[1]
     assert quality.psnr(flow1, truth1) > quality.psnr(copy1, truth1)
@@ -76,8 +77,8 @@ def test_baselines_return_frames_of_the_right_size_and_follow_motion() -> None:
 
 
 def test_registry_runs_every_method_on_a_generated_shot() -> None:
-    colours, lines = moving_disc()
-    shot = quality.Shot("disc", colours, lines, (0, 4))
+    colors, lines = moving_disc()
+    shot = quality.Shot("disc", colors, lines, (0, 4))
     for name in ("copy", "flow", "flow+vote"):
         _, score, _ = quality.run_method(quality.METHODS[name], shot)
         assert score.frames == 3 and 0 < score.ssim <= 1 and 0 <= score.flat <= 1

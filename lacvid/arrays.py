@@ -1,0 +1,34 @@
+"""Conversions between uint8 images and the float32 arrays networks take, in one place.
+
+Images are uint8 ``(H, W)`` or ``(H, W, C)``; network arrays are float32 ``(N, C, H, W)`` in
+[0, 1] (docs/ARCHITECTURE.md). The rounding is fixed here, so the colours colorize caches and
+the sample grids training draws agree to the last bit whatever computed them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+
+_255 = np.float32(255.0)
+_HALF = np.float32(0.5)
+
+
+def images_to_float(images: Sequence[np.ndarray]) -> np.ndarray:
+    """uint8 ``(H, W)`` or ``(H, W, C)`` images -> float32 ``(N, C, H, W)`` in [0, 1]."""
+    arr = np.stack(images)
+    if arr.ndim == 3:
+        arr = arr[..., None]                                         # (N, H, W, 1)
+    return np.ascontiguousarray(arr.transpose(0, 3, 1, 2)).astype(np.float32) / _255  # (N, C, H, W)
+
+
+def float_to_image(x: np.ndarray, rgb: bool = False) -> np.ndarray:
+    """float ``(C, H, W)`` in [0, 1] -> uint8 ``(H, W, C)``, rounded half up.
+
+    ``rgb``: a one-channel image is repeated to three (for pictures of line art).
+    """
+    x = np.clip(np.asarray(x, dtype=np.float32), 0, 1)
+    if rgb and x.shape[0] == 1:
+        x = np.repeat(x, 3, axis=0)                                  # (3, H, W)
+    return (x * _255 + _HALF).astype(np.uint8).transpose(1, 2, 0)     # (H, W, C)

@@ -1,0 +1,108 @@
+"""Pass 3 of colorize: finished frames at full resolution, written in order on their own thread.
+
+A frame is its key as painted, or the network's color (working size) fused with the keys
+warped onto its drawing (``lacvid.fusion``), put under the artist's original line art: per
+region with the keys' palette when the shot is flat cel paint, else per pixel. The writer
+thread overlaps the networks of the next shot.
+"""
+
+from __future__ import annotations
+
+import queue
+import threading
+import time
+from collections.abc import Callable
+
+import numpy as np
+
+from lacvid.colorize.cache import PrepEntry
+from lacvid.colorize.networks import nearest_keys
+from lacvid.colorize.options import ComposeOptions
+from lacvid.composite import composite_full_resolution
+from lacvid.flat import palette_coverage, palette_from_keys
+from lacvid.fusion import fuse_pixels, fuse_regions, warped_key_candidates
+from lacvid.media import FrameWriter
+from lacvid.store import FrameArrays
+
+FLAT_COVERAGE = 0.95  # synthetic cel keys measure 1.0, real anime keys 0.6-0.8 (benchmarks/quality.py)
+
+
+class Composer:
+    """Runs frame jobs on a writer thread and writes their frames in submission order."""
+
+    def __init__(self, writer: FrameWriter, on_written: Callable[[], None]) -> None:
+        self.writer = writer
+        self.on_written = on_written
+        self.queue: queue.Queue = queue.Queue(maxsize=16)
+        self.error: BaseException | None = None
+        self.seconds = 0.0
+        self.thread = threading.Thread(target=self._run, name="lacvid-compose", daemon=True)
+        self.thread.start()
+
+    def submit(self, make_frame: Callable[[], np.ndarray], name: str) -> None:
+        if self.error is not None:
+            raise self.error
+        self.queue.put((make_frame, name))
+
+    def _run(self) -> None:
+        while True:
+            job = self.queue.get()
+            if job is None:
+                return
+            if self.error is not None:
+                continue
+            make_frame, name = job
+            try:
+                start = time.perf_counter()
+                self.writer.write(make_frame(), name=name)
+                self.seconds += time.perf_counter() - start
+                self.on_written()
+            except BaseException as exc:
+                self.error = exc
+
+    def close(self) -> None:
+        self.queue.put(None)
+        self.thread.join()
+        if self.error is not None:
+            raise self.error
+
+
+def flat_palette(keys_full: dict[int, np.ndarray], prep: PrepEntry, flat: bool | None) -> np.ndarray | None:
+    """The shot's palette when its frames are to be flat-filled, else None (see ``ColorizeOptions.flat``)."""
+    if flat is False:
+        return None
+    keys = list(keys_full.values())
+    lines = [prep.frames.get("lines_full", i) for i in keys_full]
+    palette = palette_from_keys(keys, lines)
+    if flat is None and palette_coverage(keys, lines, palette) < FLAT_COVERAGE:
+        return None
+    return palette
+
+
+class ShotComposer:
+    """Makes the frame jobs of one shot: what each finished frame is made of."""
+
+    def __init__(self, keys_full: dict[int, np.ndarray], keys_small: dict[int, np.ndarray], prep: PrepEntry,
+                 refined: FrameArrays, palette: np.ndarray | None, options: ComposeOptions) -> None:
+        self.keys_full, self.keys_small = keys_full, keys_small
+        self.key_lines = {i: prep.frames.get("lines", i) for i in keys_small}
+        self.prep, self.refined, self.palette, self.options = prep, refined, palette, options
+
+    def job(self, t: int) -> Callable[[], np.ndarray]:
+        """A closure the composer thread runs: the key as painted, or the finished frame."""
+        if t in self.keys_full:
+            key = self.keys_full[t]
+            return lambda: key
+        return lambda: self.frame(t)
+
+    def frame(self, t: int) -> np.ndarray:
+        network = self.refined.get("rgb", t)                                  # (h, w, 3) uint8
+        lines_full = self.prep.frames.get("lines_full", t)                    # (H, W) uint8
+        warped = []
+        if self.options.warp:
+            near = nearest_keys(t, sorted(self.keys_small), self.options.max_refs)
+            warped = warped_key_candidates(self.prep.frames.get("lines", t), {k: self.keys_small[k] for k in near},
+                                           {k: self.key_lines[k] for k in near}, t)
+        if self.palette is not None:
+            return fuse_regions(lines_full, network, warped, self.palette)
+        return composite_full_resolution(fuse_pixels(network, warped), lines_full)

@@ -1,0 +1,89 @@
+"""What a ``colorize`` run is asked to do, and what each of its passes needs of that.
+
+``ColorizeOptions`` is the user's whole request (and keys the cache); each pass receives only
+its own slice (``ScanOptions``, ``NetworkOptions``, ``ComposeOptions``, ``EncodeOptions``), so
+what a pass depends on is visible in its signature.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from lacvid.shots import Shot
+
+DEFAULT_MODEL = "default"
+
+
+@dataclass(frozen=True)
+class ScanOptions:
+    line_mode: str = "auto"       # auto | color | lines, as ``lacvid lines --mode``
+
+
+@dataclass(frozen=True)
+class NetworkOptions:
+    max_refs: int = 3             # the K nearest keys of the shot are the references
+    temporal: bool = True         # run the temporal constraint network
+
+
+@dataclass(frozen=True)
+class ComposeOptions:
+    flat: bool | None = None      # see ColorizeOptions.flat
+    warp: bool = True             # fuse keys warped onto each frame with the network's color
+    max_refs: int = 3             # the keys warped onto a frame: its K nearest
+
+
+@dataclass(frozen=True)
+class EncodeOptions:
+    overwrite: bool = False
+    crf: int = 18
+    preset: str = "medium"
+    codec: str = "libx264"
+
+
+@dataclass(frozen=True)
+class ColorizeOptions:
+    """Everything that decides what ``colorize`` produces (and so keys its cache)."""
+
+    model: str | Path = DEFAULT_MODEL
+    device: str = "auto"
+    backend: str = "auto"         # auto | torch | onnx: what runs the networks (lacvid.inference.make_backend)
+    # Working size: the short side the networks see, in pixels; None = the size the model was
+    # trained at (recorded in its checkpoint).
+    size: int | None = None
+    # Fill every line-enclosed region with one palette color of the keys: True, False, or None
+    # (auto): per shot, when the keys are flat cel paint (``flat.palette_coverage`` >= 0.95).
+    flat: bool | None = None
+    max_refs: int = 3             # the K nearest keys of the shot are the references
+    temporal: bool = True         # run the temporal constraint network
+    warp: bool = True             # fuse keys warped onto each frame with the network's color (lacvid.fusion)
+    shots: str = "auto"           # auto (detect), single (the whole input is one shot) or a JSON file
+    line_mode: str = "auto"       # auto | color | lines, as ``lacvid lines --mode``
+    cache_dir: Path | None = None
+    overwrite: bool = False
+    crf: int = 18
+    preset: str = "medium"
+    codec: str = "libx264"
+
+    def scan(self) -> ScanOptions:
+        return ScanOptions(self.line_mode)
+
+    def networks(self) -> NetworkOptions:
+        return NetworkOptions(self.max_refs, self.temporal)
+
+    def compose(self) -> ComposeOptions:
+        return ComposeOptions(self.flat, self.warp, self.max_refs)
+
+    def encode(self) -> EncodeOptions:
+        return EncodeOptions(self.overwrite, self.crf, self.preset, self.codec)
+
+
+@dataclass
+class ColorizeResult:
+    output: Path
+    frames: int
+    shots: list[Shot]
+    keys: list[int]
+    seconds: float
+    stage_seconds: dict[str, float] = field(default_factory=dict)
+    flat_shots: int = 0           # shots filled flat with the keys' palette

@@ -1,0 +1,291 @@
+"""Writing frames: a folder of PNGs or an encoded video (with the source's sound), atomically.
+
+Every writer writes under ``lacvid.outputs.atomic_output``, so an output appears complete or
+not at all; frames stream, so memory stays constant for any clip length.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterable
+from fractions import Fraction
+from pathlib import Path
+from typing import Any, Protocol
+
+import av
+import av.error
+import numpy as np
+
+from lacvid.errors import MediaError
+from lacvid.media.audio import AudioCopy
+from lacvid.media.images import write_image
+from lacvid.media.probe import (
+    DEFAULT_FPS,
+    Frame,
+    MediaInfo,
+    check_exists,
+    probe,
+    reason,
+)
+from lacvid.media.read import read_frames
+from lacvid.outputs import atomic_output
+from lacvid.progress import NULL_PROGRESS, Progress
+
+
+class FrameWriter(Protocol):
+    """What ``open_writer`` returns: ``write`` frames in order, then ``close`` (or use ``with``)."""
+
+    path: Path
+
+    def write(self, image: np.ndarray, name: str | None = None) -> None: ...
+
+    def close(self) -> Path: ...
+
+    def abort(self) -> None: ...
+
+
+class _AtomicWriter:
+    """Holds ``atomic_output`` open across many ``write`` calls; publishes on ``close``."""
+
+    def __init__(self, path: Path | str, *, overwrite: bool, directory: bool) -> None:
+        self.path = Path(path)
+        self._atomic = atomic_output(self.path, overwrite=overwrite, directory=directory)
+        self._tmp: Path = self._atomic.__enter__()
+        self._done = False
+        self.frames_written = 0
+
+    def _finish(self) -> None:  # subclasses flush their data here
+        pass
+
+    def _discard(self) -> None:  # subclasses release their handles here
+        pass
+
+    def close(self) -> Path:
+        """Finish the output and rename it to its final name; returns that path."""
+        if self._done:
+            return self.path
+        try:
+            self._finish()
+        except BaseException as exc:
+            self._done = True
+            self._discard()
+            self._atomic.__exit__(type(exc), exc, exc.__traceback__)
+            raise
+        self._done = True
+        self._atomic.__exit__(None, None, None)
+        return self.path
+
+    def abort(self) -> None:
+        """Drop everything written so far; nothing appears under the final name."""
+        if self._done:
+            return
+        self._done = True
+        self._discard()
+        err = MediaError(f"writing {self.path} was abandoned")
+        with contextlib.suppress(MediaError):
+            self._atomic.__exit__(MediaError, err, None)
+
+    def __enter__(self) -> _AtomicWriter:
+        return self
+
+    def __exit__(self, exc_type: Any, exc: Any, tb: Any) -> None:
+        if exc_type is None:
+            self.close()
+        else:
+            self.abort()
+
+
+class FrameDirWriter(_AtomicWriter):
+    """A directory of PNG frames, named as given or ``000000.png``, ``000001.png``, ..."""
+
+    def __init__(self, path: Path | str, *, overwrite: bool = False) -> None:
+        super().__init__(path, overwrite=overwrite, directory=True)
+
+    def write(self, image: np.ndarray, name: str | None = None) -> None:
+        """Write one frame (RGB or gray uint8) as PNG; ``name`` keeps the source's file name."""
+        if name is None:
+            name = f"{self.frames_written:06d}.png"
+        if Path(name).name != name or name.startswith("."):
+            raise ValueError(f"frame name {name!r} must be a plain file name")
+        write_image(self._tmp / name, image)
+        self.frames_written += 1
+
+
+def _codec_name(codec: str) -> str:
+    try:
+        return av.Codec(codec, "w").name
+    except (av.error.FFmpegError, ValueError) as exc:
+        raise MediaError(f"FFmpeg here has no encoder {codec!r}; pick another --codec such as libx264") from exc
+
+class VideoWriter(_AtomicWriter):
+    """Encode RGB frames to a video file at an exact frame rate, optionally with copied audio.
+
+    Odd sizes: 4:2:0 video (``yuv420p``) cannot have an odd width or height. Rather than pad
+    the picture (which would change the frame size and break frame-exact round trips and key
+    frame matching), an odd-sized clip is encoded as 4:4:4 (``yuv444p``) at its exact size when
+    the codec supports it, with a warning that some players (browsers, QuickTime) cannot play
+    4:4:4. Codecs without 4:4:4 (e.g. ``mpeg4``) get the last row/column repeated instead.
+    """
+
+    def __init__(self, path: Path | str, *, fps: Fraction, width: int, height: int, codec: str = "libx264",
+                 crf: int = 18, preset: str = "medium", pix_fmt: str = "yuv420p", audio_from: Path | None = None,
+                 time_base: Fraction | None = None, overwrite: bool = False,
+                 progress: Progress = NULL_PROGRESS) -> None:
+        if width <= 0 or height <= 0:
+            raise ValueError(f"bad frame size {width}x{height}")
+        fps = Fraction(fps)
+        codec = _codec_name(codec)
+        pix_fmt, self._pad = self._fit_pix_fmt(codec, pix_fmt, width, height, Path(path), progress)
+        super().__init__(path, overwrite=overwrite, directory=False)
+        self.fps, self.width, self.height = fps, width, height
+        self._container: Any = None
+        self._audio: AudioCopy | None = None
+        try:
+            self._container = av.open(str(self._tmp), mode="w")
+            stream = self._container.add_stream(codec, rate=fps)
+            stream.width, stream.height = width + self._pad[1], height + self._pad[0]
+            stream.pix_fmt = pix_fmt
+            stream.codec_context.time_base = 1 / fps  # one tick per frame: exact for 24000/1001
+            if time_base is not None:
+                stream.time_base = time_base  # a hint: the muxer may pick its own (MP4 uses 1/timescale)
+            stream.thread_type = "AUTO"
+            options = {}
+            if codec in ("libx264", "libx265"):
+                options = {"crf": str(crf), "preset": preset}
+            elif codec in ("libvpx-vp9", "libvpx", "libaom-av1"):
+                options = {"crf": str(crf), "b": "0"}
+            stream.options = options
+            self._stream = stream
+            if audio_from is not None:
+                self._audio = AudioCopy(Path(audio_from), self._container, progress)
+            self._container.start_encoding()
+        except (av.error.FFmpegError, ValueError) as exc:
+            self.abort()
+            raise MediaError(f"cannot write video {self.path} with {codec} {pix_fmt} ({reason(exc)}); pick another "
+                             "--codec or an output suffix such as .mp4, .mkv or .mov") from exc
+        except BaseException:  # MediaError from the audio source, Ctrl-C: leave no temporary file
+            self.abort()
+            raise
+
+    @staticmethod
+    def _fit_pix_fmt(codec: str, pix_fmt: str, width: int, height: int, path: Path,
+                     progress: Progress) -> tuple[str, tuple[int, int]]:
+        fmt = av.VideoFormat(pix_fmt)
+        # chroma_width(3) == 3 means no horizontal chroma subsampling, so any width fits.
+        if (width % 2 == 0 or fmt.chroma_width(3) == 3) and (height % 2 == 0 or fmt.chroma_height(3) == 3):
+            return pix_fmt, (0, 0)
+        supported = {f.name for f in (av.Codec(codec, "w").video_formats or [])}
+        if "yuv444p" in supported:
+            progress.log(f"warning: {path} is {width}x{height} (odd), so it is encoded as yuv444p at its exact "
+                         "size; some players cannot play 4:4:4, crop to even sizes for delivery")
+            return "yuv444p", (0, 0)
+        progress.log(f"warning: {path} is {width}x{height} (odd) and {codec} needs even sizes; "
+                     "the last row/column is repeated")
+        return pix_fmt, (height % 2, width % 2)
+
+    def write(self, image: np.ndarray, name: str | None = None) -> None:
+        """Encode one uint8 RGB (or gray) frame; ``name`` is ignored (videos have no file names)."""
+        image = np.asarray(image)
+        if image.ndim == 2:
+            image = np.repeat(image[:, :, None], 3, axis=2)
+        if image.dtype != np.uint8 or image.shape != (self.height, self.width, 3):
+            raise ValueError(f"frame must be uint8 ({self.height}, {self.width}, 3); got {image.dtype} {image.shape}")
+        if any(self._pad):
+            image = np.pad(image, ((0, self._pad[0]), (0, self._pad[1]), (0, 0)), mode="edge")
+        frame = av.VideoFrame.from_ndarray(np.ascontiguousarray(image), format="rgb24")
+        frame.pts = self.frames_written
+        frame.time_base = 1 / self.fps
+        try:
+            for packet in self._stream.encode(frame):
+                self._container.mux(packet)
+            self.frames_written += 1
+            if self._audio is not None:
+                self._audio.pump(float(self.frames_written / self.fps))
+        except av.error.FFmpegError as exc:
+            raise MediaError(f"cannot encode frame {self.frames_written} into {self.path} ({reason(exc)}); "
+                             "check free disk space or pick another --codec") from exc
+
+    def _finish(self) -> None:
+        try:
+            for packet in self._stream.encode(None):
+                self._container.mux(packet)
+            if self._audio is not None:
+                self._audio.pump(None)
+                self._audio.close()
+            self._container.close()
+        except av.error.FFmpegError as exc:
+            raise MediaError(f"cannot finish video {self.path} ({reason(exc)}); check free disk space, or "
+                             "write .mkv, which holds any codec") from exc
+
+    def _discard(self) -> None:
+        for closer in (getattr(self._audio, "close", None), getattr(self._container, "close", None)):
+            if closer is not None:
+                with contextlib.suppress(Exception):
+                    closer()
+
+
+def _is_video_path(path: Path) -> bool:
+    return bool(path.suffix) and not path.is_dir()
+
+
+def open_writer(output: Path | str, like: MediaInfo, *, fps: Fraction | None = None, overwrite: bool = False,
+                copy_audio: bool = True, audio_from: Path | None = None, codec: str = "libx264", crf: int = 18,
+                preset: str = "medium", progress: Progress = NULL_PROGRESS) -> VideoWriter | FrameDirWriter:
+    """A writer for frames shaped like ``like``: a video when ``output`` has a suffix, else a frame folder.
+
+    For video: the frame rate is ``fps``, else ``like``'s, else 24; the audio of ``like`` is copied
+    when it is a video with sound and ``copy_audio`` (``audio_from`` names another source).
+    """
+    output = Path(output)
+    if not _is_video_path(output):
+        return FrameDirWriter(output, overwrite=overwrite)
+    rate = Fraction(fps) if fps is not None else (like.fps or DEFAULT_FPS)
+    source = audio_from
+    if source is None and copy_audio and like.kind == "video" and like.audio_streams:
+        source = like.path
+    time_base = like.time_base if fps is None else None
+    return VideoWriter(output, fps=rate, width=like.width, height=like.height, codec=codec, crf=crf, preset=preset,
+                       audio_from=source, time_base=time_base, overwrite=overwrite, progress=progress)
+
+
+# --------------------------------------------------------------------------- whole-clip helpers
+
+
+def _copy(frames: Iterable[Frame], writer: VideoWriter | FrameDirWriter, progress: Progress, total: int | None,
+          description: str, keep_names: bool) -> int:
+    task = progress.task(description, total=total, unit="frames")
+    n = 0
+    try:
+        with writer:
+            for frame in frames:
+                writer.write(frame.image, frame.name if keep_names else None)
+                n += 1
+                task.advance()
+    finally:
+        task.close()
+    return n
+
+
+def extract_frames(source: Path | str, output: Path | str, *, overwrite: bool = False,
+                   progress: Progress = NULL_PROGRESS) -> Path:
+    """Write every frame of ``source`` as ``output/000000.png``, ``000001.png``, ... (by frame index)."""
+    info = probe(source)
+    writer = FrameDirWriter(output, overwrite=overwrite)
+    _copy(read_frames(source), writer, progress, info.frame_count, "frames", keep_names=False)
+    return writer.path
+
+
+def encode_video(source: Path | str, output: Path | str, *, fps: Fraction | None = None,
+                 audio_from: Path | None = None, codec: str = "libx264", crf: int = 18, preset: str = "medium",
+                 overwrite: bool = False, progress: Progress = NULL_PROGRESS) -> Path:
+    """Encode a frame folder (or re-encode a video) to ``output``; frame folders default to 24 fps."""
+    output = Path(output)
+    if not output.suffix:
+        raise MediaError(f"output {output} has no suffix; name the video e.g. {output}.mp4")
+    info = probe(source)
+    if audio_from is not None:
+        check_exists(Path(audio_from))
+    writer = open_writer(output, info, fps=fps, overwrite=overwrite, copy_audio=audio_from is None,
+                         audio_from=audio_from, codec=codec, crf=crf, preset=preset, progress=progress)
+    _copy(read_frames(source), writer, progress, info.frame_count, "encode", keep_names=False)
+    return writer.path
