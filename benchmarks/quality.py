@@ -1,27 +1,36 @@
-"""Quality benchmark: lacvid against copying and flow-warping the nearest key.
+"""Quality benchmark: lacvid against copying and flow-warping the nearest key, step by step.
 
 Usage::
 
-    python benchmarks/quality.py [--sets synth,real] [--sheet sheet.png] [--methods copy,flow,...]
+    python benchmarks/quality.py [--sets synth,real,handdrawn] [--methods copy,flow,...]
+                                 [--sheet sheet.png] [--look look.png]
 
 For every set it prints one table (stdout): PSNR (dB, RGB), SSIM (mean over R, G, B of the
 standard Gaussian 11x11, sigma 1.5 SSIM, 'valid' window positions as in Wang et al.'s
 reference code), the flat-colour share (share of non-line pixels within 24 levels of the
-truth on every channel) and seconds per frame, each with its ratio to the flow baseline.
-Scores average over the frames between the keys (key frames are excluded), frame-weighted.
+truth on every channel), region accuracy (``lacvid.eval.metrics.region_counts``: the
+paint-bucket metric of BasicPBC, pooled over frames) and seconds per frame, with ratios to
+the flow baseline. Scores average over the frames between the keys (keys excluded).
 
 Sets:
-- ``synth``: shots drawn by ``lacvid.synth`` (12 and 24 frames, keys first and last frame),
-  exact line art.
-- ``real``: the clips in ``../shared/realdata`` (colour on every frame; line art extracted
-  with ``lacvid.lines.extract_lines(mode="color")``; keys first and last frame). Evaluation
-  only: read in place, never copied. Skipped when the folder is absent. Two tables: clips
-  01, 02, 03, 05 (where reference figures were taken) and all of 01, 02, 03, 05, 06.
+- ``synth``: shots drawn by ``lacvid.synth`` (12 and 24 frames, keys first and last frame).
+- ``real``: clips 01-06 of ``../shared/realdata`` (colour on every frame; line art extracted
+  with ``extract_lines(mode="color")``; keys first and last frame).
+- ``handdrawn``: clips 11 and 12: the artist's line art exactly as exported (faint grey pencil,
+  blue shadow lines), keys first and last frame, scored against the colour of every frame.
+  lacvid gets the drawings as they are; the baselines match on lacvid's normalised line art
+  and every method's output gets the artist's ink back as drawn (``lacvid.ink``), so the
+  table compares colour only. Region paper: grey >= 220.
 
-Adding a method: one function ``method(lines_frames, keys) -> list of RGB frames`` with
-``lines_frames`` a list of uint8 (H, W) line art (the whole shot, keys included) and
-``keys`` a dict frame index -> uint8 (H, W, 3) painted key, registered with
-``@register("name")``. It must return one uint8 (H, W, 3) frame per line-art frame.
+``--look PATH`` writes a contact sheet of clips 07, 08 and 11 (line art, lacvid, truth where
+there is one) to PATH for looking at. The frames belong to their owners (SOURCES.md: internal
+evaluation only, no redistribution), so keep such sheets out of the repository.
+
+Everything from ``../shared/realdata`` is read in place, never copied; absent folder: skipped.
+
+Adding a method: ``method(shot, keys) -> list of RGB frames`` registered with
+``@register("name")``; ``shot.lines`` is grey line art (H, W) per frame, ``shot.given`` what a
+user hands lacvid, ``keys`` frame index -> uint8 (H, W, 3) painted key.
 """
 
 from __future__ import annotations
@@ -32,7 +41,6 @@ import sys
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from functools import partial
 from pathlib import Path
 
 import cv2
@@ -42,19 +50,41 @@ REPO = Path(__file__).resolve().parents[1]
 if str(REPO) not in sys.path:  # run as a script from a checkout
     sys.path.insert(0, str(REPO))
 
-from lacvid.eval.baselines import copy_nearest_key, flow_warp_nearest_key  # noqa: E402
-from lacvid.eval.metrics import flat_share, psnr, ssim  # noqa: E402
-from lacvid.flow import warp_key  # noqa: E402
 from lacvid.composite import multiply_lines  # noqa: E402
+from lacvid.eval.baselines import copy_nearest_key, flow_warp_nearest_key, nearest_key  # noqa: E402
+from lacvid.eval.metrics import flat_share, psnr, region_counts, ssim  # noqa: E402
 from lacvid.flat import palette_from_keys, region_vote  # noqa: E402
+from lacvid.flow import distance_image, estimate_flow, warp, warp_key  # noqa: E402
 from lacvid.fusion import FusionSettings, fuse_regions, warped_key_candidates  # noqa: E402
+from lacvid.ink import InkModel, composite  # noqa: E402
 from lacvid.lines import extract_lines  # noqa: E402
+from lacvid.media import read_image  # noqa: E402
+from lacvid.propagate import PropagationSettings, ShotPropagation  # noqa: E402
 
 Frames = list[np.ndarray]
-Method = Callable[[Sequence[np.ndarray], Mapping[int, np.ndarray]], Frames]
 
-# ----------------------------------------------------------------------------- methods
 
+@dataclass
+class Shot:
+    name: str
+    color: Frames                  # truth, uint8 (H, W, 3) each
+    lines: Frames                  # uint8 (H, W) line art: what baselines match on, what metrics mask
+    keys: tuple[int, ...]
+    given: Frames | None = None    # what lacvid is handed (drawings as exported); None: ``lines``
+    ink: InkModel | None = None    # drawings: every method's output gets this ink back as drawn
+    paper_at: int | None = None    # line art at or above this is paper for the flat share
+
+    def finish(self, fills: Frames) -> Frames:
+        """Ink over each method's paint, the same way for every method: as drawn, or multiplied."""
+        if self.ink is None:
+            return [multiply_lines(f, ln) for f, ln in zip(fills, self.lines)]
+        return [composite(f, self.ink.frame(g)) for f, g in zip(fills, self.given or self.lines)]
+
+    def region_lines(self, i: int) -> np.ndarray:
+        return self.given[i] if self.given is not None else self.lines[i]
+
+
+Method = Callable[[Shot, Mapping[int, np.ndarray]], Frames]
 METHODS: dict[str, Method] = {}
 
 
@@ -68,65 +98,133 @@ def register(name: str) -> Callable[[Method], Method]:
     return deco
 
 
-register("copy")(copy_nearest_key)
-register("flow")(flow_warp_nearest_key)
-# The same without the target's lines multiplied on top: how the reference figures were taken
-# (on real clips the truth already carries its own ink, and extracted lines differ from it).
-register("copy-nolines")(partial(copy_nearest_key, compose_lines=False))
-register("flow-nolines")(partial(flow_warp_nearest_key, compose_lines=False))
+# ----------------------------------------------------------------------------- baselines
 
 
-def _key_weights(i: int, key_indices: Sequence[int]) -> list[float]:
-    """Inverse temporal distance: the nearer key's votes count more."""
-    return [1.0 / (abs(i - k) + 1.0) for k in key_indices]
+@register("copy")
+def copy(shot: Shot, keys: Mapping[int, np.ndarray]) -> Frames:
+    return shot.finish(copy_nearest_key(shot.lines, keys, compose_lines=False))
 
 
-@register("flow+vote")
-def flow_region_vote(lines_frames: Sequence[np.ndarray], keys: Mapping[int, np.ndarray]) -> Frames:
-    """Every key warped onto the target by distance-field flow; the warped colours vote
-    (weighted by temporal nearness) per target region among the keys' palette; the winner
-    fills the region; the target's lines go on top as in lacvid."""
-    ks = sorted(keys)
-    palette = palette_from_keys([keys[k] for k in ks], [lines_frames[k] for k in ks])
-    out = []
-    for i, ln in enumerate(lines_frames):
-        if i in keys:
-            out.append(multiply_lines(keys[i], ln))
-            continue
-        warped = [warp_key(ln, keys[k], lines_frames[k]) for k in ks]
-        fill = region_vote(ln, warped, palette, weights=_key_weights(i, ks), fill_ink=True)
-        out.append(multiply_lines(fill, ln))
-    return out
+@register("flow")
+def flow(shot: Shot, keys: Mapping[int, np.ndarray]) -> Frames:
+    """The nearest key warped by Farneback flow between distance fields."""
+    return shot.finish(flow_warp_nearest_key(shot.lines, keys, compose_lines=False))
+
+
+# The keys as they are, no ink on top: how the reference figures on clips 01-05 were taken (the
+# truth carries its own ink, and extracted lines differ from it).
+register("copy-nolines")(lambda shot, keys: copy_nearest_key(shot.lines, keys, compose_lines=False))
+register("flow-nolines")(lambda shot, keys: flow_warp_nearest_key(shot.lines, keys, compose_lines=False))
+
+
+@register("dis")
+def dis(shot: Shot, keys: Mapping[int, np.ndarray]) -> Frames:
+    """The nearest key warped by DIS flow (with the pan prior) between distance fields: the
+    pixel-level cue the propagation builds on."""
+    fields = [distance_image(cv2.distanceTransform((ln >= 128).astype(np.uint8), cv2.DIST_L2, 5))
+              for ln in shot.lines]
+    fills = []
+    for i in range(len(shot.lines)):
+        k = nearest_key(i, list(keys))
+        fills.append(keys[i] if i in keys else warp(keys[k], estimate_flow(fields[i], fields[k])))
+    return shot.finish(fills)
 
 
 @register("flow+vote+conf")
-def flow_region_vote_confidence(lines_frames: Sequence[np.ndarray], keys: Mapping[int, np.ndarray]) -> Frames:
-    """lacvid's own fusion (``lacvid.fusion``) with the network left out: every key warped onto
-    the target with its match confidence, voting per region among the keys' palette, so a key
-    that lacks what the target shows (an entering character, a disocclusion) is outvoted."""
+def flow_region_vote_confidence(shot: Shot, keys: Mapping[int, np.ndarray]) -> Frames:
+    """lacvid's fusion for colour footage (``lacvid.fusion``) with the network left out: every key
+    warped onto the target with its match confidence, voting per region among the keys' palette."""
     ks = sorted(keys)
-    key_lines = {k: lines_frames[k] for k in ks}
+    key_lines = {k: shot.lines[k] for k in ks}
     palette = palette_from_keys([keys[k] for k in ks], [key_lines[k] for k in ks])
     no_network = np.zeros_like(keys[ks[0]])
-    out = []
-    for i, ln in enumerate(lines_frames):
+    fills = []
+    for i, ln in enumerate(shot.lines):
         if i in keys:
-            out.append(multiply_lines(keys[i], ln))
+            fills.append(keys[i])
             continue
         warped = warped_key_candidates(ln, keys, key_lines, i)
-        out.append(fuse_regions(ln, no_network, warped, palette, FusionSettings(network_weight=0.0)))
-    return out
+        fills.append(fuse_regions(ln, no_network, warped, palette, FusionSettings(network_weight=0.0),
+                                  with_ink=False))
+    return shot.finish(fills)
+
+
+@register("flow+vote")
+def flow_region_vote(shot: Shot, keys: Mapping[int, np.ndarray]) -> Frames:
+    """Every key warped by distance-field flow; warped colours vote per region (nearer keys more)."""
+    ks = sorted(keys)
+    palette = palette_from_keys([keys[k] for k in ks], [shot.lines[k] for k in ks])
+    fills = []
+    for i, ln in enumerate(shot.lines):
+        if i in keys:
+            fills.append(keys[i])
+            continue
+        warped = [warp_key(ln, keys[k], shot.lines[k]) for k in ks]
+        weights = [1.0 / (abs(i - k) + 1.0) for k in ks]
+        fills.append(region_vote(ln, warped, palette, weights=weights, fill_ink=True))
+    return shot.finish(fills)
+
+
+def _propagate(shot: Shot, keys: Mapping[int, np.ndarray], directions: str) -> Frames:
+    """``lacvid.propagate`` alone (no network), at the frames' own size."""
+    prop = ShotPropagation([ln < 128 for ln in shot.lines], keys, PropagationSettings(directions=directions))
+    colors = prop.run()
+    return shot.finish([keys[i] if i in keys else colors[i].image(prop.palette) for i in range(len(shot.lines))])
+
+
+register("propagate-fwd")(lambda shot, keys: _propagate(shot, keys, "forward"))
+register("propagate")(lambda shot, keys: _propagate(shot, keys, "both"))
+
+
+# ----------------------------------------------------------------------------- lacvid itself
+
+# Each lacvid method runs the command scripts use, in process:
+#   lacvid colorize LINES_DIR --keys KEYS_DIR -o OUT_DIR -q  (+ the variant's flags)
+# with --shots single (shot detection has its own benchmark, benchmarks/shots.py) and a fresh cache.
+LACVID_MODEL = "default"
+LACVID_VARIANTS = {
+    "lacvid-nets": ["--no-flat", "--no-warp"],     # the paper's two networks alone
+    "lacvid-nets+flat": ["--flat", "--no-warp"],   # the networks + per-region palette vote
+    "lacvid --no-flat": ["--no-flat"],             # networks + keys matched onto the frame, per pixel
+    "lacvid --flat": ["--flat"],                   # networks + matched keys, per-region palette vote
+    "lacvid": [],                                  # the default: --flat where the keys are flat paint
+}
+
+
+def _write_rgb(path: Path, image: np.ndarray) -> None:
+    cv2.imwrite(str(path), image if image.ndim == 2 else cv2.cvtColor(image, cv2.COLOR_RGB2BGR))
+
+
+def run_lacvid(shot: Shot, keys: Mapping[int, np.ndarray], flags: Sequence[str]) -> Frames:
+    import contextlib
+    import io
+    import tempfile
+
+    from lacvid.cli import app
+
+    with tempfile.TemporaryDirectory(prefix="lacvid-quality-") as tmp:
+        root = Path(tmp)
+        (root / "lines").mkdir()
+        (root / "keys").mkdir()
+        for i, frame in enumerate(shot.given or shot.lines):
+            _write_rgb(root / "lines" / f"{i:04d}.png", frame)
+        for i, key in keys.items():
+            _write_rgb(root / "keys" / f"{i:04d}.png", key)
+        argv = ["colorize", str(root / "lines"), "--keys", str(root / "keys"), "-o", str(root / "out"), "-q",
+                "--model", LACVID_MODEL, "--shots", "single", "--cache", str(root / "cache"), *flags]
+        with contextlib.redirect_stdout(io.StringIO()):
+            code = app(argv, standalone_mode=False)
+        if code:
+            raise RuntimeError(f"lacvid {' '.join(argv)} exited with {code}")
+        return [read_image(root / "out" / f"{i:04d}.png") for i in range(len(shot.lines))]
+
+
+for _name, _flags in LACVID_VARIANTS.items():
+    register(_name)(lambda shot, keys, _flags=_flags: run_lacvid(shot, keys, _flags))
 
 
 # ----------------------------------------------------------------------------- data
-
-
-@dataclass
-class Shot:
-    name: str
-    color: Frames  # truth, uint8 (H, W, 3) each
-    lines: Frames  # uint8 (H, W) each
-    keys: tuple[int, ...]
 
 
 def synth_shots(n_per_length: int = 3, size: int = 256, seed: int = 7) -> list[Shot]:
@@ -146,62 +244,31 @@ def default_realdata() -> Path:
     return Path(os.environ.get("LACVID_REALDATA", REPO.parent / "shared" / "realdata"))
 
 
+def _frames(folder: Path) -> Frames:
+    return [read_image(p) for p in sorted(folder.glob("*.png"))]
+
+
 def real_shots(root: Path, clips: Sequence[str]) -> list[Shot]:
     """The real clips that have colour on every frame, lines extracted from the colour."""
     shots = []
     for clip in clips:
-        folder = root / clip / "color"
-        paths = sorted(folder.glob("*.png"))
-        if len(paths) < 3:
-            continue
-        color = [cv2.cvtColor(cv2.imread(str(p), cv2.IMREAD_COLOR), cv2.COLOR_BGR2RGB) for p in paths]
-        lines = [extract_lines(c, mode="color") for c in color]
-        shots.append(Shot(clip, color, lines, (0, len(paths) - 1)))
+        color = _frames(root / clip / "color")
+        if len(color) >= 3:
+            lines = [extract_lines(c, mode="color") for c in color]
+            shots.append(Shot(clip, color, lines, (0, len(color) - 1)))
     return shots
 
 
-# ----------------------------------------------------------------------------- lacvid itself
-
-# Each lacvid method runs the command scripts use, in process:
-#   lacvid colorize LINES_DIR --keys KEYS_DIR -o OUT_DIR -q  (+ the variant's flags)
-# with --shots single (shot detection has its own benchmark, benchmarks/shots.py) and a fresh cache.
-LACVID_MODEL = "default"
-LACVID_VARIANTS = {
-    "lacvid-nets": ["--no-flat", "--no-warp"],           # the paper's two networks alone
-    "lacvid-nets+flat": ["--flat", "--no-warp"],         # the networks + per-region palette vote
-    "lacvid --no-flat": ["--no-flat"],                   # networks + keys warped onto the frame, per pixel
-    "lacvid --flat": ["--flat"],                         # networks + warped keys, per-region palette vote
-    "lacvid": [],                                        # the default: --flat where the keys are flat paint
-}
-
-
-def run_lacvid(lines_frames: Sequence[np.ndarray], keys: Mapping[int, np.ndarray], flags: Sequence[str]) -> Frames:
-    import contextlib
-    import io
-    import tempfile
-
-    from lacvid.cli import app
-
-    with tempfile.TemporaryDirectory(prefix="lacvid-quality-") as tmp:
-        root = Path(tmp)
-        (root / "lines").mkdir()
-        (root / "keys").mkdir()
-        for i, ln in enumerate(lines_frames):
-            cv2.imwrite(str(root / "lines" / f"{i:04d}.png"), ln)
-        for i, key in keys.items():
-            cv2.imwrite(str(root / "keys" / f"{i:04d}.png"), cv2.cvtColor(key, cv2.COLOR_RGB2BGR))
-        argv = ["colorize", str(root / "lines"), "--keys", str(root / "keys"), "-o", str(root / "out"), "-q",
-                "--model", LACVID_MODEL, "--shots", "single", "--cache", str(root / "cache"), *flags]
-        with contextlib.redirect_stdout(io.StringIO()):
-            code = app(argv, standalone_mode=False)
-        if code:
-            raise RuntimeError(f"lacvid {' '.join(argv)} exited with {code}")
-        return [cv2.cvtColor(cv2.imread(str(root / "out" / f"{i:04d}.png")), cv2.COLOR_BGR2RGB)
-                for i in range(len(lines_frames))]
-
-
-for _name, _flags in LACVID_VARIANTS.items():
-    register(_name)(partial(run_lacvid, flags=_flags))
+def handdrawn_shots(root: Path, clips: Sequence[str]) -> list[Shot]:
+    """Clips with the artist's own line art and the colour of every frame: drawings as given."""
+    shots = []
+    for clip in clips:
+        drawn, color = _frames(root / clip / "lines"), _frames(root / clip / "color")
+        if len(drawn) >= 3 and len(drawn) == len(color):
+            ink = InkModel.fit(drawn[:1])
+            shots.append(Shot(clip, color, [ink.line_art(d) for d in drawn], (0, len(drawn) - 1), given=drawn,
+                              ink=ink, paper_at=220))
+    return shots
 
 
 # ----------------------------------------------------------------------------- running
@@ -212,28 +279,42 @@ class Score:
     psnr: float
     ssim: float
     flat: float
+    correct: int
+    regions: int
     seconds_per_frame: float
     frames: int
+
+    @property
+    def accuracy(self) -> float:
+        return self.correct / max(self.regions, 1)
 
 
 def run_method(method: Method, shot: Shot) -> tuple[Frames, Score, float]:
     keys = {k: shot.color[k] for k in shot.keys}
     t0 = time.perf_counter()
-    pred = method(shot.lines, keys)
+    pred = method(shot, keys)
     dt = time.perf_counter() - t0
     if len(pred) != len(shot.lines):
         raise RuntimeError(f"method returned {len(pred)} frames for {len(shot.lines)}")
-    p, s, f = [], [], []
-    for i, (y, t, ln) in enumerate(zip(pred, shot.color, shot.lines)):
+    p, s, f, correct, regions = [], [], [], 0, 0
+    for i, (y, t) in enumerate(zip(pred, shot.color)):
         if i in shot.keys:
             continue
         if y.shape != t.shape or y.dtype != np.uint8:
             raise RuntimeError(f"frame {i}: method returned {y.dtype} {y.shape}, expected uint8 {t.shape}")
+        grey = shot.lines[i]
         p.append(min(psnr(y, t), 100.0))
         s.append(ssim(y, t))
-        f.append(flat_share(y, t, ln))
-    n = len(p)
-    return pred, Score(float(np.mean(p)), float(np.mean(s)), float(np.mean(f)), dt / len(shot.lines), n), dt
+        f.append(flat_share(y, t, _grey(shot.region_lines(i)) if shot.paper_at else grey, shot.paper_at))
+        c, n = region_counts(y, t, shot.region_lines(i))
+        correct, regions = correct + c, regions + n
+    score = Score(float(np.mean(p)), float(np.mean(s)), float(np.mean(f)), correct, regions,
+                  dt / len(shot.lines), len(p))
+    return pred, score, dt
+
+
+def _grey(image: np.ndarray) -> np.ndarray:
+    return image if image.ndim == 2 else cv2.cvtColor(image, cv2.COLOR_RGB2GRAY)
 
 
 def aggregate(scores: Sequence[Score]) -> Score:
@@ -243,6 +324,7 @@ def aggregate(scores: Sequence[Score]) -> Score:
         float(sum(s.psnr * n for s, n in zip(scores, w)) / tot),
         float(sum(s.ssim * n for s, n in zip(scores, w)) / tot),
         float(sum(s.flat * n for s, n in zip(scores, w)) / tot),
+        sum(s.correct for s in scores), sum(s.regions for s in scores),
         float(np.mean([s.seconds_per_frame for s in scores])),
         int(tot),
     )
@@ -252,32 +334,35 @@ def print_table(title: str, results: Mapping[str, Score], out=sys.stdout) -> Non
     base = results.get("flow")
     frames = next(iter(results.values())).frames if results else 0
     print(f"\n{title} ({frames} scored frames)", file=out)
-    head = (f"{'method':<16}{'PSNR dB':>9}{'SSIM':>8}{'flat':>8}{'s/frame':>9}   "
-            f"{'PSNR/flow':>9}{'SSIM/flow':>10}{'flat/flow':>10}")
+    head = (f"{'method':<17}{'PSNR dB':>8}{'SSIM':>7}{'flat':>7}{'regions':>9}{'s/frame':>9}   "
+            f"{'PSNR/flow':>9}{'SSIM/flow':>10}{'flat/flow':>10}{'reg/flow':>9}")
     print(head, file=out)
     print("-" * len(head), file=out)
     for name, s in results.items():
         ratios = ""
         if base is not None:
-            ratios = f"{s.psnr / base.psnr:>9.3f}{s.ssim / base.ssim:>10.3f}{s.flat / max(base.flat, 1e-9):>10.3f}"
-        print(f"{name:<16}{s.psnr:>9.2f}{s.ssim:>8.3f}{s.flat:>8.3f}{s.seconds_per_frame:>9.3f}   {ratios}", file=out)
+            ratios = (f"{s.psnr / base.psnr:>9.3f}{s.ssim / base.ssim:>10.3f}{s.flat / max(base.flat, 1e-9):>10.3f}"
+                      f"{s.accuracy / max(base.accuracy, 1e-9):>9.3f}")
+        print(f"{name:<17}{s.psnr:>8.2f}{s.ssim:>7.3f}{s.flat:>7.3f}{s.accuracy:>9.3f}{s.seconds_per_frame:>9.3f}   "
+              f"{ratios}", file=out)
     out.flush()
 
 
 def _tile(img: np.ndarray, height: int) -> np.ndarray:
+    img = img if img.ndim == 3 else cv2.cvtColor(img, cv2.COLOR_GRAY2RGB)
     h, w = img.shape[:2]
     return cv2.resize(img, (max(1, round(w * height / h)), height), interpolation=cv2.INTER_AREA)
 
 
 def contact_sheet(rows: list[tuple[str, Frames]], height: int = 160) -> np.ndarray:
     """One row per method (label on the left), frames side by side; uint8 RGB."""
-    label_w = 120
+    label_w = 130
     built = []
     for name, frames in rows:
         tiles = [_tile(f, height) for f in frames]
         strip = np.concatenate([np.pad(t, ((2, 2), (2, 2), (0, 0)), constant_values=255) for t in tiles], 1)
         lab = np.full((strip.shape[0], label_w, 3), 255, np.uint8)
-        cv2.putText(lab, name, (4, strip.shape[0] // 2), cv2.FONT_HERSHEY_SIMPLEX, 0.5, (0, 0, 0), 1, cv2.LINE_AA)
+        cv2.putText(lab, name, (4, strip.shape[0] // 2), cv2.FONT_HERSHEY_SIMPLEX, 0.45, (0, 0, 0), 1, cv2.LINE_AA)
         built.append(np.concatenate([lab, strip], 1))
     width = max(b.shape[1] for b in built)
     built = [np.pad(b, ((0, 0), (0, width - b.shape[1]), (0, 0)), constant_values=255) for b in built]
@@ -305,8 +390,8 @@ def evaluate(sets: dict[str, list[Shot]], methods: Sequence[str], sheet_rows: li
                 pred, score, dt = run_method(METHODS[m], shot)
                 done[shot.name][m] = score
                 outputs[m] = pred
-                print(f"[{shot.name:<12}] {m:<14} {score.psnr:6.2f} dB  SSIM {score.ssim:.3f}  "
-                      f"flat {score.flat:.3f}  {dt:6.1f} s", file=log, flush=True)
+                print(f"[{shot.name:<12}] {m:<16} {score.psnr:6.2f} dB  SSIM {score.ssim:.3f}  "
+                      f"flat {score.flat:.3f}  regions {score.accuracy:.3f}  {dt:6.1f} s", file=log, flush=True)
             if si == 0:  # the first shot of each set goes on the contact sheet
                 sheet_rows.append((f"{shot.name} truth", _sheet_frames(shot, shot.color)))
                 for m in methods:
@@ -315,14 +400,63 @@ def evaluate(sets: dict[str, list[Shot]], methods: Sequence[str], sheet_rows: li
     return tables
 
 
+def look_sheet(root: Path, path: Path) -> None:
+    """clip07, clip08 (one painted frame, no truth) and clip11: line art, lacvid, truth where known."""
+    rows: list[tuple[str, Frames]] = []
+    for clip in ("clip07", "clip08", "clip11"):
+        drawn, color = _frames(root / clip / "lines"), sorted((root / clip / "color").glob("*.png"))
+        if not drawn:
+            continue
+        keys = {int(p.stem): read_image(p) for p in color} if len(color) < len(drawn) else \
+            {0: read_image(color[0]), len(drawn) - 1: read_image(color[-1])}
+        shot = Shot(clip, [keys.get(i, np.zeros_like(drawn[0])) for i in range(len(drawn))],
+                    [np.zeros(d.shape[:2], np.uint8) for d in drawn], tuple(sorted(keys)), given=drawn)
+        out = run_lacvid(shot, keys, [])
+        pick = [i for i in np.linspace(0, len(drawn) - 1, 4).round().astype(int) if i not in keys][:3] or [0]
+        rows += [(f"{clip} drawing", [drawn[i] for i in pick]), (f"{clip} lacvid", [out[i] for i in pick])]
+        if len(color) == len(drawn):
+            rows.append((f"{clip} truth", [read_image(color[i]) for i in pick]))
+    _write_sheet(path, contact_sheet(rows, height=240))
+
+
+def _write_sheet(path: Path, image: np.ndarray) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + ".tmp.png")
+    cv2.imwrite(str(tmp), cv2.cvtColor(image, cv2.COLOR_RGB2BGR))
+    tmp.replace(path)
+    print(f"contact sheet: {path}", file=sys.stderr)
+
+
+def _sets(wanted: Sequence[str], args: argparse.Namespace) -> dict[str, list[Shot]]:
+    sets: dict[str, list[Shot]] = {}
+    if "synth" in wanted:
+        sets["synth (12 and 24 frames, keys first+last)"] = synth_shots(args.synth_shots, args.synth_size)
+    if ("real" in wanted or "handdrawn" in wanted) and not args.realdata.is_dir():
+        print(f"realdata folder {args.realdata} absent: skipping the real clips", file=sys.stderr)
+        return sets
+    if "real" in wanted:
+        ref = real_shots(args.realdata, ["clip01", "clip02", "clip03", "clip05"])
+        extra = real_shots(args.realdata, ["clip06"])
+        if ref:
+            sets["real clips 01,02,03,05 (XDoG lines, keys first+last)"] = ref
+        if ref or extra:
+            sets["real clips 01,02,03,05,06"] = ref + extra
+    if "handdrawn" in wanted:
+        drawn = handdrawn_shots(args.realdata, ["clip11", "clip12"])
+        if drawn:
+            sets["hand-drawn clips 11,12 (the artist's line art as exported, keys first+last)"] = drawn
+    return sets
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--sets", default="synth,real", help="comma-separated: synth, real")
+    ap.add_argument("--sets", default="synth,real,handdrawn", help="comma-separated: synth, real, handdrawn")
     ap.add_argument("--methods", default=",".join(METHODS), help=f"comma-separated, from: {', '.join(METHODS)}")
     ap.add_argument("--synth-shots", type=int, default=3, help="shots per length (12 and 24 frames)")
     ap.add_argument("--synth-size", type=int, default=256)
     ap.add_argument("--realdata", type=Path, default=default_realdata())
     ap.add_argument("--sheet", type=Path, default=None, help="write a contact sheet PNG here")
+    ap.add_argument("--look", type=Path, default=None, help="write the clip07/08/11 contact sheet PNG here")
     ap.add_argument("--model", default="default", help="lacvid checkpoint for the lacvid methods")
     args = ap.parse_args(argv)
     global LACVID_MODEL
@@ -332,31 +466,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     if unknown:
         ap.error(f"unknown methods {unknown}; known: {list(METHODS)}")
     methods = ["copy", "flow"] + [m for m in methods if m not in ("copy", "flow")]  # baselines always run
-    wanted = [s.strip() for s in args.sets.split(",") if s.strip()]
-    sets: dict[str, list[Shot]] = {}
-    if "synth" in wanted:
-        sets["synth (12 and 24 frames, keys first+last)"] = synth_shots(args.synth_shots, args.synth_size)
-    if "real" in wanted:
-        if not args.realdata.is_dir():
-            print(f"realdata folder {args.realdata} absent: skipping the real clips", file=sys.stderr)
-        else:
-            ref = real_shots(args.realdata, ["clip01", "clip02", "clip03", "clip05"])
-            extra = real_shots(args.realdata, ["clip06"])
-            if ref:
-                sets["real clips 01,02,03,05 (XDoG lines, keys first+last)"] = ref
-            if ref or extra:
-                sets["real clips 01,02,03,05,06"] = ref + extra
     sheet_rows: list = []
-    tables = evaluate(sets, methods, sheet_rows)
+    tables = evaluate(_sets([s.strip() for s in args.sets.split(",") if s.strip()], args), methods, sheet_rows)
     for title, res in tables.items():
         print_table(title, res)
     if args.sheet is not None and sheet_rows:
-        args.sheet.parent.mkdir(parents=True, exist_ok=True)
-        img = contact_sheet(sheet_rows)
-        tmp = args.sheet.with_name(args.sheet.name + ".tmp.png")
-        cv2.imwrite(str(tmp), cv2.cvtColor(img, cv2.COLOR_RGB2BGR))
-        tmp.replace(args.sheet)
-        print(f"contact sheet: {args.sheet}", file=sys.stderr)
+        _write_sheet(args.sheet, contact_sheet(sheet_rows))
+    if args.look is not None and args.realdata.is_dir():
+        look_sheet(args.realdata, args.look)
     return 0
 
 

@@ -83,13 +83,15 @@ def composite_full_resolution(
     *,
     guided: bool = True,
     labels: tuple[np.ndarray, int] | None = None,
+    with_ink: bool = True,
 ) -> np.ndarray:
     """The finished frame: ``color_small`` uint8 (h, w, 3) at working size, under
     ``lines_full`` uint8 (H, W), the original line art -> uint8 (H, W, 3).
 
     ``guided`` removes color halos along lines (``guided_refill``). ``labels``: a precomputed
     ``label_regions(lines_full)``, whose region mask then bounds the refill. (Flat, palette-exact
-    fills are ``lacvid.fusion.fuse_regions``.)
+    fills are ``lacvid.fusion.fuse_regions``.) ``with_ink=False``: the paint alone, for
+    ``lacvid.ink.composite``.
     """
     _check_pair(color_small, lines_full)
     H, W = lines_full.shape
@@ -101,4 +103,4 @@ def composite_full_resolution(
         paper = np.ascontiguousarray(labels[0] > 0) if labels is not None else ~line_mask(lines_full)
         scale = max(H / color_small.shape[0], W / color_small.shape[1])
         up = guided_refill(up, paper, band=max(1, int(round(1.5 * scale))))
-    return multiply_lines(up, lines_full)
+    return multiply_lines(up, lines_full) if with_ink else up

@@ -7,6 +7,9 @@ a bug in lacvid (exit code 1).
 
 from __future__ import annotations
 
+import os
+from pathlib import Path
+
 
 class LacvidError(Exception):
     """Base class of errors lacvid raises deliberately."""
@@ -38,3 +41,28 @@ class CheckpointError(InputError):
 
 class DatasetError(InputError):
     """A training dataset that cannot be used as given."""
+
+
+class CacheError(InputError):
+    """A cache entry that cannot be read or written; ``lacvid cache clean`` removes it."""
+
+
+class DiskFullError(InputError):
+    """No space left where lacvid writes (the cache or the output)."""
+
+
+def mount_point(path: Path) -> Path:
+    """The mount point holding ``path`` (what a user frees space on), for messages."""
+    path = Path(os.path.abspath(path))
+    while not path.exists() and path != path.parent:
+        path = path.parent
+    while not os.path.ismount(path) and path != path.parent:
+        path = path.parent
+    return path
+
+
+def disk_full(path: Path, needed_bytes: int, advice: str) -> DiskFullError:
+    """The one message for a full disk: where, about how much more, and what to do."""
+    mb = max(1, -(-int(needed_bytes) // 1_000_000))
+    return DiskFullError(f"no space left on {mount_point(path)} (needed about {mb} MB more) while writing {path}; "
+                         f"free some space or {advice}")

@@ -18,7 +18,8 @@ import numpy as np
 
 from lacvid.distance import normalized_distance
 
-__all__ = ["FLOW_PARAMS", "distance_flow", "warp", "warp_key", "warp_key_with_confidence"]
+__all__ = ["FLOW_PARAMS", "distance_flow", "warp", "warp_key", "warp_key_with_confidence", "distance_image", "dis_flow",
+           "global_shift", "estimate_flow"]
 
 FLOW_PARAMS: dict[str, float | int] = {
     "pyr_scale": 0.5,
@@ -89,3 +90,57 @@ def warp_key_with_confidence(
     k = max(3, int(round(min(target_lines.shape) / 64)) | 1)
     err = cv2.GaussianBlur(err, (k, k), 0)
     return warp(key_color, flow), np.exp(-err / sigma).astype(np.float32)
+
+
+# ----------------------------------------------------------------------------- DIS flow with a pan prior
+
+
+def distance_image(dist: np.ndarray, saturate_px: float = 8.0) -> np.ndarray:
+    """uint8 (H, W) distance-to-ink field saturating at ``saturate_px`` per 256 px of the short
+    side: bare paper has no texture for flow to lock onto, a distance field does everywhere."""
+    s = saturate_px * min(dist.shape) / 256.0
+    return np.rint(np.clip(dist / s, 0, 1) * 255).astype(np.uint8)
+
+
+def dis_flow(target: np.ndarray, source: np.ndarray, preset: int = cv2.DISOPTICAL_FLOW_PRESET_MEDIUM) -> np.ndarray:
+    """Dense flow float32 (H, W, 2) with target(p) ~ source(p + flow(p)), by OpenCV's DIS (several
+    times faster than Farneback and, on line-art distance fields, 1-3 dB better as a warp)."""
+    return cv2.DISOpticalFlow_create(preset).calc(target, source, None)
+
+
+def global_shift(target: np.ndarray, source: np.ndarray) -> np.ndarray:
+    """The dominant translation (dx, dy) with target(p) ~ source(p + d), by phase correlation of
+    the inverted, blurred fields (the ink, not the paper, carries the signal)."""
+    a = cv2.GaussianBlur(255.0 - target.astype(np.float32), (0, 0), 2.0)
+    b = cv2.GaussianBlur(255.0 - source.astype(np.float32), (0, 0), 2.0)
+    window = cv2.createHanningWindow(a.shape[::-1], cv2.CV_32F)
+    (dx, dy), _ = cv2.phaseCorrelate(a, b, window)
+    return np.array([dx, dy], np.float32)
+
+
+def estimate_flow(target: np.ndarray, source: np.ndarray, pan_prior: bool = True) -> np.ndarray:
+    """DIS flow between two distance fields (uint8), started from a global translation when that fits better.
+
+    A camera pan or a whole-body jump of 20-40 px between drawings is beyond what DIS recovers
+    on a field that is flat away from the strokes: phase correlation finds the dominant shift,
+    DIS refines it per pixel, and the warp error picks the better of the candidates.
+    """
+    best = dis_flow(target, source)
+    if not pan_prior:
+        return best
+    t = target.astype(np.float32)
+    err = float(np.abs(t - warp(source, best).astype(np.float32)).mean())
+    shift = global_shift(target, source)
+    if np.hypot(*shift) < 2.0:
+        return best
+    for g in (shift, -shift):
+        m = np.float32([[1, 0, g[0]], [0, 1, g[1]]])
+        shifted = cv2.warpAffine(source, m, source.shape[::-1], flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP,
+                                 borderMode=cv2.BORDER_REPLICATE)  # shifted(p) = source(p + g)
+        flow = dis_flow(target, shifted)
+        flow[..., 0] += g[0]
+        flow[..., 1] += g[1]
+        e = float(np.abs(t - warp(source, flow).astype(np.float32)).mean())
+        if e < err:
+            best, err = flow, e
+    return best

@@ -85,10 +85,11 @@ def _upsample(image: np.ndarray, size: tuple[int, int], interpolation: int) -> n
 
 
 def fuse_regions(lines_full: np.ndarray, network: np.ndarray, warped: Sequence[Candidate], palette: np.ndarray,
-                 settings: FusionSettings = FusionSettings(), labels: tuple[np.ndarray, int] | None = None
-                 ) -> np.ndarray:
+                 settings: FusionSettings = FusionSettings(), labels: tuple[np.ndarray, int] | None = None,
+                 with_ink: bool = True) -> np.ndarray:
     """The finished flat frame (H, W, 3): every region of the original line art filled with the
-    palette colour its candidates vote for, the original ink multiplied on top.
+    palette colour its candidates vote for, the original ink multiplied on top (``with_ink``;
+    without it the paint alone, ink pixels painted as their region, for ``lacvid.ink.composite``).
 
     Candidates are upsampled with nearest-neighbour sampling, so a vote is always for a colour a
     candidate really holds, never a blend of two fills along their border.
@@ -107,4 +108,4 @@ def fuse_regions(lines_full: np.ndarray, network: np.ndarray, warped: Sequence[C
     if labels is None:
         labels = label_regions(lines_full, close_gaps=settings.close_gaps, min_area=settings.min_area)
     fill = region_vote(lines_full, candidates, palette, weights=weights, labels=labels, fill_ink=True)
-    return multiply_lines(fill, lines_full)
+    return multiply_lines(fill, lines_full) if with_ink else fill

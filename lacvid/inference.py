@@ -75,6 +75,11 @@ class LoadedModel:
 def load_model(model: str | os.PathLike = DEFAULT_MODEL) -> LoadedModel:
     """Read ``model`` (a checkpoint path, or ``"default"`` for the bundled one)."""
     path = default_model_path() if str(model) == DEFAULT_MODEL else Path(model)
+    if path.is_dir():  # a run folder: it exists, so "does not exist" would mislead
+        inside = sorted(path.glob("*.pt"), key=lambda p: p.name != "model.pt")  # lacvid train's final model first
+        hint = (f"pass the checkpoint file in it, e.g. --model {inside[0]}" if inside
+                else "pass a checkpoint file (.pt) written by lacvid train")
+        raise CheckpointError(f"model {path} is a folder, not a checkpoint file; {hint}")
     if not path.is_file():
         if str(model) == DEFAULT_MODEL:
             raise CheckpointError(f"the bundled default model {path} is missing from this install; reinstall "

@@ -9,27 +9,102 @@ leaves nothing under the final name.
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
+import re
 import shutil
 import uuid
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator, Mapping
 from pathlib import Path
 
 from lacvid.errors import InputError, OutputExistsError
 
 TMP_MARKER = ".lacvid-tmp"
+# Files a frame folder may hold besides frames and still be lacvid's to replace (OS litter).
+_LITTER = frozenset({".DS_Store", "Thumbs.db", "desktop.ini"})
 
 
-def check_output_path(path: Path, overwrite: bool) -> None:
-    """Fail early (before any work) when ``path`` exists or its parent cannot take it."""
+def _resolved(path: Path) -> Path:
+    """``path`` with symlinks and ``..`` resolved, even where it does not exist yet."""
+    return Path(os.path.realpath(os.path.abspath(path)))
+
+
+def check_not_an_input(path: Path, inputs: Mapping[str, Path | None]) -> None:
+    """Refuse an output that is, contains or lies inside one of ``inputs`` (``{"input": path, ...}``).
+
+    Replacing it (``--overwrite``) or writing into it would destroy or mix with what the run reads.
+    """
+    out = _resolved(path)
+    for what, given in inputs.items():
+        if given is None:
+            continue
+        src = _resolved(given)
+        if out == src or (out.exists() and src.exists() and os.path.samefile(out, src)):
+            relation = "is"
+        elif src in out.parents:
+            relation = "lies inside"
+        elif out in src.parents:
+            relation = "contains"
+        else:
+            continue
+        raise InputError(f"output {path} {relation} the {what} {given}; lacvid never writes over what it reads, "
+                         "so choose an output path outside it")
+
+
+_FRAME_NAME = re.compile(r"^\d+\.(png|jpe?g|webp|tiff?)$", re.IGNORECASE)  # 000120.png: by frame index
+
+
+def foreign_entry(folder: Path, frame_names: Collection[str] = ()) -> str | None:
+    """The first entry of ``folder`` that is not a frame file lacvid could have written, or None.
+
+    lacvid names frames by index (``000120.png``) or after the input's frames (``frame_names``,
+    also with ``.png``); anything else there (another file, a subfolder) is the user's, so the
+    folder is never replaced.
+    """
+    allowed = set(frame_names) | {str(Path(n).with_suffix(".png")) for n in frame_names}
+    try:
+        entries = sorted(os.scandir(folder), key=lambda e: e.name)
+    except OSError as exc:
+        return f"({exc.strerror or exc})"
+    for entry in entries:
+        if entry.name in _LITTER:
+            continue
+        if not entry.is_file(follow_symlinks=False) or not (entry.name in allowed or _FRAME_NAME.match(entry.name)):
+            return entry.name + ("/" if entry.is_dir() else "")
+    return None
+
+
+def check_output_path(path: Path, overwrite: bool, *, inputs: Mapping[str, Path | None] | None = None,
+                      frames_folder: bool = False, frame_names: Collection[str] = ()) -> None:
+    """Fail early (before any work) when ``path`` may not be written.
+
+    Refused, whatever ``overwrite`` says: an output that is, contains or lies inside an input
+    (``inputs``), and (with ``frames_folder``) an existing folder holding anything but frame
+    files (``foreign_entry``). Without ``overwrite`` any existing output is refused. Then the parent must be a
+    writable folder.
+    """
     path = Path(path)
-    if path.exists() and not overwrite:
-        raise OutputExistsError(f"output {path} already exists; pass --overwrite to replace it or choose another path")
+    if inputs:
+        check_not_an_input(path, inputs)
+    if path.exists() or path.is_symlink():
+        foreign = foreign_entry(path, frame_names) if frames_folder and path.is_dir() else None
+        if foreign is not None:
+            raise OutputExistsError(f"output {path} already exists and holds {foreign}, which lacvid did not write; "
+                                    "lacvid replaces only a folder of its own frames, so choose another output path")
+        if frames_folder and not path.is_dir():
+            raise OutputExistsError(f"output {path} is a file, not a frame folder; choose another output path "
+                                    "(or give it a video suffix such as .mp4)")
+        if not overwrite:
+            raise OutputExistsError(f"output {path} already exists; pass --overwrite to replace it or choose "
+                                    "another path")
     parent = path.parent if str(path.parent) else Path(".")
-    if not parent.exists():
+    existing = parent
+    while not existing.exists() and existing != existing.parent:
+        existing = existing.parent
+    if not existing.is_dir():
+        raise InputError(f"cannot write {path}: {existing} is a file, not a folder; choose another output path")
+    if existing != parent:
         raise InputError(f"output folder {parent} does not exist; create it first")
-    if not parent.is_dir():
-        raise InputError(f"cannot write {path}: {parent} is a file, not a folder; choose another output path")
     if not os.access(parent, os.W_OK | os.X_OK):
         raise InputError(f"cannot write into {parent} (permission denied); choose a writable output path")
 
@@ -42,22 +117,68 @@ def _remove(path: Path) -> None:
             path.unlink()
 
 
+def _pid_alive(pid: int) -> bool:
+    if pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:  # EPERM: alive, another user's
+        return True
+    return True
+
+
+def _tmp_name(path: Path, old: bool = False) -> Path:
+    """A sibling temporary name recording the owning process, so a later run can tell stale ones."""
+    tag = f"{os.getpid()}-{uuid.uuid4().hex[:8]}"
+    if old:
+        return path.with_name(f".{path.name}{TMP_MARKER}-old-{tag}")
+    # Keep the suffix last so writers that pick a container from it (PyAV) still can.
+    return path.with_name(f".{path.stem}{TMP_MARKER}-{tag}{path.suffix}")
+
+
+def remove_stale_temporaries(path: Path) -> list[Path]:
+    """Remove ``path``'s temporaries left by processes that are gone (SIGKILL, power loss); return them.
+
+    Only this output's own temporaries, and only those whose owner (the PID in the name) is dead.
+    """
+    path = Path(path)
+    mine = re.compile(rf"^\.{re.escape(path.stem)}{re.escape(TMP_MARKER)}-(\d+)-[0-9a-f]{{8}}{re.escape(path.suffix)}$")
+    old = re.compile(rf"^\.{re.escape(path.name)}{re.escape(TMP_MARKER)}-old-(\d+)-[0-9a-f]{{8}}$")
+    removed = []
+    try:
+        siblings = list(os.scandir(path.parent if str(path.parent) else "."))
+    except OSError:
+        return removed
+    for entry in siblings:
+        match = mine.match(entry.name) or old.match(entry.name)
+        if match and not _pid_alive(int(match.group(1))):
+            _remove(Path(entry.path))
+            removed.append(Path(entry.path))
+    return removed
+
+
 @contextlib.contextmanager
-def atomic_output(path: Path | str, *, overwrite: bool = False, directory: bool = False) -> Iterator[Path]:
+def atomic_output(path: Path | str, *, overwrite: bool = False, directory: bool = False,
+                  frames_folder: bool = False, frame_names: Collection[str] = ()) -> Iterator[Path]:
     """Yield a temporary sibling path to write; rename it to ``path`` on success.
 
     With ``directory=True`` the temporary path is created as an empty directory. On any
     exception (Ctrl-C included) the temporary path is removed and ``path`` is untouched.
+    Temporaries of this output left by dead processes are removed first. ``frames_folder``,
+    ``frame_names``: see ``check_output_path``.
     """
     path = Path(path)
-    check_output_path(path, overwrite)
-    # Keep the suffix last so writers that pick a container from it (PyAV) still can.
-    tmp = path.with_name(f".{path.stem}{TMP_MARKER}-{uuid.uuid4().hex[:8]}{path.suffix}")
+    check_output_path(path, overwrite, frames_folder=frames_folder, frame_names=frame_names)
+    remove_stale_temporaries(path)
+    tmp = _tmp_name(path)
     try:
         if directory:
             tmp.mkdir()
-    except PermissionError as exc:
-        raise InputError(f"cannot write into {path.parent} (permission denied); choose a writable output path") from exc
+    except OSError as exc:
+        raise InputError(f"cannot create the output folder {path} ({exc.strerror or exc}); choose an output path "
+                         "in a writable folder") from exc
     try:
         yield tmp
     except BaseException:
@@ -68,9 +189,18 @@ def atomic_output(path: Path | str, *, overwrite: bool = False, directory: bool 
             _remove(tmp)
             raise OutputExistsError(f"output {path} appeared while lacvid was writing; nothing was overwritten")
         # Move the old output aside first so a failure in between never loses both.
-        old = path.with_name(f".{path.name}{TMP_MARKER}-old-{uuid.uuid4().hex[:8]}")
-        os.replace(path, old)
-        os.replace(tmp, path)
+        old = _tmp_name(path, old=True)
+        try:
+            os.replace(path, old)
+        except FileNotFoundError:  # another run replacing the same output (a shared cache) took it first
+            pass
+        try:
+            os.replace(tmp, path)
+        except OSError as exc:
+            _remove(tmp)
+            if not (directory and path.is_dir() and exc.errno in (errno.ENOTEMPTY, errno.EEXIST)):
+                raise
+            # another run published the same output between our two renames: both are complete
         _remove(old)
     else:
         os.replace(tmp, path)

@@ -14,7 +14,8 @@ from pathlib import Path
 import numpy as np
 
 from lacvid.errors import KeyFrameError, MediaError
-from lacvid.media import IMAGE_SUFFIXES, MediaInfo, read_image
+from lacvid.media import IMAGE_SUFFIXES, MediaInfo
+from lacvid.media.images import over, read_image_alpha
 from lacvid.shots import Shot
 
 _NUMBER = re.compile(r"(\d+)")
@@ -25,14 +26,19 @@ class KeyFrame:
     index: int   # the input frame this key paints
     path: Path
 
-    def load(self, size: tuple[int, int]) -> np.ndarray:
-        """The painted key as RGB uint8, checked to be exactly ``size`` = (H, W)."""
-        image = read_image(self.path)
+    def load(self, size: tuple[int, int], backdrop: np.ndarray | None = None) -> np.ndarray:
+        """The painted key as RGB uint8, checked to be exactly ``size`` = (H, W).
+
+        A key with transparent paint (RGBA, e.g. paint on a layer over the line art) is
+        composited over ``backdrop``, its frame's own line art (H, W), so its lines stay where
+        the paint is see-through; without a backdrop, over white paper.
+        """
+        image, alpha = read_image_alpha(self.path)
         if image.shape[:2] != tuple(size):
             raise KeyFrameError(
                 f"key {self.path} is {image.shape[1]}x{image.shape[0]} but the input frames are "
                 f"{size[1]}x{size[0]}; paint keys at the input's full resolution")
-        return image
+        return over(image, alpha, 255 if backdrop is None else backdrop)
 
 
 def find_keys(keys_dir: Path, info: MediaInfo) -> list[KeyFrame]:
@@ -91,3 +97,30 @@ def check_keys_cover_shots(keys: list[KeyFrame], shots: list[Shot], n_frames: in
             raise KeyFrameError(
                 f"shot {number} (frames {shot.start} to {shot.stop - 1}{when}) of {info.path} has no painted key; "
                 f"paint at least one of its frames into the key folder (lacvid keys suggests which)")
+
+
+def painted_key_in(folder: Path) -> Path | None:
+    """The first image in ``folder`` that holds colour (a painted key), or None (line art only)."""
+    folder = Path(folder)
+    if not folder.is_dir():
+        return None
+    for path in sorted(folder.iterdir()):
+        if path.suffix.lower() not in IMAGE_SUFFIXES or not path.is_file():
+            continue
+        try:
+            image, _ = read_image_alpha(path)
+        except MediaError:
+            continue
+        chroma = image.max(axis=2).astype(np.int16) - image.min(axis=2)  # 0 on grey
+        if (chroma > 24).mean() > 0.001:
+            return path
+    return None
+
+
+def check_no_painted_keys(folder: Path) -> None:
+    """Refuse to replace a key folder holding painted keys: hours of the user's work."""
+    painted = painted_key_in(folder)
+    if painted is not None:
+        raise KeyFrameError(f"{folder} holds painted keys (e.g. {painted.name}), which lacvid keys would replace "
+                            "with line art; choose another output folder, or pass --force-replace-painted to "
+                            "replace them")

@@ -6,7 +6,9 @@ that size. Training caches exactly what colorize computes, so a model never meet
 inference that differ from those it learned on.
 
 Whether a clip is line art or painted footage is decided once per clip (``ClipLineMode``):
-a per-frame guess could flip mid-shot and change the drawing under the networks.
+a per-frame guess could flip mid-shot and change the drawing under the networks. Drawings are
+read through one ``lacvid.ink.InkModel`` per clip (paper and stroke levels from the first
+frame), so faint pencil and coloured lines are ink, and contrast never flickers frame to frame.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ import cv2
 import numpy as np
 
 from lacvid.distance import normalized_distance
+from lacvid.ink import InkModel, as_rgb
 from lacvid.lines import detect_kind, extract_lines
 
 LINE_MODES = ("auto", "color", "lines")
@@ -40,8 +43,24 @@ def resize_to(image: np.ndarray, size: tuple[int, int]) -> np.ndarray:
     return cv2.resize(image, (w, h), interpolation=cv2.INTER_AREA)
 
 
+@dataclass(frozen=True)
+class LineReader:
+    """How one clip's frames become line art: extracted from color footage (``color``), or read
+    from the artist's drawing through the clip's ``InkModel`` (``lines``)."""
+
+    kind: str                      # "color" | "lines"
+    ink: InkModel | None = None    # for "lines": fitted once per clip
+
+    def line_art(self, image: np.ndarray) -> np.ndarray:
+        """uint8 (H, W) line art, 255 paper: what the matching and the networks see."""
+        if self.kind == "lines":
+            return (self.ink or InkModel.fit([image])).line_art(image)
+        return extract_lines(image, mode="color")
+
+
 class ClipLineMode:
-    """``auto`` | ``color`` | ``lines`` resolved once per clip, from its first frame.
+    """``auto`` | ``color`` | ``lines`` resolved once per clip, from its first frame, into the
+    clip's ``LineReader`` (for drawings: the ink model fitted on that frame).
 
     Call it with each frame in order; ``detected`` says whether the first call had to guess.
     """
@@ -51,12 +70,16 @@ class ClipLineMode:
             raise ValueError(f"line mode must be one of {', '.join(LINE_MODES)}, got {mode!r}")
         self.mode = None if mode == "auto" else mode
         self.detected = False
+        self.reader: LineReader | None = None
 
-    def __call__(self, image: np.ndarray) -> str:
-        if self.mode is None:
-            self.mode = detect_kind(image)
-            self.detected = True
-        return self.mode
+    def __call__(self, image: np.ndarray) -> LineReader:
+        if self.reader is None:
+            if self.mode is None:
+                self.mode = detect_kind(image)
+                self.detected = True
+            ink = InkModel.fit([image]) if self.mode == "lines" else None
+            self.reader = LineReader(self.mode, ink)
+        return self.reader
 
 
 @dataclass(frozen=True)
@@ -66,12 +89,16 @@ class PreparedFrame:
     lines_full: np.ndarray  # uint8 (H, W): 255 paper, 0 ink, at the input's resolution
     lines: np.ndarray       # uint8 (h, w): the working-size line art the networks see
     dist: np.ndarray        # float16 (h, w) in [0, 1]: its normalised distance field
+    drawn: np.ndarray | None = None  # uint8 (H, W, 3): a drawing as given, to put its ink back as drawn
 
 
-def prepare_frame(image: np.ndarray, mode: str, work: tuple[int, int]) -> PreparedFrame:
-    """Line art of ``image`` (RGB or grey uint8) by ``mode`` (``color`` or ``lines``), at full
-    and working size, and the working-size distance field."""
-    lines_full = extract_lines(image, mode=mode)                   # (H, W) uint8, 255 = paper
+def prepare_frame(image: np.ndarray, reader: LineReader | str, work: tuple[int, int]) -> PreparedFrame:
+    """Line art of ``image`` (RGB or grey uint8) by ``reader`` (or a kind, ``color`` or ``lines``,
+    read on its own), at full and working size, and the working-size distance field."""
+    if isinstance(reader, str):
+        reader = LineReader(reader)
+    lines_full = reader.line_art(image)                            # (H, W) uint8, 255 = paper
     lines = resize_to(lines_full, work)                            # (h, w) uint8
     dist = normalized_distance(lines).astype(np.float16)           # (h, w) in [0, 1]
-    return PreparedFrame(lines_full, lines, dist)
+    drawn = as_rgb(image) if reader.kind == "lines" else None
+    return PreparedFrame(lines_full, lines, dist, drawn)

@@ -1,50 +1,110 @@
-"""Zarr arrays that are never read half-written: the one "done" protocol of lacvid's caches.
+"""Zarr arrays that are never read half-written or damaged: the one "done" protocol of lacvid's caches.
 
-Data is always written before the flag that says it is complete, and zarr (>= 3.1) writes
-every chunk to a temporary file and renames it into place. So whatever stops a writer
-(Ctrl-C, kill, full disk), a reader sees either complete data or no flag, and recomputes.
+Per frame, the data is written first, then its checksum, then (last) the flag that says it is
+complete; zarr (>= 3.1) writes every chunk to a temporary file and renames it into place. So
+whatever stops a writer (Ctrl-C, kill, full disk), a reader sees complete data or no flag.
+What the flag cannot catch (a chunk deleted or damaged later: zarr reads a missing chunk as
+zeros) the checksum does: ``verify`` finds such frames and clears their flag so they are
+computed again, and ``get`` never returns data that fails its checksum.
 
-- ``FrameArrays``: per-frame arrays with a ``done`` flag per frame (colorize's cache);
+- ``FrameArrays``: per-frame arrays with a checksum and a ``done`` flag per frame (colorize's cache);
 - ``mark_complete`` / ``is_complete``: one flag for a whole group (a finished scan, a finished
   training-data build), stored with the fingerprint of what the group was built from.
 """
 
 from __future__ import annotations
 
+import errno
+import zlib
+from collections.abc import Iterable
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 import zarr
 
+from lacvid.errors import CacheError, disk_full
+
+_VALID = np.uint64(1 << 32)  # set in every stored checksum, so 0 (zarr's fill value) never passes
+
+
+def checksum(array: np.ndarray) -> np.uint64:
+    """CRC-32 of one frame's array, tagged so that a stored checksum is never 0 (zarr's fill)."""
+    return np.uint64(zlib.crc32(np.ascontiguousarray(array).data)) | _VALID
+
 
 class FrameArrays:
-    """A group of per-frame arrays plus a ``done`` flag per frame, grown as frames arrive."""
+    """A group of per-frame arrays plus a checksum per frame and array (``check``, (N, arrays))
+    and a ``done`` flag per frame. Per array, so ``get`` reads and checks only what it returns.
+
+    ``reserve(n)`` sizes the arrays once (to the probed frame count) instead of per frame, so
+    a store is resized rarely; frames beyond it still grow the arrays.
+    """
 
     def __init__(self, group: zarr.Group, specs: dict[str, tuple[tuple[int, ...], str]]) -> None:
         self.group = group
         self.specs = specs
-        for name, (frame_shape, dtype) in specs.items():
-            if name not in group:
-                group.create_array(name, shape=(0, *frame_shape), chunks=(1, *frame_shape), dtype=dtype,
+        try:
+            for name, (frame_shape, dtype) in specs.items():
+                if name not in group:
+                    group.create_array(name, shape=(0, *frame_shape), chunks=(1, *frame_shape), dtype=dtype,
+                                       fill_value=0)
+            if "check" not in group:
+                group.create_array("check", shape=(0, len(specs)), chunks=(1, len(specs)), dtype="uint64",
                                    fill_value=0)
-        if "done" not in group:
-            group.create_array("done", shape=(0,), chunks=(1,), dtype="bool", fill_value=False)
+            if "done" not in group:
+                group.create_array("done", shape=(0,), chunks=(1,), dtype="bool", fill_value=False)
+        except OSError as exc:
+            raise self._write_error(exc, 1) from exc
         self._done_cache: np.ndarray | None = None
+        self._column = {name: j for j, name in enumerate(specs)}
+
+    @property
+    def entry(self) -> str:
+        """Where this group lives, for messages: ``STORE.zarr/GROUP``."""
+        return f"{self.group.store_path}".replace("file://", "")
 
     def __len__(self) -> int:
         return self.group["done"].shape[0]
 
+    def frame_bytes(self) -> int:
+        """Uncompressed bytes of one frame (an upper bound of what it takes on disk)."""
+        return sum(int(np.prod(shape)) * np.dtype(dtype).itemsize for shape, dtype in self.specs.values()) + 9
+
+    def reserve(self, n: int | None) -> None:
+        """Size the arrays for ``n`` frames up front (no-op when unknown or already that long)."""
+        if n:
+            self.ensure_length(n)
+
     def ensure_length(self, n: int) -> None:
         if n <= len(self):
             return
-        for name, (frame_shape, _) in self.specs.items():
-            self.group[name].resize((n, *frame_shape))
-        self.group["done"].resize((n,))
+        try:
+            for name, (frame_shape, _) in self.specs.items():
+                self.group[name].resize((n, *frame_shape))
+            self.group["check"].resize((n, len(self.specs)))
+            self.group["done"].resize((n,))
+        except OSError as exc:
+            raise self._write_error(exc, n - len(self)) from exc
         self._done_cache = None
+
+    def _read_flags(self, name: str) -> np.ndarray:
+        """A whole flag array; a damaged chunk reads as "not done" rather than failing the run."""
+        array = self.group[name]
+        try:
+            return np.asarray(array[:])
+        except Exception:  # noqa: BLE001 - any codec error of one chunk: read the rest one by one
+            out = np.zeros(array.shape, array.dtype)
+            for i in range(array.shape[0]):
+                try:
+                    out[i] = array[i]
+                except Exception:  # noqa: BLE001
+                    pass
+            return out
 
     def done_mask(self) -> np.ndarray:
         if self._done_cache is None:
-            self._done_cache = np.asarray(self.group["done"][:], dtype=bool)
+            self._done_cache = self._read_flags("done").astype(bool)
         return self._done_cache
 
     def is_done(self, index: int) -> bool:
@@ -52,18 +112,66 @@ class FrameArrays:
         return index < len(mask) and bool(mask[index])
 
     def put(self, index: int, **arrays: np.ndarray) -> None:
-        """Write one frame's arrays, then (last) its done flag."""
+        """Write one frame's arrays, then its checksum, then (last) its done flag."""
         self.ensure_length(index + 1)
-        for name, value in arrays.items():
-            self.group[name][index] = value
-        self.group["done"][index] = True
+        values = {name: np.asarray(arrays[name], dtype=dtype) for name, (_, dtype) in self.specs.items()}
+        try:
+            for name, value in values.items():
+                self.group[name][index] = value
+            self.group["check"][index] = np.array([checksum(v) for v in values.values()], dtype=np.uint64)
+            self.group["done"][index] = True
+        except OSError as exc:
+            raise self._write_error(exc, len(self) - int(self.done_mask().sum())) from exc
         if self._done_cache is not None:
             self._done_cache[index] = True
+
+    def _read(self, index: int, names: Iterable[str]) -> dict[str, np.ndarray] | None:
+        """The frame's arrays ``names`` if they match their checksums; None when missing or damaged."""
+        try:
+            stored = np.asarray(self.group["check"][index])
+            values = {name: np.asarray(self.group[name][index]) for name in names}
+        except Exception:  # noqa: BLE001 - a damaged chunk fails in the codec with any error type
+            return None
+        ok = all(stored[self._column[name]] == checksum(value) for name, value in values.items())
+        return values if ok else None
+
+    def verify(self, indices: Iterable[int] | None = None) -> list[int]:
+        """Check every done frame (of ``indices``) against its checksum; clear and return the bad ones.
+
+        A cleared frame is simply not done: whoever fills the store computes it again.
+        """
+        mask = self.done_mask()
+        todo = range(len(mask)) if indices is None else indices
+        bad = [i for i in todo if i < len(mask) and mask[i] and self._read(i, self.specs) is None]
+        for i in bad:
+            self.clear(i)
+        return bad
+
+    def clear(self, index: int) -> None:
+        """Mark frame ``index`` not done (it is computed again), e.g. when its partner data is damaged."""
+        mask = self.done_mask()
+        if index < len(mask) and mask[index]:
+            try:
+                self.group["done"][index] = False
+            except OSError as exc:
+                raise self._write_error(exc, 0) from exc
+            mask[index] = False
 
     def get(self, name: str, index: int) -> np.ndarray:
         if not self.is_done(index):
             raise KeyError(f"frame {index} of {name} is not complete in the cache")
-        return np.asarray(self.group[name][index])
+        values = self._read(index, (name,))
+        if values is None:
+            self.clear(index)  # so the next run computes it again
+            raise CacheError(f"cache entry {self.entry} frame {index} was damaged while lacvid ran; run again "
+                             "to recompute it, or remove it with lacvid cache clean")
+        return values[name]
+
+    def _write_error(self, exc: OSError, frames_left: int) -> Exception:
+        if exc.errno in (errno.ENOSPC, errno.EDQUOT):
+            return disk_full(Path(self.entry), frames_left * self.frame_bytes(), "pass --cache DIR on another disk")
+        return CacheError(f"cannot write the cache entry {self.entry} ({exc.strerror or exc}); remove it with "
+                          "lacvid cache clean, or pass --cache DIR with a writable folder")
 
 
 def mark_incomplete(group: zarr.Group, fingerprint: str, **attrs: Any) -> None:

@@ -178,3 +178,14 @@ def cli() -> Callable[..., object]:
         return runner.invoke(app, [str(a) for a in args])
 
     return invoke
+
+
+@pytest.fixture(scope="module")
+def one_torch_thread():
+    """The machine's 2 cores are shared: one intra-op thread keeps tiny nets fast and steady."""
+    import torch
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)

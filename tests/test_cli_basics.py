@@ -14,6 +14,7 @@ import pytest
 
 from lacvid import __version__, media
 from lacvid.outputs import TMP_MARKER
+from checks import assert_one_error_line
 
 NTSC = Fraction(24000, 1001)
 
@@ -21,19 +22,6 @@ NTSC = Fraction(24000, 1001)
 def _audio_codecs(path: Path) -> list[str]:
     with av.open(str(path)) as c:
         return [s.codec_context.name for s in c.streams.audio]
-
-
-def assert_one_error_line(result, *, only_line: bool = True) -> str:
-    """Exit 2, nothing on stdout, exactly one ``lacvid: error:`` line, no traceback."""
-    assert result.exit_code == 2, (result.exit_code, result.stdout, result.stderr)
-    assert result.stdout == ""
-    lines = result.stderr.splitlines()
-    errors = [line for line in lines if line.startswith("lacvid: error:")]
-    assert len(errors) == 1, result.stderr
-    assert "Traceback" not in result.stderr
-    if only_line:
-        assert lines == errors, result.stderr
-    return errors[0]
 
 
 def test_version(cli) -> None:
@@ -152,17 +140,28 @@ def test_existing_output_is_untouched(cli, clip: Path, tmp_path: Path, command: 
     out = tmp_path / ("out" if command == "frames" else "out.mp4")
     if command == "frames":
         out.mkdir()
-        (out / "keep.txt").write_text("precious")
+        (out / "000000.png").write_bytes(b"an old frame")
     else:
         out.write_text("precious")
     stamp = out.stat().st_mtime_ns
     line = assert_one_error_line(cli(command, clip, "-o", out))
     assert "already exists" in line and "--overwrite" in line
     assert out.stat().st_mtime_ns == stamp
-    assert (out / "keep.txt" if command == "frames" else out).read_text() == "precious"
     result = cli(command, clip, "-o", out, "--overwrite", "-q")
     assert result.exit_code == 0, result.stderr
     assert media.probe(out).frame_count == 6
+
+
+def test_overwrite_never_replaces_a_folder_holding_the_users_files(cli, clip: Path, tmp_path: Path) -> None:
+    """A folder holding anything but frame files is the user's: refused with or without --overwrite,
+    and the error does not suggest --overwrite."""
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "keep.txt").write_text("precious")
+    for extra in ([], ["--overwrite"]):
+        line = assert_one_error_line(cli("frames", clip, "-o", out, *extra))
+        assert "keep.txt" in line and "--overwrite" not in line
+    assert (out / "keep.txt").read_text() == "precious"
 
 
 def test_unwritable_output_folder(cli, clip: Path, tmp_path: Path) -> None:

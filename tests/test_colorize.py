@@ -25,11 +25,11 @@ from lacvid import media
 from lacvid.colorize.cache import input_fingerprint
 from lacvid.models.checkpoint import build_net, save_checkpoint
 from lacvid.models.config import ColorNetConfig, ModelConfig, TemporalNetConfig
-from lacvid.outputs import TMP_MARKER
 from lacvid.colorize import ColorizeOptions, colorize
 from lacvid.inference import default_model_path
 from lacvid.shots import Shot
 from lacvid.synth import render_shot
+from checks import assert_one_error_line, assert_no_temporaries
 
 H, W = 64, 96          # 3 shots of seed 2 at this size are cut where drawn (checked below)
 SEED, SHOTS, PER_SHOT = 2, 3, 8
@@ -37,6 +37,8 @@ N = SHOTS * PER_SHOT
 FPS = 24
 TRUE_SHOTS = [Shot(s * PER_SHOT, (s + 1) * PER_SHOT) for s in range(SHOTS)]
 KEY_FRAMES = [i for s in TRUE_SHOTS for i in (s.start, s.stop - 1)]
+
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 # ----------------------------------------------------------------------------- helpers
@@ -84,20 +86,6 @@ def _encode_with_audio(path: Path, frames: list[np.ndarray], fps: int = FPS) -> 
 
 def _frames_of(folder: Path) -> dict[str, np.ndarray]:
     return {p.name: _read_rgb(p) for p in sorted(folder.iterdir())}
-
-
-def assert_one_error_line(result) -> str:
-    """Exit 2, nothing on stdout, exactly one stderr line, ``lacvid: error: ...``, no traceback."""
-    assert result.exit_code == 2, (result.exit_code, result.stdout, result.stderr)
-    assert result.stdout == ""
-    assert "Traceback" not in result.stderr
-    lines = result.stderr.splitlines()
-    assert len(lines) == 1 and lines[0].startswith("lacvid: error: "), result.stderr
-    return lines[0]
-
-
-def _no_temp_left(folder: Path) -> None:
-    assert not [p.name for p in folder.iterdir() if TMP_MARKER in p.name]
 
 
 def _done_counts(cache_dir: Path, source: Path) -> dict[str, int]:
@@ -152,15 +140,6 @@ class InterruptAfter:
 
 
 # ----------------------------------------------------------------------------- fixtures
-
-
-@pytest.fixture(scope="module", autouse=True)
-def _one_torch_thread():
-    """The machine's 2 cores are shared: one intra-op thread keeps these tiny nets fast and steady."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
 
 
 @pytest.fixture(scope="module")
@@ -234,7 +213,7 @@ def test_directory_in_directory_out(clip, dir_run) -> None:
     # every other frame is painted (not left as line art): white paper is rare in the synth palettes
     for i in set(range(N)) - set(KEY_FRAMES):
         assert (frames[f"{i:04d}.png"] == 255).all(axis=2).mean() < 0.5, i
-    _no_temp_left(dir_run.parent)
+    assert_no_temporaries(dir_run.parent)
 
 
 def test_library_reports_shots_keys_and_stages(clip, tmp_path) -> None:
@@ -307,7 +286,7 @@ def test_resume_after_interruption_gives_identical_output(clip, dir_run, tmp_pat
     with pytest.raises(KeyboardInterrupt):
         colorize(source, clip["keys_dir"], out, _options(clip), InterruptAfter(stage, after))
     assert not out.exists()           # nothing under the final name ...
-    _no_temp_left(tmp_path)           # ... nor a half-written temporary beside it
+    assert_no_temporaries(tmp_path)           # ... nor a half-written temporary beside it
     done = _done_counts(clip["cache"], source)
     if stage == "scanning":
         assert 0 < done.get("prep", 0) < N, done       # stopped part-way through the scan
@@ -460,21 +439,21 @@ def test_bad_input_is_one_line_exit_2_nothing_written(cli, clip, tmp_path, make_
     for word in named:
         assert word in line, line
     assert not out.exists()
-    _no_temp_left(tmp_path)
+    assert_no_temporaries(tmp_path)
 
 
 def test_existing_output_is_refused_and_left_untouched(cli, clip, tmp_path) -> None:
     out = tmp_path / "out"
     out.mkdir()
-    (out / "precious.png").write_bytes(b"the user's work")
-    before = (out / "precious.png").stat().st_mtime_ns
+    (out / "0000.png").write_bytes(b"the user's work")
+    before = (out / "0000.png").stat().st_mtime_ns
     line = assert_one_error_line(cli("colorize", clip["lines_dir"], "--keys", clip["keys_dir"], "-o", out,
                                      "--model", clip["model"], "--cache", clip["cache"]))
     assert str(out) in line and "--overwrite" in line
-    assert [p.name for p in out.iterdir()] == ["precious.png"]
-    assert (out / "precious.png").read_bytes() == b"the user's work"
-    assert (out / "precious.png").stat().st_mtime_ns == before
-    _no_temp_left(tmp_path)
+    assert [p.name for p in out.iterdir()] == ["0000.png"]
+    assert (out / "0000.png").read_bytes() == b"the user's work"
+    assert (out / "0000.png").stat().st_mtime_ns == before
+    assert_no_temporaries(tmp_path)
 
 
 def test_unwritable_output_is_refused(cli, clip, tmp_path) -> None:

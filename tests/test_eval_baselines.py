@@ -63,7 +63,8 @@ def test_nearest_key() -> None:
 def test_baselines_return_frames_of_the_right_size_and_follow_motion() -> None:
     colors, lines = moving_disc()
     keys = {0: colors[0], 4: colors[4]}
-    for method in (copy_nearest_key, flow_warp_nearest_key, quality.flow_region_vote):
+    vote = lambda lines, keys: quality.flow_region_vote(quality.Shot("disc", colors, lines, (0, 4)), keys)  # noqa: E731
+    for method in (copy_nearest_key, flow_warp_nearest_key, vote):
         out = method(lines, keys)
         assert len(out) == 5
         assert all(o.shape == (64, 96, 3) and o.dtype == np.uint8 for o in out)
@@ -79,8 +80,8 @@ def test_baselines_return_frames_of_the_right_size_and_follow_motion() -> None:
 def test_registry_runs_every_method_on_a_generated_shot() -> None:
     colors, lines = moving_disc()
     shot = quality.Shot("disc", colors, lines, (0, 4))
-    for name in ("copy", "flow", "flow+vote"):
+    for name in ("copy", "flow", "dis", "flow+vote", "propagate"):
         _, score, _ = quality.run_method(quality.METHODS[name], shot)
-        assert score.frames == 3 and 0 < score.ssim <= 1 and 0 <= score.flat <= 1
+        assert score.frames == 3 and 0 < score.ssim <= 1 and 0 <= score.flat <= 1 and 0 <= score.accuracy <= 1
     _, vote, _ = quality.run_method(quality.METHODS["flow+vote"], shot)
     assert vote.flat > 0.995 and vote.psnr > 30

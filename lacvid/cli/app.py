@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import sys
 import traceback
+from collections.abc import Callable
 from typing import Any
 
 import typer
@@ -31,6 +32,23 @@ def set_debug(debug: bool) -> None:
         _state["debug"] = True
 
 
+_cleanups: list[Callable[[], None]] = []
+
+
+def on_exit(cleanup: Callable[[], None]) -> None:
+    """Run ``cleanup`` before the final line is printed (e.g. stop live progress bars, which hold
+    stderr and the cursor: without this an interrupted run prints nothing and ends mid-line)."""
+    _cleanups.append(cleanup)
+
+
+def _run_cleanups() -> None:
+    for cleanup in _cleanups:
+        try:
+            cleanup()
+        except Exception:  # noqa: BLE001 - a cleanup must never hide the error being reported
+            pass
+
+
 def _error_line(message: str) -> None:
     message = " ".join(str(message).split())  # one line, whatever the message held
     print(f"lacvid: error: {message}", file=sys.stderr, flush=True)
@@ -43,13 +61,19 @@ class LacvidGroup(TyperGroup):
              standalone_mode: bool = True, **extra: Any) -> Any:
         code = 0
         try:
-            rv = super().main(args=args, prog_name=prog_name or "lacvid", complete_var=complete_var,
-                              standalone_mode=False, **extra)
+            try:
+                rv = super().main(args=args, prog_name=prog_name or "lacvid", complete_var=complete_var,
+                                  standalone_mode=False, **extra)
+            finally:
+                _run_cleanups()
             code = rv if isinstance(rv, int) else 0
-        except _cx.NoArgsIsHelpError:  # help was printed; nothing more to say
+            if code == 130:  # typer turns Ctrl-C (KeyboardInterrupt) into this return value
+                print("lacvid: interrupted", file=sys.stderr, flush=True)
+        except _cx.NoArgsIsHelpError as exc:  # a bare group: its help, as a usage error
+            print(exc.format_message(), flush=True)
             code = 2
         except typer.Abort:
-            print("lacvid: interrupted", file=sys.stderr)
+            print("lacvid: interrupted", file=sys.stderr, flush=True)
             code = 130
         except _cx.ClickException as exc:  # usage errors: bad option, missing argument
             hint = ""
@@ -64,7 +88,7 @@ class LacvidGroup(TyperGroup):
             _error_line(str(exc))
             code = exc.exit_code
         except KeyboardInterrupt:
-            print("lacvid: interrupted", file=sys.stderr)
+            print("lacvid: interrupted", file=sys.stderr, flush=True)
             code = 130
         except Exception as exc:  # a bug in lacvid, not the user's fault
             if _state["debug"]:
@@ -84,6 +108,9 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
+    # Plain help: flags without "<bool>", and wrapped to the terminal (80 columns when piped),
+    # not to the narrow columns of a boxed table.
+    rich_markup_mode=None,
     context_settings={"help_option_names": ["-h", "--help"]},
 )
 

@@ -11,42 +11,67 @@ from lacvid.cli.app import app
 from lacvid.cli.common import Debug, Overwrite, Quiet, make_progress, stderr_console
 
 
+# The options, one alias each, so the command reads as a list of what it takes.
+Input = Annotated[Path, typer.Argument(
+    help="Line-art video file or frame directory (colour footage is turned into line art first).",
+    show_default=False)]
+Keys = Annotated[Path, typer.Option(
+    "--keys", "-k", show_default=False,
+    help="Folder of painted key frames at full resolution, named like the input frames (frame dirs) or by "
+         "frame index (videos).")]
+Output = Annotated[Path, typer.Option(
+    "--output", "-o", show_default=False,
+    help="Output video (by suffix, audio copied from the input) or frame directory.")]
+Model = Annotated[str, typer.Option("--model", "-m", help="'default' (the bundled CPU model) or a checkpoint path.")]
+Device = Annotated[str, typer.Option("--device", help="auto, cpu, cuda or cuda:N.")]
+Backend = Annotated[str, typer.Option(
+    "--backend", help="What runs the networks: auto (ONNX Runtime on the CPU when installed, else PyTorch), "
+                      "torch or onnx (CPU only).")]
+Size = Annotated[int | None, typer.Option(
+    "--size", min=32, max=4096, show_default=False,
+    help="Working size: the short side the networks see, in pixels. Default: the size the model was trained at.")]
+Flat = Annotated[bool | None, typer.Option(
+    "--flat/--no-flat", show_default=False,
+    help="Fill every line-enclosed region with one colour of the keys' palette, as a cel painter does. "
+         "Default: per shot, when its keys are flat cel paint.")]
+Refs = Annotated[int, typer.Option("--refs", min=1, max=8, help="Use the K nearest keys of the shot as references.")]
+Temporal = Annotated[bool, typer.Option("--temporal/--no-temporal", help="Run the temporal constraint network.")]
+Warp = Annotated[bool, typer.Option(
+    "--warp/--no-warp",
+    help="Also match the keys onto each frame and fuse them with the network's colour: for drawings, region "
+         "colours propagated frame to frame from every key; for colour footage, keys warped by optical flow.")]
+Shots = Annotated[str, typer.Option(
+    "--shots", help="auto (detect cuts), single (one shot) or a JSON file from 'lacvid shots --json'.")]
+Lines = Annotated[str, typer.Option(
+    "--lines", help="How to read the input: auto, lines (already line art) or color (extract line art from "
+                    "colour footage).")]
+Cache = Annotated[Path | None, typer.Option(
+    "--cache", show_default=False,
+    help="Cache folder (default: ~/.cache/lacvid or $LACVID_CACHE); a rerun resumes from it.")]
+Crf = Annotated[int, typer.Option("--crf", min=0, max=51, help="Video quality (lower is better).")]
+Preset = Annotated[str, typer.Option("--preset", help="x264 preset.")]
+Codec = Annotated[str, typer.Option("--codec", help="Video codec for a video output.")]
+
+
 @app.command("colorize")
 def colorize_command(
-    input: Annotated[Path, typer.Argument(help="Line-art video file or frame directory (colour footage is "
-                                                "turned into line art first).", show_default=False)],
-    keys: Annotated[Path, typer.Option("--keys", "-k", help="Folder of painted key frames at full resolution, "
-                                       "named like the input frames (frame dirs) or by frame index (videos).",
-                                       show_default=False)],
-    output: Annotated[Path, typer.Option("--output", "-o", help="Output video (by suffix, audio copied from the "
-                                         "input) or frame directory.", show_default=False)],
-    model: Annotated[str, typer.Option("--model", "-m", help="'default' (the bundled CPU model) or a checkpoint "
-                                       "path.")] = "default",
-    device: Annotated[str, typer.Option("--device", help="auto, cpu, cuda or cuda:N.")] = "auto",
-    backend: Annotated[str, typer.Option("--backend", help="What runs the networks: auto (ONNX Runtime on the "
-                                         "CPU when installed, else PyTorch), torch or onnx (CPU only).")] = "auto",
-    size: Annotated[int | None, typer.Option("--size", min=32, max=4096,
-                                             help="Working size: the short side the networks see, in pixels. "
-                                                  "Default: the size the model was trained at.",
-                                             show_default=False)] = None,
-    flat: Annotated[bool | None, typer.Option("--flat/--no-flat", help="Fill every line-enclosed region with one "
-                                              "colour of the keys' palette, as a cel painter does. Default: per "
-                                              "shot, when its keys are flat cel paint.", show_default=False)] = None,
-    refs: Annotated[int, typer.Option("--refs", min=1, max=8, help="Use the K nearest keys of the shot as "
-                                      "references.")] = 3,
-    temporal: Annotated[bool, typer.Option("--temporal/--no-temporal",
-                                           help="Run the temporal constraint network.")] = True,
-    warp: Annotated[bool, typer.Option("--warp/--no-warp", help="Also warp the keys onto each frame (optical "
-                                       "flow between distance fields) and fuse them with the network's colour.")] = True,
-    shots: Annotated[str, typer.Option("--shots", help="auto (detect cuts), single (one shot) or a JSON file from "
-                                       "'lacvid shots --json'.")] = "auto",
-    lines: Annotated[str, typer.Option("--lines", help="How to read the input: auto, lines (already line art) "
-                                       "or color (extract line art from colour footage).")] = "auto",
-    cache: Annotated[Path | None, typer.Option("--cache", help="Cache folder (default: ~/.cache/lacvid or "
-                                               "$LACVID_CACHE); a rerun resumes from it.", show_default=False)] = None,
-    crf: Annotated[int, typer.Option("--crf", min=0, max=51, help="Video quality (lower is better).")] = 18,
-    preset: Annotated[str, typer.Option("--preset", help="x264 preset.")] = "medium",
-    codec: Annotated[str, typer.Option("--codec", help="Video codec for a video output.")] = "libx264",
+    input: Input,
+    keys: Keys,
+    output: Output,
+    model: Model = "default",
+    device: Device = "auto",
+    backend: Backend = "auto",
+    size: Size = None,
+    flat: Flat = None,
+    refs: Refs = 3,
+    temporal: Temporal = True,
+    warp: Warp = True,
+    shots: Shots = "auto",
+    lines: Lines = "auto",
+    cache: Cache = None,
+    crf: Crf = 18,
+    preset: Preset = "medium",
+    codec: Codec = "libx264",
     overwrite: Overwrite = False,
     quiet: Quiet = False,
     debug: Debug = False,
@@ -69,4 +94,10 @@ def colorize_command(
             f"from {len(result.keys)} key(s) in "
             f"{result.seconds:.1f}s ({result.frames / max(result.seconds, 1e-9):.1f} frames/s)", highlight=False,
             soft_wrap=True)
+        from lacvid.colorize.cache_admin import size_warning
+        from lacvid.cache_home import default_cache_dir
+
+        grown = size_warning(cache or default_cache_dir())
+        if grown:
+            stderr_console.print(f"lacvid: {grown}", highlight=False, markup=False, soft_wrap=True)
     typer.echo(str(result.output))

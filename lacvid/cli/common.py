@@ -13,7 +13,7 @@ from rich.progress import (BarColumn, MofNCompleteColumn, Progress as RichProgre
                            TaskProgressColumn, TextColumn, TimeElapsedColumn, TimeRemainingColumn)
 from rich.text import Text
 
-from lacvid.cli.app import set_debug
+from lacvid.cli.app import on_exit, set_debug
 from lacvid.progress import NULL_PROGRESS, Progress
 
 Quiet = Annotated[bool, typer.Option("--quiet", "-q", help="No progress bars or messages; errors only.")]
@@ -21,6 +21,15 @@ Debug = Annotated[bool, typer.Option("--debug", help="Show tracebacks on errors 
 Overwrite = Annotated[bool, typer.Option("--overwrite", help="Replace OUTPUT if it exists.")]
 
 stderr_console = Console(stderr=True)
+_live: list[RichProgress] = []  # bars drawing now: stopped before the final error line
+
+
+def _stop_all() -> None:
+    while _live:
+        _live.pop().stop()
+
+
+on_exit(_stop_all)
 
 
 class _RateColumn(ProgressColumn):
@@ -71,6 +80,8 @@ class RichProgress:
         if not self._open:  # a fresh bar, so finished tasks are not drawn again
             self._bar = self._new_bar()
             self._bar.start()
+            if self not in _live:
+                _live.append(self)
         task_id = self._bar.add_task(description, total=total, unit=unit)
         self._open.add(task_id)
         return _RichTask(self._bar, task_id, self)
@@ -79,6 +90,8 @@ class RichProgress:
         self._open.discard(task_id)
         if not self._open:
             self._bar.stop()
+            if self in _live:
+                _live.remove(self)
 
     def log(self, message: str) -> None:
         stderr_console.print(f"lacvid: {message}", highlight=False, markup=False, soft_wrap=True)

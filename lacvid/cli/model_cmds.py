@@ -32,7 +32,7 @@ def export_cmd(
     from lacvid.outputs import atomic_output, check_output_path
 
     progress = make_progress(quiet, debug)
-    check_output_path(output, overwrite)
+    check_output_path(output, overwrite, inputs={"checkpoint": checkpoint})
     ckpt = load_checkpoint(checkpoint)  # CheckpointError (exit 2) on a bad file
     progress.log(f"exporting {checkpoint} (colour width {ckpt.config.color.width}"
                  f"{', with temporal net' if ckpt.temporal_net is not None else ', no temporal net'})")

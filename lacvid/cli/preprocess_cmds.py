@@ -34,7 +34,7 @@ def _shots(source: Path, settings: ShotSettings, progress) -> tuple[Any, list[Sh
     from lacvid.shots import detect_shots
 
     info = media.probe(source)
-    shots = detect_shots(media.read_frames(source), settings, progress=progress, total=info.frame_count)
+    shots = detect_shots(media.read_frames(source, progress=progress), settings, progress=progress, total=info.frame_count)
     if not shots:
         raise MediaError(f"{source} holds no frames; give a video or a folder with at least one frame")
     return info, shots
@@ -56,9 +56,11 @@ def lines_cmd(
     if mode not in ("auto", "color", "lines"):
         raise typer.BadParameter(f"{mode!r} is not one of auto, color, lines", param_hint="'--mode'")
     from lacvid import media
-    from lacvid.lines import extract_lines
     from lacvid.preprocess import ClipLineMode
 
+    from lacvid.outputs import check_not_an_input
+
+    check_not_an_input(output, {"input": source})
     progress = make_progress(quiet, debug)
     info = media.probe(source)
     writer = media.open_writer(output, info, overwrite=overwrite, progress=progress)
@@ -66,12 +68,12 @@ def lines_cmd(
     clip_mode = ClipLineMode(mode)
     try:
         with writer:
-            for frame in media.read_frames(source):
-                kind = clip_mode(frame.image)
+            for frame in media.read_frames(source, progress=progress):
+                reader = clip_mode(frame.image)
                 if clip_mode.detected and frame.index == 0:
-                    progress.log(f"{source}: the input looks like {'line art' if kind == 'lines' else 'colour footage'}; "
+                    progress.log(f"{source}: the input looks like {'line art' if reader.kind == 'lines' else 'colour footage'}; "
                                  "use --mode to override")
-                writer.write(extract_lines(frame.image, kind), str(Path(frame.name).with_suffix(".png")))
+                writer.write(reader.line_art(frame.image), str(Path(frame.name).with_suffix(".png")))
                 task.advance()
     finally:
         task.close()
@@ -127,6 +129,9 @@ def keys_cmd(
     min_shot_len: MinShotLen = ShotSettings.min_shot_len,
     threshold: Threshold = ShotSettings.threshold,
     overwrite: Overwrite = False,
+    force_replace_painted: Annotated[bool, typer.Option(
+        "--force-replace-painted", help="With --overwrite, replace KEYDIR even though it holds painted keys.")]
+    = False,
     quiet: Quiet = False,
     debug: Debug = False,
 ) -> None:
@@ -139,13 +144,17 @@ def keys_cmd(
         raise typer.BadParameter(f"{mode!r} is not one of auto, color, lines", param_hint="'--mode'")
     from lacvid import media
     from lacvid.key_suggest import suggest_keys
-    from lacvid.lines import extract_lines
-    from lacvid.outputs import atomic_output
+    from lacvid.outputs import atomic_output, check_not_an_input, check_output_path
+    from lacvid.painted_keys import check_no_painted_keys
     from lacvid.preprocess import ClipLineMode
 
+    check_not_an_input(output, {"input": source})
+    if not force_replace_painted:  # first: the "already exists" line must not suggest --overwrite here
+        check_no_painted_keys(output)
+    check_output_path(output, overwrite, frames_folder=True)
     progress = make_progress(quiet, debug)
     info = media.probe(source)
-    with atomic_output(output, overwrite=overwrite, directory=True) as tmp:
+    with atomic_output(output, overwrite=overwrite, directory=True, frames_folder=True) as tmp:
         _, shots = _shots(source, _settings(min_shot_len, threshold), progress)
         keys = suggest_keys(media.read_frames(source), shots, per_shot=per_shot, progress=progress,
                             total=info.frame_count)
@@ -157,8 +166,8 @@ def keys_cmd(
             for frame in media.read_frames(source, stop=wanted[-1] + 1):
                 if frame.index not in todo:
                     continue
-                kind = clip_mode(frame.image)
-                media.write_image(tmp / f"{frame.index:06d}.png", extract_lines(frame.image, kind))
+                reader = clip_mode(frame.image)
+                media.write_image(tmp / f"{frame.index:06d}.png", reader.line_art(frame.image))
                 task.advance()
         finally:
             task.close()

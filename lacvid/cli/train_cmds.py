@@ -34,53 +34,81 @@ def synth_cmd(
     typer.echo(str(path))
 
 
+# The options, one alias each, so the command reads as a list of what it takes.
+DatasetOpt = Annotated[Path, typer.Argument(help="DATASET/<shot>/color/*.png (+ optional lines/), or video files.")]
+OutputOpt = Annotated[Path, typer.Option(
+    "--output", "-o", help="Run folder: checkpoints, config.json, losses, samples, model.pt.")]
+StepsOpt = Annotated[int | None, typer.Option(
+    "--steps", min=1,
+    help="Optimiser steps of the colour stage (of the temporal stage with --stage temporal). [default: 20000]")]
+TemporalStepsOpt = Annotated[int | None, typer.Option(
+    "--temporal-steps", min=0, help="Temporal steps of --stage both. [default: steps/4]")]
+StageOpt = Annotated[str | None, typer.Option("--stage", help="color, temporal or both. [default: both]")]
+SizeOpt = Annotated[int | None, typer.Option("--size", min=16, help="Square crop in px. [default: 256]")]
+ScaleOpt = Annotated[int | None, typer.Option(
+    "--scale", min=16, help="Short side of the cached frames in px. [default: --size]")]
+BatchOpt = Annotated[int | None, typer.Option("--batch", min=1, help="Samples per step per process. [default: 4]")]
+WidthOpt = Annotated[int | None, typer.Option(
+    "--width", min=2, help="Base channels. [default: 8 on CPU, 64 on CUDA]")]
+LrOpt = Annotated[float | None, typer.Option("--lr", help="Generator learning rate. [default: 1e-4]")]
+LrDOpt = Annotated[float | None, typer.Option("--lr-d", help="Discriminator learning rate. [default: 1e-4]")]
+DeviceOpt = Annotated[str | None, typer.Option("--device", help="auto, cpu or cuda. [default: auto]")]
+ResumeOpt = Annotated[bool, typer.Option("--resume", help="Continue the run in OUTPUT exactly where it stopped.")]
+InitOpt = Annotated[Path | None, typer.Option("--init", help="Fine-tune from this checkpoint.")]
+PerceptualOpt = Annotated[str | None, typer.Option(
+    "--perceptual", help="auto (vgg when its weights are here, else none), vgg or none. [default: auto]")]
+VggWeightsOpt = Annotated[Path | None, typer.Option(
+    "--vgg-weights", help="torchvision's vgg19-dcbb9e9d.pth [default: the torch hub cache]")]
+GanOpt = Annotated[str | None, typer.Option("--gan", help="hinge or lsgan. [default: hinge]")]
+CheckpointEveryOpt = Annotated[int | None, typer.Option("--checkpoint-every", min=1, help="[default: 500]")]
+SampleEveryOpt = Annotated[int | None, typer.Option("--sample-every", min=1, help="[default: 500]")]
+WorkersOpt = Annotated[int | None, typer.Option("--workers", min=0, help="DataLoader worker processes. [default: 1]")]
+CacheOpt = Annotated[Path | None, typer.Option(
+    "--cache", help="Zarr cache of preprocessed frames. [default: DATASET/.lacvid-cache.zarr]")]
+SeedOpt = Annotated[int | None, typer.Option("--seed", help="[default: 0]")]
+PrecisionOpt = Annotated[str | None, typer.Option(
+    "--precision", help="auto (bf16 autocast on CUDA, fp32 on CPU), fp32 or bf16. [default: auto]")]
+ThreadsOpt = Annotated[int | None, typer.Option(
+    "--threads", min=1, help="torch CPU threads (1 is fastest on a busy machine). [default: torch's]")]
+
+
 @app.command("train")
 def train_cmd(
-    dataset: Annotated[Path, typer.Argument(help="DATASET/<shot>/color/*.png (+ optional lines/), or video files.")],
-    output: Annotated[Path, typer.Option("--output", "-o", help="Run folder: checkpoints, config.json, losses, "
-                                                                 "samples, model.pt.")],
-    steps: Annotated[int | None, typer.Option("--steps", min=1, help="Optimiser steps of the colour stage (of the "
-                                                                      "temporal stage with --stage temporal). "
-                                                                      "[default: 20000]")] = None,
-    temporal_steps: Annotated[int | None, typer.Option("--temporal-steps", min=0, help="Temporal steps of --stage "
-                                                                                        "both. [default: steps/4]")] = None,
-    stage: Annotated[str | None, typer.Option("--stage", help="color, temporal or both. [default: both]")] = None,
-    size: Annotated[int | None, typer.Option("--size", min=16, help="Square crop in px. [default: 256]")] = None,
-    scale: Annotated[int | None, typer.Option("--scale", min=16, help="Short side of the cached frames in px. "
-                                                                       "[default: --size]")] = None,
-    batch: Annotated[int | None, typer.Option("--batch", min=1, help="Samples per step per process. "
-                                                                      "[default: 4]")] = None,
-    width: Annotated[int | None, typer.Option("--width", min=2, help="Base channels. [default: 8 on CPU, 64 on "
-                                                                      "CUDA]")] = None,
-    lr: Annotated[float | None, typer.Option("--lr", help="Generator learning rate. [default: 1e-4]")] = None,
-    lr_d: Annotated[float | None, typer.Option("--lr-d", help="Discriminator learning rate. [default: 1e-4]")] = None,
-    device: Annotated[str | None, typer.Option("--device", help="auto, cpu or cuda. [default: auto]")] = None,
-    resume: Annotated[bool, typer.Option("--resume", help="Continue the run in OUTPUT exactly where it "
-                                                          "stopped.")] = False,
-    init: Annotated[Path | None, typer.Option("--init", help="Fine-tune from this checkpoint.")] = None,
-    perceptual: Annotated[str | None, typer.Option("--perceptual", help="vgg (needs VGG19 weights) or none. "
-                                                                        "[default: vgg]")] = None,
-    vgg_weights: Annotated[Path | None, typer.Option("--vgg-weights", help="torchvision's vgg19-dcbb9e9d.pth "
-                                                                           "[default: the torch hub cache]")] = None,
-    gan: Annotated[str | None, typer.Option("--gan", help="hinge or lsgan. [default: hinge]")] = None,
-    checkpoint_every: Annotated[int | None, typer.Option("--checkpoint-every", min=1, help="[default: 500]")] = None,
-    sample_every: Annotated[int | None, typer.Option("--sample-every", min=1, help="[default: 500]")] = None,
-    workers: Annotated[int | None, typer.Option("--workers", min=0, help="DataLoader worker processes. "
-                                                                         "[default: 1]")] = None,
-    cache: Annotated[Path | None, typer.Option("--cache", help="Zarr cache of preprocessed frames. "
-                                                               "[default: DATASET/.lacvid-cache.zarr]")] = None,
-    seed: Annotated[int | None, typer.Option("--seed", help="[default: 0]")] = None,
-    precision: Annotated[str | None, typer.Option("--precision", help="auto (bf16 autocast on CUDA, fp32 on CPU), "
-                                                                      "fp32 or bf16. [default: auto]")] = None,
-    threads: Annotated[int | None, typer.Option("--threads", min=1, help="torch CPU threads (1 is fastest on a "
-                                                                         "busy machine). [default: torch's]")] = None,
+    dataset: DatasetOpt,
+    output: OutputOpt,
+    steps: StepsOpt = None,
+    temporal_steps: TemporalStepsOpt = None,
+    stage: StageOpt = None,
+    size: SizeOpt = None,
+    scale: ScaleOpt = None,
+    batch: BatchOpt = None,
+    width: WidthOpt = None,
+    lr: LrOpt = None,
+    lr_d: LrDOpt = None,
+    device: DeviceOpt = None,
+    resume: ResumeOpt = False,
+    init: InitOpt = None,
+    perceptual: PerceptualOpt = None,
+    vgg_weights: VggWeightsOpt = None,
+    gan: GanOpt = None,
+    checkpoint_every: CheckpointEveryOpt = None,
+    sample_every: SampleEveryOpt = None,
+    workers: WorkersOpt = None,
+    cache: CacheOpt = None,
+    seed: SeedOpt = None,
+    precision: PrecisionOpt = None,
+    threads: ThreadsOpt = None,
     overwrite: Overwrite = False,
     quiet: Quiet = False,
     debug: Debug = False,
 ) -> None:
     """Train the colour network, then the temporal network, on DATASET (DDP under torchrun)."""
+    from lacvid.outputs import check_not_an_input
     from lacvid.train import TrainConfig, train
 
+    # --overwrite starts over by removing the run folder: never when it is or holds what the run reads.
+    check_not_an_input(output, {"dataset": dataset, "--init checkpoint": init, "--cache": cache,
+                                "--vgg-weights file": vgg_weights})
     progress = make_progress(quiet, debug)
     given = {"steps": steps, "temporal_steps": temporal_steps, "stage": stage, "size": size, "scale": scale,
              "batch": batch, "width": width, "lr": lr, "lr_d": lr_d, "device": device, "perceptual": perceptual,

@@ -29,7 +29,7 @@ class NetworkOptions:
 @dataclass(frozen=True)
 class ComposeOptions:
     flat: bool | None = None      # see ColorizeOptions.flat
-    warp: bool = True             # fuse keys warped onto each frame with the network's color
+    warp: bool = True             # fuse the keys matched onto each frame with the network's color
     max_refs: int = 3             # the keys warped onto a frame: its K nearest
 
 
@@ -56,7 +56,9 @@ class ColorizeOptions:
     flat: bool | None = None
     max_refs: int = 3             # the K nearest keys of the shot are the references
     temporal: bool = True         # run the temporal constraint network
-    warp: bool = True             # fuse keys warped onto each frame with the network's color (lacvid.fusion)
+    # Match the keys onto each frame and fuse them with the network's color: region colours
+    # propagated frame to frame for drawings (lacvid.propagate), keys warped by flow for footage.
+    warp: bool = True
     shots: str = "auto"           # auto (detect), single (the whole input is one shot) or a JSON file
     line_mode: str = "auto"       # auto | color | lines, as ``lacvid lines --mode``
     cache_dir: Path | None = None

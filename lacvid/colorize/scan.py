@@ -13,7 +13,7 @@ from collections.abc import Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 
-from lacvid.colorize.cache import PrepEntry
+from lacvid.colorize.cache import PrepEntry, damaged_message
 from lacvid.colorize.options import ScanOptions
 from lacvid.errors import InputError
 from lacvid.media import Frame, MediaInfo, read_frames
@@ -59,9 +59,13 @@ def prefetch(iterator: Iterator[Frame], depth: int = 8) -> Iterator[Frame]:
 
 def scan(info: MediaInfo, prep: PrepEntry, options: ScanOptions, work: tuple[int, int],
          progress: Progress) -> tuple[int, list[str], list[Shot]]:
-    """Preprocess every frame not yet cached, and detect shots: (frame count, names, shots)."""
+    """Preprocess every frame not yet cached (or damaged there), and detect shots: (frame count, names, shots)."""
+    bad = prep.verify()
+    if bad:
+        progress.log(damaged_message(prep.frames, bad))
     if prep.scan is not None:
         return prep.scan
+    prep.frames.reserve(info.frame_count)
     detector = ShotDetector()
     names: list[str] = []
     mode = ClipLineMode(options.line_mode)
@@ -75,7 +79,7 @@ def scan(info: MediaInfo, prep: PrepEntry, options: ScanOptions, work: tuple[int
                 prep.put(index, future.result())
                 task.advance()
 
-        for frame in prefetch(read_frames(info.path)):
+        for frame in prefetch(read_frames(info.path, progress=progress)):
             frame_mode = mode(frame.image)
             detector.push(frame.image)
             names.append(frame.name)

@@ -10,6 +10,11 @@ stays constant. Colour frames are uint8 RGB ``(H, W, 3)`` everywhere.
 - ``write``: ``open_writer`` / ``VideoWriter`` / ``FrameDirWriter``, ``extract_frames``, ``encode_video``.
 """
 
+# Library log lines would land on stderr before lacvid's one line saying what was wrong. PyAV
+# keeps FFmpeg's log off by default (level None), and it must stay so: a Python log callback can
+# deadlock frame-threaded decoding. x264 prints an unknown preset itself before FFmpeg's log is
+# set up, hence ``write.check_preset``; OpenCV is silenced in ``images``.
+
 from lacvid.media.images import IMAGE_SUFFIXES, natural_key, read_image, write_image
 from lacvid.media.probe import DEFAULT_FPS, Frame, MediaInfo, parse_fps, probe
 from lacvid.media.read import read_frames

@@ -10,7 +10,7 @@ import av
 import av.error
 
 from lacvid.errors import MediaError
-from lacvid.media.probe import check_exists, open_video, reason
+from lacvid.media.probe import open_video, reason
 from lacvid.progress import Progress
 
 
@@ -22,7 +22,8 @@ class AudioCopy:
     """
 
     def __init__(self, source: Path, output: Any, progress: Progress) -> None:
-        check_exists(source)
+        if not Path(source).exists():
+            raise MediaError(f"audio source {source} does not exist; check the --audio-from path")
         self.source = source
         self.input = open_video(source)
         streams = list(self.input.streams.audio)

@@ -6,13 +6,16 @@ grey expanded, and alpha composited on white paper (transparent paper is paper, 
 
 from __future__ import annotations
 
+import errno
 import re
 from pathlib import Path
 
 import cv2
 import numpy as np
 
-from lacvid.errors import MediaError
+from lacvid.errors import MediaError, disk_full
+
+cv2.utils.logging.setLogLevel(cv2.utils.logging.LOG_LEVEL_SILENT)  # lacvid says what was wrong itself
 
 IMAGE_SUFFIXES = frozenset({".png", ".jpg", ".jpeg", ".webp", ".tif", ".tiff"})
 
@@ -24,8 +27,8 @@ def natural_key(name: str) -> tuple:
     key = tuple(int(p) if i % 2 else p.casefold() for i, p in enumerate(parts))
     return key + (name,)  # "01.png" vs "1.png": still a total, stable order
 
-def _to_rgb8(img: np.ndarray, path: Path) -> np.ndarray:
-    """OpenCV's decoded array (gray/BGR/BGRA, 8/16-bit or float) -> uint8 RGB."""
+def _to_rgba8(img: np.ndarray, path: Path) -> tuple[np.ndarray, np.ndarray | None]:
+    """OpenCV's decoded array (gray/BGR/BGRA, 8/16-bit or float) -> uint8 RGB and alpha (None if opaque)."""
     if img.dtype == np.uint16:
         img = ((img.astype(np.uint32) + 128) // 257).astype(np.uint8)
     elif img.dtype in (np.float32, np.float64):
@@ -33,25 +36,36 @@ def _to_rgb8(img: np.ndarray, path: Path) -> np.ndarray:
     elif img.dtype != np.uint8:
         raise MediaError(f"image {path} has unsupported sample type {img.dtype}; convert it to 8- or 16-bit")
     if img.ndim == 2:
-        return np.ascontiguousarray(np.repeat(img[:, :, None], 3, axis=2))
+        return np.ascontiguousarray(np.repeat(img[:, :, None], 3, axis=2)), None
     channels = img.shape[2]
     if channels == 1:
-        return np.ascontiguousarray(np.repeat(img, 3, axis=2))
+        return np.ascontiguousarray(np.repeat(img, 3, axis=2)), None
     if channels == 2:  # gray + alpha
         img = np.concatenate([np.repeat(img[:, :, :1], 3, axis=2), img[:, :, 1:]], axis=2)
         channels = 4
-    if channels == 4:  # composite on white paper: transparent areas are paper, not black
-        alpha = img[:, :, 3:4].astype(np.uint16)
-        bgr = (img[:, :, :3].astype(np.uint16) * alpha + 255 * (255 - alpha) + 127) // 255
-        img = bgr.astype(np.uint8)
+    alpha = None
+    if channels == 4:
+        alpha = np.ascontiguousarray(img[:, :, 3])
+        if alpha.min() == 255:
+            alpha = None
+        img = img[:, :, :3]
     elif channels != 3:
         raise MediaError(f"image {path} has {channels} channels; save it as RGB, RGBA or grayscale")
-    return np.ascontiguousarray(img[:, :, ::-1])
+    return np.ascontiguousarray(img[:, :, ::-1]), alpha
 
 
-def read_image(path: Path | str) -> np.ndarray:
-    """Read any still image as uint8 RGB ``(H, W, 3)``: gray expanded, alpha on white, 16-bit scaled."""
-    path = Path(path)
+def over(rgb: np.ndarray, alpha: np.ndarray | None, backdrop: np.ndarray | int = 255) -> np.ndarray:
+    """``rgb`` with opacity ``alpha`` composited over ``backdrop`` (RGB, gray or a gray level), uint8."""
+    if alpha is None:
+        return rgb
+    back = np.asarray(backdrop, dtype=np.uint16)
+    if back.ndim == 2:
+        back = back[:, :, None]
+    a = alpha[:, :, None].astype(np.uint16)
+    return ((rgb.astype(np.uint16) * a + back * (255 - a) + 127) // 255).astype(np.uint8)
+
+
+def _decode(path: Path) -> np.ndarray:
     try:
         data = np.fromfile(path, dtype=np.uint8)  # imdecode, not imread: errors we can tell apart
     except FileNotFoundError as exc:
@@ -61,13 +75,27 @@ def read_image(path: Path | str) -> np.ndarray:
     img = cv2.imdecode(data, cv2.IMREAD_UNCHANGED) if data.size else None
     if img is None:
         raise MediaError(f"cannot decode image {path}; it is empty, corrupt or not an image, so replace or remove it")
-    return _to_rgb8(img, path)
+    return img
 
 
-def write_image(path: Path | str, image: np.ndarray) -> None:
+def read_image_alpha(path: Path | str) -> tuple[np.ndarray, np.ndarray | None]:
+    """Read any still image as uint8 RGB ``(H, W, 3)`` and its alpha ``(H, W)`` (None when opaque)."""
+    path = Path(path)
+    return _to_rgba8(_decode(path), path)
+
+
+def read_image(path: Path | str) -> np.ndarray:
+    """Read any still image as uint8 RGB ``(H, W, 3)``: gray expanded, alpha on white, 16-bit scaled."""
+    rgb, alpha = read_image_alpha(path)
+    return over(rgb, alpha)  # transparent areas are paper, not black
+
+
+def write_image(path: Path | str, image: np.ndarray, *, frames_left: int = 1) -> int:
     """Write uint8 RGB ``(H, W, 3)``, RGBA ``(H, W, 4)`` or gray ``(H, W)``; the suffix picks the format.
 
-    It writes exactly where told: a caller producing a final output wraps it in ``atomic_output``.
+    Returns the bytes written. It writes exactly where told: a caller producing a final output
+    wraps it in ``atomic_output``. ``frames_left`` (this one included) sizes the "no space left"
+    message of a full disk.
     """
     path = Path(path)
     image = np.asarray(image)
@@ -83,10 +111,18 @@ def write_image(path: Path | str, image: np.ndarray) -> None:
     if not ok:
         raise MediaError(f"cannot encode {path} as {suffix}; use .png, .jpg, .webp or .tif")
     try:
-        buf.tofile(path)
+        _tofile(buf, path)
     except OSError as exc:
+        if exc.errno in (errno.ENOSPC, errno.EDQUOT):
+            raise disk_full(path.parent, buf.size * max(1, frames_left), "write the output to another disk") \
+                from exc
         raise MediaError(f"cannot write {path} ({exc.strerror or exc}); check the folder exists and is "
                          "writable") from exc
+    return int(buf.size)
+
+
+def _tofile(buf: np.ndarray, path: Path) -> None:
+    buf.tofile(path)
 
 
 def list_images(path: Path) -> list[str]:

@@ -7,7 +7,8 @@ not at all; frames stream, so memory stays constant for any clip length.
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterable
+import errno
+from collections.abc import Collection, Iterable
 from fractions import Fraction
 from pathlib import Path
 from typing import Any, Protocol
@@ -16,19 +17,18 @@ import av
 import av.error
 import numpy as np
 
-from lacvid.errors import MediaError
+from lacvid.errors import MediaError, disk_full
 from lacvid.media.audio import AudioCopy
 from lacvid.media.images import write_image
 from lacvid.media.probe import (
     DEFAULT_FPS,
     Frame,
     MediaInfo,
-    check_exists,
     probe,
     reason,
 )
 from lacvid.media.read import read_frames
-from lacvid.outputs import atomic_output
+from lacvid.outputs import atomic_output, check_not_an_input
 from lacvid.progress import NULL_PROGRESS, Progress
 
 
@@ -47,12 +47,14 @@ class FrameWriter(Protocol):
 class _AtomicWriter:
     """Holds ``atomic_output`` open across many ``write`` calls; publishes on ``close``."""
 
-    def __init__(self, path: Path | str, *, overwrite: bool, directory: bool) -> None:
+    def __init__(self, path: Path | str, *, overwrite: bool, directory: bool, frame_names: Collection[str] = ()) -> None:
         self.path = Path(path)
-        self._atomic = atomic_output(self.path, overwrite=overwrite, directory=directory)
+        self._atomic = atomic_output(self.path, overwrite=overwrite, directory=directory, frames_folder=directory,
+                                     frame_names=frame_names)
         self._tmp: Path = self._atomic.__enter__()
         self._done = False
         self.frames_written = 0
+        self.total: int | None = None  # frames expected, when known: sizes a "no space left" message
 
     def _finish(self) -> None:  # subclasses flush their data here
         pass
@@ -98,8 +100,9 @@ class _AtomicWriter:
 class FrameDirWriter(_AtomicWriter):
     """A directory of PNG frames, named as given or ``000000.png``, ``000001.png``, ..."""
 
-    def __init__(self, path: Path | str, *, overwrite: bool = False) -> None:
-        super().__init__(path, overwrite=overwrite, directory=True)
+    def __init__(self, path: Path | str, *, overwrite: bool = False, frame_names: Collection[str] = ()) -> None:
+        # frame_names: the input's frame names, which a frame folder output may hold (--overwrite)
+        super().__init__(path, overwrite=overwrite, directory=True, frame_names=frame_names)
 
     def write(self, image: np.ndarray, name: str | None = None) -> None:
         """Write one frame (RGB or gray uint8) as PNG; ``name`` keeps the source's file name."""
@@ -107,7 +110,8 @@ class FrameDirWriter(_AtomicWriter):
             name = f"{self.frames_written:06d}.png"
         if Path(name).name != name or name.startswith("."):
             raise ValueError(f"frame name {name!r} must be a plain file name")
-        write_image(self._tmp / name, image)
+        left = (self.total - self.frames_written) if self.total else 1
+        write_image(self._tmp / name, image, frames_left=left)
         self.frames_written += 1
 
 
@@ -116,6 +120,25 @@ def _codec_name(codec: str) -> str:
         return av.Codec(codec, "w").name
     except (av.error.FFmpegError, ValueError) as exc:
         raise MediaError(f"FFmpeg here has no encoder {codec!r}; pick another --codec such as libx264") from exc
+
+# x264 and x265 share these; an unknown one fails deep in the encoder, which prints its own
+# line to stderr before lacvid can say anything (before its log callback is set), so check first.
+PRESETS = ("ultrafast", "superfast", "veryfast", "faster", "fast", "medium", "slow", "slower", "veryslow",
+           "placebo")
+_PATH_ERRNOS = {errno.ENOENT, errno.EACCES, errno.EPERM, errno.EROFS, errno.ENOTDIR, errno.EISDIR,
+                errno.ENAMETOOLONG}
+
+
+def check_preset(codec: str, preset: str) -> None:
+    """An unknown ``--preset`` is said as such (not as a codec or path problem)."""
+    if codec in ("libx264", "libx265") and preset not in PRESETS:
+        raise MediaError(f"--preset {preset!r} is not a preset of {codec}; use one of {', '.join(PRESETS)}")
+
+
+def check_encoder(codec: str, preset: str) -> None:
+    """Before any work: the ``--codec`` exists here and the ``--preset`` is one it knows."""
+    check_preset(_codec_name(codec), preset)
+
 
 class VideoWriter(_AtomicWriter):
     """Encode RGB frames to a video file at an exact frame rate, optionally with copied audio.
@@ -135,6 +158,7 @@ class VideoWriter(_AtomicWriter):
             raise ValueError(f"bad frame size {width}x{height}")
         fps = Fraction(fps)
         codec = _codec_name(codec)
+        check_preset(codec, preset)
         pix_fmt, self._pad = self._fit_pix_fmt(codec, pix_fmt, width, height, Path(path), progress)
         super().__init__(path, overwrite=overwrite, directory=False)
         self.fps, self.width, self.height = fps, width, height
@@ -161,6 +185,10 @@ class VideoWriter(_AtomicWriter):
             self._container.start_encoding()
         except (av.error.FFmpegError, ValueError) as exc:
             self.abort()
+            if getattr(exc, "errno", None) in _PATH_ERRNOS:  # the path, not the codec
+                raise MediaError(f"cannot write {self.path} ({reason(exc)}); choose an output path in a "
+                                 "writable folder") from exc
+            self._check_space(exc)
             raise MediaError(f"cannot write video {self.path} with {codec} {pix_fmt} ({reason(exc)}); pick another "
                              "--codec or an output suffix such as .mp4, .mkv or .mov") from exc
         except BaseException:  # MediaError from the audio source, Ctrl-C: leave no temporary file
@@ -202,8 +230,9 @@ class VideoWriter(_AtomicWriter):
             if self._audio is not None:
                 self._audio.pump(float(self.frames_written / self.fps))
         except av.error.FFmpegError as exc:
+            self._check_space(exc)
             raise MediaError(f"cannot encode frame {self.frames_written} into {self.path} ({reason(exc)}); "
-                             "check free disk space or pick another --codec") from exc
+                             "pick another --codec") from exc
 
     def _finish(self) -> None:
         try:
@@ -214,8 +243,21 @@ class VideoWriter(_AtomicWriter):
                 self._audio.close()
             self._container.close()
         except av.error.FFmpegError as exc:
-            raise MediaError(f"cannot finish video {self.path} ({reason(exc)}); check free disk space, or "
-                             "write .mkv, which holds any codec") from exc
+            self._check_space(exc)
+            raise MediaError(f"cannot finish video {self.path} ({reason(exc)}); write .mkv, which holds any "
+                             "codec") from exc
+
+    def _check_space(self, exc: BaseException) -> None:
+        """A full disk is said as such, with about how much more the rest of the video needs."""
+        if getattr(exc, "errno", None) not in (errno.ENOSPC, errno.EDQUOT):
+            return
+        try:
+            so_far = self._tmp.stat().st_size
+        except OSError:
+            so_far = 0
+        per_frame = so_far / max(1, self.frames_written) or self.width * self.height / 4
+        left = max(1, (self.total or self.frames_written + 1) - self.frames_written)
+        raise disk_full(self.path.parent, int(per_frame * left), "write the output to another disk") from exc
 
     def _discard(self) -> None:
         for closer in (getattr(self._audio, "close", None), getattr(self._container, "close", None)):
@@ -238,14 +280,18 @@ def open_writer(output: Path | str, like: MediaInfo, *, fps: Fraction | None = N
     """
     output = Path(output)
     if not _is_video_path(output):
-        return FrameDirWriter(output, overwrite=overwrite)
+        writer = FrameDirWriter(output, overwrite=overwrite, frame_names=like.names or ())
+        writer.total = like.frame_count
+        return writer
     rate = Fraction(fps) if fps is not None else (like.fps or DEFAULT_FPS)
     source = audio_from
     if source is None and copy_audio and like.kind == "video" and like.audio_streams:
         source = like.path
     time_base = like.time_base if fps is None else None
-    return VideoWriter(output, fps=rate, width=like.width, height=like.height, codec=codec, crf=crf, preset=preset,
-                       audio_from=source, time_base=time_base, overwrite=overwrite, progress=progress)
+    video = VideoWriter(output, fps=rate, width=like.width, height=like.height, codec=codec, crf=crf, preset=preset,
+                        audio_from=source, time_base=time_base, overwrite=overwrite, progress=progress)
+    video.total = like.frame_count
+    return video
 
 
 # --------------------------------------------------------------------------- whole-clip helpers
@@ -269,9 +315,10 @@ def _copy(frames: Iterable[Frame], writer: VideoWriter | FrameDirWriter, progres
 def extract_frames(source: Path | str, output: Path | str, *, overwrite: bool = False,
                    progress: Progress = NULL_PROGRESS) -> Path:
     """Write every frame of ``source`` as ``output/000000.png``, ``000001.png``, ... (by frame index)."""
+    check_not_an_input(Path(output), {"input": Path(source)})
     info = probe(source)
     writer = FrameDirWriter(output, overwrite=overwrite)
-    _copy(read_frames(source), writer, progress, info.frame_count, "frames", keep_names=False)
+    _copy(read_frames(source, progress=progress), writer, progress, info.frame_count, "frames", keep_names=False)
     return writer.path
 
 
@@ -282,10 +329,11 @@ def encode_video(source: Path | str, output: Path | str, *, fps: Fraction | None
     output = Path(output)
     if not output.suffix:
         raise MediaError(f"output {output} has no suffix; name the video e.g. {output}.mp4")
+    check_not_an_input(output, {"input": Path(source), "--audio-from file": audio_from and Path(audio_from)})
+    if audio_from is not None and not Path(audio_from).exists():
+        raise MediaError(f"--audio-from file {audio_from} does not exist; check the path")
     info = probe(source)
-    if audio_from is not None:
-        check_exists(Path(audio_from))
     writer = open_writer(output, info, fps=fps, overwrite=overwrite, copy_audio=audio_from is None,
                          audio_from=audio_from, codec=codec, crf=crf, preset=preset, progress=progress)
-    _copy(read_frames(source), writer, progress, info.frame_count, "encode", keep_names=False)
+    _copy(read_frames(source, progress=progress), writer, progress, info.frame_count, "encode", keep_names=False)
     return writer.path

@@ -43,7 +43,7 @@ class TrainConfig:
     lr: float = 1e-4  # generator (Adam, beta1 0.5 as in the paper)
     lr_d: float = 1e-4  # discriminators
     decay_from: float = 0.5  # the learning rates fall linearly to 10% from this fraction of a stage
-    perceptual: str = "vgg"  # "vgg" | "none"
+    perceptual: str = "auto"  # "vgg" | "none" | "auto": vgg when its weights are here (resolve_perceptual)
     vgg_weights: str | None = None
     gan: str = "hinge"
     loss_weights: dict[str, float] = field(default_factory=lambda: LossWeights().to_dict())
@@ -63,8 +63,8 @@ class TrainConfig:
     def __post_init__(self) -> None:
         if self.stage not in STAGES:
             raise InputError(f"--stage must be one of {', '.join(STAGES)}, got {self.stage!r}")
-        if self.perceptual not in ("vgg", "none"):
-            raise InputError(f"--perceptual must be 'vgg' or 'none', got {self.perceptual!r}")
+        if self.perceptual not in ("auto", "vgg", "none"):
+            raise InputError(f"--perceptual must be auto, vgg or none, got {self.perceptual!r}")
         for name in ("steps", "size", "batch", "checkpoint_every", "sample_every", "keep", "log_every"):
             if getattr(self, name) < 1:
                 raise InputError(f"--{name.replace('_', '-')} must be at least 1, got {getattr(self, name)}")
@@ -125,3 +125,21 @@ def model_config_for(cfg: TrainConfig, device: torch.device) -> ModelConfig:
     width = cfg.width or (64 if device.type == "cuda" else CPU_WIDTH)
     return ModelConfig(color=ColorNetConfig(width=width), temporal=TemporalNetConfig(width=max(4, width)),
                        discriminator=DiscriminatorConfig(width=min(64, 2 * width)))
+
+
+def resolve_perceptual(cfg: TrainConfig, progress: Progress) -> TrainConfig:
+    """``--perceptual auto``: the VGG19 losses when their weights are on this machine, else none with
+    one warning, so a first run offline trains instead of failing. The run records what it used."""
+    if cfg.perceptual != "auto":
+        return cfg
+    if cfg.vgg_weights is not None:  # asked for these weights: a missing file is an error, not a fallback
+        return replace(cfg, perceptual="vgg")
+    from lacvid.train.losses import VGG19_URL, default_vgg19_path, find_vgg19_weights
+
+    try:
+        find_vgg19_weights(None)
+    except InputError:
+        progress.log(f"warning: no VGG19 weights at {default_vgg19_path()}, so training without the perceptual and "
+                     f"style losses; download {VGG19_URL} there (or pass --vgg-weights) to use them")
+        return replace(cfg, perceptual="none")
+    return replace(cfg, perceptual="vgg")

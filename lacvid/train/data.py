@@ -33,7 +33,6 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-import cv2
 import numpy as np
 import zarr
 
@@ -42,13 +41,13 @@ from lacvid.errors import DatasetError, InputError
 from lacvid.hashing import file_stats, fingerprint
 from lacvid.lines import INK_THRESHOLD, LineSettings
 from lacvid.media import IMAGE_SUFFIXES, natural_key, read_frames, read_image
-from lacvid.preprocess import prepare_frame, resize_to, working_size
+from lacvid.preprocess import ClipLineMode, LineReader, prepare_frame, resize_to, working_size
 from lacvid.progress import NULL_PROGRESS, Progress
 from lacvid.store import is_complete as group_is_complete
 from lacvid.store import mark_complete, mark_incomplete
 
 CACHE_NAME = ".lacvid-cache.zarr"
-CACHE_VERSION = 2  # 2: lacvid.preprocess.working_size (never upscaled, multiples of 4)
+CACHE_VERSION = 3  # 2: lacvid.preprocess.working_size (never upscaled, multiples of 4); 3: lacvid.ink per shot
 MIN_SHOT_FRAMES = 3
 VIDEO_SUFFIXES = frozenset({".mp4", ".mkv", ".mov", ".avi", ".webm", ".m4v", ".mpg", ".mpeg", ".ts", ".gif"})
 
@@ -134,10 +133,16 @@ class Preprocess:
         if self.scale < 8:
             raise InputError(f"the preprocessing scale must be at least 8 px, got {self.scale}")
 
-    def frame(self, color: np.ndarray, lines: np.ndarray | None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """RGB (H, W, 3) and optional drawn lines -> (color (h, w, 3), lines (h, w), dist (h, w) float16)."""
+    def frame(self, color: np.ndarray, lines: np.ndarray | None,
+              reader: LineReader | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """RGB (H, W, 3) and optional drawn lines -> (color (h, w, 3), lines (h, w), dist (h, w) float16).
+
+        ``reader``: the shot's ``LineReader`` for drawn lines (one ink model per shot, as colorize
+        reads a clip); without one, drawn lines are read on their own.
+        """
         work = working_size(*color.shape[:2], self.scale)
-        prepared = prepare_frame(color if lines is None else lines, "color" if lines is None else "lines", work)
+        how = reader or ("color" if lines is None else "lines")
+        prepared = prepare_frame(color if lines is None else lines, how, work)
         return resize_to(color, work), prepared.lines, prepared.dist  # (h, w, 3), (h, w), (h, w)
 
 
@@ -171,11 +176,6 @@ def _read_rgb(path: Path) -> np.ndarray:
         raise DatasetError(str(exc)) from exc
 
 
-def _gray(rgb: np.ndarray) -> np.ndarray:
-    return rgb[..., 0] if (rgb[..., 0] == rgb[..., 1]).all() and (rgb[..., 1] == rgb[..., 2]).all() \
-        else cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY)
-
-
 def _new_arrays(group: Any, h: int, w: int, n: int) -> tuple[Any, Any, Any]:
     color = group.create_array("color", shape=(n, h, w, 3), chunks=(1, h, w, 3), dtype="uint8")
     lines = group.create_array("lines", shape=(n, h, w), chunks=(1, h, w), dtype="uint8")
@@ -186,6 +186,7 @@ def _new_arrays(group: Any, h: int, w: int, n: int) -> tuple[Any, Any, Any]:
 def _build_frames(group: Any, clip: ClipSource, pre: Preprocess, task: Any) -> list[list[int]]:
     arrays = None
     size = None
+    read_lines = ClipLineMode("lines")  # one ink model per shot, fitted on its first drawing
     for i, cpath in enumerate(clip.color):
         color = _read_rgb(cpath)
         if size is None:
@@ -195,11 +196,11 @@ def _build_frames(group: Any, clip: ClipSource, pre: Preprocess, task: Any) -> l
                                f"{size[1]}x{size[0]}; all frames of a shot must have one size")
         lines = None
         if clip.lines is not None:
-            lines = _gray(_read_rgb(clip.lines[i]))
-            if lines.shape != size:
+            lines = _read_rgb(clip.lines[i])  # RGB: coloured lines are ink too
+            if lines.shape[:2] != size:
                 raise DatasetError(f"{clip.lines[i]} is {lines.shape[1]}x{lines.shape[0]} but its colour frame "
                                    f"{cpath} is {size[1]}x{size[0]}; line art and colour must match")
-        c, ln, d = pre.frame(color, lines)
+        c, ln, d = pre.frame(color, lines, None if lines is None else read_lines(lines))
         if arrays is None:
             arrays = _new_arrays(group, *ln.shape, len(clip.color))
         arrays[0][i], arrays[1][i], arrays[2][i] = c, ln, d

@@ -28,8 +28,8 @@ from lacvid.errors import InputError, OutputExistsError
 from lacvid.models import Checkpoint, load_checkpoint, save_checkpoint
 from lacvid.models.checkpoint import build_net
 from lacvid.progress import NULL_PROGRESS, Progress
-from lacvid.train.config import TrainConfig, model_config_for
-from lacvid.train.data import FrameCache, Preprocess
+from lacvid.train.config import TrainConfig, model_config_for, resolve_perceptual
+from lacvid.train.data import FrameCache, Preprocess, discover
 from lacvid.train.dist import (StopRequest, barrier, close_distributed, init_distributed, mean_over_ranks,
                                share_cpu_threads, unwrap, wrap)
 from lacvid.train.losses import GeneratorCriterion, LossWeights, d_loss, describe, load_vgg19
@@ -63,8 +63,10 @@ class Trainer:
     def _setup(self, cfg: TrainConfig, resume: bool, overrides: dict[str, Any] | None, overwrite: bool) -> None:
         # The order is part of the result: the seeded networks (and VGG) draw from the RNGs
         # before a resumed run restores them.
+        discover(cfg.dataset)  # an unusable dataset is said first, before any download, weight or folder
         self._set_device(cfg.device)
         ckpt = self._settle_run(cfg, resume, overrides, overwrite)
+        self.cfg = resolve_perceptual(self.cfg, self.progress)
         init = None if resume else self._load_init()
         source = ckpt or init
         self.model_config = source.config if source is not None else model_config_for(self.cfg, self.device)
