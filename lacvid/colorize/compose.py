@@ -126,12 +126,13 @@ class ShotComposer:
         lines_full = self.prep.frames.get("lines_full", t)                    # (H, W) uint8
         candidates = self.candidates(t)
         multiply = self.ink is None
+        # Propagated colours yield to the network only where they found no evidence at all.
+        settings = FusionSettings(network_weight=PROPAGATED_NETWORK_WEIGHT, min_confidence=PROPAGATED_NETWORK_WEIGHT) \
+            if self.propagated is not None else FusionSettings()
         if self.palette is not None:
-            settings = FusionSettings(network_weight=PROPAGATED_NETWORK_WEIGHT) if self.propagated is not None \
-                else FusionSettings()
             fill = fuse_regions(lines_full, network, candidates, self.palette, settings, with_ink=multiply)
         else:
-            fill = composite_full_resolution(fuse_pixels(network, _at_size(candidates, network.shape[:2])),
+            fill = composite_full_resolution(fuse_pixels(network, _at_size(candidates, network.shape[:2]), settings),
                                              lines_full, with_ink=multiply)
         if self.ink is None:
             return fill
