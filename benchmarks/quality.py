@@ -14,6 +14,8 @@ the flow baseline. Scores average over the frames between the keys (keys exclude
 
 Sets:
 - ``synth``: shots drawn by ``lacvid.synth`` (12 and 24 frames, keys first and last frame).
+- ``pencil``: the same scenes drawn in ``lacvid synth --style pencil`` (grey strokes, pressure,
+  gaps, coloured shadow lines), handed to lacvid as drawings, like ``handdrawn``.
 - ``real``: clips 01-06 of ``../shared/realdata`` (colour on every frame; line art extracted
   with ``extract_lines(mode="color")``; keys first and last frame).
 - ``handdrawn``: clips 11 and 12: the artist's line art exactly as exported (faint grey pencil,
@@ -240,6 +242,22 @@ def synth_shots(n_per_length: int = 3, size: int = 256, seed: int = 7) -> list[S
     return shots
 
 
+def pencil_shots(n_per_length: int = 3, size: int = 256, seed: int = 7) -> list[Shot]:
+    """The synth set's scenes drawn in pencil (``lacvid.synth.style``): grey strokes with pressure
+    and gaps, coloured shadow lines; handled like the hand-drawn set."""
+    from lacvid.synth import render_shot
+
+    shots = []
+    for frames in (12, 24):
+        for j in range(n_per_length):
+            pairs = list(render_shot(seed, 100 * frames + j, frames, size, size, style="pencil"))
+            drawn, color = [d for _, d in pairs], [c for c, _ in pairs]
+            ink = InkModel.fit(drawn[:1])
+            shots.append(Shot(f"pencil{frames}-{j}", color, [ink.line_art(d) for d in drawn], (0, frames - 1),
+                              given=drawn, ink=ink, paper_at=220))
+    return shots
+
+
 def default_realdata() -> Path:
     return Path(os.environ.get("LACVID_REALDATA", REPO.parent / "shared" / "realdata"))
 
@@ -431,6 +449,9 @@ def _sets(wanted: Sequence[str], args: argparse.Namespace) -> dict[str, list[Sho
     sets: dict[str, list[Shot]] = {}
     if "synth" in wanted:
         sets["synth (12 and 24 frames, keys first+last)"] = synth_shots(args.synth_shots, args.synth_size)
+    if "pencil" in wanted:
+        sets["synth in pencil (grey strokes, pressure, gaps, coloured shadow lines)"] = pencil_shots(
+            args.synth_shots, args.synth_size)
     if ("real" in wanted or "handdrawn" in wanted) and not args.realdata.is_dir():
         print(f"realdata folder {args.realdata} absent: skipping the real clips", file=sys.stderr)
         return sets
@@ -450,7 +471,8 @@ def _sets(wanted: Sequence[str], args: argparse.Namespace) -> dict[str, list[Sho
 
 def main(argv: Sequence[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--sets", default="synth,real,handdrawn", help="comma-separated: synth, real, handdrawn")
+    ap.add_argument("--sets", default="synth,pencil,real,handdrawn",
+                    help="comma-separated: synth, pencil, real, handdrawn")
     ap.add_argument("--methods", default=",".join(METHODS), help=f"comma-separated, from: {', '.join(METHODS)}")
     ap.add_argument("--synth-shots", type=int, default=3, help="shots per length (12 and 24 frames)")
     ap.add_argument("--synth-size", type=int, default=256)

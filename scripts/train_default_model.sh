@@ -40,6 +40,7 @@ PRECISION=${PRECISION:-bf16}
 WORKERS=${WORKERS:-1}
 EVERY=${EVERY:-200}
 SEED=${SEED:-0}
+STYLE=${STYLE:-clean}   # lacvid synth --style: clean, pencil or mixed
 
 if [ -n "${VGG_WEIGHTS:-}" ]; then
     PERCEPTUAL=(--perceptual vgg --vgg-weights "$VGG_WEIGHTS")
@@ -52,7 +53,8 @@ fi
 
 mkdir -p "$(dirname "$DATA")" "$(dirname "$RUN")"
 if [ ! -d "$DATA" ]; then
-    "$PYTHON" -m lacvid synth "$DATA" --shots "$SHOTS" --frames "$FRAMES" --size "$SYNTH_SIZE" --seed "$SEED"
+    "$PYTHON" -m lacvid synth "$DATA" --shots "$SHOTS" --frames "$FRAMES" --size "$SYNTH_SIZE" --seed "$SEED" \
+        --style "$STYLE"
 fi
 
 ARGS=(--steps "$STEPS" --temporal-steps "$TEMPORAL_STEPS" --workers "$WORKERS" --threads "$THREADS"

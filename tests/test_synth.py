@@ -77,3 +77,25 @@ def test_synth_cli_writes_the_training_layout(cli, tmp_path):
     assert img.shape == (32, 32)
     res = cli("synth", out, "--shots", "1", "--frames", "3", "--size", "32")
     assert res.exit_code == 2 and "already exists" in res.stderr
+
+
+def test_pencil_style_draws_the_same_scene_as_artists_export_it() -> None:
+    clean = list(render_shot(5, 2, 4, 96, 128))
+    drawn = list(render_shot(5, 2, 4, 96, 128, style="pencil"))
+    again = list(render_shot(5, 2, 4, 96, 128, style="pencil"))
+    for (c_truth, c_lines), (p_truth, p_drawing), (a_truth, a_drawing) in zip(clean, drawn, again):
+        assert p_drawing.shape == (96, 128, 3) and p_truth.shape == (96, 128, 3)
+        np.testing.assert_array_equal(p_drawing, a_drawing)           # deterministic
+        np.testing.assert_array_equal(p_truth, a_truth)
+        paper = c_lines == 255
+        assert (p_drawing[paper] == 255).all()                          # ink only where the clean ink is
+        assert (c_truth[paper] == p_truth[paper]).all()                 # the same fills under it
+
+
+def test_pencil_shadow_lines_are_coloured_in_some_shots() -> None:
+    colored = 0
+    for index in range(6):
+        _, drawing = next(render_shot(1, index, 1, 128, 128, style="pencil"))
+        f = drawing.astype(int)
+        colored += int(((f.max(2) - f.min(2)) > 60).sum() > 20)
+    assert colored >= 2

@@ -21,6 +21,9 @@ def synth_cmd(
     height: Annotated[int | None, typer.Option("--height", min=8, help="Frame height in px (default --size).")] = None,
     width: Annotated[int | None, typer.Option("--width", min=8, help="Frame width in px (default --size).")] = None,
     seed: Annotated[int, typer.Option("--seed", help="Same seed, same dataset.")] = 0,
+    style: Annotated[str, typer.Option("--style", help="clean (black ink), pencil (grey pencil with pressure, "
+                                       "gaps and coloured shadow lines, as artists export) or mixed (shots "
+                                       "alternate).")] = "clean",
     overwrite: Overwrite = False,
     quiet: Quiet = False,
     debug: Debug = False,
@@ -29,7 +32,7 @@ def synth_cmd(
     from lacvid.synth import SynthConfig, write_dataset
 
     progress = make_progress(quiet, debug)
-    cfg = SynthConfig(shots=shots, frames=frames, height=height or size, width=width or size, seed=seed)
+    cfg = SynthConfig(shots=shots, frames=frames, height=height or size, width=width or size, seed=seed, style=style)
     path = write_dataset(out, cfg, overwrite=overwrite, progress=progress)
     typer.echo(str(path))
 

@@ -11,9 +11,13 @@ by an ink line) and inner details (eyes, stripes, pockets).
 The line art is drawn, not extracted: every outline and every boundary between two fills is
 inked (anti-aliased, ``cv2.LINE_AA``), so region fills on the line art recover the colour
 regions exactly. The colour frame is the fills multiplied by the line art, as a finished cel is.
+Style ``pencil`` draws the same scene as artists export it (grey strokes with pressure and gaps,
+coloured shadow-boundary lines over darker shadows; ``style``), the truth being the fills under
+that ink as drawn.
 
 Deterministic: shot ``i`` of seed ``s`` depends on ``(s, i)`` only. Modules: ``rig`` (transforms,
-shapes, parts, actors), ``canvas`` (drawing one part), ``scene`` (random shots, ``render_shot``).
+shapes, parts, actors), ``canvas`` (drawing one part), ``scene`` (random shots, ``render_shot``),
+``style`` (how the ink is drawn).
 """
 
 from __future__ import annotations
@@ -26,6 +30,7 @@ from lacvid.media.images import write_image
 from lacvid.outputs import atomic_output, check_output_path
 from lacvid.progress import NULL_PROGRESS, Progress
 from lacvid.synth.scene import render_shot
+from lacvid.synth.style import STYLES
 
 __all__ = ["SynthConfig", "render_shot", "write_dataset"]
 
@@ -39,6 +44,7 @@ class SynthConfig:
     height: int = 256
     width: int = 256
     seed: int = 0
+    style: str = "clean"  # clean | pencil | mixed (shots alternate: even clean, odd pencil)
 
 
 def write_dataset(out: Path | str, config: SynthConfig, *, overwrite: bool = False,
@@ -49,6 +55,8 @@ def write_dataset(out: Path | str, config: SynthConfig, *, overwrite: bool = Fal
     """
     if config.shots < 1:
         raise InputError(f"cannot draw {config.shots} shots; ask for at least 1 (--shots)")
+    if config.style not in (*STYLES, "mixed"):
+        raise InputError(f"unknown drawing style {config.style!r}; use --style {', '.join(STYLES)} or mixed")
     out = Path(out)
     check_output_path(out, overwrite)  # before any progress bar: a bad path is one error line
     task = progress.task("synth", total=config.shots * config.frames, unit="frames")
@@ -58,8 +66,9 @@ def write_dataset(out: Path | str, config: SynthConfig, *, overwrite: bool = Fal
                 shot = tmp / f"shot{i:04d}"
                 (shot / "color").mkdir(parents=True)
                 (shot / "lines").mkdir()
+                style = ("clean", "pencil")[i % 2] if config.style == "mixed" else config.style
                 for t, (color, lines) in enumerate(render_shot(config.seed, i, config.frames, config.height,
-                                                               config.width)):
+                                                               config.width, style)):
                     write_image(shot / "color" / f"{t:04d}.png", color)
                     write_image(shot / "lines" / f"{t:04d}.png", lines)
                     task.advance()

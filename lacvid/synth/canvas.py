@@ -17,13 +17,16 @@ from lacvid.synth.rig import ONE, SHIFT, Affine, Part, apply, fixed
 class Canvas:
     """A colour-fill canvas and its line art, drawn in painter's order."""
 
-    def __init__(self, color: np.ndarray, lines: np.ndarray, width: int, light: np.ndarray) -> None:
+    def __init__(self, color: np.ndarray, lines: np.ndarray, width: int, light: np.ndarray,
+                 shade: np.ndarray | None = None) -> None:
         self.h, self.w = lines.shape
         self.color = color  # (H, W, 3) flat fills, no ink
         self.lines = lines  # (H, W) 255 = paper
         self.width = width
         self.detail_width = max(1, width - 1)
         self.light = light  # unit vector pointing towards the light
+        # The cel-shadow boundaries alone (they are in ``lines`` too), 255 = none: a style may colour them.
+        self.shade = np.full_like(lines, 255) if shade is None else shade
 
     def draw(self, part: Part, parent: Affine, t: float) -> None:
         m = part.matrix(parent, t)
@@ -41,10 +44,13 @@ class Canvas:
         fill = np.array(part.fill, np.uint8)
         before = self.color.copy()
         self.color[mask] = fill
-        ink = self._details(part, m, t, poly, mask)  # inner lines, clipped to the part below
+        ink, shade = self._details(part, m, t, poly, mask)  # inner lines, clipped to the part below
         ink[~mask] = 255
+        shade[~mask] = 255
         self.lines[mask] = 255  # this part hides the lines of everything behind it
+        self.shade[mask] = 255
         np.minimum(self.lines, ink, out=self.lines)
+        np.minimum(self.shade, shade, out=self.shade)
         cv2.polylines(self.lines, [pts], True, 0, self.width, cv2.LINE_AA, SHIFT)
         # A fill pixel the stroke missed (a sharp corner's tip) would be a colour edge without
         # ink: give it back the colour underneath, so every colour boundary stays inked.
@@ -54,9 +60,12 @@ class Canvas:
             self.draw(child, m, t)
         self._features(part, m)
 
-    def _details(self, part: Part, m: Affine, t: float, poly: np.ndarray, mask: np.ndarray) -> np.ndarray:
-        """Paint the part's stripes and cel shadow; return their ink lines (H, W), 255 = paper."""
+    def _details(self, part: Part, m: Affine, t: float, poly: np.ndarray, mask: np.ndarray
+                 ) -> tuple[np.ndarray, np.ndarray]:
+        """Paint the part's stripes and cel shadow; return their ink lines and the shadow boundary
+        alone, both (H, W), 255 = paper."""
         ink = np.full((self.h, self.w), 255, np.uint8)
+        shade_ink = np.full((self.h, self.w), 255, np.uint8)
         if part.stripes or part.shade:
             ys, xs = np.nonzero(mask)
             inv = np.linalg.inv(m)
@@ -81,7 +90,8 @@ class Canvas:
                 perp = np.array([-self.light[1], self.light[0]]) * 3 * radius
                 p0, p1 = fixed(base - perp)[0, 0], fixed(base + perp)[0, 0]
                 cv2.line(ink, tuple(p0), tuple(p1), 0, self.detail_width, cv2.LINE_AA, SHIFT)
-        return ink
+                cv2.line(shade_ink, tuple(p0), tuple(p1), 0, self.detail_width, cv2.LINE_AA, SHIFT)
+        return ink, shade_ink
 
     def _features(self, part: Part, m: Affine) -> None:
         """Ink drawn on top of everything inside the part: a pupil, a mouth."""

@@ -14,6 +14,7 @@ import numpy as np
 from lacvid.errors import InputError
 from lacvid.synth.canvas import Canvas
 from lacvid.synth.rig import Actor, Part, Shape, translate
+from lacvid.synth.style import STYLES, PencilStyle, pencil
 
 
 def _palette(rng: np.random.Generator, n: int) -> list[tuple[int, int, int]]:
@@ -147,10 +148,18 @@ def _background(rng: np.random.Generator, h: int, w: int, width: int, light: np.
     return canvas
 
 
-def render_shot(seed: int, index: int, frames: int, height: int, width: int) -> Iterator[tuple[np.ndarray, np.ndarray]]:
-    """Yield ``frames`` pairs (colour uint8 (H, W, 3) RGB, line art uint8 (H, W)) of one shot."""
+def render_shot(seed: int, index: int, frames: int, height: int, width: int,
+                style: str = "clean") -> Iterator[tuple[np.ndarray, np.ndarray]]:
+    """Yield ``frames`` pairs (colour uint8 (H, W, 3) RGB, line art) of one shot.
+
+    ``style``: ``clean`` (line art uint8 (H, W), black anti-aliased ink) or ``pencil`` (the drawing
+    as artists export it, uint8 (H, W, 3): see ``lacvid.synth.style``). The scene is the same.
+    """
     if frames < 1 or height < 8 or width < 8:
         raise InputError(f"cannot draw {frames} frames of {width}x{height}; use at least 1 frame of 8x8 px")
+    if style not in STYLES:
+        raise InputError(f"unknown drawing style {style!r}; use one of {', '.join(STYLES)}")
+    look = PencilStyle.draw(np.random.default_rng(np.random.SeedSequence([seed, index, 1])))
     rng = np.random.default_rng(np.random.SeedSequence([seed, index]))
     scale = min(height, width) / 256
     line_w = max(2, int(round(rng.choice([1.5, 2.0, 2.5, 3.0]) * scale)))  # 1 px AA outlines leak
@@ -171,11 +180,15 @@ def render_shot(seed: int, index: int, frames: int, height: int, width: int) -> 
         # The camera moves on ones, by whole pixels, never past the background's edge.
         ox = min(max(ox0 + int(round(px)), 0), bw - width)
         oy = min(max(oy0 + int(round(py)), 0), bh - height)
-        canvas = Canvas(bg.color[oy:oy + height, ox:ox + width].copy(), bg.lines[oy:oy + height, ox:ox + width].copy(),
-                         line_w, light)
+        crop = (slice(oy, oy + height), slice(ox, ox + width))
+        canvas = Canvas(bg.color[crop].copy(), bg.lines[crop].copy(), line_w, light, bg.shade[crop].copy())
         for actor in actors:
             m = actor.matrix(float(t), frames, (px, py))
             for part in actor.parts:
                 canvas.draw(part, m, float(t))
+        if style == "pencil":
+            yield pencil(canvas.color, canvas.lines, canvas.shade, look,
+                         np.random.default_rng(np.random.SeedSequence([seed, index, 2, t])))
+            continue
         color = (canvas.color.astype(np.uint16) * canvas.lines[..., None] // 255).astype(np.uint8)  # (H, W, 3)
         yield color, canvas.lines
