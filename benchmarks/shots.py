@@ -10,7 +10,7 @@ compressed frames through its own decoder):
 
 A detection matches a true cut when it falls in the cut's window (the frame itself +- 1, or the
 whole fade for a fade through black); each truth matches at most once. PySceneDetect runs with
-its defaults except ``min_scene_len``, set to lacvid's. Needs ``pip install scenedetect``
+its defaults except ``min_scene_len``, set to lacvid's. Needs ``pip install -e '.[bench]'`` (scenedetect-headless)
 (the ``bench`` extra); a missing detector is skipped.
 
     python benchmarks/shots.py [--shots 40] [--seed 0]
@@ -70,7 +70,7 @@ def scenedetect_detectors(min_len: int) -> dict:
     try:
         from scenedetect import detectors
     except ImportError:
-        print("scenedetect is not installed (pip install scenedetect): skipping PySceneDetect", file=sys.stderr)
+        print("scenedetect is not installed (pip install -e '.[bench]'): skipping PySceneDetect", file=sys.stderr)
         return {}
     return {
         "PySceneDetect Adaptive": lambda: detectors.AdaptiveDetector(min_scene_len=min_len),

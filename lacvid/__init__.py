@@ -15,10 +15,11 @@ __all__ = ["ColorizeOptions", "ColorizeResult", "__version__", "colorize", "load
 
 
 def __getattr__(name: str) -> Any:
-    if name in ("colorize", "ColorizeOptions", "ColorizeResult"):
-        from lacvid import colorize as package
+    import importlib
 
-        return getattr(package, name)
+    if name in ("colorize", "ColorizeOptions", "ColorizeResult"):
+        package = importlib.import_module("lacvid.colorize")  # callable: see lacvid/colorize/__init__.py
+        return package if name == "colorize" else getattr(package, name)
     if name == "load_model":
         from lacvid.inference import load_model
 

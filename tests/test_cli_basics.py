@@ -26,7 +26,10 @@ def _audio_codecs(path: Path) -> list[str]:
 
 def test_version(cli) -> None:
     result = cli("--version")
-    assert result.exit_code == 0 and result.stdout.strip() == f"lacvid {__version__}"
+    lines = result.stdout.strip().splitlines()
+    assert result.exit_code == 0 and lines[0] == f"lacvid {__version__}"
+    names = [line.split()[0] for line in lines]
+    assert names == ["lacvid", "python", "torch", "onnxruntime", "ffmpeg"]  # what a bug report needs
 
 
 def test_round_trip_odd_size_ntsc_with_audio(cli, make_video, frame_index, tmp_path: Path) -> None:

@@ -21,7 +21,6 @@ try:  # typer >= 0.2x vendors its own click
 except ImportError:  # pragma: no cover - older typer on real click
     import click.exceptions as _cx
 
-from lacvid import __version__
 from lacvid.errors import LacvidError
 
 _state = {"debug": os.environ.get("LACVID_DEBUG", "") not in ("", "0", "false", "no")}
@@ -117,14 +116,17 @@ app = typer.Typer(
 
 def _version_callback(value: bool) -> None:
     if value:
-        typer.echo(f"lacvid {__version__}")
+        from lacvid.versions import versions
+
+        for name, version in versions():
+            typer.echo(f"{name} {version}")
         raise typer.Exit()
 
 
 @app.callback()
 def _root(
     version: bool = typer.Option(False, "--version", "-V", callback=_version_callback, is_eager=True,
-                                 help="Print the version and exit."),
+                                 help="Print the versions of lacvid, Python, torch, ONNX Runtime and FFmpeg, and exit."),
     debug: bool = typer.Option(False, "--debug", help="Show tracebacks (also LACVID_DEBUG=1)."),
 ) -> None:
     """Colour line-art animation from a few painted key frames."""
