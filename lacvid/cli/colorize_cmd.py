@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 
 from lacvid.cli.app import app
-from lacvid.cli.common import Debug, Overwrite, Quiet, make_progress, stderr_console
+from lacvid.cli.common import Debug, LogFile, Overwrite, ProgressMode, Quiet, make_progress, stderr_console
 
 
 # The options, one alias each, so the command reads as a list of what it takes.
@@ -73,6 +73,8 @@ def colorize_command(
     preset: Preset = "medium",
     codec: Codec = "libx264",
     overwrite: Overwrite = False,
+    progress_mode: ProgressMode = "bar",
+    log_file: LogFile = None,
     quiet: Quiet = False,
     debug: Debug = False,
 ) -> None:
@@ -83,21 +85,21 @@ def colorize_command(
         raise typer.BadParameter(f"--backend must be auto, torch or onnx, not {backend!r}")
     from lacvid.colorize import ColorizeOptions, colorize  # torch loads only when a command needs it
 
-    progress = make_progress(quiet, debug)
+    progress = make_progress(quiet, debug, progress_mode, log_file)
     options = ColorizeOptions(model=model, device=device, backend=backend, size=size, flat=flat, max_refs=refs,
                               temporal=temporal, warp=warp, shots=shots, line_mode=lines, cache_dir=cache,
                               overwrite=overwrite, crf=crf, preset=preset, codec=codec)
     result = colorize(input, keys, output, options, progress)
     if not quiet:
-        stderr_console.print(
-            f"lacvid: {result.frames} frames in {len(result.shots)} shot(s) ({result.flat_shots} flat-filled) "
-            f"from {len(result.keys)} key(s) in "
-            f"{result.seconds:.1f}s ({result.frames / max(result.seconds, 1e-9):.1f} frames/s)", highlight=False,
-            soft_wrap=True)
-        from lacvid.colorize.cache_admin import size_warning
         from lacvid.cache_home import default_cache_dir
+        from lacvid.colorize.cache_admin import size_warning
 
-        grown = size_warning(cache or default_cache_dir())
-        if grown:
-            stderr_console.print(f"lacvid: {grown}", highlight=False, markup=False, soft_wrap=True)
+        summary = (f"{result.frames} frames in {len(result.shots)} shot(s) ({result.flat_shots} flat-filled) "
+                   f"from {len(result.keys)} key(s) in {result.seconds:.1f}s "
+                   f"({result.frames / max(result.seconds, 1e-9):.1f} frames/s)")
+        for line in (summary, size_warning(cache or default_cache_dir())):
+            if line and progress_mode == "bar":
+                stderr_console.print(f"lacvid: {line}", highlight=False, markup=False, soft_wrap=True)
+            elif line:
+                progress.log(line)  # a JSON line (--progress json) and the log file
     typer.echo(str(result.output))

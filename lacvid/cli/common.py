@@ -5,6 +5,8 @@ Only the CLI imports rich and typer; the library reports through ``lacvid.progre
 
 from __future__ import annotations
 
+import sys
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -14,6 +16,7 @@ from rich.progress import (BarColumn, MofNCompleteColumn, Progress as RichProgre
 from rich.text import Text
 
 from lacvid.cli.app import on_exit, set_debug
+from lacvid.errors import InputError
 from lacvid.progress import NULL_PROGRESS, Progress
 
 Quiet = Annotated[bool, typer.Option("--quiet", "-q", help="No progress bars or messages; errors only.")]
@@ -108,7 +111,30 @@ class _QuietProgress:
         pass
 
 
-def make_progress(quiet: bool, debug: bool = False) -> Progress:
+ProgressMode = Annotated[str, typer.Option(
+    "--progress", help="bar (a progress bar on stderr), json (one JSON object per line on stderr, for render "
+                       "farms and GUIs) or none.")]
+LogFile = Annotated[Path | None, typer.Option(
+    "--log-file", show_default=False, help="Also append every message and each stage's count and rate to this file.")]
+
+
+def make_progress(quiet: bool, debug: bool = False, mode: str = "bar", log_file: Path | None = None) -> Progress:
     """The progress reporter a command passes to the library."""
     set_debug(debug)
-    return _QuietProgress() if quiet else RichProgress()
+    if mode not in ("bar", "json", "none"):
+        raise typer.BadParameter(f"--progress must be bar, json or none, not {mode!r}")
+    if mode == "json":
+        from lacvid.progress_json import JsonLinesProgress
+
+        progress: Progress = JsonLinesProgress(sys.stderr)
+    else:
+        progress = _QuietProgress() if quiet or mode == "none" else RichProgress()
+    if log_file is not None:
+        from lacvid.progress_json import LogFileProgress
+
+        try:
+            progress = LogFileProgress(progress, str(log_file))
+        except OSError as exc:
+            raise InputError(f"cannot write the log file {log_file} ({exc.strerror or exc}); choose a writable "
+                             "path") from exc
+    return progress

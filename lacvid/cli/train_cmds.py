@@ -9,7 +9,7 @@ from typing import Annotated
 import typer
 
 from lacvid.cli.app import app
-from lacvid.cli.common import Debug, Overwrite, Quiet, make_progress
+from lacvid.cli.common import Debug, LogFile, Overwrite, ProgressMode, Quiet, make_progress
 
 
 @app.command("synth")
@@ -102,6 +102,8 @@ def train_cmd(
     precision: PrecisionOpt = None,
     threads: ThreadsOpt = None,
     overwrite: Overwrite = False,
+    progress_mode: ProgressMode = "bar",
+    log_file: LogFile = None,
     quiet: Quiet = False,
     debug: Debug = False,
 ) -> None:
@@ -112,7 +114,7 @@ def train_cmd(
     # --overwrite starts over by removing the run folder: never when it is or holds what the run reads.
     check_not_an_input(output, {"dataset": dataset, "--init checkpoint": init, "--cache": cache,
                                 "--vgg-weights file": vgg_weights})
-    progress = make_progress(quiet, debug)
+    progress = make_progress(quiet, debug, progress_mode, log_file)
     given = {"steps": steps, "temporal_steps": temporal_steps, "stage": stage, "size": size, "scale": scale,
              "batch": batch, "width": width, "lr": lr, "lr_d": lr_d, "device": device, "perceptual": perceptual,
              "vgg_weights": str(vgg_weights) if vgg_weights else None, "gan": gan,

@@ -115,7 +115,8 @@ class _Run:
                          codec=enc.codec, progress=progress) as writer:
             composer = Composer(writer, task.advance)
             try:
-                for shot in shots:
+                for number, shot in enumerate(shots, start=1):
+                    task.update(description=f"colorizing shot {number}/{len(shots)}")
                     # A key's transparent paint shows its frame's own line art (as drawn), not white.
                     keys_full = {i: key_by_index[i].load(self.full, backdrop=self.prep.frames.get("lines_full", i))
                                  for i in range(shot.start, shot.stop) if i in key_by_index}
