@@ -58,7 +58,8 @@ from lacvid.eval.metrics import flat_share, psnr, region_counts, ssim  # noqa: E
 from lacvid.flat import palette_from_keys, region_vote  # noqa: E402
 from lacvid.flow import distance_image, estimate_flow, warp, warp_key  # noqa: E402
 from lacvid.fusion import FusionSettings, fuse_regions, warped_key_candidates  # noqa: E402
-from lacvid.ink import InkModel, composite  # noqa: E402
+from lacvid.ink import InkModel  # noqa: E402
+from lacvid.layers import Layers, drawing_ink, paint_layer  # noqa: E402
 from lacvid.lines import extract_lines  # noqa: E402
 from lacvid.media import read_image  # noqa: E402
 from lacvid.propagate import PropagationSettings, ShotPropagation  # noqa: E402
@@ -80,7 +81,8 @@ class Shot:
         """Ink over each method's paint, the same way for every method: as drawn, or multiplied."""
         if self.ink is None:
             return [multiply_lines(f, ln) for f, ln in zip(fills, self.lines)]
-        return [composite(f, self.ink.frame(g)) for f, g in zip(fills, self.given or self.lines)]
+        return [Layers(paint_layer(f), drawing_ink(self.ink.frame(g))).flatten()
+                for f, g in zip(fills, self.given or self.lines)]
 
     def region_lines(self, i: int) -> np.ndarray:
         return self.given[i] if self.given is not None else self.lines[i]

@@ -11,7 +11,7 @@ frame holds little ink) and turns each drawn frame into
   confident one, isolated paper grain is not;
 - ``colored``: the coloured-line class (cel convention: shadow and highlight boundaries), told
   by the chroma of the *strong* pixels and spread to the anti-aliased fringe;
-- what ``composite`` needs to put the ink back exactly as drawn over the paint.
+- what ``lacvid.layers`` needs to put the ink back exactly as drawn over the paint.
 
 The matching sees ``line_art``: the mask with every stroke at full contrast (faint lines no
 longer vanish at a threshold of 128); the output keeps the ink as the artist drew it.
@@ -25,7 +25,7 @@ from dataclasses import asdict, dataclass
 import cv2
 import numpy as np
 
-__all__ = ["INK_LEVEL", "InkSettings", "InkModel", "InkFrame", "as_rgb", "composite"]
+__all__ = ["INK_LEVEL", "InkSettings", "InkModel", "InkFrame", "as_rgb"]
 
 INK_LEVEL = 120  # the lightest ink in normalised line art: below the contract's ink threshold (128)
 PAPER_FLOOR = 0.8  # uneven light: paper may fall to this share of the clip's paper level
@@ -182,14 +182,3 @@ class InkModel:
         s = self.settings
         colored_strong = (chroma >= s.min_chroma) & (sat >= s.min_sat) & strong
         return rgb[near[..., 0], near[..., 1]], colored_strong[near[..., 0], near[..., 1]] & mask
-
-
-def composite(fill: np.ndarray, ink: InkFrame) -> np.ndarray:
-    """Paint under the artist's ink: neutral ink multiplies the paint (pencil over a cel), a
-    coloured line lies over it as drawn. ``fill`` uint8 (H, W, 3) -> uint8 (H, W, 3)."""
-    f = fill.astype(np.float32)
-    multiplied = f * (1.0 - ink.strength)[..., None]
-    a = ink.alpha[..., None]
-    over = f * (1.0 - a) + ink.ink_rgb.astype(np.float32) * a
-    out = np.where(ink.colored[..., None], over, multiplied)
-    return np.clip(np.rint(out), 0, 255).astype(np.uint8)

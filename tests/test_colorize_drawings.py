@@ -131,3 +131,43 @@ def test_a_blank_page_and_a_wrong_key(tmp_path) -> None:
     assert not [m for m in log.messages if "frame 0:" in m]
     blank = cv2.imread(str(tmp_path / "out" / "0003.png"))
     assert blank is not None and blank.shape == (H, W, 3)
+
+
+def test_layers_recompose_exactly_into_the_finished_frames(tmp_path) -> None:
+    """--layers: paint (transparent on bare paper) and ink (the lines as drawn) stack back into
+    every finished frame exactly, keys included."""
+    from typer.testing import CliRunner
+
+    from lacvid.cli import app
+    from lacvid.layers import Layers
+    from lacvid.media.images import read_image, read_image_alpha
+
+    def rgba(path):
+        rgb, alpha = read_image_alpha(path)
+        return np.dstack([rgb, alpha if alpha is not None else np.full(rgb.shape[:2], 255, np.uint8)])
+
+    (tmp_path / "lines").mkdir()
+    (tmp_path / "keys").mkdir()
+    for t in range(4):
+        drawing, color = frame(t)
+        cv2.imwrite(str(tmp_path / "lines" / f"{t:04d}.png"), cv2.cvtColor(drawing, cv2.COLOR_RGB2BGR))
+        if t in (0, 3):
+            white = color.copy()
+            white[(color == PAPER).all(-1)] = 255  # the keys leave the paper white: transparent paint there
+            cv2.imwrite(str(tmp_path / "keys" / f"{t:04d}.png"), cv2.cvtColor(white, cv2.COLOR_RGB2BGR))
+    config = ModelConfig(color=ColorNetConfig(width=4, res_blocks=1), temporal=TemporalNetConfig(width=4))
+    model = save_checkpoint(tmp_path / "tiny.pt", config=config, nets={"color": build_net("color", config)})
+    res = CliRunner().invoke(app, ["colorize", str(tmp_path / "lines"), "--keys", str(tmp_path / "keys"), "-o",
+                                   str(tmp_path / "out"), "-q", "--model", str(model), "--cache",
+                                   str(tmp_path / "cache"), "--shots", "single", "--layers", str(tmp_path / "layers")])
+    assert res.exit_code == 0, res.stderr
+    for t in range(4):
+        name = f"{t:04d}.png"
+        paint = rgba(tmp_path / "layers" / "paint" / name)
+        ink = rgba(tmp_path / "layers" / "ink" / name)
+        assert paint.shape == ink.shape == (H, W, 4)
+        np.testing.assert_array_equal(Layers(paint, ink).flatten(), read_image(tmp_path / "out" / name))
+    middle = rgba(tmp_path / "layers" / "paint" / "0001.png")
+    assert (middle[:15, :, 3] == 0).all() and (middle[40, 35, 3] == 255)  # paper transparent, paint opaque
+    ink = rgba(tmp_path / "layers" / "ink" / "0001.png")
+    assert (ink[5, 5, 3] == 0) and ink[..., 3].max() > 100                 # ink only on the lines

@@ -5,7 +5,8 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from lacvid.ink import InkModel, composite
+from lacvid.ink import InkModel
+from lacvid.layers import Layers, drawing_ink, paint_layer
 from lacvid.media import read_image
 from lacvid.propagate.segments import segment
 
@@ -59,7 +60,7 @@ def test_colored_lines_bound_regions_and_stay_as_drawn() -> None:
     seg = segment(ink.mask)
     assert seg.labels[35, 75] != seg.labels[60, 55]                  # the blue line splits the disc
     fill = np.full((H, W, 3), (200, 180, 120), np.uint8)
-    out = composite(fill, ink)
+    out = Layers(paint_layer(fill), drawing_ink(ink)).flatten()
     assert np.abs(out[48, 65].astype(int) - BLUE).max() < 40         # coloured ink kept as drawn
     assert out[48, 36].max() < 60                                    # black ink over the paint
     assert (out[5, 5] == fill[5, 5]).all()                           # paper shows the paint

@@ -51,6 +51,10 @@ Cache = Annotated[Path | None, typer.Option(
 Crf = Annotated[int, typer.Option("--crf", min=0, max=51, help="Video quality (lower is better).")]
 Preset = Annotated[str, typer.Option("--preset", help="x264 preset.")]
 Codec = Annotated[str, typer.Option("--codec", help="Video codec for a video output.")]
+LayersDir = Annotated[Path | None, typer.Option(
+    "--layers", show_default=False,
+    help="Also write each frame's paint layer (RGBA, fills without ink, transparent on bare paper) and ink layer "
+         "(RGBA, the lines as drawn) as DIR/paint/NAME.png and DIR/ink/NAME.png, for compositing.")]
 
 
 @app.command("colorize")
@@ -72,6 +76,7 @@ def colorize_command(
     crf: Crf = 18,
     preset: Preset = "medium",
     codec: Codec = "libx264",
+    layers: LayersDir = None,
     overwrite: Overwrite = False,
     progress_mode: ProgressMode = "bar",
     log_file: LogFile = None,
@@ -88,7 +93,7 @@ def colorize_command(
     progress = make_progress(quiet, debug, progress_mode, log_file)
     options = ColorizeOptions(model=model, device=device, backend=backend, size=size, flat=flat, max_refs=refs,
                               temporal=temporal, warp=warp, shots=shots, line_mode=lines, cache_dir=cache,
-                              overwrite=overwrite, crf=crf, preset=preset, codec=codec)
+                              overwrite=overwrite, crf=crf, preset=preset, codec=codec, layers=layers)
     result = colorize(input, keys, output, options, progress)
     if not quiet:
         from lacvid.cache_home import default_cache_dir

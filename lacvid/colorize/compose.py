@@ -23,7 +23,8 @@ from lacvid.colorize.options import ComposeOptions
 from lacvid.composite import composite_full_resolution
 from lacvid.flat import palette_coverage, palette_from_keys
 from lacvid.fusion import Candidate, FusionSettings, fuse_pixels, fuse_regions, warped_key_candidates
-from lacvid.ink import InkModel, composite
+from lacvid.ink import InkModel
+from lacvid.layers import LayerWriter, Layers, drawing_ink, key_layers, line_art_ink, paint_layer
 from lacvid.media import FrameWriter
 from lacvid.store import FrameArrays
 
@@ -38,8 +39,9 @@ PROPAGATED_NETWORK_WEIGHT = 0.005
 class Composer:
     """Runs frame jobs on a writer thread and writes their frames in submission order."""
 
-    def __init__(self, writer: FrameWriter, on_written: Callable[[], None]) -> None:
+    def __init__(self, writer: FrameWriter, on_written: Callable[[], None], layers: LayerWriter | None = None) -> None:
         self.writer = writer
+        self.layers = layers  # --layers: paint and ink of every frame beside the finished frames
         self.on_written = on_written
         self.queue: queue.Queue = queue.Queue(maxsize=16)
         self.error: BaseException | None = None
@@ -47,7 +49,7 @@ class Composer:
         self.thread = threading.Thread(target=self._run, name="lacvid-compose", daemon=True)
         self.thread.start()
 
-    def submit(self, make_frame: Callable[[], np.ndarray], name: str) -> None:
+    def submit(self, make_frame: Callable[[], Layers], name: str) -> None:
         if self.error is not None:
             raise self.error
         self.queue.put((make_frame, name))
@@ -62,7 +64,10 @@ class Composer:
             make_frame, name = job
             try:
                 start = time.perf_counter()
-                self.writer.write(make_frame(), name=name)
+                layers = make_frame()
+                self.writer.write(layers.flatten(), name=name)
+                if self.layers is not None:
+                    self.layers.write(layers, name)
                 self.seconds += time.perf_counter() - start
                 self.on_written()
             except BaseException as exc:
@@ -103,11 +108,11 @@ class ShotComposer:
         self.prep, self.refined, self.palette, self.options = prep, refined, palette, options
         self.propagated, self.ink = propagated, ink
 
-    def job(self, t: int) -> Callable[[], np.ndarray]:
-        """A closure the composer thread runs: the key as painted, or the finished frame."""
+    def job(self, t: int) -> Callable[[], Layers]:
+        """A closure the composer thread runs: the key as painted, or the finished frame's layers."""
         if t in self.keys_full:
             key = self.keys_full[t]
-            return lambda: key
+            return lambda: key_layers(key)
         return lambda: self.frame(t)
 
     def candidates(self, t: int) -> list[Candidate]:
@@ -121,22 +126,21 @@ class ShotComposer:
         return warped_key_candidates(self.prep.frames.get("lines", t), {k: self.keys_small[k] for k in near},
                                      {k: self.key_lines[k] for k in near}, t)
 
-    def frame(self, t: int) -> np.ndarray:
+    def frame(self, t: int) -> Layers:
         network = self.refined.get("rgb", t)                                  # (h, w, 3) uint8
         lines_full = self.prep.frames.get("lines_full", t)                    # (H, W) uint8
         candidates = self.candidates(t)
-        multiply = self.ink is None
         # Propagated colours yield to the network only where they found no evidence at all.
         settings = FusionSettings(network_weight=PROPAGATED_NETWORK_WEIGHT, min_confidence=PROPAGATED_NETWORK_WEIGHT) \
             if self.propagated is not None else FusionSettings()
         if self.palette is not None:
-            fill = fuse_regions(lines_full, network, candidates, self.palette, settings, with_ink=multiply)
+            fill = fuse_regions(lines_full, network, candidates, self.palette, settings, with_ink=False)
         else:
             fill = composite_full_resolution(fuse_pixels(network, _at_size(candidates, network.shape[:2]), settings),
-                                             lines_full, with_ink=multiply)
-        if self.ink is None:
-            return fill
-        return composite(fill, self.ink.frame(self.prep.drawn.get("rgb", t)))  # the artist's ink, as drawn
+                                             lines_full, with_ink=False)
+        if self.ink is None:  # colour footage: its extracted line art multiplied over the paint
+            return Layers(paint_layer(fill), line_art_ink(lines_full))
+        return Layers(paint_layer(fill), drawing_ink(self.ink.frame(self.prep.drawn.get("rgb", t))))  # as drawn
 
 
 def _at_size(candidates: list[Candidate], size: tuple[int, int]) -> list[Candidate]:

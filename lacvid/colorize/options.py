@@ -36,6 +36,7 @@ class ComposeOptions:
 @dataclass(frozen=True)
 class EncodeOptions:
     overwrite: bool = False
+    layers: Path | None = None    # also write each frame's paint and ink layers (RGBA) here
     crf: int = 18
     preset: str = "medium"
     codec: str = "libx264"
@@ -66,6 +67,7 @@ class ColorizeOptions:
     crf: int = 18
     preset: str = "medium"
     codec: str = "libx264"
+    layers: Path | None = None    # also write DIR/paint/NAME.png and DIR/ink/NAME.png (lacvid.layers)
 
     def scan(self) -> ScanOptions:
         return ScanOptions(self.line_mode)
@@ -77,7 +79,7 @@ class ColorizeOptions:
         return ComposeOptions(self.flat, self.warp, self.max_refs)
 
     def encode(self) -> EncodeOptions:
-        return EncodeOptions(self.overwrite, self.crf, self.preset, self.codec)
+        return EncodeOptions(self.overwrite, self.layers, self.crf, self.preset, self.codec)
 
 
 @dataclass

@@ -28,6 +28,7 @@ from lacvid.devices import resolve_device
 from lacvid.hashing import file_digest, fingerprint
 from lacvid.ink import InkModel
 from lacvid.key_check import MISMATCH_WARNING, key_mismatch
+from lacvid.layers import LayerWriter, check_layers_output
 from lacvid.inference import load_model, make_backend
 from lacvid.media import MediaInfo, open_writer, probe
 from lacvid.media.write import check_encoder
@@ -58,6 +59,8 @@ def colorize(input_path: Path | str, keys_dir: Path | str, output: Path | str,
     check_output_path(output, options.overwrite, frames_folder=frames_folder, frame_names=info.names or ())
     if not frames_folder:
         check_encoder(options.codec, options.preset)
+    if options.layers is not None:
+        check_layers_output(options.layers, options.overwrite, {**protected, "output": output})
     keys = find_keys(keys_dir, info)
     device = resolve_device(options.device)
     model = load_model(options.model)
@@ -113,7 +116,9 @@ class _Run:
         flat_shots = 0
         with open_writer(output, like=info, overwrite=enc.overwrite, crf=enc.crf, preset=enc.preset,
                          codec=enc.codec, progress=progress) as writer:
-            composer = Composer(writer, task.advance)
+            layers = LayerWriter(enc.layers, enc.overwrite) if enc.layers is not None else None
+            composer = Composer(writer, task.advance, layers)
+            error: BaseException | None = None
             try:
                 for number, shot in enumerate(shots, start=1):
                     task.update(description=f"colorizing shot {number}/{len(shots)}")
@@ -122,8 +127,15 @@ class _Run:
                                  for i in range(shot.start, shot.stop) if i in key_by_index}
                     self._check_keys(keys_full, key_by_index)
                     flat_shots += self.one_shot(shot, keys_full, names, composer, stages)
+            except BaseException as exc:
+                error = exc
+                raise
             finally:
-                composer.close()
+                try:
+                    composer.close()
+                finally:
+                    if layers is not None:  # published only with the frames; dropped on any failure
+                        layers.close(error or composer.error)
         stages["compose+encode"] = composer.seconds
         task.close()
         return flat_shots

@@ -1,0 +1,99 @@
+"""A finished frame as the two layers a compositor stacks: paint under ink.
+
+- **paint** (RGBA): the fills without ink; transparent where the frame shows bare white paper;
+- **ink** (RGBA): the artist's lines as drawn: black (or grey) ink as black with the stroke's
+  strength as alpha, a coloured line in its own colour with its coverage as alpha.
+
+Every finished frame lacvid writes *is* ``flatten(paint, ink)`` over white paper, computed in
+integers, so the layers written with ``--layers`` recompose into the frame exactly.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from lacvid.ink import InkFrame
+from lacvid.media.images import write_image
+from lacvid.errors import OutputExistsError
+from lacvid.outputs import atomic_output, check_output_path
+
+WHITE = np.uint8(255)
+
+
+@dataclass(frozen=True)
+class Layers:
+    paint: np.ndarray  # uint8 (H, W, 4)
+    ink: np.ndarray    # uint8 (H, W, 4)
+
+    def flatten(self) -> np.ndarray:
+        """uint8 (H, W, 3): ink over paint over white paper, rounded once per term as cv2 does."""
+        a_paint = self.paint[..., 3:]
+        on_paper = cv2.add(cv2.multiply(self.paint[..., :3], np.repeat(a_paint, 3, 2), scale=1 / 255),
+                           cv2.multiply(np.full_like(self.paint[..., :3], WHITE), np.repeat(255 - a_paint, 3, 2),
+                                        scale=1 / 255))                                   # (H, W, 3)
+        a_ink = np.repeat(self.ink[..., 3:], 3, 2)
+        return cv2.add(cv2.multiply(on_paper, 255 - a_ink, scale=1 / 255),
+                       cv2.multiply(self.ink[..., :3], a_ink, scale=1 / 255))             # (H, W, 3)
+
+
+def paint_layer(fill: np.ndarray) -> np.ndarray:
+    """RGBA: the fills, opaque, transparent where they are pure white paper."""
+    alpha = np.where((fill == 255).all(-1), 0, 255).astype(np.uint8)
+    return np.dstack([fill, alpha])
+
+
+def drawing_ink(ink: InkFrame) -> np.ndarray:
+    """RGBA of a drawing's ink: neutral ink black with its strength as alpha (so over the paint it
+    multiplies it), a coloured line in its own colour with its coverage as alpha."""
+    rgb = np.where(ink.colored[..., None], ink.ink_rgb, 0).astype(np.uint8)
+    alpha = np.rint(255 * np.where(ink.colored, ink.alpha, ink.strength)).astype(np.uint8)
+    return np.dstack([rgb, alpha])
+
+
+def line_art_ink(lines: np.ndarray) -> np.ndarray:
+    """RGBA of line art (255 paper, 0 ink): black, alpha 255 - lines, so flattening multiplies the
+    paint by the line art exactly as ``composite.multiply_lines`` does."""
+    return np.dstack([np.zeros(lines.shape + (3,), np.uint8), 255 - lines])
+
+
+def key_layers(key: np.ndarray) -> Layers:
+    """A painted key comes out exactly as painted: all of it paint (its ink included), no ink layer."""
+    h, w = key.shape[:2]
+    return Layers(np.dstack([key, np.full((h, w), 255, np.uint8)]), np.zeros((h, w, 4), np.uint8))
+
+
+class LayerWriter:
+    """``DIR/paint/NAME.png`` and ``DIR/ink/NAME.png`` per frame, the folder published when complete."""
+
+    def __init__(self, folder: Path, overwrite: bool = False) -> None:
+        self._atomic = atomic_output(Path(folder), overwrite=overwrite, directory=True)
+        self._tmp = self._atomic.__enter__()
+        (self._tmp / "paint").mkdir()
+        (self._tmp / "ink").mkdir()
+
+    def write(self, layers: Layers, name: str) -> None:
+        png = str(Path(name).with_suffix(".png"))
+        write_image(self._tmp / "paint" / png, layers.paint)
+        write_image(self._tmp / "ink" / png, layers.ink)
+
+    def close(self, error: BaseException | None = None) -> None:
+        if error is None:
+            self._atomic.__exit__(None, None, None)
+        else:
+            self._atomic.__exit__(type(error), error, error.__traceback__)
+
+
+def check_layers_output(folder: Path, overwrite: bool, inputs: dict[str, Path]) -> None:
+    """Before any work: the layers folder may be written (never over an input, and ``--overwrite``
+    replaces only a folder of lacvid's own layers)."""
+    folder = Path(folder)
+    check_output_path(folder, overwrite, inputs=inputs)
+    if folder.is_dir():
+        foreign = sorted(p.name for p in folder.iterdir() if p.name not in ("paint", "ink"))
+        if foreign:
+            raise OutputExistsError(f"layers folder {folder} already exists and holds {foreign[0]}, which lacvid did "
+                                    "not write; lacvid replaces only a folder of its own layers, so choose another")
