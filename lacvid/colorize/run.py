@@ -153,8 +153,8 @@ class _Run:
         t0 = time.perf_counter()
         self.networks.refine(shot, keys_small, self.prep, self.colored, self.refined)
         stages["temporal"] += time.perf_counter() - t0
-        propagated, ink, shot_palette = self._propagate(shot, keys_full, stages)
         palette = flat_palette(keys_full, self.prep, self.options.flat)
+        propagated, ink, shot_palette = self._propagate(shot, keys_full, palette is not None, stages)
         if palette is not None and shot_palette is not None:
             palette = shot_palette  # the colours the propagation voted with, so no vote is lost to snapping
         shot_composer = ShotComposer(keys_full, keys_small, self.prep, self.refined, palette, self.options.compose(),
@@ -172,15 +172,16 @@ class _Run:
                                   f"{mismatch:.0%} of its lines lie off the key's colour edges; check that the key "
                                   "is named after the frame it paints")
 
-    def _propagate(self, shot: Shot, keys_full: dict, stages: dict[str, float]
+    def _propagate(self, shot: Shot, keys_full: dict, flat: bool, stages: dict[str, float]
                    ) -> tuple[FrameArrays | None, InkModel | None, np.ndarray | None]:
-        """A drawing's shot: region colours propagated from its keys (unless ``--no-warp``), the
-        clip's ink model, and the propagation's palette."""
+        """A drawing's shot: region colours propagated from its keys, the clip's ink model, and the
+        propagation's palette. Propagation needs flat cel keys (one colour per region); keys painted
+        with gradients and texture are warped onto each frame instead, as for colour footage."""
         if not self.prep.has_drawing(shot.start):
             return None, None, None  # colour footage: keys warped by flow instead, line art multiplied
         if self._ink is None:  # the model scan fitted on the first frame, fitted again the same way
             self._ink = InkModel.fit([self.prep.drawn.get("rgb", 0)])
-        if not self.options.warp:
+        if not self.options.warp or not flat:
             return None, self._ink, None
         t0 = time.perf_counter()
         palette = self.propagator.run(shot, keys_full)
