@@ -53,6 +53,7 @@ if str(REPO) not in sys.path:  # run as a script from a checkout
     sys.path.insert(0, str(REPO))
 
 from lacvid.composite import multiply_lines  # noqa: E402
+from lacvid.distance import distance_transform  # noqa: E402
 from lacvid.eval.baselines import copy_nearest_key, flow_warp_nearest_key, nearest_key  # noqa: E402
 from lacvid.eval.metrics import flat_share, psnr, region_counts, ssim  # noqa: E402
 from lacvid.flat import palette_from_keys, region_vote  # noqa: E402
@@ -126,8 +127,7 @@ register("flow-nolines")(lambda shot, keys: flow_warp_nearest_key(shot.lines, ke
 def dis(shot: Shot, keys: Mapping[int, np.ndarray]) -> Frames:
     """The nearest key warped by DIS flow (with the pan prior) between distance fields: the
     pixel-level cue the propagation builds on."""
-    fields = [distance_image(cv2.distanceTransform((ln >= 128).astype(np.uint8), cv2.DIST_L2, 5))
-              for ln in shot.lines]
+    fields = [distance_image(distance_transform(ln < 128)) for ln in shot.lines]
     fills = []
     for i in range(len(shot.lines)):
         k = nearest_key(i, list(keys))

@@ -138,6 +138,13 @@ class InkModel:
         keep[0] = False
         return keep[lab]
 
+    def _measure(self, frame: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """(upright RGB, paper under each pixel, darkness, ink mask) of one drawn frame."""
+        rgb = self._upright(frame)
+        paper = self.paper_at(rgb)                                      # (H, W, 3)
+        dark = self._darkness(rgb, paper)                               # (H, W)
+        return rgb, paper, dark, self._mask(dark)
+
     def line_art(self, frame: np.ndarray) -> np.ndarray:
         """What the matching sees: uint8 (H, W), 255 paper, every pixel of the mask ink.
 
@@ -145,18 +152,13 @@ class InkModel:
         faintest stroke is still ink for every consumer of the contract's threshold (128) and the
         anti-aliasing stays in the ramp.
         """
-        rgb = self._upright(frame)
-        dark = self._darkness(rgb, self.paper_at(rgb))
-        mask = self._mask(dark)
+        _, _, dark, mask = self._measure(frame)
         ink = np.clip(dark / self.stroke, 0.0, 1.0)
         return np.where(mask, np.rint(INK_LEVEL * (1.0 - ink)), 255.0).astype(np.uint8)
 
     def frame(self, frame: np.ndarray) -> InkFrame:
         """The ink of one drawn frame, for compositing it over paint as drawn."""
-        rgb = self._upright(frame)
-        paper = self.paper_at(rgb)                                      # (H, W, 3)
-        dark = self._darkness(rgb, paper)
-        mask = self._mask(dark)
+        rgb, paper, dark, mask = self._measure(frame)
         strong = dark >= self.strong_level
         ink_rgb, colored = self._ink_colors(rgb, strong, mask)
         span = paper - ink_rgb.astype(np.float32)                       # (H, W, 3)

@@ -33,7 +33,6 @@ try:
 except ImportError:  # pragma: no cover - Windows: no advisory locks, runs must not share an entry
     fcntl = None  # type: ignore[assignment]
 
-from lacvid.cache_home import default_cache_dir  # noqa: F401  (re-exported for callers)
 from lacvid.errors import CacheError, InputError, disk_full
 from lacvid.hashing import file_stats, fingerprint
 from lacvid.preprocess import PreparedFrame

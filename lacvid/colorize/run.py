@@ -18,7 +18,8 @@ from pathlib import Path
 
 import numpy as np
 
-from lacvid.colorize.cache import ColorizeCache, damaged_message, default_cache_dir, input_fingerprint
+from lacvid.cache_home import default_cache_dir
+from lacvid.colorize.cache import ColorizeCache, damaged_message, input_fingerprint
 from lacvid.colorize.compose import Composer, ShotComposer, flat_palette
 from lacvid.colorize.networks import ShotNetworks
 from lacvid.colorize.propagation import ShotPropagator, match_size
