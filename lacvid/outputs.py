@@ -129,13 +129,29 @@ def _pid_alive(pid: int) -> bool:
     return True
 
 
-def _tmp_name(path: Path, old: bool = False) -> Path:
+def temporary_name(path: Path, old: bool = False) -> Path:
     """A sibling temporary name recording the owning process, so a later run can tell stale ones."""
     tag = f"{os.getpid()}-{uuid.uuid4().hex[:8]}"
     if old:
         return path.with_name(f".{path.name}{TMP_MARKER}-old-{tag}")
     # Keep the suffix last so writers that pick a container from it (PyAV) still can.
     return path.with_name(f".{path.stem}{TMP_MARKER}-{tag}{path.suffix}")
+
+
+def remove_stale_in_folder(folder: Path) -> list[Path]:
+    """Remove every temporary in ``folder`` whose owner is gone (frames half-written into a frame folder)."""
+    pattern = re.compile(rf"^\..+{re.escape(TMP_MARKER)}-(?:old-)?(\d+)-[0-9a-f]{{8}}")
+    removed = []
+    try:
+        entries = list(os.scandir(folder))
+    except OSError:
+        return removed
+    for entry in entries:
+        match = pattern.match(entry.name)
+        if match and not _pid_alive(int(match.group(1))):
+            _remove(Path(entry.path))
+            removed.append(Path(entry.path))
+    return removed
 
 
 def remove_stale_temporaries(path: Path) -> list[Path]:
@@ -172,7 +188,7 @@ def atomic_output(path: Path | str, *, overwrite: bool = False, directory: bool 
     path = Path(path)
     check_output_path(path, overwrite, frames_folder=frames_folder, frame_names=frame_names)
     remove_stale_temporaries(path)
-    tmp = _tmp_name(path)
+    tmp = temporary_name(path)
     try:
         if directory:
             tmp.mkdir()
@@ -189,7 +205,7 @@ def atomic_output(path: Path | str, *, overwrite: bool = False, directory: bool 
             _remove(tmp)
             raise OutputExistsError(f"output {path} appeared while lacvid was writing; nothing was overwritten")
         # Move the old output aside first so a failure in between never loses both.
-        old = _tmp_name(path, old=True)
+        old = temporary_name(path, old=True)
         try:
             os.replace(path, old)
         except FileNotFoundError:  # another run replacing the same output (a shared cache) took it first

@@ -29,7 +29,7 @@ pytestmark = pytest.mark.usefixtures("one_torch_thread")
 # Where a run can be killed: after k frames preprocessed, refined, or written to its temporary output
 # ({pid}: the running process's own temporary, not one a killed run left).
 # One kill per pass, at a seeded random frame of it.
-STAGES = ([("prep-*/done/c/*", k) for k in range(1, N - 4)], [("run-*/refined/done/c/*", k) for k in range(1, N - 4)],
+STAGES = ([("prep-*/done/c/*", k) for k in range(1, N - 4)], [("run-*/*/refined/done/c/*", k) for k in range(1, N - 4)],
           [(f".out{TMP_MARKER}-{{pid}}-*/*.png", k) for k in range(1, N - 4)])
 
 

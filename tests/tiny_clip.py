@@ -4,6 +4,7 @@ a random width-4 model. Small enough that a real ``lacvid colorize`` subprocess 
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import subprocess
 import sys
@@ -40,6 +41,28 @@ def make_clip(root: Path, n: int = N) -> dict:
                             nets={"color": build_net("color", config), "temporal": build_net("temporal", config)})
     return dict(root=root, lines_dir=lines_dir, keys_dir=keys_dir, model=Path(model), cache=root / "cache",
                 colors=colors, lines=lines)
+
+
+def make_shots_clip(root: Path, lengths: tuple[int, ...] = (6, 5, 7)) -> dict:
+    """Like ``make_clip`` but several shots (different scenes), keys at both ends of each, and a
+    ``shots.json`` naming the cuts (``--shots FILE``), so no test depends on cut detection."""
+    root = Path(root)
+    clip = make_clip(root, n=1)  # the model and folders; its one frame is replaced below
+    for folder in (clip["lines_dir"], clip["keys_dir"]):
+        for p in folder.iterdir():
+            p.unlink()
+    colors, lines, shots, t = [], [], [], 0
+    for number, length in enumerate(lengths):
+        for i, (color, ink) in enumerate(render_shot(11 + number, number, length, H, W)):
+            assert cv2.imwrite(str(clip["lines_dir"] / f"{t:04d}.png"), ink)
+            if i in (0, length - 1):
+                assert cv2.imwrite(str(clip["keys_dir"] / f"{t:04d}.png"), cv2.cvtColor(color, cv2.COLOR_RGB2BGR))
+            colors.append(color)
+            lines.append(ink)
+            t += 1
+        shots.append({"start": t - length, "stop": t})
+    (root / "shots.json").write_text(json.dumps({"shots": shots}))
+    return {**clip, "colors": colors, "lines": lines, "shots": shots, "shots_file": root / "shots.json"}
 
 
 def colorize_args(clip: dict, out: Path, *extra: str, source: Path | None = None) -> list[str]:

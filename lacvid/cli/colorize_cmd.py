@@ -56,6 +56,15 @@ LayersDir = Annotated[Path | None, typer.Option(
     help="Also write each frame's paint layer (RGBA, fills without ink, transparent on bare paper) and ink layer "
          "(RGBA, the lines as drawn) as DIR/paint/NAME.png and DIR/ink/NAME.png, for compositing.")]
 
+Frames = Annotated[str | None, typer.Option(
+    "--frames", show_default=False, metavar="A-B",
+    help="Colour only frames A to B (0-based, as 'lacvid shots' prints them): a frame folder output gets only "
+         "those frames, a video is written whole with the other frames from the cache of an earlier run.")]
+ShotNumber = Annotated[int | None, typer.Option(
+    "--shot", min=1, show_default=False, metavar="N",
+    help="Colour only shot N (numbered from 1 as 'lacvid shots' lists them), e.g. after repainting its key; "
+         "as --frames for what is written.")]
+
 
 @app.command("colorize")
 def colorize_command(
@@ -77,6 +86,8 @@ def colorize_command(
     preset: Preset = "medium",
     codec: Codec = "libx264",
     layers: LayersDir = None,
+    frames: Frames = None,
+    shot: ShotNumber = None,
     overwrite: Overwrite = False,
     progress_mode: ProgressMode = "bar",
     log_file: LogFile = None,
@@ -93,7 +104,8 @@ def colorize_command(
     progress = make_progress(quiet, debug, progress_mode, log_file)
     options = ColorizeOptions(model=model, device=device, backend=backend, size=size, flat=flat, max_refs=refs,
                               temporal=temporal, warp=warp, shots=shots, line_mode=lines, cache_dir=cache,
-                              overwrite=overwrite, crf=crf, preset=preset, codec=codec, layers=layers)
+                              overwrite=overwrite, crf=crf, preset=preset, codec=codec, layers=layers,
+                              frames=frames, shot=shot)
     result = colorize(input, keys, output, options, progress)
     if not quiet:
         from lacvid.cache_home import default_cache_dir

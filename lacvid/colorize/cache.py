@@ -90,7 +90,7 @@ class ColorizeCache:
     the entry's lock is held from ``__enter__`` to ``__exit__``."""
 
     def __init__(self, root: Path, input_id: str, input_path: Path | None = None,
-                 progress: Progress = NULL_PROGRESS) -> None:
+                 progress: Progress = NULL_PROGRESS, locked: bool = True) -> None:
         self.root = Path(root)
         try:
             self.root.mkdir(parents=True, exist_ok=True)
@@ -101,20 +101,23 @@ class ColorizeCache:
         self.input_path = input_path
         self.progress = progress
         self.lock = EntryLock(self.root / f"{input_id}{LOCK_SUFFIX}")
+        # locked=False: a worker of a run whose driver holds the lock (lacvid.colorize.ray_executor)
+        self.locked = locked
         self.store: Any = None
 
     def __enter__(self) -> ColorizeCache:
         try:
-            self.lock.acquire(progress=self.progress, what=str(self.input_path or self.path))
+            if self.locked:
+                self.lock.acquire(progress=self.progress, what=str(self.input_path or self.path))
         except OSError as exc:
             raise CacheError(f"cannot lock the cache entry {self.path} ({exc.strerror or exc}); pass --cache DIR "
                              "with a writable folder") from exc
         try:
-            self.store = zarr.open_group(str(self.path), mode="a")
-            if self.store.attrs.get("format") != CACHE_FORMAT:
+            self.store = zarr.open_group(str(self.path), mode="a" if self.locked else "r+")
+            if self.locked and self.store.attrs.get("format") != CACHE_FORMAT:
                 self.store.attrs["format"] = CACHE_FORMAT
             source = str(Path(self.input_path).resolve()) if self.input_path is not None else None
-            if source is not None and self.store.attrs.get("input") != source:
+            if self.locked and source is not None and self.store.attrs.get("input") != source:
                 self.store.attrs["input"] = source  # for lacvid cache ls
         except BaseException as exc:
             self.lock.release()
@@ -156,6 +159,15 @@ class ColorizeCache:
         h, w = work_size
         try:
             return FrameArrays(group, {"rgb": ((h, w, channels), "uint8")})
+        except (ValueError, KeyError, TypeError) as exc:
+            raise self.unreadable(exc, group.path) from exc
+
+    def finished(self, settings_id: str, full_size: tuple[int, int]) -> FrameArrays:
+        """Finished frames as the two layers ``lacvid.layers`` flattens (paint, ink: RGBA at full resolution)."""
+        group = self._group(f"run-{settings_id}/finished")
+        H, W = full_size
+        try:
+            return FrameArrays(group, {"paint": ((H, W, 4), "uint8"), "ink": ((H, W, 4), "uint8")})
         except (ValueError, KeyError, TypeError) as exc:
             raise self.unreadable(exc, group.path) from exc
 

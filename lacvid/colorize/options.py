@@ -68,6 +68,11 @@ class ColorizeOptions:
     preset: str = "medium"
     codec: str = "libx264"
     layers: Path | None = None    # also write DIR/paint/NAME.png and DIR/ink/NAME.png (lacvid.layers)
+    # Colour part of the input (lacvid.colorize.selection): frames "A-B" (0-based, inclusive) and/or
+    # shot N (1-based, as lacvid shots lists them). Not part of any cache key: a shot's frames are
+    # the same whichever part of the input a run colours.
+    frames: str | None = None
+    shot: int | None = None
 
     def scan(self) -> ScanOptions:
         return ScanOptions(self.line_mode)

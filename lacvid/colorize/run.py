@@ -1,135 +1,135 @@
 """``colorize()``: line art + a few painted keys in, every frame painted out.
 
-The run ties the passes together, each resumable from the Zarr cache (``colorize.cache``):
+The driver of a run, each pass resumable from the Zarr cache (``colorize.cache``):
 
 1. ``scan``: stream frames, preprocess them (``lacvid.preprocess``), detect shots;
-2. ``networks``, per shot: the color transform network on every frame with the K nearest
-   keys as references, then the temporal network in sliding three-frame windows;
-3. ``compose``: color under the original line art (ink kept as drawn), fused with the keys
-   warped onto each frame, and encoded on a writer thread that overlaps the next shot.
+2. per shot, on an executor (``colorize.executors``: this process, or Ray workers): the
+   networks, the propagation of the keys' colours, and the finished frames (``shot_work``);
+3. the finished frames, read in order, encoded on a writer thread that overlaps the next shot.
+
+``--frames``/``--shot`` (``colorize.selection``) colour part of the input: a frame folder gets
+only those frames, a video is written whole with the other frames read from the cache.
 
 The library never prints: it reports through ``progress`` and raises ``InputError``s.
 """
 
 from __future__ import annotations
 
+import functools
 import time
 from pathlib import Path
 
-import numpy as np
-
-from lacvid.cache_home import default_cache_dir
-from lacvid.colorize.cache import ColorizeCache, damaged_message, input_fingerprint
-from lacvid.colorize.compose import Composer, ShotComposer, flat_palette
-from lacvid.colorize.networks import ShotNetworks
-from lacvid.colorize.propagation import ShotPropagator, match_size
-from lacvid.colorize.options import DEFAULT_MODEL, ColorizeOptions, ColorizeResult
-from lacvid.colorize.scan import resolve_shots, scan
-from lacvid.devices import resolve_device
-from lacvid.hashing import file_digest, fingerprint
-from lacvid.ink import InkModel
-from lacvid.key_check import MISMATCH_WARNING, key_mismatch
+from lacvid.colorize.cache import ColorizeCache
+from lacvid.colorize.compose import Composer
+from lacvid.colorize.executors import LocalExecutor, ShotExecutor, ShotTask, cached_layers
+from lacvid.colorize.options import ColorizeOptions, ColorizeResult
+from lacvid.colorize.selection import FrameSelection, select
+from lacvid.colorize.session import open_session, protected_paths
+from lacvid.colorize.shot_work import RunPlan, ShotArrays
+from lacvid.errors import InputError
 from lacvid.layers import LayerWriter, check_layers_output
-from lacvid.inference import load_model, make_backend
 from lacvid.media import MediaInfo, open_writer, probe
-from lacvid.media.write import check_encoder
+from lacvid.media.write import check_encoder, open_frame_updater
 from lacvid.outputs import check_not_an_input, check_output_path
-from lacvid.painted_keys import KeyFrame, check_keys_cover_shots, find_keys
-from lacvid.preprocess import DEFAULT_WORK_SIZE, resize_to, working_size
 from lacvid.progress import NULL_PROGRESS, Progress
 from lacvid.shots import Shot
-from lacvid.store import FrameArrays
 
 
 def colorize(input_path: Path | str, keys_dir: Path | str, output: Path | str,
-             options: ColorizeOptions = ColorizeOptions(), progress: Progress = NULL_PROGRESS) -> ColorizeResult:
+             options: ColorizeOptions = ColorizeOptions(), progress: Progress = NULL_PROGRESS,
+             executor: ShotExecutor | None = None) -> ColorizeResult:
     """Paint every frame of ``input_path`` from the painted keys in ``keys_dir``; write ``output``.
 
     ``output`` is a video (by suffix; audio copied from a video input) or a frame directory.
     Resumable: an interrupted run started again with the same arguments picks up from the cache.
+    ``executor``: who colours the shots (default: this process; ``lacvid.colorize.ray_executor``
+    spreads them over a Ray cluster, with the same output byte for byte).
     """
     started = time.perf_counter()
     input_path, keys_dir, output = Path(input_path), Path(keys_dir), Path(output)
-    cache_dir = Path(options.cache_dir or default_cache_dir())
-    protected = {"input": input_path, "key folder": keys_dir, "cache folder": cache_dir}
-    if str(options.model) != DEFAULT_MODEL:
-        protected["model"] = Path(options.model)
+    executor = executor or LocalExecutor()
+    protected = protected_paths(input_path, keys_dir, options)
     check_not_an_input(output, protected)
     info = probe(input_path)
     frames_folder = not output.suffix or output.is_dir()
-    check_output_path(output, options.overwrite, frames_folder=frames_folder, frame_names=info.names or ())
+    partial = options.frames is not None or options.shot is not None
+    if not (frames_folder and partial):  # a partial folder output is checked frame by frame as it is written
+        check_output_path(output, options.overwrite, frames_folder=frames_folder, frame_names=info.names or ())
     if not frames_folder:
         check_encoder(options.codec, options.preset)
     if options.layers is not None:
         check_layers_output(options.layers, options.overwrite, {**protected, "output": output})
-    keys = find_keys(keys_dir, info)
-    device = resolve_device(options.device)
-    model = load_model(options.model)
-    full = (info.height, info.width)
-    work = working_size(info.height, info.width, options.size or model.work_size or DEFAULT_WORK_SIZE)
-    with ColorizeCache(cache_dir, input_fingerprint(input_path, info.names), input_path, progress) as cache:
-        prep_id = fingerprint("prep", 2, options.line_mode, work, full)  # 2: drawings read by lacvid.ink
-        prep = cache.prep(prep_id, full, work)
-
-        t0 = time.perf_counter()
-        n_frames, names, detected = scan(info, prep, options.scan(), work, progress)
-        stages = {"scan": time.perf_counter() - t0}
-        shots = resolve_shots(options.shots, detected, n_frames)
-        check_keys_cover_shots(keys, shots, n_frames, info)
-
-        backend = make_backend(model.checkpoint, model.path, device, options.backend, cache_dir, work_size=work,
-                               max_refs=options.max_refs, model_digest=model.digest, progress=progress)
-        # The backend's name, not the option: "auto" resolves per machine, and the backends' outputs
-        # differ in the last bits, so a cached frame must come from the backend this run uses.
-        # What the networks saw: every key's pixels and the shot boundaries (references never cross a cut),
-        # so repainted keys or other shots never meet frames cached from the old ones.
-        keys_id = fingerprint([(k.index, file_digest(k.path)) for k in keys], [(s.start, s.stop) for s in shots])
-        run_id = fingerprint("run", 1, prep_id, model.digest, options.max_refs, options.temporal, device.type,
-                             backend.name, keys_id)
-        run = _Run(cache, run_id, prep, work, full, ShotNetworks(backend, options.networks()), options,
-                   propagation_id=fingerprint("propagate", 1, prep_id, keys_id))
-        flat_shots = run.all_shots(shots, keys, names, info, output, stages, progress)
-    return ColorizeResult(output=output, frames=n_frames, shots=shots, keys=[k.index for k in keys],
-                          seconds=time.perf_counter() - started, stage_seconds=stages, flat_shots=flat_shots)
+    with open_session(input_path, keys_dir, info, options, executor, progress) as run:
+        selection = select(options.frames, options.shot, run.shots, run.n_frames)
+        chosen = selection.shots(run.shots) if selection else run.shots
+        tasks = [ShotTask(s, _frames_of(s, selection)) for s in chosen]
+        run.check_keys(chosen)
+        if frames_folder and partial:
+            written = tasks  # only the selected frames, into the folder as it is
+            open_frame_updater(output, overwrite=options.overwrite, frame_names=info.names or ()).check(
+                run.names[f] for t in tasks for f in t.frames)
+        else:
+            written = [ShotTask(s, range(s.start, s.stop)) for s in run.shots]
+            _check_cached(run.plan, run.cache, written, tasks)
+        executor.start(run.plan, run.cache, tasks, progress, run.backend)
+        writer = _Writer(executor, run.plan, run.cache, run.names, info, output, options, partial and frames_folder)
+        flat_shots = writer.write(written, tasks, progress)
+        stages = {**run.stages, **executor.stages(), "compose+encode": writer.seconds}
+    return ColorizeResult(output=output, frames=sum(len(t.frames) for t in written), shots=run.shots,
+                          keys=[k.index for k in run.keys], seconds=time.perf_counter() - started,
+                          stage_seconds=stages, flat_shots=flat_shots)
 
 
-class _Run:
-    """Networks then composition, shot after shot, into one writer."""
+def _frames_of(shot: Shot, selection: FrameSelection | None) -> range:
+    if selection is None:
+        return range(shot.start, shot.stop)
+    return range(max(shot.start, selection.start), min(shot.stop, selection.stop))
 
-    def __init__(self, cache: ColorizeCache, run_id: str, prep, work: tuple[int, int], full: tuple[int, int],
-                 networks: ShotNetworks, options: ColorizeOptions, propagation_id: str) -> None:
-        self.colored = cache.run_stage(run_id, "colour", work)
-        self.refined = cache.run_stage(run_id, "refined", work)
-        match = match_size(*full)
-        self.propagator = ShotPropagator(prep, cache.run_stage(propagation_id, "propagated", match, channels=4), match)
-        self._ink: InkModel | None = None
-        self.prep, self.work, self.full, self.networks, self.options = prep, work, full, networks, options
-        self.progress: Progress = NULL_PROGRESS
 
-    def all_shots(self, shots: list[Shot], keys: list[KeyFrame], names: list[str], info: MediaInfo, output: Path,
-                  stages: dict[str, float], progress: Progress) -> int:
-        """Every shot through the networks and the composer; returns how many were filled flat."""
-        key_by_index = {k.index: k for k in keys}
-        self.progress = progress
+def _check_cached(plan: RunPlan, cache: ColorizeCache, written: list[ShotTask], tasks: list[ShotTask]) -> None:
+    """Before any work: a whole video from part of a run needs every other frame finished in the cache."""
+    colouring = {(t.shot, f) for t in tasks for f in t.frames}
+    for number, task in enumerate(written, start=1):
+        rest = [f for f in task.frames if (task.shot, f) not in colouring]
+        missing = ShotArrays.open(cache, plan, task.shot).missing(rest) if rest else []
+        if missing:
+            raise InputError(f"shot {number} (frames {task.shot.start} to {task.shot.stop - 1}) has no finished "
+                             f"frames in the cache for these keys and settings (frame {missing[0]} first); a video "
+                             f"is written whole, so colour that shot too (--shot {number}), run without --frames "
+                             "and --shot, or write a frame folder")
+
+
+class _Writer:
+    """The finished frames of every shot, in order, into the output (and the layers folder)."""
+
+    def __init__(self, executor: ShotExecutor, plan: RunPlan, cache: ColorizeCache, names: list[str],
+                 info: MediaInfo, output: Path, options: ColorizeOptions, update_folder: bool) -> None:
+        self.executor, self.plan, self.cache, self.names = executor, plan, cache, names
+        self.info, self.output, self.options, self.update_folder = info, output, options, update_folder
+        self.seconds = 0.0
+
+    def write(self, written: list[ShotTask], tasks: list[ShotTask], progress: Progress) -> int:
+        """Frames of ``written`` in order, colouring ``tasks`` on the way; returns how many shots were flat-filled."""
         enc = self.options.encode()
-        task = progress.task("colorizing", total=sum(len(s) for s in shots))
-        stages.update({"colour": 0.0, "temporal": 0.0, "propagate": 0.0})
+        task = progress.task("colorizing", total=sum(len(t.frames) for t in written))
+        colouring = {t.shot: t for t in tasks}
         flat_shots = 0
-        with open_writer(output, like=info, overwrite=enc.overwrite, crf=enc.crf, preset=enc.preset,
-                         codec=enc.codec, progress=progress) as writer:
+        with self._open_writer(enc, progress) as writer:
             layers = LayerWriter(enc.layers, enc.overwrite) if enc.layers is not None else None
             composer = Composer(writer, task.advance, layers)
             error: BaseException | None = None
             try:
-                for number, shot in enumerate(shots, start=1):
-                    task.update(description=f"colorizing shot {number}/{len(shots)}")
-                    # A key's transparent paint shows its frame's own line art (as drawn), not white.
-                    keys_full = {i: key_by_index[i].load(self.full, backdrop=self.prep.frames.get("lines_full", i))
-                                 for i in range(shot.start, shot.stop) if i in key_by_index}
-                    self._check_keys(keys_full, key_by_index)
-                    flat_shots += self.one_shot(shot, keys_full, names, composer, stages)
+                for number, shot_task in enumerate(written, start=1):
+                    task.update(description=f"colorizing shot {number}/{len(written)}")
+                    own = shot_task.shot in colouring
+                    source = self.executor.layers(colouring[shot_task.shot]) if own else \
+                        cached_layers(self.plan, self.cache, shot_task.shot)
+                    flat_shots += own and source.flat
+                    for t in shot_task.frames:
+                        composer.submit(functools.partial(source.layers, t), self.names[t])
             except BaseException as exc:
                 error = exc
+                self.executor.close()
                 raise
             finally:
                 try:
@@ -137,54 +137,12 @@ class _Run:
                 finally:
                     if layers is not None:  # published only with the frames; dropped on any failure
                         layers.close(error or composer.error)
-        stages["compose+encode"] = composer.seconds
+        self.seconds = composer.seconds
         task.close()
         return flat_shots
 
-    def one_shot(self, shot: Shot, keys_full: dict, names: list[str], composer: Composer,
-                 stages: dict[str, float]) -> bool:
-        keys_small = {i: resize_to(img, self.work) for i, img in keys_full.items()}
-        for arrays in (self.colored, self.refined, self.propagator.out):  # damaged frames: computed again
-            bad = arrays.verify(range(shot.start, shot.stop))
-            if bad:
-                self.progress.log(damaged_message(arrays, bad))
-        t0 = time.perf_counter()
-        self.networks.color(shot, keys_small, self.prep, self.colored)
-        stages["colour"] += time.perf_counter() - t0
-        t0 = time.perf_counter()
-        self.networks.refine(shot, keys_small, self.prep, self.colored, self.refined)
-        stages["temporal"] += time.perf_counter() - t0
-        palette = flat_palette(keys_full, self.prep, self.options.flat)
-        propagated, ink, shot_palette = self._propagate(shot, keys_full, palette is not None, stages)
-        if palette is not None and shot_palette is not None:
-            palette = shot_palette  # the colours the propagation voted with, so no vote is lost to snapping
-        shot_composer = ShotComposer(keys_full, keys_small, self.prep, self.refined, palette, self.options.compose(),
-                                     propagated=propagated, ink=ink)
-        for t in range(shot.start, shot.stop):
-            composer.submit(shot_composer.job(t), names[t])
-        return palette is not None
-
-    def _check_keys(self, keys_full: dict[int, np.ndarray], key_by_index: dict[int, KeyFrame]) -> None:
-        """Warn about a key that does not match the drawing of the frame it is named after."""
-        for i, key in keys_full.items():
-            mismatch = key_mismatch(key, self.prep.frames.get("lines_full", i))
-            if mismatch > MISMATCH_WARNING:
-                self.progress.log(f"warning: key {key_by_index[i].path} does not match the drawing of frame {i}: "
-                                  f"{mismatch:.0%} of its lines lie off the key's colour edges; check that the key "
-                                  "is named after the frame it paints")
-
-    def _propagate(self, shot: Shot, keys_full: dict, flat: bool, stages: dict[str, float]
-                   ) -> tuple[FrameArrays | None, InkModel | None, np.ndarray | None]:
-        """A drawing's shot: region colours propagated from its keys, the clip's ink model, and the
-        propagation's palette. Propagation needs flat cel keys (one colour per region); keys painted
-        with gradients and texture are warped onto each frame instead, as for colour footage."""
-        if not self.prep.has_drawing(shot.start):
-            return None, None, None  # colour footage: keys warped by flow instead, line art multiplied
-        if self._ink is None:  # the model scan fitted on the first frame, fitted again the same way
-            self._ink = InkModel.fit([self.prep.drawn.get("rgb", 0)])
-        if not self.options.warp or not flat:
-            return None, self._ink, None
-        t0 = time.perf_counter()
-        palette = self.propagator.run(shot, keys_full)
-        stages["propagate"] += time.perf_counter() - t0
-        return self.propagator.out, self._ink, palette
+    def _open_writer(self, enc, progress: Progress):
+        if self.update_folder:
+            return open_frame_updater(self.output, overwrite=enc.overwrite, frame_names=self.info.names or ())
+        return open_writer(self.output, like=self.info, overwrite=enc.overwrite, crf=enc.crf, preset=enc.preset,
+                           codec=enc.codec, progress=progress)

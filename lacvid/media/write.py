@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import errno
+import os
 from collections.abc import Collection, Iterable
 from fractions import Fraction
 from pathlib import Path
@@ -17,7 +18,7 @@ import av
 import av.error
 import numpy as np
 
-from lacvid.errors import MediaError, disk_full
+from lacvid.errors import MediaError, OutputExistsError, disk_full
 from lacvid.media.audio import AudioCopy
 from lacvid.media.images import write_image
 from lacvid.media.probe import (
@@ -28,7 +29,8 @@ from lacvid.media.probe import (
     reason,
 )
 from lacvid.media.read import read_frames
-from lacvid.outputs import atomic_output, check_not_an_input
+from lacvid.outputs import (atomic_output, check_not_an_input, check_output_path, remove_stale_in_folder,
+                             temporary_name)
 from lacvid.progress import NULL_PROGRESS, Progress
 
 
@@ -113,6 +115,65 @@ class FrameDirWriter(_AtomicWriter):
         left = (self.total - self.frames_written) if self.total else 1
         write_image(self._tmp / name, image, frames_left=left)
         self.frames_written += 1
+
+
+class FrameFolderUpdate:
+    """Some frames of a frame folder that may already hold the others (``colorize --frames``/``--shot``).
+
+    Each frame is written under a temporary name and renamed over its old file, so the folder
+    never holds half a frame, and the frames not written stay as they were. Replacing an
+    existing frame needs ``overwrite``; a folder with anything but frames is never written into.
+    """
+
+    def __init__(self, path: Path | str, *, overwrite: bool = False, frame_names: Collection[str] = ()) -> None:
+        self.path = Path(path)
+        self.overwrite = overwrite
+        if self.path.is_dir():  # frames half-written by a run that died: never taken for the user's files
+            remove_stale_in_folder(self.path)
+        check_output_path(self.path, True, frames_folder=True, frame_names=frame_names)
+        try:
+            self.path.mkdir(exist_ok=True)
+        except OSError as exc:
+            raise MediaError(f"cannot create the output folder {self.path} ({exc.strerror or exc}); choose an "
+                             "output path in a writable folder") from exc
+        self.frames_written = 0
+
+    def check(self, names: Iterable[str]) -> None:
+        """Before any work: the frames about to be written may replace what is there."""
+        existing = [n for n in names if (self.path / n).exists()]
+        if existing and not self.overwrite:
+            raise OutputExistsError(f"output folder {self.path} already holds {existing[0]} (and {len(existing) - 1} "
+                                    "more of the frames to write); pass --overwrite to replace those frames")
+
+    def write(self, image: np.ndarray, name: str | None = None) -> None:
+        name = name or f"{self.frames_written:06d}.png"
+        if Path(name).name != name or name.startswith("."):
+            raise ValueError(f"frame name {name!r} must be a plain file name")
+        final = self.path / name
+        tmp = temporary_name(final)
+        try:
+            write_image(tmp, image)
+            os.replace(tmp, final)
+        finally:
+            tmp.unlink(missing_ok=True)
+        self.frames_written += 1
+
+    def close(self) -> Path:
+        return self.path
+
+    def abort(self) -> None:
+        pass  # every frame written so far is whole; the others were never touched
+
+    def __enter__(self) -> FrameFolderUpdate:
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        pass
+
+
+def open_frame_updater(output: Path | str, *, overwrite: bool = False,
+                       frame_names: Collection[str] = ()) -> FrameFolderUpdate:
+    return FrameFolderUpdate(output, overwrite=overwrite, frame_names=frame_names)
 
 
 def _codec_name(codec: str) -> str:

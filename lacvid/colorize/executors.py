@@ -1,0 +1,76 @@
+"""Who colours the shots of a run: this process (the default), or a Ray cluster (``ray_executor``).
+
+The driver (``colorize.run``) hands an executor every shot to colour, in output order, then
+asks for each shot's ``ShotLayers`` in turn and writes its frames. An executor decides where
+and when the work happens; the frames are the same either way, because every shot's results
+go through the cache (``colorize.shot_work``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Protocol
+
+from lacvid.colorize.cache import ColorizeCache
+from lacvid.colorize.shot_work import RunPlan, ShotArrays, ShotLayers, ShotWorker, open_backend
+from lacvid.devices import resolve_device
+from lacvid.inference import NetworkBackend
+from lacvid.progress import Progress
+from lacvid.shots import Shot
+
+
+@dataclass(frozen=True)
+class ShotTask:
+    """Colour ``frames`` (a range inside ``shot``) into the cache."""
+
+    shot: Shot
+    frames: range
+
+
+class ShotExecutor(Protocol):
+    def device(self, option: str) -> str:
+        """The device ``--device`` names where this executor runs the networks ("auto" resolved there)."""
+
+    def start(self, plan: RunPlan, cache: ColorizeCache, tasks: list[ShotTask], progress: Progress,
+              backend: NetworkBackend | None) -> None:
+        """Begin (or plan) the work; ``tasks`` come in output order. ``backend``: the driver's own, when
+        it made one (on the CPU, to learn what ``auto`` picks and export the ONNX graphs once)."""
+
+    def layers(self, task: ShotTask) -> ShotLayers:
+        """The shot's frames, ready to be read in order (blocks until the executor can give them)."""
+
+    def stages(self) -> dict[str, float]:
+        """Seconds spent per pass, summed over every process that worked."""
+
+    def close(self) -> None:
+        """Stop what is still running (after an error or Ctrl-C); the cache keeps what is done."""
+
+
+class LocalExecutor:
+    """Shots one after another in this process; each frame composes on the writer's thread while
+    the next shot's networks run here, so composing overlaps the networks."""
+
+    def __init__(self) -> None:
+        self.worker: ShotWorker | None = None
+
+    def device(self, option: str) -> str:
+        return str(resolve_device(option))
+
+    def start(self, plan: RunPlan, cache: ColorizeCache, tasks: list[ShotTask], progress: Progress,
+              backend: NetworkBackend | None) -> None:
+        self.worker = ShotWorker(plan, cache, backend or open_backend(plan, progress=progress), progress)
+
+    def layers(self, task: ShotTask) -> ShotLayers:
+        assert self.worker is not None, "start() first"
+        return self.worker.prepare(task.shot)
+
+    def stages(self) -> dict[str, float]:
+        return dict(self.worker.stages) if self.worker is not None else {}
+
+    def close(self) -> None:
+        pass
+
+
+def cached_layers(plan: RunPlan, cache: ColorizeCache, shot: Shot) -> ShotLayers:
+    """A shot coloured by an earlier run (frames outside ``--frames``/``--shot``): read only."""
+    return ShotLayers(ShotArrays.open(cache, plan, shot).finished)
