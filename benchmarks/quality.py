@@ -53,6 +53,7 @@ if str(REPO) not in sys.path:  # run as a script from a checkout
     sys.path.insert(0, str(REPO))
 
 from lacvid.composite import multiply_lines  # noqa: E402
+from lacvid.contact_sheet import contact_sheet  # noqa: E402
 from lacvid.distance import distance_transform  # noqa: E402
 from lacvid.eval.baselines import copy_nearest_key, flow_warp_nearest_key, nearest_key  # noqa: E402
 from lacvid.eval.metrics import flat_share, psnr, region_counts, ssim  # noqa: E402
@@ -366,27 +367,6 @@ def print_table(title: str, results: Mapping[str, Score], out=sys.stdout) -> Non
         print(f"{name:<17}{s.psnr:>8.2f}{s.ssim:>7.3f}{s.flat:>7.3f}{s.accuracy:>9.3f}{s.seconds_per_frame:>9.3f}   "
               f"{ratios}", file=out)
     out.flush()
-
-
-def _tile(img: np.ndarray, height: int) -> np.ndarray:
-    img = img if img.ndim == 3 else cv2.cvtColor(img, cv2.COLOR_GRAY2RGB)
-    h, w = img.shape[:2]
-    return cv2.resize(img, (max(1, round(w * height / h)), height), interpolation=cv2.INTER_AREA)
-
-
-def contact_sheet(rows: list[tuple[str, Frames]], height: int = 160) -> np.ndarray:
-    """One row per method (label on the left), frames side by side; uint8 RGB."""
-    label_w = 130
-    built = []
-    for name, frames in rows:
-        tiles = [_tile(f, height) for f in frames]
-        strip = np.concatenate([np.pad(t, ((2, 2), (2, 2), (0, 0)), constant_values=255) for t in tiles], 1)
-        lab = np.full((strip.shape[0], label_w, 3), 255, np.uint8)
-        cv2.putText(lab, name, (4, strip.shape[0] // 2), cv2.FONT_HERSHEY_SIMPLEX, 0.45, (0, 0, 0), 1, cv2.LINE_AA)
-        built.append(np.concatenate([lab, strip], 1))
-    width = max(b.shape[1] for b in built)
-    built = [np.pad(b, ((0, 0), (0, width - b.shape[1]), (0, 0)), constant_values=255) for b in built]
-    return np.concatenate(built, 0)
 
 
 def _sheet_frames(shot: Shot, frames: Frames, n: int = 3) -> Frames:

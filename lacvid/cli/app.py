@@ -53,6 +53,21 @@ def _error_line(message: str) -> None:
     print(f"lacvid: error: {message}", file=sys.stderr, flush=True)
 
 
+def command_options(group: Any) -> dict[str, set[str]]:
+    """{command: the names of its options} (``--log-file`` is ``log_file``): what a config file may set."""
+    return {name: {p.name for p in cmd.params if p.param_type_name == "option" and p.name != "help"}
+            for name, cmd in group.commands.items()}
+
+
+def config_defaults(group: Any) -> dict[str, dict[str, Any]]:
+    """Click's ``default_map`` from ``lacvid.toml`` (``lacvid.config``): flags given still win."""
+    from lacvid.config import load_config
+
+    options = command_options(group)
+    config = load_config(options)
+    return {name: config.defaults_for(name, names) for name, names in options.items()}
+
+
 class LacvidGroup(TyperGroup):
     """A typer group whose ``main`` maps every failure to one line and an exit code."""
 
@@ -61,6 +76,7 @@ class LacvidGroup(TyperGroup):
         code = 0
         try:
             try:
+                extra.setdefault("default_map", config_defaults(self))
                 rv = super().main(args=args, prog_name=prog_name or "lacvid", complete_var=complete_var,
                                   standalone_mode=False, **extra)
             finally:

@@ -120,3 +120,46 @@ def colorize_command(
             elif line:
                 progress.log(line)  # a JSON line (--progress json) and the log file
     typer.echo(str(result.output))
+
+
+Sheet = Annotated[Path, typer.Option("--output", "-o", show_default=False, help="The contact sheet to write (PNG).")]
+PerShot = Annotated[int, typer.Option("--per-shot", min=1, max=16, help="Frames of each shot shown besides its keys.")]
+
+
+@app.command("preview")
+def preview_command(
+    input: Input,
+    keys: Keys,
+    output: Sheet,
+    per_shot: PerShot = 4,
+    model: Model = "default",
+    device: Device = "auto",
+    backend: Backend = "auto",
+    size: Size = None,
+    flat: Flat = None,
+    refs: Refs = 3,
+    temporal: Temporal = True,
+    warp: Warp = True,
+    shots: Shots = "auto",
+    lines: Lines = "auto",
+    cache: Cache = None,
+    frames: Frames = None,
+    shot: ShotNumber = None,
+    overwrite: Overwrite = False,
+    progress_mode: ProgressMode = "bar",
+    quiet: Quiet = False,
+    debug: Debug = False,
+) -> None:
+    """Contact sheet of INPUT coloured from KEYS: per shot its keys, a few drawings, lacvid's frames for them and
+    the palette; only those frames are coloured (a render afterwards reuses them). Prints the sheet's path."""
+    if lines not in ("auto", "lines", "color"):
+        raise typer.BadParameter(f"--lines must be auto, lines or color, not {lines!r}")
+    from lacvid.colorize import ColorizeOptions
+    from lacvid.colorize.preview import preview
+
+    progress = make_progress(quiet, debug, progress_mode)
+    options = ColorizeOptions(model=model, device=device, backend=backend, size=size, flat=flat, max_refs=refs,
+                              temporal=temporal, warp=warp, shots=shots, line_mode=lines, cache_dir=cache,
+                              overwrite=overwrite, frames=frames, shot=shot)
+    result = preview(input, keys, output, options, per_shot=per_shot, progress=progress)
+    typer.echo(str(result.sheet))
