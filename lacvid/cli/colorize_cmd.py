@@ -65,6 +65,32 @@ ShotNumber = Annotated[int | None, typer.Option(
     help="Colour only shot N (numbered from 1 as 'lacvid shots' lists them), e.g. after repainting its key; "
          "as --frames for what is written.")]
 
+Workers = Annotated[int | None, typer.Option(
+    "--workers", min=1, show_default=False, metavar="N",
+    help="Colour the shots on a local Ray cluster of N worker processes (this machine's cores shared among "
+         "them); needs pip install 'lacvid[ray]'. Default: no Ray, one process.")]
+RayAddress = Annotated[str | None, typer.Option(
+    "--ray", show_default=False, metavar="ADDRESS",
+    help="Colour the shots on a running Ray cluster: auto, or ray://HOST:10001. The cache, inputs, keys and "
+         "model must be on storage every node reaches at the same path.")]
+WorkerCpus = Annotated[int | None, typer.Option(
+    "--worker-cpus", min=1, show_default=False, metavar="N",
+    help="CPU cores per Ray worker. Default: this machine's cores / --workers; 1 on a cluster.")]
+
+
+def make_executor(workers: int | None, ray_address: str | None, worker_cpus: int | None):
+    """The Ray executor --workers or --ray ask for, else None (this process colours the shots)."""
+    if workers is None and ray_address is None:
+        return None
+    from lacvid.colorize.ray_executor import RayExecutor
+
+    return RayExecutor(workers=workers, address=ray_address, worker_cpus=worker_cpus)
+
+
+def close_executor(executor) -> None:
+    if executor is not None:
+        executor.close()
+
 
 @app.command("colorize")
 def colorize_command(
@@ -88,6 +114,9 @@ def colorize_command(
     layers: LayersDir = None,
     frames: Frames = None,
     shot: ShotNumber = None,
+    workers: Workers = None,
+    ray: RayAddress = None,
+    worker_cpus: WorkerCpus = None,
     overwrite: Overwrite = False,
     progress_mode: ProgressMode = "bar",
     log_file: LogFile = None,
@@ -106,7 +135,11 @@ def colorize_command(
                               temporal=temporal, warp=warp, shots=shots, line_mode=lines, cache_dir=cache,
                               overwrite=overwrite, crf=crf, preset=preset, codec=codec, layers=layers,
                               frames=frames, shot=shot)
-    result = colorize(input, keys, output, options, progress)
+    executor = make_executor(workers, ray, worker_cpus)
+    try:
+        result = colorize(input, keys, output, options, progress, executor=executor)
+    finally:
+        close_executor(executor)
     if not quiet:
         from lacvid.cache_home import default_cache_dir
         from lacvid.colorize.cache_admin import size_warning
@@ -145,6 +178,9 @@ def preview_command(
     cache: Cache = None,
     frames: Frames = None,
     shot: ShotNumber = None,
+    workers: Workers = None,
+    ray: RayAddress = None,
+    worker_cpus: WorkerCpus = None,
     overwrite: Overwrite = False,
     progress_mode: ProgressMode = "bar",
     quiet: Quiet = False,
@@ -161,5 +197,9 @@ def preview_command(
     options = ColorizeOptions(model=model, device=device, backend=backend, size=size, flat=flat, max_refs=refs,
                               temporal=temporal, warp=warp, shots=shots, line_mode=lines, cache_dir=cache,
                               overwrite=overwrite, frames=frames, shot=shot)
-    result = preview(input, keys, output, options, per_shot=per_shot, progress=progress)
+    executor = make_executor(workers, ray, worker_cpus)
+    try:
+        result = preview(input, keys, output, options, per_shot=per_shot, progress=progress, executor=executor)
+    finally:
+        close_executor(executor)
     typer.echo(str(result.sheet))

@@ -33,17 +33,21 @@ class ShotExecutor(Protocol):
 
     def start(self, plan: RunPlan, cache: ColorizeCache, tasks: list[ShotTask], progress: Progress,
               backend: NetworkBackend | None) -> None:
-        """Begin (or plan) the work; ``tasks`` come in output order. ``backend``: the driver's own, when
-        it made one (on the CPU, to learn what ``auto`` picks and export the ONNX graphs once)."""
+        """Begin (or plan) the work of one run; ``tasks`` come in output order. Called once per run: a batch
+        starts every run before reading any. ``backend``: the driver's own, when it made one (on the CPU,
+        to learn what ``auto`` picks and export the ONNX graphs once)."""
 
-    def layers(self, task: ShotTask) -> ShotLayers:
+    def layers(self, plan: RunPlan, task: ShotTask) -> ShotLayers:
         """The shot's frames, ready to be read in order (blocks until the executor can give them)."""
 
     def stages(self) -> dict[str, float]:
         """Seconds spent per pass, summed over every process that worked."""
 
-    def close(self) -> None:
+    def cancel(self) -> None:
         """Stop what is still running (after an error or Ctrl-C); the cache keeps what is done."""
+
+    def close(self) -> None:
+        """Cancel, then release what the executor holds (a local Ray cluster it started)."""
 
 
 class LocalExecutor:
@@ -51,24 +55,30 @@ class LocalExecutor:
     the next shot's networks run here, so composing overlaps the networks."""
 
     def __init__(self) -> None:
-        self.worker: ShotWorker | None = None
+        self.workers: dict[RunPlan, ShotWorker] = {}
 
     def device(self, option: str) -> str:
         return str(resolve_device(option))
 
     def start(self, plan: RunPlan, cache: ColorizeCache, tasks: list[ShotTask], progress: Progress,
               backend: NetworkBackend | None) -> None:
-        self.worker = ShotWorker(plan, cache, backend or open_backend(plan, progress=progress), progress)
+        self.workers[plan] = ShotWorker(plan, cache, backend or open_backend(plan, progress=progress), progress)
 
-    def layers(self, task: ShotTask) -> ShotLayers:
-        assert self.worker is not None, "start() first"
-        return self.worker.prepare(task.shot)
+    def layers(self, plan: RunPlan, task: ShotTask) -> ShotLayers:
+        return self.workers[plan].prepare(task.shot)
 
     def stages(self) -> dict[str, float]:
-        return dict(self.worker.stages) if self.worker is not None else {}
+        total: dict[str, float] = {}
+        for worker in self.workers.values():
+            for stage, seconds in worker.stages.items():
+                total[stage] = total.get(stage, 0.0) + seconds
+        return total
+
+    def cancel(self) -> None:
+        pass  # the work runs in the caller's thread: an error there has already stopped it
 
     def close(self) -> None:
-        pass
+        self.workers.clear()
 
 
 def cached_layers(plan: RunPlan, cache: ColorizeCache, shot: Shot) -> ShotLayers:

@@ -83,7 +83,7 @@ def preview(input_path: Path | str, keys_dir: Path | str, sheet: Path | str,
 
 def _shot_preview(run: RunSession, executor: ShotExecutor, task: ShotTask, sample: list[int], bar) -> ShotPreview:
     shot = task.shot
-    layers = executor.layers(task)
+    layers = executor.layers(run.plan, task)
     frames = {}
     for t in sample:
         frames[t] = layers.layers(t).flatten()

@@ -15,8 +15,11 @@ The library never prints: it reports through ``progress`` and raises ``InputErro
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from lacvid.colorize.cache import ColorizeCache
@@ -24,14 +27,14 @@ from lacvid.colorize.compose import Composer
 from lacvid.colorize.executors import LocalExecutor, ShotExecutor, ShotTask, cached_layers
 from lacvid.colorize.options import ColorizeOptions, ColorizeResult
 from lacvid.colorize.selection import FrameSelection, select
-from lacvid.colorize.session import open_session, protected_paths
+from lacvid.colorize.session import RunSession, open_session, protected_paths
 from lacvid.colorize.shot_work import RunPlan, ShotArrays
 from lacvid.errors import InputError
 from lacvid.layers import LayerWriter, check_layers_output
-from lacvid.media import MediaInfo, open_writer, probe
+from lacvid.media import open_writer, probe
 from lacvid.media.write import check_encoder, open_frame_updater
 from lacvid.outputs import check_not_an_input, check_output_path
-from lacvid.progress import NULL_PROGRESS, Progress
+from lacvid.progress import NULL_PROGRESS, Progress, ProgressTask
 from lacvid.shots import Shot
 
 
@@ -45,9 +48,46 @@ def colorize(input_path: Path | str, keys_dir: Path | str, output: Path | str,
     ``executor``: who colours the shots (default: this process; ``lacvid.colorize.ray_executor``
     spreads them over a Ray cluster, with the same output byte for byte).
     """
-    started = time.perf_counter()
-    input_path, keys_dir, output = Path(input_path), Path(keys_dir), Path(output)
     executor = executor or LocalExecutor()
+    with open_job(input_path, keys_dir, output, options, executor, progress) as job:
+        job.start(executor, progress)
+        return job.write(executor, progress)
+
+
+@dataclass
+class ColorizeJob:
+    """One input's run, opened (scanned, planned, its cache entry locked): what to colour, what to write."""
+
+    output: Path
+    options: ColorizeOptions
+    run: RunSession
+    tasks: list[ShotTask]      # what to colour
+    written: list[ShotTask]    # what to write: the tasks, or every shot (a video from part of a run)
+    update_folder: bool        # write the selected frames into a frame folder as it is
+    started: float = field(default_factory=time.perf_counter)
+
+    @property
+    def frames(self) -> int:
+        return sum(len(t.frames) for t in self.written)
+
+    def start(self, executor: ShotExecutor, progress: Progress) -> None:
+        executor.start(self.run.plan, self.run.cache, self.tasks, progress, self.run.backend)
+
+    def write(self, executor: ShotExecutor, progress: Progress, bar: ProgressTask | None = None) -> ColorizeResult:
+        """Write the output from the executor's shots; ``bar``: a progress task shared by many jobs (batch)."""
+        writer = _Writer(executor, self.run, self.output, self.options, self.update_folder)
+        flat_shots = writer.write(self.written, self.tasks, progress, bar)
+        stages = {**self.run.stages, **executor.stages(), "compose+encode": writer.seconds}
+        return ColorizeResult(output=self.output, frames=self.frames, shots=self.run.shots,
+                              keys=[k.index for k in self.run.keys], seconds=time.perf_counter() - self.started,
+                              stage_seconds=stages, flat_shots=flat_shots)
+
+
+@contextlib.contextmanager
+def open_job(input_path: Path | str, keys_dir: Path | str, output: Path | str, options: ColorizeOptions,
+             executor: ShotExecutor, progress: Progress) -> Iterator[ColorizeJob]:
+    """Check the output, scan the input and plan the run; the cache entry stays locked until the job closes."""
+    input_path, keys_dir, output = Path(input_path), Path(keys_dir), Path(output)
     protected = protected_paths(input_path, keys_dir, options)
     check_not_an_input(output, protected)
     info = probe(input_path)
@@ -71,13 +111,7 @@ def colorize(input_path: Path | str, keys_dir: Path | str, output: Path | str,
         else:
             written = [ShotTask(s, range(s.start, s.stop)) for s in run.shots]
             _check_cached(run.plan, run.cache, written, tasks)
-        executor.start(run.plan, run.cache, tasks, progress, run.backend)
-        writer = _Writer(executor, run.plan, run.cache, run.names, info, output, options, partial and frames_folder)
-        flat_shots = writer.write(written, tasks, progress)
-        stages = {**run.stages, **executor.stages(), "compose+encode": writer.seconds}
-    return ColorizeResult(output=output, frames=sum(len(t.frames) for t in written), shots=run.shots,
-                          keys=[k.index for k in run.keys], seconds=time.perf_counter() - started,
-                          stage_seconds=stages, flat_shots=flat_shots)
+        yield ColorizeJob(output, options, run, tasks, written, frames_folder and partial)
 
 
 def _frames_of(shot: Shot, selection: FrameSelection | None) -> range:
@@ -102,34 +136,36 @@ def _check_cached(plan: RunPlan, cache: ColorizeCache, written: list[ShotTask], 
 class _Writer:
     """The finished frames of every shot, in order, into the output (and the layers folder)."""
 
-    def __init__(self, executor: ShotExecutor, plan: RunPlan, cache: ColorizeCache, names: list[str],
-                 info: MediaInfo, output: Path, options: ColorizeOptions, update_folder: bool) -> None:
-        self.executor, self.plan, self.cache, self.names = executor, plan, cache, names
-        self.info, self.output, self.options, self.update_folder = info, output, options, update_folder
+    def __init__(self, executor: ShotExecutor, run: RunSession, output: Path, options: ColorizeOptions,
+                 update_folder: bool) -> None:
+        self.executor, self.run, self.output, self.options, self.update_folder = executor, run, output, options, \
+            update_folder
         self.seconds = 0.0
 
-    def write(self, written: list[ShotTask], tasks: list[ShotTask], progress: Progress) -> int:
+    def write(self, written: list[ShotTask], tasks: list[ShotTask], progress: Progress,
+              bar: ProgressTask | None = None) -> int:
         """Frames of ``written`` in order, colouring ``tasks`` on the way; returns how many shots were flat-filled."""
         enc = self.options.encode()
-        task = progress.task("colorizing", total=sum(len(t.frames) for t in written))
+        task = bar or progress.task("colorizing", total=sum(len(t.frames) for t in written))
         colouring = {t.shot: t for t in tasks}
-        flat_shots = 0
+        plan, flat_shots = self.run.plan, 0
         with self._open_writer(enc, progress) as writer:
             layers = LayerWriter(enc.layers, enc.overwrite) if enc.layers is not None else None
             composer = Composer(writer, task.advance, layers)
             error: BaseException | None = None
             try:
                 for number, shot_task in enumerate(written, start=1):
-                    task.update(description=f"colorizing shot {number}/{len(written)}")
+                    if bar is None:
+                        task.update(description=f"colorizing shot {number}/{len(written)}")
                     own = shot_task.shot in colouring
-                    source = self.executor.layers(colouring[shot_task.shot]) if own else \
-                        cached_layers(self.plan, self.cache, shot_task.shot)
+                    source = self.executor.layers(plan, colouring[shot_task.shot]) if own else \
+                        cached_layers(plan, self.run.cache, shot_task.shot)
                     flat_shots += own and source.flat
                     for t in shot_task.frames:
-                        composer.submit(functools.partial(source.layers, t), self.names[t])
+                        composer.submit(functools.partial(source.layers, t), self.run.names[t])
             except BaseException as exc:
                 error = exc
-                self.executor.close()
+                self.executor.cancel()
                 raise
             finally:
                 try:
@@ -138,11 +174,13 @@ class _Writer:
                     if layers is not None:  # published only with the frames; dropped on any failure
                         layers.close(error or composer.error)
         self.seconds = composer.seconds
-        task.close()
+        if bar is None:
+            task.close()
         return flat_shots
 
     def _open_writer(self, enc, progress: Progress):
+        info = self.run.info
         if self.update_folder:
-            return open_frame_updater(self.output, overwrite=enc.overwrite, frame_names=self.info.names or ())
-        return open_writer(self.output, like=self.info, overwrite=enc.overwrite, crf=enc.crf, preset=enc.preset,
+            return open_frame_updater(self.output, overwrite=enc.overwrite, frame_names=info.names or ())
+        return open_writer(self.output, like=info, overwrite=enc.overwrite, crf=enc.crf, preset=enc.preset,
                            codec=enc.codec, progress=progress)
