@@ -3,10 +3,7 @@ killed worker costs nothing but time, a batch of inputs writes every output, bad
 
 from __future__ import annotations
 
-import os
-import signal
 import sys
-import threading
 import time
 from pathlib import Path
 
@@ -18,6 +15,7 @@ from lacvid.colorize import ColorizeOptions, colorize  # noqa: E402
 from lacvid.colorize.ray_executor import RayExecutor, WorkerMismatch, _worker, segments  # noqa: E402
 from lacvid.colorize.shot_work import RunPlan  # noqa: E402
 from lacvid.errors import InputError  # noqa: E402
+from lacvid.testing.ray_faults import WorkerKiller  # noqa: E402
 from tests.checks import assert_one_error_line  # noqa: E402
 from tests.tiny_clip import colorize_args, folder_hashes, make_shots_clip  # noqa: E402
 
@@ -69,36 +67,17 @@ def test_two_local_workers_write_the_one_process_output_byte_for_byte(cli, clip,
     assert not ray.is_initialized()  # the CLI's cluster is gone with the run
 
 
-def _kill_a_working_worker(cache: Path, killed: list[int], stop: threading.Event) -> None:
-    """SIGKILL the first Ray worker seen colouring a shot once the run has finished a frame or two."""
-    while not stop.is_set():
-        done = list(cache.glob("*.zarr/run-*/*/finished/done/c/*"))
-        if len(done) >= 2:
-            for pid in os.listdir("/proc"):
-                try:
-                    cmdline = Path(f"/proc/{pid}/cmdline").read_bytes()
-                except (OSError, ValueError):
-                    continue
-                if b"ray::_colour_shot" in cmdline:
-                    os.kill(int(pid), signal.SIGKILL)
-                    killed.append(int(pid))
-                    return
-        time.sleep(0.005)
-
-
 def test_a_worker_killed_mid_run_costs_nothing_but_time(cluster, clip, tmp_path) -> None:
     cache, out = tmp_path / "cache", tmp_path / "out"
-    killed: list[int] = []
-    stop = threading.Event()
-    killer = threading.Thread(target=_kill_a_working_worker, args=(cache, killed, stop), daemon=True)
+    killer = WorkerKiller(cache, after=2)
     killer.start()
     executor = RayExecutor(workers=2, segment_frames=3)   # many small tasks: the kill lands mid-shot
     try:
         result = colorize(clip["lines_dir"], clip["keys_dir"], out, _options(clip, cache), executor=executor)
     finally:
-        stop.set()
+        killer.stop()
         executor.close()
-    assert killed, "no worker was seen colouring a shot"
+    assert killer.killed, "no worker was seen colouring a shot"
     assert result.frames == sum(LENGTHS)
     assert folder_hashes(out) == clip["reference"]
 

@@ -128,16 +128,42 @@ def test_resume_can_extend_steps_and_keeps_the_runs_settings(dataset, tmp_path):
     assert any("keeps the run's own size" in m for m in logs.logs)
 
 
-def test_ddp_two_processes_match_one_process_with_the_whole_batch(dataset, tmp_path):
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _torchrun(launch: str, args: list[str], env: dict) -> list[subprocess.CompletedProcess]:
+    """``lacvid train ARGS`` on 2 ranks: one torchrun with 2 processes, or two "nodes" of 1 process each
+    meeting at a c10d rendezvous (the multi-node form, both nodes on this machine)."""
+    run = [sys.executable, "-m", "torch.distributed.run"]
+    if launch == "standalone":
+        cmds = [run + ["--standalone", "--nproc-per-node", "2", "-m", "lacvid", *args]]
+    else:
+        rdzv = ["--nnodes", "2", "--nproc-per-node", "1", "--rdzv-backend", "c10d",
+                "--rdzv-endpoint", f"127.0.0.1:{_free_port()}", "--rdzv-id", "lacvid-test"]
+        cmds = [run + rdzv + ["-m", "lacvid", *args] for _ in range(2)]
+    procs = [subprocess.Popen(c, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for c in cmds]
+    results = []
+    for cmd, proc in zip(cmds, procs):
+        out, err = proc.communicate(timeout=300)
+        results.append(subprocess.CompletedProcess(cmd, proc.returncode, out, err))
+    return results
+
+
+@pytest.mark.parametrize("launch", ["standalone", "two-nodes"])
+def test_ddp_two_processes_match_one_process_with_the_whole_batch(dataset, tmp_path, launch):
     """world 2 x batch 1 draws the same samples as world 1 x batch 2 and averages the same gradients."""
     common = ["--steps", "2", "--temporal-steps", "1", "--size", "32", "--scale", "40", "--width", "8",
               "--perceptual", "none", "--workers", "0", "-q"]
     env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1]), "OMP_NUM_THREADS": "1"}
-    cmd = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc-per-node", "2", "-m", "lacvid",
-           "train", str(dataset), "-o", str(tmp_path / "ddp"), "--batch", "1", *common]
-    res = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=240)
-    assert res.returncode == 0, res.stderr[-3000:]
-    assert res.stdout.strip() == str(tmp_path / "ddp")  # one rank prints
+    results = _torchrun(launch, ["train", str(dataset), "-o", str(tmp_path / "ddp"), "--batch", "1", *common], env)
+    for res in results:
+        assert res.returncode == 0, res.stderr[-3000:]
+    assert "".join(r.stdout for r in results).strip() == str(tmp_path / "ddp")  # one rank prints
     cfg = json.loads((tmp_path / "ddp" / "config.json").read_text())
     assert cfg["world_size"] == 2 and cfg["effective_batch"] == 2
     train(TrainConfig(dataset=str(dataset), run=str(tmp_path / "one"), steps=2, temporal_steps=1,

@@ -7,6 +7,7 @@ stderr: ``lacvid: error: <what was wrong, with the path, and what to do>``.
 
 from __future__ import annotations
 
+import logging
 import os
 import sys
 import traceback
@@ -74,6 +75,9 @@ class LacvidGroup(TyperGroup):
     def main(self, args: Any = None, prog_name: str | None = None, complete_var: str | None = None,
              standalone_mode: bool = True, **extra: Any) -> Any:
         code = 0
+        # zarr runs its I/O on an asyncio loop; a Ctrl-C mid-write leaves tasks that asyncio reports at exit
+        # ("Task was destroyed but it is pending!") after our one line. The write itself is safe (lacvid.store).
+        logging.getLogger("asyncio").setLevel(logging.CRITICAL)
         try:
             try:
                 extra.setdefault("default_map", config_defaults(self))

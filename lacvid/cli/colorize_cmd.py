@@ -141,18 +141,23 @@ def colorize_command(
     finally:
         close_executor(executor)
     if not quiet:
-        from lacvid.cache_home import default_cache_dir
-        from lacvid.colorize.cache_admin import size_warning
-
-        summary = (f"{result.frames} frames in {len(result.shots)} shot(s) ({result.flat_shots} flat-filled) "
-                   f"from {len(result.keys)} key(s) in {result.seconds:.1f}s "
-                   f"({result.frames / max(result.seconds, 1e-9):.1f} frames/s)")
-        for line in (summary, size_warning(cache or default_cache_dir())):
-            if line and progress_mode == "bar":
-                stderr_console.print(f"lacvid: {line}", highlight=False, markup=False, soft_wrap=True)
-            elif line:
-                progress.log(line)  # a JSON line (--progress json) and the log file
+        _summary(result, cache, progress_mode, progress)
     typer.echo(str(result.output))
+
+
+def _summary(result, cache: Path | None, progress_mode: str, progress) -> None:
+    """What the run did, and a full cache's warning, on stderr (or as JSON lines)."""
+    from lacvid.cache_home import default_cache_dir
+    from lacvid.colorize.cache_admin import size_warning
+
+    summary = (f"{result.frames} frames in {len(result.shots)} shot(s) ({result.flat_shots} flat-filled) "
+               f"from {len(result.keys)} key(s) in {result.seconds:.1f}s "
+               f"({result.frames / max(result.seconds, 1e-9):.1f} frames/s)")
+    for line in (summary, size_warning(cache or default_cache_dir())):
+        if line and progress_mode == "bar":
+            stderr_console.print(f"lacvid: {line}", highlight=False, markup=False, soft_wrap=True)
+        elif line:
+            progress.log(line)  # a JSON line (--progress json) and the log file
 
 
 Sheet = Annotated[Path, typer.Option("--output", "-o", show_default=False, help="The contact sheet to write (PNG).")]
