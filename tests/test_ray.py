@@ -128,3 +128,26 @@ def test_a_worker_with_another_lacvid_or_without_the_cache_refuses_in_one_line(c
         _worker(_plan(clip, version="0.0.1"))
     with pytest.raises(InputError, match="cannot reach the cache entry"):
         _worker(_plan(clip, cache_root=tmp_path / "elsewhere"))
+
+
+def test_ctrl_c_on_the_driver_stops_the_job_and_a_rerun_resumes(clip, tmp_path) -> None:
+    import signal as signals
+
+    from tests.tiny_clip import lacvid_process
+
+    job = dict(clip, cache=tmp_path / "cache")
+    out = tmp_path / "out"
+    args = colorize_args(job, out, "--shots", str(clip["shots_file"]), "--workers", "2")
+    proc = lacvid_process(args)
+    deadline = time.monotonic() + 180
+    while not list(job["cache"].glob("*.zarr/run-*/*/finished/done/c/*")):
+        assert proc.poll() is None and time.monotonic() < deadline, proc.communicate()
+        time.sleep(0.01)
+    proc.send_signal(signals.SIGINT)
+    stdout, stderr = proc.communicate(timeout=120)
+    assert proc.returncode == 130 and stderr.endswith("lacvid: interrupted\n"), stderr[-2000:]
+    assert not out.exists()
+    again = lacvid_process(args)
+    stdout, stderr = again.communicate(timeout=300)
+    assert again.returncode == 0, stderr[-2000:]
+    assert folder_hashes(out) == clip["reference"]
