@@ -42,7 +42,7 @@ class Layers:
 
 def paint_layer(fill: np.ndarray) -> np.ndarray:
     """RGBA: the fills, opaque, transparent where they are pure white paper."""
-    alpha = np.where((fill == 255).all(-1), 0, 255).astype(np.uint8)
+    alpha = 255 - cv2.inRange(fill, (255, 255, 255), (255, 255, 255))   # (H, W) uint8: 0 on bare paper
     return np.dstack([fill, alpha])
 
 

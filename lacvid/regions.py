@@ -16,8 +16,8 @@ from __future__ import annotations
 import cv2
 import numpy as np
 from numba import njit, prange
-from scipy import ndimage
 
+from lacvid.distance import nearest_source
 from lacvid.kernels import numba_threads
 from lacvid.lines import INK_THRESHOLD, line_mask
 
@@ -46,9 +46,8 @@ def _nearest_fill(labels: np.ndarray, known: np.ndarray) -> np.ndarray:
     """Copy to every pixel the label of the nearest pixel where ``known`` is True."""
     if known.all() or not known.any():
         return labels
-    # EDT of "unknown" gives, per pixel, the index of the nearest known pixel.
-    idx = ndimage.distance_transform_edt(~known, return_distances=False, return_indices=True)
-    return labels[idx[0], idx[1]]  # (H, W)
+    near_y, near_x = nearest_source(known)  # (H, W) each: the nearest known pixel
+    return labels[near_y, near_x]           # (H, W)
 
 
 def label_regions(
