@@ -9,20 +9,23 @@ of the first and last frame of each shot as the painted keys (named by frame ind
 
 Measured, all on the same data:
 
-- the **whole run**: ``colorize()`` (``--flat``, the default) from a fresh per-input cache, in a
+- the **whole run**: ``colorize()`` (default options) from a fresh per-input cache, in a
   subprocess that first colours a 4-frame warm-up clip into the same cache folder, so one-time
   costs (the per-checkpoint ONNX export, Numba's cached kernels) are not counted per frame;
 - **each stage alone**, as the pipeline runs it: decode (``read_frames`` on the video);
   preprocessing (line art + working-size line art + distance field, on 2 threads as the scan
   does); networks (colour + temporal at the working size, through the backend ``colorize`` picks,
-  references encoded once per shot); compositing at full resolution with the keys warped onto
-  each frame, ``--flat`` (region vote snapped to the keys' palette) and ``--no-flat``; encode
-  (libx264 crf 18, preset medium, as ``colorize`` writes);
+  references encoded once per shot) and the propagation of the keys' region colours, as a shot
+  worker runs them (``colorize.shot_work``); compositing at full resolution (fills, the ink layer
+  and the finished-frame cache write); flatten (ink over paint over paper); encode (libx264 crf
+  18, preset medium, as ``colorize`` writes); and the reference: decoding and re-encoding the
+  input with nothing in between;
 - **peak memory** (the child's ``ru_maxrss``, whole process) of the whole run on the clip and on a
   ``--long`` times longer one (the same shots cycled, keys at each copy's first and last frames).
 
-Goals (issue 6): >= 4 frames/s whole run at working size 256 on this 2-core CPU with the default
-model; the whole run >= 80% of its slowest stage; memory flat with length.
+Goals (the Speed issue): >= 4 frames/s whole run at working size 256 on this 2-core CPU with the
+default model, i.e. within 4x of the plain transcode; the whole run >= 80% of its slowest stage;
+memory flat with length.
 """
 
 from __future__ import annotations
