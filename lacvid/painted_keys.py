@@ -83,14 +83,17 @@ def find_keys(keys_dir: Path, info: MediaInfo) -> list[KeyFrame]:
     return [keys[i] for i in sorted(keys)]
 
 
-def check_keys_cover_shots(keys: list[KeyFrame], shots: list[Shot], n_frames: int, info: MediaInfo,
-                           only: list[Shot] | None = None) -> None:
-    """Every shot (of ``only``, when given) needs a key (color never crosses a cut), and every key must
-    name a frame of the input."""
+def check_keys_name_frames(keys: list[KeyFrame], n_frames: int, info: MediaInfo) -> None:
+    """Every key must name a frame of the input."""
     for key in keys:
         if key.index >= n_frames:
             raise KeyFrameError(f"key {key.path} names frame {key.index} but {info.path} has {n_frames} frames; "
                                 "rename or remove it")
+
+
+def check_keys_cover_shots(keys: list[KeyFrame], shots: list[Shot], info: MediaInfo,
+                           only: list[Shot] | None = None) -> None:
+    """Every shot (of ``only``, when given) needs a key: color never crosses a cut."""
     indices = [k.index for k in keys]
     for number, shot in enumerate(shots, start=1):
         if only is not None and shot not in only:

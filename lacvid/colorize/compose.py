@@ -24,7 +24,7 @@ from lacvid.composite import composite_full_resolution
 from lacvid.flat import palette_coverage, palette_from_keys
 from lacvid.fusion import Candidate, FusionSettings, fuse_pixels, fuse_regions, warped_key_candidates
 from lacvid.ink import InkModel
-from lacvid.layers import LayerWriter, Layers, drawing_ink, key_layers, line_art_ink, paint_layer
+from lacvid.layers import LayerWriter, Layers, drawing_ink, line_art_ink, paint_layer
 from lacvid.media import FrameWriter
 from lacvid.store import FrameArrays
 
@@ -107,13 +107,6 @@ class ShotComposer:
         self.key_lines = {i: prep.frames.get("lines", i) for i in keys_small}
         self.prep, self.refined, self.palette, self.options = prep, refined, palette, options
         self.propagated, self.ink = propagated, ink
-
-    def job(self, t: int) -> Callable[[], Layers]:
-        """A closure the composer thread runs: the key as painted, or the finished frame's layers."""
-        if t in self.keys_full:
-            key = self.keys_full[t]
-            return lambda: key_layers(key)
-        return lambda: self.frame(t)
 
     def candidates(self, t: int) -> list[Candidate]:
         """What joins the network's color on frame ``t``: propagated region colours, or warped keys."""

@@ -65,7 +65,7 @@ class LocalExecutor:
         self.workers[plan] = ShotWorker(plan, cache, backend or open_backend(plan, progress=progress), progress)
 
     def layers(self, plan: RunPlan, task: ShotTask) -> ShotLayers:
-        return self.workers[plan].prepare(task.shot)
+        return self.workers[plan].prepare(task.shot, task.frames)
 
     def stages(self) -> dict[str, float]:
         total: dict[str, float] = {}

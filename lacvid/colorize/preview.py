@@ -16,7 +16,6 @@ import numpy as np
 
 from lacvid.colorize.executors import LocalExecutor, ShotExecutor, ShotTask
 from lacvid.colorize.options import ColorizeOptions
-from lacvid.colorize.selection import select
 from lacvid.colorize.session import RunSession, open_session, protected_paths
 from lacvid.contact_sheet import Row, contact_sheet, palette_strip, write_sheet
 from lacvid.flat import palette_from_keys
@@ -64,9 +63,7 @@ def preview(input_path: Path | str, keys_dir: Path | str, sheet: Path | str,
     check_output_path(sheet, options.overwrite)
     info = probe(input_path)
     with open_session(input_path, keys_dir, info, options, executor, progress) as run:
-        selection = select(options.frames, options.shot, run.shots, run.n_frames)
-        chosen = selection.shots(run.shots) if selection else run.shots
-        run.check_keys(chosen)
+        selection, chosen = run.choose(options)
         key_frames = [k.index for k in run.keys]
         tasks = [ShotTask(s, range(s.start, s.stop)) for s in chosen]
         samples = {s: [t for t in sample_frames(s, key_frames, per_shot) if selection is None or t in selection]

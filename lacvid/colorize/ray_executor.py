@@ -228,6 +228,6 @@ def _colour_shot(plan: RunPlan, shot: Shot, frames: range, *after: Any) -> dict:
     """A Ray task: colour ``frames`` of ``shot`` into the cache (``after``: tasks it waits for)."""
     worker = _worker(plan)
     before = dict(worker.stages)
-    flat = worker.finish(shot, frames)
+    flat = worker.finish(shot, frames, segment=bool(after))  # after: the shot's own task ran first
     return {"flat": flat, "host": socket.gethostname(), "pid": os.getpid(),
             "stages": {k: v - before.get(k, 0.0) for k, v in worker.stages.items()}}

@@ -26,16 +26,15 @@ from lacvid.colorize.cache import ColorizeCache
 from lacvid.colorize.compose import Composer
 from lacvid.colorize.executors import LocalExecutor, ShotExecutor, ShotTask, cached_layers
 from lacvid.colorize.options import ColorizeOptions, ColorizeResult
-from lacvid.colorize.selection import FrameSelection, select
+from lacvid.colorize.selection import frames_of
 from lacvid.colorize.session import RunSession, open_session, protected_paths
 from lacvid.colorize.shot_work import RunPlan, ShotArrays
 from lacvid.errors import InputError
 from lacvid.layers import LayerWriter, check_layers_output
 from lacvid.media import open_writer, probe
-from lacvid.media.write import check_encoder, open_frame_updater
+from lacvid.media.write import FrameFolderUpdate, check_encoder, check_frame_update
 from lacvid.outputs import check_not_an_input, check_output_path
 from lacvid.progress import NULL_PROGRESS, Progress, ProgressTask
-from lacvid.shots import Shot
 
 
 def colorize(input_path: Path | str, keys_dir: Path | str, output: Path | str,
@@ -100,24 +99,16 @@ def open_job(input_path: Path | str, keys_dir: Path | str, output: Path | str, o
     if options.layers is not None:
         check_layers_output(options.layers, options.overwrite, {**protected, "output": output})
     with open_session(input_path, keys_dir, info, options, executor, progress) as run:
-        selection = select(options.frames, options.shot, run.shots, run.n_frames)
-        chosen = selection.shots(run.shots) if selection else run.shots
-        tasks = [ShotTask(s, _frames_of(s, selection)) for s in chosen]
-        run.check_keys(chosen)
+        selection, chosen = run.choose(options)
+        tasks = [ShotTask(s, frames_of(s, selection)) for s in chosen]
         if frames_folder and partial:
             written = tasks  # only the selected frames, into the folder as it is
-            open_frame_updater(output, overwrite=options.overwrite, frame_names=info.names or ()).check(
-                run.names[f] for t in tasks for f in t.frames)
+            check_frame_update(output, (run.names[f] for t in tasks for f in t.frames), options.overwrite,
+                               info.names or ())
         else:
             written = [ShotTask(s, range(s.start, s.stop)) for s in run.shots]
             _check_cached(run.plan, run.cache, written, tasks)
         yield ColorizeJob(output, options, run, tasks, written, frames_folder and partial)
-
-
-def _frames_of(shot: Shot, selection: FrameSelection | None) -> range:
-    if selection is None:
-        return range(shot.start, shot.stop)
-    return range(max(shot.start, selection.start), min(shot.stop, selection.stop))
 
 
 def _check_cached(plan: RunPlan, cache: ColorizeCache, written: list[ShotTask], tasks: list[ShotTask]) -> None:
@@ -181,6 +172,6 @@ class _Writer:
     def _open_writer(self, enc, progress: Progress):
         info = self.run.info
         if self.update_folder:
-            return open_frame_updater(self.output, overwrite=enc.overwrite, frame_names=info.names or ())
+            return FrameFolderUpdate(self.output, frame_names=info.names or ())
         return open_writer(self.output, like=info, overwrite=enc.overwrite, crf=enc.crf, preset=enc.preset,
                            codec=enc.codec, progress=progress)

@@ -64,3 +64,10 @@ def select(frames: str | None, shot: int | None, shots: list[Shot], n_frames: in
         if start >= stop:
             raise InputError(f"--frames {frames} holds no frame of shot {shot}; choose frames inside it")
     return FrameSelection(start, stop)
+
+
+def frames_of(shot: Shot, selection: FrameSelection | None) -> range:
+    """The frames of ``shot`` a run colours: all of them, or those ``selection`` holds."""
+    if selection is None:
+        return range(shot.start, shot.stop)
+    return range(max(shot.start, selection.start), min(shot.stop, selection.stop))

@@ -18,12 +18,13 @@ from lacvid.colorize.cache import ColorizeCache, PrepEntry, input_fingerprint
 from lacvid.colorize.executors import ShotExecutor
 from lacvid.colorize.options import DEFAULT_MODEL, ColorizeOptions
 from lacvid.colorize.scan import resolve_shots, scan
+from lacvid.colorize.selection import FrameSelection, select
 from lacvid.colorize.shot_work import RunPlan
 from lacvid.hashing import file_digest, fingerprint
 from lacvid.inference import LoadedModel, NetworkBackend, load_model, make_backend
 from lacvid.key_check import MISMATCH_WARNING, key_mismatch
 from lacvid.media import MediaInfo
-from lacvid.painted_keys import KeyFrame, check_keys_cover_shots, find_keys
+from lacvid.painted_keys import KeyFrame, check_keys_cover_shots, check_keys_name_frames, find_keys
 from lacvid.preprocess import DEFAULT_WORK_SIZE, working_size
 from lacvid.progress import Progress
 from lacvid.shots import Shot
@@ -52,9 +53,17 @@ class RunSession:
     progress: Progress
     stages: dict[str, float] = field(default_factory=dict)
 
+    def choose(self, options: ColorizeOptions) -> tuple[FrameSelection | None, list[Shot]]:
+        """What ``--frames``/``--shot`` select and the shots they touch (every shot without them), those
+        shots' keys checked."""
+        selection = select(options.frames, options.shot, self.shots, self.n_frames)
+        chosen = selection.shots(self.shots) if selection else self.shots
+        self.check_keys(chosen)
+        return selection, chosen
+
     def check_keys(self, shots: list[Shot]) -> None:
         """Every shot of ``shots`` has a key; say which keys do not match their frame's drawing."""
-        check_keys_cover_shots(self.keys, self.shots, self.n_frames, self.info, only=shots)
+        check_keys_cover_shots(self.keys, self.shots, self.info, only=shots)
         _warn_mismatched_keys(self.plan, self.prep, [k for k in self.keys if any(k.index in s for s in shots)],
                               self.progress)
 
@@ -77,7 +86,7 @@ def open_session(input_path: Path, keys_dir: Path, info: MediaInfo, options: Col
         n_frames, names, detected = scan(info, prep, options.scan(), work, progress)
         stages = {"scan": time.perf_counter() - t0}
         shots = resolve_shots(options.shots, detected, n_frames)
-        check_keys_cover_shots(keys, shots, n_frames, info, only=[])  # every key names a frame of the input
+        check_keys_name_frames(keys, n_frames, info)
         backend = _driver_backend(model, device, options, cache_dir, work, progress)
         plan = RunPlan(Path(input_path).resolve(), cache_dir.resolve(), input_id, prep_id, full, work, options,
                        model.path.resolve(), model.digest, device, backend.name if backend else "torch",

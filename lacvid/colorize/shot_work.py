@@ -158,14 +158,22 @@ class ShotWorker:
         return {k.index: k.load(self.plan.full, backdrop=self.prep.frames.get("lines_full", k.index))
                 for k in self.plan.shot_keys(shot)}
 
-    def prepare(self, shot: Shot) -> ShotLayers:
-        """Networks and propagation of ``shot`` (what the cache lacks); its frames then compose one by one."""
+    def prepare(self, shot: Shot, frames: range | None = None, segment: bool = False) -> ShotLayers:
+        """Networks and propagation of ``shot`` (what the cache lacks); its frames then compose one by one.
+
+        ``frames``: the finished frames this call reads (default: all), the ones checked against their
+        checksums here. ``segment``: a part of a shot whose networks and propagation an earlier task ran
+        (``ray_executor``), which checked their cached frames already: so each is read once a run, not
+        once per segment.
+        """
+        whole = range(shot.start, shot.stop)
         arrays = ShotArrays.open(self.cache, self.plan, shot)
-        self._verify(arrays.finished, shot)
-        if not arrays.missing(range(shot.start, shot.stop)):
+        self._verify(arrays.finished, whole if frames is None else frames)
+        if not arrays.missing(whole):
             return ShotLayers(arrays.finished, flat=bool(arrays.finished.group.attrs.get("flat", False)))
-        for a in (arrays.colored, arrays.refined, arrays.propagated):
-            self._verify(a, shot)
+        if not segment:
+            for a in (arrays.colored, arrays.refined, arrays.propagated):
+                self._verify(a, whole)
         keys_full = self.load_keys(shot)
         keys_small = {i: resize_to(img, self.plan.work) for i, img in keys_full.items()}
         self._timed("colour", self.networks.color, shot, keys_small, self.prep, arrays.colored)
@@ -180,18 +188,19 @@ class ShotWorker:
                                 propagated=propagated, ink=ink)
         return ShotLayers(arrays.finished, composer, keys_full, flat=palette is not None)
 
-    def finish(self, shot: Shot, frames: range) -> bool:
-        """Colour ``frames`` of ``shot`` into the cache (a Ray task's whole job); returns whether it was flat-filled."""
-        shot_layers = self.prepare(shot)
+    def finish(self, shot: Shot, frames: range, segment: bool = False) -> bool:
+        """Colour ``frames`` of ``shot`` into the cache (a Ray task's whole job); returns whether it was flat-filled.
+        ``segment``: as for ``prepare``."""
+        shot_layers = self.prepare(shot, frames, segment)
         t0 = time.perf_counter()
         for t in frames:
             shot_layers.layers(t)
         self.stages["compose"] = self.stages.get("compose", 0.0) + time.perf_counter() - t0
         return shot_layers.flat
 
-    def _verify(self, arrays: FrameArrays, shot: Shot) -> None:
+    def _verify(self, arrays: FrameArrays, frames: range) -> None:
         """Damaged frames (a chunk deleted or changed since it was written) are said and computed again."""
-        bad = arrays.verify(range(shot.start, shot.stop))
+        bad = arrays.verify(frames)
         if bad:
             self.progress.log(damaged_message(arrays, bad))
 

@@ -121,29 +121,20 @@ class FrameFolderUpdate:
     """Some frames of a frame folder that may already hold the others (``colorize --frames``/``--shot``).
 
     Each frame is written under a temporary name and renamed over its old file, so the folder
-    never holds half a frame, and the frames not written stay as they were. Replacing an
-    existing frame needs ``overwrite``; a folder with anything but frames is never written into.
+    never holds half a frame, and the frames not written stay as they were. A folder with anything
+    but frames is never written into; whether existing frames may be replaced is checked before any
+    work, by ``check_frame_update``.
     """
 
-    def __init__(self, path: Path | str, *, overwrite: bool = False, frame_names: Collection[str] = ()) -> None:
+    def __init__(self, path: Path | str, *, frame_names: Collection[str] = ()) -> None:
         self.path = Path(path)
-        self.overwrite = overwrite
-        if self.path.is_dir():  # frames half-written by a run that died: never taken for the user's files
-            remove_stale_in_folder(self.path)
-        check_output_path(self.path, True, frames_folder=True, frame_names=frame_names)
+        check_frame_update(self.path, (), True, frame_names)  # the folder itself; its frames were checked before
         try:
             self.path.mkdir(exist_ok=True)
         except OSError as exc:
             raise MediaError(f"cannot create the output folder {self.path} ({exc.strerror or exc}); choose an "
                              "output path in a writable folder") from exc
         self.frames_written = 0
-
-    def check(self, names: Iterable[str]) -> None:
-        """Before any work: the frames about to be written may replace what is there."""
-        existing = [n for n in names if (self.path / n).exists()]
-        if existing and not self.overwrite:
-            raise OutputExistsError(f"output folder {self.path} already holds {existing[0]} (and {len(existing) - 1} "
-                                    "more of the frames to write); pass --overwrite to replace those frames")
 
     def write(self, image: np.ndarray, name: str | None = None) -> None:
         name = name or f"{self.frames_written:06d}.png"
@@ -171,9 +162,18 @@ class FrameFolderUpdate:
         pass
 
 
-def open_frame_updater(output: Path | str, *, overwrite: bool = False,
-                       frame_names: Collection[str] = ()) -> FrameFolderUpdate:
-    return FrameFolderUpdate(output, overwrite=overwrite, frame_names=frame_names)
+def check_frame_update(path: Path | str, names: Iterable[str], overwrite: bool,
+                       frame_names: Collection[str] = ()) -> None:
+    """Before any work: ``FrameFolderUpdate`` may write frames ``names`` into ``path`` (a folder of frames
+    only, and an existing frame replaced only with ``overwrite``). Creates nothing."""
+    path = Path(path)
+    if path.is_dir():  # frames half-written by a run that died: never taken for the user's files
+        remove_stale_in_folder(path)
+    check_output_path(path, True, frames_folder=True, frame_names=frame_names)
+    existing = [n for n in names if (path / n).exists()]
+    if existing and not overwrite:
+        raise OutputExistsError(f"output folder {path} already holds {existing[0]} (and {len(existing) - 1} "
+                                "more of the frames to write); pass --overwrite to replace those frames")
 
 
 def _codec_name(codec: str) -> str:
