@@ -65,18 +65,17 @@ def normalized_distance(lines: np.ndarray, scale: float = DEFAULT_SCALE,
     return normalize(distance_transform(mask), scale)
 
 
-def nearest_source(sources: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """(rows, cols): for every pixel, the coordinates of its nearest True pixel of ``sources``
-    (bool (H, W), at least one True), each an int64 (H, W) array.
+def nearest_values(values: np.ndarray, sources: np.ndarray) -> np.ndarray:
+    """``values`` (H, W, any dtype) copied to every pixel from its nearest True pixel of ``sources``
+    (bool (H, W), at least one True): sources keep their own value.
 
-    OpenCV's labelled distance transform (5x5 mask, near-Euclidean): about 1/6 of the time of
-    scipy's exact feature transform at 1080p; the two can differ only between sources at almost
-    equal distances.
+    OpenCV's labelled distance transform (5x5 mask, near-Euclidean) gives every pixel the label of
+    its nearest source, one label per source pixel; a table from label to value then takes one
+    gather. About 1/6 of the time of scipy's exact feature transform at 1080p; the two can differ
+    only between sources at almost equal distances.
     """
-    _, label = cv2.distanceTransformWithLabels((~sources).astype(np.uint8), cv2.DIST_L2, 5,
+    _, label = cv2.distanceTransformWithLabels((~sources).view(np.uint8), cv2.DIST_L2, 5,
                                                labelType=cv2.DIST_LABEL_PIXEL)  # (H, W) id of the nearest source
-    ys, xs = np.nonzero(sources)
-    lut = np.zeros((int(label.max()) + 1, 2), np.int64)
-    lut[label[ys, xs]] = np.stack([ys, xs], 1)
-    near = lut[label]                                                              # (H, W, 2)
-    return near[..., 0], near[..., 1]
+    table = np.zeros(int(label.max()) + 1, values.dtype)                           # (sources + 1,)
+    table[label[sources]] = values[sources]
+    return table[label]                                                            # (H, W)

@@ -226,26 +226,38 @@ def region_vote(
     if len(weights) != len(candidates):
         raise ValueError(f"need one weight per candidate, got {len(weights)} for {len(candidates)}")
     lab_map, n = labels if labels is not None else label_regions(target_lines, close_gaps, min_area)
-    trust = _trust(lab_map)  # (H, W)
-    votes = np.zeros((n + 1, len(palette)), np.float64)
-    for cand, w in zip(candidates, weights):
-        idx = snap_indices(cand, palette)  # (H, W)
-        wmap = np.ascontiguousarray(trust * np.asarray(w, np.float32), dtype=np.float32)
-        if wmap.shape != trust.shape:
-            raise ValueError(f"a weight map must have shape {trust.shape}, got {wmap.shape}")
-        votes += region_palette_votes(lab_map, idx, wmap, n, len(palette), threads)
-    winner = votes.argmax(1)  # (n + 1,) palette index per region
+    winner = region_winners((lab_map, n), [snap_indices(c, palette) for c in candidates], weights, len(palette),
+                            threads)
     fill = palette[winner]  # (n + 1, 3)
     if fill_ink:
         return fill[fill_ink_labels(lab_map)]  # (H, W, 3)
     out = fill[lab_map]  # (H, W, 3)
     ink = lab_map == 0
     if ink.any():
-        ws = [np.broadcast_to(np.asarray(w, np.float32), trust.shape)[ink] for w in weights]
+        ws = [np.broadcast_to(np.asarray(w, np.float32), ink.shape)[ink] for w in weights]
         total = np.maximum(sum(ws), 1e-6)
         mean = sum(c[ink].astype(np.float32) * w[:, None] for c, w in zip(candidates, ws)) / total[:, None]
         out[ink] = np.clip(np.rint(mean), 0, 255).astype(np.uint8)
     return out
+
+
+def region_winners(labels: tuple[np.ndarray, int], indices: Sequence[np.ndarray],
+                   weights: Sequence[float | np.ndarray], n_palette: int, threads: int | None = None) -> np.ndarray:
+    """The palette entry each region of ``labels`` (``label_regions``' result) votes for: int (n + 1,).
+
+    ``indices``: per candidate, the palette entry of every pixel (int32 (H, W), ``snap_indices``);
+    ``weights``: per candidate, a number or a float (H, W) map. A pixel's vote is its candidate's
+    weight times its distance from the lines (``_trust``); row 0 is ink.
+    """
+    lab_map, n = labels
+    trust = _trust(lab_map)  # (H, W)
+    votes = np.zeros((n + 1, n_palette), np.float64)
+    for idx, w in zip(indices, weights):
+        wmap = np.ascontiguousarray(trust * np.asarray(w, np.float32), dtype=np.float32)
+        if wmap.shape != trust.shape:
+            raise ValueError(f"a weight map must have shape {trust.shape}, got {wmap.shape}")
+        votes += region_palette_votes(lab_map, idx, wmap, n, n_palette, threads)
+    return votes.argmax(1)  # (n + 1,) palette index per region
 
 
 def palette_coverage(keys: Sequence[np.ndarray], lines: Sequence[np.ndarray], palette: np.ndarray, *,

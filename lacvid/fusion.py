@@ -25,8 +25,8 @@ import numpy as np
 
 from lacvid.flow import warp_key_with_confidence
 from lacvid.composite import multiply_lines
-from lacvid.flat import region_vote
-from lacvid.regions import label_regions
+from lacvid.flat import region_winners, snap_indices
+from lacvid.regions import fill_ink_labels, label_regions
 
 
 @dataclass(frozen=True)
@@ -91,11 +91,13 @@ def fuse_regions(lines_full: np.ndarray, network: np.ndarray, warped: Sequence[C
     palette colour its candidates vote for, the original ink multiplied on top (``with_ink``;
     without it the paint alone, ink pixels painted as their region, for ``lacvid.ink.composite``).
 
-    Candidates are upsampled with nearest-neighbour sampling, so a vote is always for a colour a
-    candidate really holds, never a blend of two fills along their border.
+    Each candidate is snapped to the palette at its own size, then its palette indices are
+    upsampled with nearest-neighbour sampling (the same as snapping the upsampled colours, at a
+    fraction of the pixels), so a vote is always for a colour a candidate really holds, never a
+    blend of two fills along their border.
     """
     size = lines_full.shape
-    candidates = [_upsample(network, size, cv2.INTER_NEAREST)]
+    indices = [_upsample(snap_indices(network, palette), size, cv2.INTER_NEAREST)]   # (H, W) int32 each
     # The network speaks where no warped key is confident (what the keys do not show: an
     # entering character, a disocclusion); where a key matches, its exact colours decide.
     best = np.max([np.clip(c.weight, 0, 1) for c in warped], axis=0) if warped else 0.0   # (h, w)
@@ -103,9 +105,10 @@ def fuse_regions(lines_full: np.ndarray, network: np.ndarray, warped: Sequence[C
     weights = [_upsample(np.asarray(network_weight, np.float32), size, cv2.INTER_LINEAR)
                if warped else np.float32(settings.network_weight)]
     for c in warped:
-        candidates.append(_upsample(c.color, size, cv2.INTER_NEAREST))
+        indices.append(_upsample(snap_indices(c.color, palette), size, cv2.INTER_NEAREST))
         weights.append(_upsample(c.weight, size, cv2.INTER_LINEAR))
     if labels is None:
         labels = label_regions(lines_full, close_gaps=settings.close_gaps, min_area=settings.min_area)
-    fill = region_vote(lines_full, candidates, palette, weights=weights, labels=labels, fill_ink=True)
+    winner = region_winners(labels, indices, weights, len(palette))   # (n + 1,)
+    fill = palette[winner][fill_ink_labels(labels[0])]                # (H, W, 3): ink as its nearest region
     return multiply_lines(fill, lines_full) if with_ink else fill

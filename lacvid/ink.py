@@ -25,7 +25,7 @@ from dataclasses import asdict, dataclass
 import cv2
 import numpy as np
 
-from lacvid.distance import nearest_source
+from lacvid.distance import nearest_values
 
 __all__ = ["INK_LEVEL", "InkSettings", "InkModel", "InkFrame", "as_rgb"]
 
@@ -189,10 +189,12 @@ class InkModel:
         (anti-aliased fringes are too diluted to classify on their own)."""
         if not strong.any():
             return np.zeros_like(rgb), np.zeros(mask.shape, bool)
-        near_y, near_x = nearest_source(strong)                          # (H, W) each: nearest strong pixel
         top = channel_max(rgb)                                          # (H, W) uint8
         chroma = (top - channel_min(rgb)).astype(np.float32)            # exact: integers
         sat = chroma / np.maximum(top.astype(np.float32), 1.0)
         s = self.settings
         colored_strong = (chroma >= s.min_chroma) & (sat >= s.min_sat) & strong
-        return rgb[near_y, near_x], colored_strong[near_y, near_x] & mask
+        # Colour and class packed in one int32 per pixel, so the nearest strong pixel's are one gather.
+        packed = np.dstack([rgb, colored_strong.view(np.uint8)]).view(np.int32)                 # (H, W, 1)
+        near = nearest_values(packed[..., 0], strong).view(np.uint8).reshape(rgb.shape[:2] + (4,))  # (H, W, 4)
+        return np.ascontiguousarray(near[..., :3]), near[..., 3].astype(bool) & mask

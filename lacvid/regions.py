@@ -17,7 +17,7 @@ import cv2
 import numpy as np
 from numba import njit, prange
 
-from lacvid.distance import nearest_source
+from lacvid.distance import nearest_values
 from lacvid.kernels import numba_threads
 from lacvid.lines import INK_THRESHOLD, line_mask
 
@@ -46,8 +46,7 @@ def _nearest_fill(labels: np.ndarray, known: np.ndarray) -> np.ndarray:
     """Copy to every pixel the label of the nearest pixel where ``known`` is True."""
     if known.all() or not known.any():
         return labels
-    near_y, near_x = nearest_source(known)  # (H, W) each: the nearest known pixel
-    return labels[near_y, near_x]           # (H, W)
+    return nearest_values(labels, known)  # (H, W)
 
 
 def label_regions(

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from scipy import ndimage
 
-from lacvid.distance import DEFAULT_SCALE, distance_transform, normalized_distance
+from lacvid.distance import DEFAULT_SCALE, distance_transform, nearest_values, normalized_distance
 
 
 @pytest.mark.parametrize("shape,density", [((64, 80), 0.02), ((33, 47), 0.2), ((100, 30), 0.001)])
@@ -49,3 +49,21 @@ def test_bad_input_rejected() -> None:
         distance_transform(np.zeros((4, 4), np.float32))
     with pytest.raises(ValueError):
         normalized_distance(np.zeros((4, 4), np.float32))
+
+
+def test_nearest_values_copies_the_nearest_source() -> None:
+    rng = np.random.default_rng(3)
+    sources = np.zeros((40, 60), bool)
+    ys, xs = rng.integers(0, 40, 25), rng.integers(0, 60, 25)
+    sources[ys, xs] = True
+    values = rng.integers(1, 1000, sources.shape).astype(np.int32)
+    got = nearest_values(values, sources)
+    sy, sx = np.nonzero(sources)
+    gy, gx = np.mgrid[0:40, 0:60]
+    d = np.hypot(gy[..., None] - sy, gx[..., None] - sx)                       # (H, W, S)
+    order = np.sort(d, -1)
+    clear = order[..., 1] - order[..., 0] > 0.5  # the 5x5 mask is near-Euclidean: skip near-ties
+    want = values[sy, sx][d.argmin(-1)]
+    assert clear.mean() > 0.5
+    np.testing.assert_array_equal(got[clear], want[clear])
+    np.testing.assert_array_equal(got[sources], values[sources])
