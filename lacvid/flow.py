@@ -122,8 +122,10 @@ def estimate_flow(target: np.ndarray, source: np.ndarray, pan_prior: bool = True
     """DIS flow between two distance fields (uint8), started from a global translation when that fits better.
 
     A camera pan or a whole-body jump of 20-40 px between drawings is beyond what DIS recovers
-    on a field that is flat away from the strokes: phase correlation finds the dominant shift,
-    DIS refines it per pixel, and the warp error picks the better of the candidates.
+    on a field that is flat away from the strokes: phase correlation finds the dominant shift
+    (its sign is ambiguous on fields this regular: the shift alone decides, cheaply, which sign
+    fits), DIS refines it per pixel, and the warp error picks the better of DIS from no shift
+    and DIS from the shift.
     """
     best = dis_flow(target, source)
     if not pan_prior:
@@ -133,14 +135,15 @@ def estimate_flow(target: np.ndarray, source: np.ndarray, pan_prior: bool = True
     shift = global_shift(target, source)
     if np.hypot(*shift) < 2.0:
         return best
+    shifted = {}
     for g in (shift, -shift):
         m = np.float32([[1, 0, g[0]], [0, 1, g[1]]])
-        shifted = cv2.warpAffine(source, m, source.shape[::-1], flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP,
-                                 borderMode=cv2.BORDER_REPLICATE)  # shifted(p) = source(p + g)
-        flow = dis_flow(target, shifted)
-        flow[..., 0] += g[0]
-        flow[..., 1] += g[1]
-        e = float(np.abs(t - warp(source, flow).astype(np.float32)).mean())
-        if e < err:
-            best, err = flow, e
-    return best
+        moved = cv2.warpAffine(source, m, source.shape[::-1], flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP,
+                               borderMode=cv2.BORDER_REPLICATE)  # moved(p) = source(p + g)
+        shifted[float(np.abs(t - moved.astype(np.float32)).mean())] = (g, moved)
+    g, moved = shifted[min(shifted)]
+    flow = dis_flow(target, moved)
+    flow[..., 0] += g[0]
+    flow[..., 1] += g[1]
+    e = float(np.abs(t - warp(source, flow).astype(np.float32)).mean())
+    return flow if e < err else best

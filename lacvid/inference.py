@@ -102,11 +102,12 @@ class NetworkBackend(Protocol):
         ...
 
     def color(self, target_lines: np.ndarray, target_dist: np.ndarray, refs: Any) -> np.ndarray:
-        """(1, 1, h, w) line art and distance field + a handle -> color (1, 3, h, w)."""
+        """(B, 1, h, w) line art and distance fields + a handle (of one reference set, shared by
+        the batch) -> color (B, 3, h, w)."""
         ...
 
     def temporal(self, frames: np.ndarray) -> np.ndarray:
-        """(1, 3, 4, h, w) RGB + line art of frames t-1, t, t+1 -> refined frame t (1, 3, h, w)."""
+        """(B, 3, 4, h, w) RGB + line art of frames t-1, t, t+1 -> refined frames t (B, 3, h, w)."""
         ...
 
 
@@ -145,6 +146,9 @@ class TorchBackend:
 
     @torch.inference_mode()
     def color(self, target_lines: np.ndarray, target_dist: np.ndarray, refs: References) -> np.ndarray:
+        batch = target_lines.shape[0]
+        if refs.style.shape[0] != batch:  # one reference set for a batch of targets: shared, not copied
+            refs = References(*(r.expand(batch, *r.shape[1:]) for r in refs))
         with self._autocast:
             y, _, _ = self.color_net.forward_with_references(self._tensor(target_lines), self._tensor(target_dist),
                                                              refs)  # (1, 3, h, w)
@@ -287,6 +291,9 @@ class OnnxBackend:
         return self._encode.run(REF_NAMES, feed)  # color_feats, attn_keys, mask_ref, style
 
     def color(self, target_lines: np.ndarray, target_dist: np.ndarray, refs: list[np.ndarray]) -> np.ndarray:
+        batch = target_lines.shape[0]
+        if refs[0].shape[0] != batch:  # one reference set for a batch of targets
+            refs = [_f32(np.broadcast_to(r, (batch, *r.shape[1:]))) for r in refs]
         feed = {COLOR_INPUTS[0]: _f32(target_lines), COLOR_INPUTS[1]: _f32(target_dist),
                 **dict(zip(REF_NAMES, refs))}
         (y,) = self._frame.run(["y"], feed)

@@ -36,6 +36,9 @@ Flat = Annotated[bool | None, typer.Option(
          "Default: per shot, when its keys are flat cel paint.")]
 Refs = Annotated[int, typer.Option("--refs", min=1, max=8, help="Use the K nearest keys of the shot as references.")]
 Temporal = Annotated[bool, typer.Option("--temporal/--no-temporal", help="Run the temporal constraint network.")]
+Batch = Annotated[int | None, typer.Option(
+    "--batch", min=1, show_default=False, metavar="N",
+    help="Frames per network call. Default: 16 on a GPU (halved if it runs out of memory), 1 on the CPU.")]
 Warp = Annotated[bool, typer.Option(
     "--warp/--no-warp",
     help="Also match the keys onto each frame and fuse them with the network's colour: for drawings, region "
@@ -104,6 +107,7 @@ def colorize_command(
     flat: Flat = None,
     refs: Refs = 3,
     temporal: Temporal = True,
+    batch: Batch = None,
     warp: Warp = True,
     shots: Shots = "auto",
     lines: Lines = "auto",
@@ -132,7 +136,7 @@ def colorize_command(
 
     progress = make_progress(quiet, debug, progress_mode, log_file)
     options = ColorizeOptions(model=model, device=device, backend=backend, size=size, flat=flat, max_refs=refs,
-                              temporal=temporal, warp=warp, shots=shots, line_mode=lines, cache_dir=cache,
+                              temporal=temporal, batch=batch, warp=warp, shots=shots, line_mode=lines, cache_dir=cache,
                               overwrite=overwrite, crf=crf, preset=preset, codec=codec, layers=layers,
                               frames=frames, shot=shot)
     executor = make_executor(workers, ray, worker_cpus)
@@ -177,6 +181,7 @@ def preview_command(
     flat: Flat = None,
     refs: Refs = 3,
     temporal: Temporal = True,
+    batch: Batch = None,
     warp: Warp = True,
     shots: Shots = "auto",
     lines: Lines = "auto",
@@ -200,7 +205,7 @@ def preview_command(
 
     progress = make_progress(quiet, debug, progress_mode)
     options = ColorizeOptions(model=model, device=device, backend=backend, size=size, flat=flat, max_refs=refs,
-                              temporal=temporal, warp=warp, shots=shots, line_mode=lines, cache_dir=cache,
+                              temporal=temporal, batch=batch, warp=warp, shots=shots, line_mode=lines, cache_dir=cache,
                               overwrite=overwrite, frames=frames, shot=shot)
     executor = make_executor(workers, ray, worker_cpus)
     try:

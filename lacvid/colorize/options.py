@@ -24,6 +24,7 @@ class ScanOptions:
 class NetworkOptions:
     max_refs: int = 3             # the K nearest keys of the shot are the references
     temporal: bool = True         # run the temporal constraint network
+    batch: int | None = None      # frames per network call (None: colorize.networks.network_batch)
 
 
 @dataclass(frozen=True)
@@ -57,6 +58,7 @@ class ColorizeOptions:
     flat: bool | None = None
     max_refs: int = 3             # the K nearest keys of the shot are the references
     temporal: bool = True         # run the temporal constraint network
+    batch: int | None = None      # frames per network call; None: 16 on a GPU, 1 on the CPU
     # Match the keys onto each frame and fuse them with the network's color: region colours
     # propagated frame to frame for drawings (lacvid.propagate), keys warped by flow for footage.
     warp: bool = True
@@ -78,7 +80,7 @@ class ColorizeOptions:
         return ScanOptions(self.line_mode)
 
     def networks(self) -> NetworkOptions:
-        return NetworkOptions(self.max_refs, self.temporal)
+        return NetworkOptions(self.max_refs, self.temporal, self.batch)
 
     def compose(self) -> ComposeOptions:
         return ComposeOptions(self.flat, self.warp, self.max_refs)

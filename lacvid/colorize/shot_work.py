@@ -23,7 +23,7 @@ import numpy as np
 from lacvid import __version__
 from lacvid.colorize.cache import ColorizeCache, PrepEntry, damaged_message
 from lacvid.colorize.compose import ShotComposer, flat_palette
-from lacvid.colorize.networks import ShotNetworks
+from lacvid.colorize.networks import ShotNetworks, network_batch
 from lacvid.colorize.options import ColorizeOptions
 from lacvid.colorize.propagation import ShotPropagator, match_size
 from lacvid.errors import InputError
@@ -59,9 +59,10 @@ class RunPlan:
     @property
     def networks_id(self) -> str:
         # The backend's name, not the option: the backends' outputs differ in the last bits.
+        # The batch too: a batch's frames may come out of a backend a few bits apart from single frames.
         o = self.options
-        return fingerprint("run", 2, self.prep_id, self.model_digest, o.max_refs, o.temporal,
-                           self.device.split(":")[0], self.backend)
+        return fingerprint("run", 3, self.prep_id, self.model_digest, o.max_refs, o.temporal,
+                           self.device.split(":")[0], self.backend, network_batch(o.batch, self.device))
 
     @property
     def propagation_id(self) -> str:
@@ -151,7 +152,8 @@ class ShotWorker:
 
     def __post_init__(self) -> None:
         self.prep: PrepEntry = self.cache.prep(self.plan.prep_id, self.plan.full, self.plan.work)
-        self.networks = ShotNetworks(self.backend, self.plan.options.networks())
+        self.networks = ShotNetworks(self.backend, self.plan.options.networks(),
+                                     network_batch(self.plan.options.batch, self.plan.device), self.progress)
 
     def load_keys(self, shot: Shot) -> dict[int, np.ndarray]:
         """The shot's keys at full resolution; transparent paint shows the frame's own line art."""

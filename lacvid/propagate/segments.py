@@ -11,6 +11,7 @@ harmless, because colours are voted per palette colour, never per region id.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 
 import cv2
 import numpy as np
@@ -26,6 +27,10 @@ class Segments:
     interior: np.ndarray  # bool (H, W): not ink
     area: np.ndarray      # int64 (n,): interior pixels per region
     dist: np.ndarray      # float32 (H, W): px to the nearest ink
+
+    @cached_property
+    def centroids(self) -> np.ndarray:
+        return _centroids(self)
 
 
 def segment(ink: np.ndarray, gap_radius: float = 1.5, min_area: int = 3) -> Segments:
@@ -56,15 +61,22 @@ def segment(ink: np.ndarray, gap_radius: float = 1.5, min_area: int = 3) -> Segm
         # Flood cost: ink is a wall (crossed last), paper is cheaper the farther from ink.
         cost = np.where(free > 0, 200 - np.minimum(dist, 10.0) * 20, 255).astype(np.uint8)
         labels = ndimage.watershed_ift(cost, markers).astype(np.int32)
-    uniq, inverse = np.unique(labels, return_inverse=True)              # compact ids 0..n-1
-    labels = inverse.reshape(ink.shape).astype(np.int32)
+    present = np.bincount(labels.ravel()) > 0                           # compact ids 0..n-1, order kept
+    compact = (np.cumsum(present) - 1).astype(np.int32)
+    labels = compact[labels]
+    n = int(present.sum())
     interior = free > 0
-    area = np.bincount(labels[interior], minlength=len(uniq)).astype(np.int64)
-    return Segments(labels, len(uniq), interior, area, dist)
+    area = np.bincount(labels[interior], minlength=n).astype(np.int64)
+    return Segments(labels, n, interior, area, dist)
 
 
 def centroids(seg: Segments) -> np.ndarray:
-    """(n, 2) float64 (x, y): the mean of each region's interior pixels (all of them when it has none)."""
+    """(n, 2) float64 (x, y): the mean of each region's interior pixels (all of them when it has none).
+    Computed once per frame: every hop to or from the frame asks again."""
+    return seg.centroids
+
+
+def _centroids(seg: Segments) -> np.ndarray:
     h, w = seg.labels.shape
     gy, gx = np.mgrid[0:h, 0:w]
     weight = np.where(seg.interior, 1.0, 1e-3).ravel()
