@@ -2,6 +2,7 @@
 
     python benchmarks/network_speed.py                      # paper width and CPU width, 256 and 512
     python benchmarks/network_speed.py --widths 12 16 24 --sizes 256 --no-onnx
+    python benchmarks/network_speed.py --device cuda --batch 16 --widths 64 --sizes 256   # a GPU (gpu_check.sh)
 
 Per frame means what the pipeline pays per frame: the colour net with the K references encoded
 once per shot (``forward_with_references``; the per-shot encode is listed separately) and the
@@ -9,6 +10,8 @@ temporal net on a three-frame window. Eager runs use ``inference_copy`` (spectra
 in). "share" = achieved FLOP/s / the fp32 matmul rate measured in the same run (for bf16 rows:
 / the bf16 matmul rate), i.e. how close the network runs to this CPU's dense-matmul limit.
 ONNX Runtime runs the exported graph (``lacvid.models.export``) on the CPU provider.
+On CUDA (``--device cuda``) frames run ``--batch`` at a time, as colorize runs them there, times
+are per frame, and bf16 is CUDA autocast, as ``TorchBackend`` runs it.
 
 CPU width (ModelConfig.cpu): the colorize goal is >= 4 frames/s at 256 px for the whole pipeline
 on 2 cores, i.e. <= 250 ms per frame for everything; the networks should take well under
@@ -30,6 +33,7 @@ from torch.utils.flop_counter import FlopCounterMode, register_flop_formula
 
 from lacvid.models import ColorNetConfig, ColorTransformNet, ModelConfig, TemporalConstraintNet, TemporalNetConfig
 from lacvid.models.blocks import inference_copy
+from lacvid.models.color import References
 from lacvid.models.config import CPU_WIDTH
 
 
@@ -46,9 +50,22 @@ def flops(fn: Callable[[], object]) -> int:
     return counter.get_total_flops()
 
 
+def _synced(fn: Callable[[], object]) -> Callable[[], object]:
+    """fn, waiting for the GPU's queued work when there is a GPU (else the time is the launch's)."""
+    if not torch.cuda.is_available():
+        return fn
+
+    def run():
+        out = fn()
+        torch.cuda.synchronize()
+        return out
+    return run
+
+
 def seconds(fn: Callable[[], object], budget: float = 2.0, min_reps: int = 2) -> float:
     """Best wall time of fn after one warm-up run: the CPU is shared, and the minimum is the
     closest estimate of the uncontended cost (the median moved 3x between runs here)."""
+    fn = _synced(fn)
     fn()
     times: list[float] = []
     start = time.perf_counter()
@@ -59,8 +76,10 @@ def seconds(fn: Callable[[], object], budget: float = 2.0, min_reps: int = 2) ->
     return min(times)
 
 
-def matmul_rate(dtype: torch.dtype, n: int = 2048) -> float:
-    a, b = torch.randn(n, n).to(dtype), torch.randn(n, n).to(dtype)
+def matmul_rate(dtype: torch.dtype, device: str = "cpu") -> float:
+    # A CPU without bf16 matrix units takes ~13 s for one 2048^3 bf16 product: measure it smaller.
+    n = 8192 if device.startswith("cuda") else (2048 if dtype == torch.float32 else 512)
+    a, b = torch.randn(n, n, device=device).to(dtype), torch.randn(n, n, device=device).to(dtype)
     return 2 * n ** 3 / seconds(lambda: a @ b, budget=1.5, min_reps=3)
 
 
@@ -72,20 +91,23 @@ def _ort_session(path: Path):
     return ort.InferenceSession(str(path), opts, providers=["CPUExecutionProvider"])
 
 
-def bench(width: int, size: int, k: int, use_onnx: bool, rate32: float, rate16: float, budget: float) -> list[dict]:
+def bench(width: int, size: int, k: int, use_onnx: bool, rate32: float, rate16: float, budget: float,
+          device: str = "cpu", batch: int = 1) -> list[dict]:
     torch.manual_seed(0)
     rows: list[dict] = []
     cpu = ModelConfig.cpu()
     color_cfg = cpu.color if width == cpu.color.width else ColorNetConfig(width=width)
-    color = inference_copy(ColorTransformNet(color_cfg))
-    temporal = inference_copy(TemporalConstraintNet(TemporalNetConfig(width=width)))
+    color = inference_copy(ColorTransformNet(color_cfg)).to(device)
+    temporal = inference_copy(TemporalConstraintNet(TemporalNetConfig(width=width))).to(device)
     H = W = size
-    tl, td = torch.rand(1, 1, H, W), torch.rand(1, 1, H, W)
-    rl, rc, rd = torch.rand(1, k, 1, H, W), torch.rand(1, k, 3, H, W), torch.rand(1, k, 1, H, W)
-    frames = torch.rand(1, 3, 4, H, W)
+    B = batch
+    tl, td = torch.rand(B, 1, H, W, device=device), torch.rand(B, 1, H, W, device=device)
+    rl, rc, rd = (torch.rand(1, k, c, H, W, device=device) for c in (1, 3, 1))
+    frames = torch.rand(B, 3, 4, H, W, device=device)
     with torch.no_grad():
-        refs = color.encode_references(rl, rc, rd)
-    bf16 = lambda: torch.autocast("cpu", dtype=torch.bfloat16)  # noqa: E731
+        refs = References(*(r.expand(B, *r.shape[1:]) for r in color.encode_references(rl, rc, rd)))
+    bf16 = lambda: torch.autocast(device.split(":")[0], dtype=torch.bfloat16)  # noqa: E731
+    use_onnx = use_onnx and device == "cpu" and B == 1
     cases = {
         "color encode (per shot)": (lambda: color.encode_references(rl, rc, rd), None),
         "color per frame": (lambda: color.forward_with_references(tl, td, refs), "color_frame"),
@@ -105,12 +127,13 @@ def bench(width: int, size: int, k: int, use_onnx: bool, rate32: float, rate16: 
                  "temporal": {"frames": frames.numpy()}}
         sessions = {name: (_ort_session(tmp / f"{name}.onnx"), feeds[name]) for name in feeds}
     for what, (fn, onnx_name) in cases.items():
-        n = flops(fn)
+        frames_per_call = 1 if onnx_name is None else B   # the per-shot encode runs once for the batch
+        n = flops(fn) / frames_per_call
         row = {"net": what, "width": width, "size": size, "gflop": n / 1e9}
         with torch.no_grad():
-            row["fp32_ms"] = seconds(fn, budget) * 1e3
+            row["fp32_ms"] = seconds(fn, budget) * 1e3 / frames_per_call
             with bf16():
-                row["bf16_ms"] = seconds(fn, budget) * 1e3
+                row["bf16_ms"] = seconds(fn, budget) * 1e3 / frames_per_call
         if onnx_name in sessions:
             sess, feed = sessions[onnx_name]
             row["ort_ms"] = seconds(lambda: sess.run(None, feed), budget) * 1e3
@@ -140,19 +163,24 @@ def main() -> None:
     ap.add_argument("--refs", "-k", type=int, default=2)
     ap.add_argument("--no-onnx", action="store_true", help="skip ONNX Runtime")
     ap.add_argument("--budget", type=float, default=2.0, help="seconds of repeats per measurement")
+    ap.add_argument("--device", default="cpu", help="cpu or cuda[:N]")
+    ap.add_argument("--batch", type=int, default=1, help="frames per call (colorize runs 16 on a GPU)")
     args = ap.parse_args()
-    rate32, rate16 = matmul_rate(torch.float32), matmul_rate(torch.bfloat16)
-    print(f"torch {torch.__version__}, {torch.get_num_threads()} threads, K = {args.refs}; "
-          f"matmul 2048^3: fp32 {rate32 / 1e9:.0f} GFLOP/s, bf16 {rate16 / 1e9:.0f} GFLOP/s")
+    dev = args.device
+    rate32, rate16 = matmul_rate(torch.float32, dev), matmul_rate(torch.bfloat16, dev)
+    where = torch.cuda.get_device_name(dev) if dev.startswith("cuda") else f"{torch.get_num_threads()} CPU threads"
+    print(f"torch {torch.__version__}, {where}, K = {args.refs}, batch {args.batch}; "
+          f"dense matmul: fp32 {rate32 / 1e9:.0f} GFLOP/s, bf16 {rate16 / 1e9:.0f} GFLOP/s")
     print("| network | width | px | GFLOP | fp32 ms | fp32 frames/s | fp32 share | bf16 ms | bf16 frames/s | "
           "bf16 share | ORT ms | ORT frames/s | ORT share |")
     print("|---|---|---|---|---|---|---|---|---|---|---|---|---|")
     for width in args.widths:
         for size in args.sizes:
             # Shared CPU: re-measure the limit before each group and keep the best seen.
-            rate32, rate16 = max(rate32, matmul_rate(torch.float32)), max(rate16, matmul_rate(torch.bfloat16))
+            rate32 = max(rate32, matmul_rate(torch.float32, dev))
+            rate16 = max(rate16, matmul_rate(torch.bfloat16, dev))
             with contextlib.suppress(KeyboardInterrupt):
-                bench(width, size, args.refs, not args.no_onnx, rate32, rate16, args.budget)
+                bench(width, size, args.refs, not args.no_onnx, rate32, rate16, args.budget, dev, args.batch)
     print(f"best matmul rates seen: fp32 {rate32 / 1e9:.0f} GFLOP/s, bf16 {rate16 / 1e9:.0f} GFLOP/s")
 
 

@@ -1,7 +1,7 @@
 """How fast ``lacvid colorize`` runs on a 1080p line-art clip, stage by stage, and how much memory it holds.
 
-    python benchmarks/speed.py [--frames 48] [--height 1080] [--size 256] [--model default|random|PATH]
-                               [--backend auto|torch|onnx] [--long 10] [--no-memory] [--keep DIR]
+    python benchmarks/speed.py [--frames 48] [--height 1080] [--size 256] [--model default|random|paper|PATH]
+                               [--device cpu|cuda] [--backend auto|torch|onnx] [--long 10] [--no-memory] [--keep DIR]
 
 The clip: two ``lacvid.synth`` shots drawn directly at the output size (1920x1080 by default,
 16:9 at ``--height``), exact line art encoded to H.264 as the input, and the synth colour truth
@@ -20,8 +20,13 @@ Measured, all on the same data:
   and the finished-frame cache write); flatten (ink over paint over paper); encode (libx264 crf
   18, preset medium, as ``colorize`` writes); and the reference: decoding and re-encoding the
   input with nothing in between;
-- **peak memory** (the child's ``ru_maxrss``, whole process) of the whole run on the clip and on a
-  ``--long`` times longer one (the same shots cycled, keys at each copy's first and last frames).
+- **peak memory** (the child's ``ru_maxrss``, whole process; on CUDA also the GPU's peak allocation)
+  of the whole run on the clip and on a ``--long`` times longer one (the same shots cycled, keys at
+  each copy's first and last frames).
+
+``--model random`` is a random-initialised CPU-width model, ``paper`` one of the paper's widths
+(``ModelConfig.paper``): speed does not depend on the weights. ``benchmarks/gpu_check.sh`` runs
+this on a GPU.
 
 Goals (the Speed issue): >= 4 frames/s whole run at working size 256 on this 2-core CPU with the
 default model, i.e. within 4x of the plain transcode; the whole run >= 80% of its slowest stage;
@@ -104,12 +109,14 @@ def resolve_model(spec: str, folder: Path) -> tuple[Path, str]:
 
     if spec == "default" and default_model_path().is_file():
         return default_model_path(), f"bundled default ({default_model_path()})"
-    if spec not in ("default", "random"):
+    if spec not in ("default", "random", "paper"):
         return Path(spec), str(spec)
     torch.manual_seed(0)
-    config = ModelConfig.cpu()
-    path = save_checkpoint(folder / "random-cpu.pt", config=config,
+    config = ModelConfig.paper() if spec == "paper" else ModelConfig.cpu()
+    path = save_checkpoint(folder / f"random-{spec}.pt", config=config,
                            nets={"color": build_net("color", config), "temporal": build_net("temporal", config)})
+    if spec == "paper":
+        return path, "random-initialised ModelConfig.paper() (the paper's widths)"
     why = "asked for" if spec == "random" else f"the bundled default {default_model_path()} is missing"
     return path, f"random-initialised ModelConfig.cpu() ({why})"
 
@@ -122,22 +129,28 @@ def child(args: argparse.Namespace) -> None:
     from lacvid.colorize import ColorizeOptions, colorize
 
     def options(**kw) -> ColorizeOptions:
-        return ColorizeOptions(model=args.model, size=args.size, cache_dir=Path(args.cache), **kw,
+        return ColorizeOptions(model=args.model, size=args.size, device=args.device, cache_dir=Path(args.cache), **kw,
                                **({"backend": args.backend} if args.backend != "auto" else {}))
 
     warmup_out = Path(args.out).with_name(Path(args.warmup).name.replace(".mp4", "-painted.mp4"))
+    import torch
+
     colorize(args.warmup, args.warmup_keys, warmup_out, options(shots="single"))
+    cuda = torch.cuda.is_available() and args.device.startswith("cuda")
+    if cuda:
+        torch.cuda.reset_peak_memory_stats()
     result = colorize(args.input, args.keys, args.out, options())
     print(json.dumps({"frames": result.frames, "seconds": result.seconds, "shots": len(result.shots),
                       "stages": result.stage_seconds,
-                      "maxrss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
+                      "maxrss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+                      "gpu_peak_mb": torch.cuda.max_memory_allocated() / 2**20 if cuda else None}))
 
 
 def whole_run(video: Path, keys: Path, warmup: tuple[list, list], model: Path, args: argparse.Namespace,
               folder: Path, name: str) -> dict:
     """One whole run in a fresh process; its own warm-up clip, so it warms up from a cold cache entry."""
     warmup = write_clip(folder, f"{name}-warmup", *warmup, [0])
-    cmd = [sys.executable, __file__, "--child", "--model", str(model), "--size", str(args.size),
+    cmd = [sys.executable, __file__, "--child", "--model", str(model), "--size", str(args.size), "--device", args.device,
            "--backend", args.backend, "--cache", str(folder / "cache"), "--input", str(video), "--keys", str(keys),
            "--out", str(folder / f"{name}-painted.mp4"), "--warmup", str(warmup[0]), "--warmup-keys", str(warmup[1])]
     done = subprocess.run(cmd, capture_output=True, text=True)
@@ -162,6 +175,7 @@ def stages_alone(video: Path, keys_dir: Path, model: Path, args: argparse.Namesp
     from lacvid.colorize.options import ColorizeOptions
     from lacvid.colorize.scan import resolve_shots
     from lacvid.colorize.shot_work import RunPlan, ShotWorker
+    from lacvid.devices import resolve_device
     from lacvid.hashing import file_digest
     from lacvid.inference import load_model, make_backend
     from lacvid.media import open_writer, probe, read_frames
@@ -184,11 +198,12 @@ def stages_alone(video: Path, keys_dir: Path, model: Path, args: argparse.Namesp
     prepped, seconds["preprocessing"] = timed(prep_all)
     shots = resolve_shots("auto", detect_shots(images), n)
     loaded = load_model(model)
-    backend = make_backend(loaded.checkpoint, loaded.path, "cpu", args.backend, folder / "cache", work_size=work,
+    device = str(resolve_device(args.device))
+    backend = make_backend(loaded.checkpoint, loaded.path, device, args.backend, folder / "cache", work_size=work,
                            max_refs=3, model_digest=loaded.digest)
     keys = find_keys(keys_dir, info)
     plan = RunPlan(video, folder / "stage-cache", "bench", "bench", full, work, ColorizeOptions(backend=args.backend),
-                   loaded.path, loaded.digest, "cpu", backend.name,
+                   loaded.path, loaded.digest, device, backend.name,
                    tuple((k.index, str(k.path), file_digest(k.path)) for k in keys))
     with ColorizeCache(folder / "stage-cache", "bench") as cache:
         prep = cache.prep("bench", full, work)
@@ -216,7 +231,7 @@ def stages_alone(video: Path, keys_dir: Path, model: Path, args: argparse.Namesp
                 writer.write(frame.image)
 
     _, transcode_s = timed(transcode)
-    return {"frames": n, "seconds": seconds, "work": work, "shots": len(shots), "backend": backend.name,
+    return {"frames": n, "seconds": seconds, "work": work, "shots": len(shots), "backend": backend.name, "device": device,
             "transcode": transcode_s}
 
 
@@ -228,7 +243,9 @@ def main() -> None:
     parser.add_argument("--frames", type=int, default=48, help="frames of the clip (two shots)")
     parser.add_argument("--height", type=int, default=1080, help="frame height; width is 16:9")
     parser.add_argument("--size", type=int, default=256, help="working size (colorize --size)")
-    parser.add_argument("--model", default="default", help="default, random (a random ModelConfig.cpu()) or a path")
+    parser.add_argument("--model", default="default",
+                        help="default, random (a random ModelConfig.cpu()), paper (random, the paper's widths) or a path")
+    parser.add_argument("--device", default="cpu", help="colorize --device: cpu, cuda or cuda:N")
     parser.add_argument("--backend", default="auto", help="colorize --backend (auto picks as colorize does)")
     parser.add_argument("--long", type=int, default=10, help="the memory check's longer clip is this many times longer")
     parser.add_argument("--no-memory", action="store_true", help="skip the longer clip (the whole run still runs)")
@@ -278,7 +295,8 @@ def main() -> None:
           f"working size {args.size} ({w}x{h}), 2 keys per shot")
     print(f"clip: 2 synth shots drawn at {width}x{height} (not upscaled), made in {made:.0f}s; keys: the synth "
           "colour truth of each shot's first and last frame")
-    print(f"model: {model_text}; networks run by: {stages['backend']}; CPU threads: as colorize sets them\n")
+    print(f"model: {model_text}; networks run by: {stages['backend']} on {stages['device']}; "
+          "CPU threads: as colorize sets them\n")
     print(f"| {'stage (each alone, same data)':<52} | {'frames/s':>8} | {'ms/frame':>8} |")
     print(f"|{'-' * 54}|{'-' * 10}|{'-' * 10}|")
     labels = {
@@ -312,6 +330,8 @@ def main() -> None:
               f"(goal flat, <= {GOAL_MEMORY_RATIO:.2f}) -> {ok(ratio <= GOAL_MEMORY_RATIO)}")
     else:
         print(f"peak memory (RSS): {short['maxrss_mb']:.0f} MB for {short['frames']} frames (longer clip skipped)")
+    if short.get("gpu_peak_mb") is not None:
+        print(f"GPU memory, peak allocated by the whole run: {short['gpu_peak_mb']:.0f} MB")
 
 
 if __name__ == "__main__":

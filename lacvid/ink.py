@@ -26,6 +26,7 @@ import cv2
 import numpy as np
 
 from lacvid.distance import nearest_values
+from lacvid.kernels import ink_alpha, paper_darkness
 
 __all__ = ["INK_LEVEL", "InkSettings", "InkModel", "InkFrame", "as_rgb"]
 
@@ -44,9 +45,6 @@ def channel_max(a: np.ndarray) -> np.ndarray:
 def channel_min(a: np.ndarray) -> np.ndarray:
     return np.minimum(np.minimum(a[..., 0], a[..., 1]), a[..., 2])
 
-
-def channel_sum(a: np.ndarray) -> np.ndarray:
-    return (a[..., 0] + a[..., 1]) + a[..., 2]
 
 @dataclass(frozen=True)
 class InkSettings:
@@ -141,8 +139,7 @@ class InkModel:
 
     @staticmethod
     def _darkness(rgb: np.ndarray, paper: np.ndarray) -> np.ndarray:
-        d = (paper - rgb.astype(np.float32)) / paper  # (H, W, 3)
-        return np.clip(channel_max(d), 0.0, 1.0)       # (H, W)
+        return paper_darkness(np.ascontiguousarray(rgb), paper)  # (H, W): (paper - rgb) / paper, darkest channel
 
     def _mask(self, dark: np.ndarray) -> np.ndarray:
         s = self.settings
@@ -178,10 +175,7 @@ class InkModel:
         rgb, paper, dark, mask = self._measure(frame)
         strong = dark >= self.strong_level
         ink_rgb, colored = self._ink_colors(rgb, strong, mask)
-        span = paper - ink_rgb.astype(np.float32)                       # (H, W, 3)
-        num = channel_sum((paper - rgb.astype(np.float32)) * span)      # projection on paper -> ink
-        alpha = np.clip(num / np.maximum(channel_sum(span * span), 1.0), 0.0, 1.0).astype(np.float32)
-        alpha[dark < 0.02] = 0.0
+        alpha = ink_alpha(np.ascontiguousarray(rgb), paper, ink_rgb, dark, 0.02)  # (H, W): projection on paper -> ink
         return InkFrame(dark.astype(np.float32), mask, colored, ink_rgb, alpha)
 
     def _ink_colors(self, rgb: np.ndarray, strong: np.ndarray, mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

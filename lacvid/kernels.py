@@ -202,3 +202,63 @@ def chamfer_sums(mask_a: np.ndarray, dist_a: np.ndarray, mask_b: np.ndarray, dis
         r = _chamfer_sums(mask_a.view(np.uint8), dist_a, mask_b.view(np.uint8), dist_b, dy, dx, float(clip),
                           float(radius), n)
     return Chamfer(float(r[0]), int(r[1]), int(r[2]), float(r[3]), int(r[4]), int(r[5]))
+
+
+# ----------------------------------------------------------------------------- ink over paper, per pixel
+
+
+@njit(cache=True, nogil=True)
+def _paper_darkness(rgb, paper):  # (H, W, 3) uint8, (H, W, 3) float32 -> (H, W) float32
+    h, w = rgb.shape[:2]
+    out = np.empty((h, w), np.float32)
+    zero, one = np.float32(0.0), np.float32(1.0)
+    for y in range(h):
+        for x in range(w):
+            d = zero
+            for c in range(3):  # the same float32 operations, in the same order, as the numpy form
+                v = (paper[y, x, c] - np.float32(rgb[y, x, c])) / paper[y, x, c]
+                d = v if c == 0 else max(d, v)
+            out[y, x] = min(max(d, zero), one)
+    return out
+
+
+def paper_darkness(rgb: np.ndarray, paper: np.ndarray) -> np.ndarray:
+    """float32 (H, W): the darkest channel's share of the paper under it, ``(paper - rgb) / paper``,
+    clipped to [0, 1]; bit for bit the numpy expression, in one pass instead of five (H, W, 3) temporaries."""
+    _check("rgb", rgb, np.uint8, 3)
+    _check("paper", paper, np.float32, 3)
+    _same_shape(rgb=rgb, paper=paper)
+    if rgb.shape[2] != 3 or paper.shape[2] != 3:
+        raise ValueError(f"rgb and paper must have 3 channels, got {rgb.shape} and {paper.shape}")
+    return _paper_darkness(rgb, paper)
+
+
+@njit(cache=True, nogil=True)
+def _ink_alpha(rgb, paper, ink_rgb, dark, min_dark):
+    h, w = rgb.shape[:2]
+    out = np.empty((h, w), np.float32)
+    zero, one = np.float32(0.0), np.float32(1.0)
+    for y in range(h):
+        for x in range(w):
+            s0 = paper[y, x, 0] - np.float32(ink_rgb[y, x, 0])
+            s1 = paper[y, x, 1] - np.float32(ink_rgb[y, x, 1])
+            s2 = paper[y, x, 2] - np.float32(ink_rgb[y, x, 2])
+            num = ((paper[y, x, 0] - np.float32(rgb[y, x, 0])) * s0
+                   + (paper[y, x, 1] - np.float32(rgb[y, x, 1])) * s1) + (paper[y, x, 2] - np.float32(rgb[y, x, 2])) * s2
+            den = max((s0 * s0 + s1 * s1) + s2 * s2, one)
+            a = min(max(num / den, zero), one)
+            out[y, x] = zero if dark[y, x] < min_dark else a
+    return out
+
+
+def ink_alpha(rgb: np.ndarray, paper: np.ndarray, ink_rgb: np.ndarray, dark: np.ndarray,
+              min_dark: float) -> np.ndarray:
+    """float32 (H, W): how much of ``ink_rgb`` covers the paper at each pixel (``rgb`` projected on the
+    line from ``paper`` to ``ink_rgb``, clipped to [0, 1]; 0 where ``dark`` < ``min_dark``), in float32
+    exactly as the numpy form computes it."""
+    for name, a in (("rgb", rgb), ("ink_rgb", ink_rgb)):
+        _check(name, a, np.uint8, 3)
+    _check("paper", paper, np.float32, 3)
+    _check("dark", dark, np.float32, 2)
+    _same_shape(rgb=rgb, paper=paper, ink_rgb=ink_rgb, dark=dark)
+    return _ink_alpha(rgb, paper, ink_rgb, dark, np.float32(min_dark))

@@ -62,3 +62,21 @@ def test_bad_inputs_rejected() -> None:
         kernels.remove_small_components(np.full((3, 3), 4, np.int32), np.zeros(2, np.int32), 2)
     with pytest.raises(ValueError, match="threads"):
         kernels.chamfer_sums(a, da, b, da, threads=0)
+
+
+def test_ink_kernels_equal_the_numpy_forms_bit_for_bit() -> None:
+    rng = np.random.default_rng(0)
+    rgb, ink = (rng.integers(0, 256, (40, 60, 3)).astype(np.uint8) for _ in range(2))
+    paper = rng.uniform(150, 255, (40, 60, 3)).astype(np.float32)
+    d = (paper - rgb.astype(np.float32)) / paper
+    dark = np.clip(np.maximum(np.maximum(d[..., 0], d[..., 1]), d[..., 2]), 0.0, 1.0)
+    np.testing.assert_array_equal(kernels.paper_darkness(rgb, paper), dark)
+    span = paper - ink.astype(np.float32)
+    prod, sq = (paper - rgb.astype(np.float32)) * span, span * span
+    num, den = (prod[..., 0] + prod[..., 1]) + prod[..., 2], (sq[..., 0] + sq[..., 1]) + sq[..., 2]
+    alpha = np.clip(num / np.maximum(den, 1.0), 0.0, 1.0).astype(np.float32)
+    alpha[dark < 0.02] = 0.0
+    assert (dark < 0.02).any()
+    np.testing.assert_array_equal(kernels.ink_alpha(rgb, paper, ink, dark, 0.02), alpha)
+    with pytest.raises(ValueError, match="paper must be float32"):
+        kernels.paper_darkness(rgb, paper.astype(np.float64))
