@@ -135,7 +135,8 @@ class InkModel:
         win = max(3, (min(h, w) // 48) | 1)  # ~ 1/6 of the short side at full size
         local = cv2.blur(cv2.dilate(small, cv2.getStructuringElement(cv2.MORPH_RECT, (win, win))), (win, win))
         local = cv2.resize(local, (w, h), interpolation=cv2.INTER_LINEAR).astype(np.float32)  # (H, W, 3)
-        return np.clip(local, PAPER_FLOOR * paper, paper)
+        np.maximum(local, PAPER_FLOOR * paper, out=local)  # = np.clip(local, floor, paper), without its temporaries
+        return np.minimum(local, paper, out=local)
 
     @staticmethod
     def _darkness(rgb: np.ndarray, paper: np.ndarray) -> np.ndarray:
@@ -147,7 +148,7 @@ class InkModel:
         weak = (dark >= self.weak_level).astype(np.uint8)
         n, lab, stats, _ = cv2.connectedComponentsWithStats(weak, connectivity=8)
         keep = np.zeros(n, bool)
-        keep[np.unique(lab[strong & (weak > 0)])] = True
+        keep[lab[strong & (weak > 0)]] = True
         keep |= stats[:, cv2.CC_STAT_AREA] >= max(s.speck_area, 12)  # a long faint stroke on its own
         keep[0] = False
         return keep[lab]
@@ -189,6 +190,6 @@ class InkModel:
         s = self.settings
         colored_strong = (chroma >= s.min_chroma) & (sat >= s.min_sat) & strong
         # Colour and class packed in one int32 per pixel, so the nearest strong pixel's are one gather.
-        packed = np.dstack([rgb, colored_strong.view(np.uint8)]).view(np.int32)                 # (H, W, 1)
+        packed = cv2.merge([np.ascontiguousarray(rgb), colored_strong.view(np.uint8)]).view(np.int32)  # (H, W, 1)
         near = nearest_values(packed[..., 0], strong).view(np.uint8).reshape(rgb.shape[:2] + (4,))  # (H, W, 4)
         return np.ascontiguousarray(near[..., :3]), near[..., 3].astype(bool) & mask

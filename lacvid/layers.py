@@ -49,7 +49,7 @@ def _alpha3(rgba: np.ndarray) -> np.ndarray:
 def paint_layer(fill: np.ndarray) -> np.ndarray:
     """RGBA: the fills, opaque, transparent where they are pure white paper."""
     alpha = 255 - cv2.inRange(fill, (255, 255, 255), (255, 255, 255))   # (H, W) uint8: 0 on bare paper
-    return np.dstack([fill, alpha])
+    return cv2.merge([np.ascontiguousarray(fill), alpha])              # (H, W, 4)
 
 
 def drawing_ink(ink: InkFrame) -> np.ndarray:
@@ -57,13 +57,13 @@ def drawing_ink(ink: InkFrame) -> np.ndarray:
     multiplies it), a coloured line in its own colour with its coverage as alpha."""
     rgb = np.where(ink.colored[..., None], ink.ink_rgb, 0).astype(np.uint8)
     alpha = np.rint(255 * np.where(ink.colored, ink.alpha, ink.strength)).astype(np.uint8)
-    return np.dstack([rgb, alpha])
+    return cv2.merge([rgb, alpha])                                     # (H, W, 4)
 
 
 def line_art_ink(lines: np.ndarray) -> np.ndarray:
     """RGBA of line art (255 paper, 0 ink): black, alpha 255 - lines, so flattening multiplies the
     paint by the line art exactly as ``composite.multiply_lines`` does."""
-    return np.dstack([np.zeros(lines.shape + (3,), np.uint8), 255 - lines])
+    return cv2.merge([np.zeros(lines.shape + (3,), np.uint8), 255 - lines])  # (H, W, 4)
 
 
 def key_layers(key: np.ndarray) -> Layers:

@@ -81,7 +81,7 @@ def label_regions(
         if ns > 1:
             # Plain components that hold no seed at all (thin strips) keep their own label.
             seeded = np.zeros(n0, bool)
-            seeded[np.unique(base[seeds > 0])] = True
+            seeded[base[seeds > 0]] = True
             orphan = ~seeded[base] & paper
             seeds[orphan] = base[orphan] + ns  # distinct from every seed label
             labels = grow_labels(seeds, paper)
