@@ -15,9 +15,9 @@ Measured, all on the same data:
 - **each stage alone**, as the pipeline runs it: decode (``read_frames`` on the video);
   preprocessing (line art + working-size line art + distance field, on 2 threads as the scan
   does); networks (colour + temporal at the working size, through the backend ``colorize`` picks,
-  references encoded once per shot) and the propagation of the keys' region colours, as a shot
-  worker runs them (``colorize.shot_work``); compositing at full resolution (fills, the ink layer
-  and the finished-frame cache write); flatten (ink over paint over paper); encode (libx264 crf
+  references encoded once per shot) and the propagation of the keys' region colours (with the
+  shot's palette check), each alone, though a shot worker (``colorize.shot_work``) overlaps them;
+  compositing at full resolution (fills, the ink layer and the finished-frame cache write); flatten (ink over paint over paper); encode (libx264 crf
   18, preset medium, as ``colorize`` writes); and the reference: decoding and re-encoding the
   input with nothing in between;
 - **peak memory** (the child's ``ru_maxrss``, whole process; on CUDA also the GPU's peak allocation)
@@ -210,10 +210,8 @@ def stages_alone(video: Path, keys_dir: Path, model: Path, args: argparse.Namesp
         for i, frame in enumerate(prepped):
             prep.put(i, frame)
         worker = ShotWorker(plan, cache, backend)
-        sources, seconds["networks + propagation"] = timed(lambda: [worker.prepare(shot) for shot in shots])
-        seconds["networks"] = worker.stages["colour"] + worker.stages["temporal"]
-        seconds["propagation"] = worker.stages["propagate"]
-        del seconds["networks + propagation"]
+        _, seconds["networks"] = timed(lambda: [worker.run_networks(shot) for shot in shots])
+        sources, seconds["propagation"] = timed(lambda: [worker.prepare(shot) for shot in shots])  # networks cached
         frames = [(src, t) for src, shot in zip(sources, shots) for t in range(shot.start, shot.stop)]
         layers, seconds["compositing"] = timed(lambda: [src.layers(t) for src, t in frames])
         composed, seconds["flatten"] = timed(lambda: [lay.flatten() for lay in layers])

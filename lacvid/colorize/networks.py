@@ -14,6 +14,7 @@ out of memory halves the batch (down to one frame) instead of failing the run.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Hashable, Sequence
 
 import numpy as np
@@ -67,6 +68,7 @@ class ShotNetworks:
         if batch < 1:
             raise InputError(f"the network batch must be at least 1 frame, got {batch}")
         self.backend, self.options, self.batch, self.progress = backend, options, batch, progress
+        self.stop = threading.Event()  # set by another thread: return after the batch in hand
 
     def _encode(self, refs: tuple[int, ...], keys: dict[int, np.ndarray], prep: PrepEntry):
         ref_lines = images_to_float([prep.frames.get("lines", i) for i in refs])[None]        # (1, K, 1, h, w)
@@ -105,7 +107,7 @@ class ShotNetworks:
         frames = [t for t in range(shot.start, shot.stop) if t not in keys]
         if not self.backend.has_temporal or not self.options.temporal:
             for t in frames:
-                if not out.is_done(t):
+                if not out.is_done(t) and not self.stop.is_set():
                     out.put(t, rgb=rgb(t))
             return
 
@@ -124,7 +126,7 @@ class ShotNetworks:
                     run: Callable[[list[int]], np.ndarray], out: FrameArrays) -> None:
         """``run`` over batches of ``frames`` (same position chunk and ``group_key``), storing what ``out`` lacks."""
         pending = [t for t in frames if not out.is_done(t)]
-        while pending:
+        while pending and not self.stop.is_set():
             batch, first = self.batch, pending[0]
             chunk, key = (first - shot.start) // batch, group_key(first)
             group = [t for t in frames if (t - shot.start) // batch == chunk and group_key(t) == key]

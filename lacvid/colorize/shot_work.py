@@ -14,6 +14,8 @@ fingerprint (``RunPlan.shot_id``): repainting one key recolours one shot, and ``
 
 from __future__ import annotations
 
+import sys
+import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -149,6 +151,7 @@ class ShotWorker:
     progress: Progress = NULL_PROGRESS
     stages: dict[str, float] = field(default_factory=lambda: {"colour": 0.0, "temporal": 0.0, "propagate": 0.0})
     _ink: InkModel | None = None
+    _network_error: BaseException | None = None
 
     def __post_init__(self) -> None:
         self.prep: PrepEntry = self.cache.prep(self.plan.prep_id, self.plan.full, self.plan.work)
@@ -178,11 +181,22 @@ class ShotWorker:
                 self._verify(a, whole)
         keys_full = self.load_keys(shot)
         keys_small = {i: resize_to(img, self.plan.work) for i, img in keys_full.items()}
-        self._timed("colour", self.networks.color, shot, keys_small, self.prep, arrays.colored)
-        self._timed("temporal", self.networks.refine, shot, keys_small, self.prep, arrays.colored, arrays.refined)
         options = self.plan.options
-        palette = flat_palette(keys_full, self.prep, options.flat)
-        propagated, ink, shot_palette = self._propagate(shot, keys_full, arrays, palette is not None)
+        # The networks and the propagation need nothing of each other: the networks run on a
+        # second thread (ONNX Runtime and torch release the GIL) while this one propagates.
+        networks = threading.Thread(target=self._networks, args=(shot, keys_small, arrays), name="lacvid-networks")
+        self.networks.stop.clear()
+        self._network_error = None
+        networks.start()
+        try:
+            palette = flat_palette(keys_full, self.prep, options.flat)
+            propagated, ink, shot_palette = self._propagate(shot, keys_full, arrays, palette is not None)
+        finally:
+            if sys.exc_info()[0] is not None:
+                self.networks.stop.set()  # an error or Ctrl-C here: the networks stop at their next batch
+            networks.join()
+        if self._network_error is not None:
+            raise self._network_error
         if palette is not None and shot_palette is not None:
             palette = shot_palette  # the colours the propagation voted with, so no vote is lost to snapping
         arrays.finished.group.attrs["flat"] = palette is not None
@@ -199,6 +213,22 @@ class ShotWorker:
             shot_layers.layers(t)
         self.stages["compose"] = self.stages.get("compose", 0.0) + time.perf_counter() - t0
         return shot_layers.flat
+
+    def run_networks(self, shot: Shot) -> None:
+        """The networks of ``shot`` alone, into the cache (``prepare`` overlaps them with the propagation;
+        benchmarks time the passes apart with this)."""
+        keys_small = {i: resize_to(img, self.plan.work) for i, img in self.load_keys(shot).items()}
+        self._network_error = None
+        self._networks(shot, keys_small, ShotArrays.open(self.cache, self.plan, shot))
+        if self._network_error is not None:
+            raise self._network_error
+
+    def _networks(self, shot: Shot, keys_small: dict[int, np.ndarray], arrays: ShotArrays) -> None:
+        try:
+            self._timed("colour", self.networks.color, shot, keys_small, self.prep, arrays.colored)
+            self._timed("temporal", self.networks.refine, shot, keys_small, self.prep, arrays.colored, arrays.refined)
+        except BaseException as exc:  # noqa: BLE001 - raised again on the caller's thread
+            self._network_error = exc
 
     def _verify(self, arrays: FrameArrays, frames: range) -> None:
         """Damaged frames (a chunk deleted or changed since it was written) are said and computed again."""
