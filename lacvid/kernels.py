@@ -225,12 +225,17 @@ def _paper_darkness(rgb, paper):  # (H, W, 3) uint8, (H, W, 3) float32 -> (H, W)
 def paper_darkness(rgb: np.ndarray, paper: np.ndarray) -> np.ndarray:
     """float32 (H, W): the darkest channel's share of the paper under it, ``(paper - rgb) / paper``,
     clipped to [0, 1]; bit for bit the numpy expression, in one pass instead of five (H, W, 3) temporaries."""
-    _check("rgb", rgb, np.uint8, 3)
-    _check("paper", paper, np.float32, 3)
-    _same_shape(rgb=rgb, paper=paper)
-    if rgb.shape[2] != 3 or paper.shape[2] != 3:
-        raise ValueError(f"rgb and paper must have 3 channels, got {rgb.shape} and {paper.shape}")
+    _check_colors(rgb=rgb, paper=paper)
     return _paper_darkness(rgb, paper)
+
+
+def _check_colors(**arrays: np.ndarray) -> None:
+    """(H, W, 3) arrays of one size: ``paper`` float32, the others uint8."""
+    for name, a in arrays.items():
+        _check(name, a, np.float32 if name == "paper" else np.uint8, 3)
+        if a.shape[2] != 3:
+            raise ValueError(f"{name} must have 3 channels, got shape {a.shape}")
+    _same_shape(**arrays)
 
 
 @njit(cache=True, nogil=True)
@@ -256,9 +261,7 @@ def ink_alpha(rgb: np.ndarray, paper: np.ndarray, ink_rgb: np.ndarray, dark: np.
     """float32 (H, W): how much of ``ink_rgb`` covers the paper at each pixel (``rgb`` projected on the
     line from ``paper`` to ``ink_rgb``, clipped to [0, 1]; 0 where ``dark`` < ``min_dark``), in float32
     exactly as the numpy form computes it."""
-    for name, a in (("rgb", rgb), ("ink_rgb", ink_rgb)):
-        _check(name, a, np.uint8, 3)
-    _check("paper", paper, np.float32, 3)
+    _check_colors(rgb=rgb, paper=paper, ink_rgb=ink_rgb)
     _check("dark", dark, np.float32, 2)
-    _same_shape(rgb=rgb, paper=paper, ink_rgb=ink_rgb, dark=dark)
+    _same_shape(rgb=rgb, dark=dark)
     return _ink_alpha(rgb, paper, ink_rgb, dark, np.float32(min_dark))

@@ -6,10 +6,10 @@ each frame from its window (t-1, t, t+1), the shot's edges repeated and keys as 
 Both read their inputs from the cache and write their uint8 outputs to it.
 
 Frames run in batches (``network_batch``: 16 on a GPU, 1 on the CPU where batching gains
-nothing and costs memory). A batch is fixed by the frames' positions in the shot and their reference set, never
-by what a run has left to do, so an interrupted shot resumes to the very frames an
-uninterrupted run makes: a batch with some frames cached runs whole and stores the rest. A GPU
-out of memory halves the batch (down to one frame) instead of failing the run.
+nothing and costs memory). A batch is fixed by the frames' positions in the shot and their
+reference set, never by what a run has left to do, so an interrupted shot resumes to the very
+frames an uninterrupted run makes: a batch with some frames cached runs whole and stores the
+rest. A GPU out of memory halves the batch (down to one frame) instead of failing the run.
 """
 
 from __future__ import annotations

@@ -14,9 +14,8 @@ fingerprint (``RunPlan.shot_id``): repainting one key recolours one shot, and ``
 
 from __future__ import annotations
 
-import sys
-import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -151,7 +150,6 @@ class ShotWorker:
     progress: Progress = NULL_PROGRESS
     stages: dict[str, float] = field(default_factory=lambda: {"colour": 0.0, "temporal": 0.0, "propagate": 0.0})
     _ink: InkModel | None = None
-    _network_error: BaseException | None = None
 
     def __post_init__(self) -> None:
         self.prep: PrepEntry = self.cache.prep(self.plan.prep_id, self.plan.full, self.plan.work)
@@ -184,19 +182,16 @@ class ShotWorker:
         options = self.plan.options
         # The networks and the propagation need nothing of each other: the networks run on a
         # second thread (ONNX Runtime and torch release the GIL) while this one propagates.
-        networks = threading.Thread(target=self._networks, args=(shot, keys_small, arrays), name="lacvid-networks")
         self.networks.stop.clear()
-        self._network_error = None
-        networks.start()
-        try:
-            palette = flat_palette(keys_full, self.prep, options.flat)
-            propagated, ink, shot_palette = self._propagate(shot, keys_full, arrays, palette is not None)
-        finally:
-            if sys.exc_info()[0] is not None:
+        with ThreadPoolExecutor(1, thread_name_prefix="lacvid-networks") as pool:  # leaving it waits for the thread
+            networks = pool.submit(self._networks, shot, keys_small, arrays)
+            try:
+                palette = flat_palette(keys_full, self.prep, options.flat)
+                propagated, ink, shot_palette = self._propagate(shot, keys_full, arrays, palette is not None)
+            except BaseException:
                 self.networks.stop.set()  # an error or Ctrl-C here: the networks stop at their next batch
-            networks.join()
-        if self._network_error is not None:
-            raise self._network_error
+                raise
+            networks.result()  # their error, if any, raised here
         if palette is not None and shot_palette is not None:
             palette = shot_palette  # the colours the propagation voted with, so no vote is lost to snapping
         arrays.finished.group.attrs["flat"] = palette is not None
@@ -218,17 +213,11 @@ class ShotWorker:
         """The networks of ``shot`` alone, into the cache (``prepare`` overlaps them with the propagation;
         benchmarks time the passes apart with this)."""
         keys_small = {i: resize_to(img, self.plan.work) for i, img in self.load_keys(shot).items()}
-        self._network_error = None
         self._networks(shot, keys_small, ShotArrays.open(self.cache, self.plan, shot))
-        if self._network_error is not None:
-            raise self._network_error
 
     def _networks(self, shot: Shot, keys_small: dict[int, np.ndarray], arrays: ShotArrays) -> None:
-        try:
-            self._timed("colour", self.networks.color, shot, keys_small, self.prep, arrays.colored)
-            self._timed("temporal", self.networks.refine, shot, keys_small, self.prep, arrays.colored, arrays.refined)
-        except BaseException as exc:  # noqa: BLE001 - raised again on the caller's thread
-            self._network_error = exc
+        self._timed("colour", self.networks.color, shot, keys_small, self.prep, arrays.colored)
+        self._timed("temporal", self.networks.refine, shot, keys_small, self.prep, arrays.colored, arrays.refined)
 
     def _verify(self, arrays: FrameArrays, frames: range) -> None:
         """Damaged frames (a chunk deleted or changed since it was written) are said and computed again."""

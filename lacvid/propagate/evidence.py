@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from lacvid.propagate.segments import Segments, centroids
+from lacvid.propagate.segments import Segments
 
 
 @dataclass(frozen=True)
@@ -62,7 +62,7 @@ def _proximity(target: Segments, source: Segments, flow: np.ndarray, trusted: np
     count = np.maximum(np.bincount(labels, weights=trusted, minlength=target.n), 1e-9)
     moved = np.stack([np.bincount(labels, weights=flow[..., c].ravel() * trusted, minlength=target.n)
                       for c in (0, 1)], 1) / count[:, None]                     # (nt, 2) mean flow
-    d2 = (((centroids(target) + moved)[:, None, :] - centroids(source)[None]) ** 2).sum(-1)  # (nt, ns)
+    d2 = (((target.centroids + moved)[:, None, :] - source.centroids[None]) ** 2).sum(-1)  # (nt, ns)
     sigma = np.maximum(settings.proximity_px, 0.5 * np.sqrt(np.maximum(target.area, 1)))[:, None]
     return np.exp(-d2 / (2 * sigma * sigma))
 

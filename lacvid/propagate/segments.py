@@ -30,7 +30,16 @@ class Segments:
 
     @cached_property
     def centroids(self) -> np.ndarray:
-        return _centroids(self)
+        """(n, 2) float64 (x, y): the mean of each region's interior pixels (all of them when it has
+        none). Computed once per frame: every hop to or from the frame asks for it."""
+        h, w = self.labels.shape
+        gy, gx = np.mgrid[0:h, 0:w]
+        weight = np.where(self.interior, 1.0, 1e-3).ravel()
+        lab = self.labels.ravel()
+        mass = np.maximum(np.bincount(lab, weights=weight, minlength=self.n), 1e-12)
+        cx = np.bincount(lab, weights=weight * gx.ravel(), minlength=self.n) / mass
+        cy = np.bincount(lab, weights=weight * gy.ravel(), minlength=self.n) / mass
+        return np.stack([cx, cy], 1)
 
 
 def segment(ink: np.ndarray, gap_radius: float = 1.5, min_area: int = 3) -> Segments:
@@ -68,20 +77,3 @@ def segment(ink: np.ndarray, gap_radius: float = 1.5, min_area: int = 3) -> Segm
     interior = free > 0
     area = np.bincount(labels[interior], minlength=n).astype(np.int64)
     return Segments(labels, n, interior, area, dist)
-
-
-def centroids(seg: Segments) -> np.ndarray:
-    """(n, 2) float64 (x, y): the mean of each region's interior pixels (all of them when it has none).
-    Computed once per frame: every hop to or from the frame asks again."""
-    return seg.centroids
-
-
-def _centroids(seg: Segments) -> np.ndarray:
-    h, w = seg.labels.shape
-    gy, gx = np.mgrid[0:h, 0:w]
-    weight = np.where(seg.interior, 1.0, 1e-3).ravel()
-    lab = seg.labels.ravel()
-    mass = np.maximum(np.bincount(lab, weights=weight, minlength=seg.n), 1e-12)
-    cx = np.bincount(lab, weights=weight * gx.ravel(), minlength=seg.n) / mass
-    cy = np.bincount(lab, weights=weight * gy.ravel(), minlength=seg.n) / mass
-    return np.stack([cx, cy], 1)
