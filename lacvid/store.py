@@ -26,6 +26,9 @@ import zarr
 from lacvid.errors import CacheError, disk_full
 
 _VALID = np.uint64(1 << 32)  # set in every stored checksum, so 0 (zarr's fill value) never passes
+# Every chunk is written as given: zarr's default first compares each chunk with the fill value
+# (to skip writing empty ones), which cost 45 ms of a 55 ms write of a 1080p RGBA frame.
+_WRITE = {"write_empty_chunks": True}
 
 
 def checksum(array: np.ndarray) -> np.uint64:
@@ -117,8 +120,9 @@ class FrameArrays:
         values = {name: np.asarray(arrays[name], dtype=dtype) for name, (_, dtype) in self.specs.items()}
         try:
             for name, value in values.items():
-                self.group[name][index] = value
-            self.group["check"][index] = np.array([checksum(v) for v in values.values()], dtype=np.uint64)
+                self.group[name].with_config(_WRITE)[index] = value
+            self.group["check"].with_config(_WRITE)[index] = np.array([checksum(v) for v in values.values()],
+                                                                      dtype=np.uint64)
             self.group["done"][index] = True
         except OSError as exc:
             raise self._write_error(exc, len(self) - int(self.done_mask().sum())) from exc

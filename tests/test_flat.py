@@ -110,3 +110,35 @@ def test_palette_coverage_tells_flat_cel_paint_from_shaded_painting():
     ramp = np.linspace(0, 120, 96, dtype=np.float32)[None, :, None]  # a soft shading across the frame
     shaded = np.clip(color.astype(np.float32) - ramp, 0, 255).astype(np.uint8)
     assert palette_coverage([shaded], [lines], palette_from_keys([shaded], [lines])) < 0.95
+
+
+def _region_modes_by_counting(key: np.ndarray, labels: np.ndarray, use: np.ndarray) -> list[tuple[int, int]]:
+    """The reference: each region's most frequent colour among ``use`` pixels, ties to the smallest."""
+    from collections import Counter
+    out = []
+    for r in sorted(set(labels[use].tolist())):
+        counts = Counter(map(tuple, key[use & (labels == r)].tolist()))
+        top = max(counts.values())
+        c = min(c for c, n in counts.items() if n == top)
+        out.append(((c[0] << 16) | (c[1] << 8) | c[2], int((labels == r).sum())))
+    return out
+
+
+def test_region_fills_take_each_regions_most_frequent_colour_by_table_or_by_sort(monkeypatch) -> None:
+    import lacvid.flat as flat
+
+    key, lines = cel()
+    rng = np.random.default_rng(0)
+    noisy = key.copy()
+    specks = rng.random(key.shape[:2]) < 0.2                              # 20% of pixels one level off
+    noisy[specks] = np.clip(noisy[specks].astype(int) + rng.integers(-1, 2, (int(specks.sum()), 3)), 0, 255)
+    labels, n = label_regions(lines, close_gaps=2, min_area=8)
+    interior = flat._trust(labels) >= 2.0 / 3.0
+    has_interior = np.zeros(n + 1, bool)
+    has_interior[labels[interior]] = True
+    use = (labels > 0) & (interior | ~has_interior[labels])
+    want = _region_modes_by_counting(noisy, labels, use)
+    assert {c for c, _ in want} >= {(200 << 16) | (40 << 8) | 40}       # the red disc's fill wins its vote
+    assert flat._region_fills(noisy, labels, n) == want
+    monkeypatch.setattr(flat, "_MODE_TABLE", 0)                           # as for a painted gradient's colours
+    assert flat._region_fills(noisy, labels, n) == want

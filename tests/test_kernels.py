@@ -80,3 +80,19 @@ def test_ink_kernels_equal_the_numpy_forms_bit_for_bit() -> None:
     np.testing.assert_array_equal(kernels.ink_alpha(rgb, paper, ink, dark, 0.02), alpha)
     with pytest.raises(ValueError, match="paper must be float32"):
         kernels.paper_darkness(rgb, paper.astype(np.float64))
+
+
+def test_distinct_colors_equal_numpy_unique() -> None:
+    rng = np.random.default_rng(1)
+    few = rng.integers(0, 4, (5000, 3)).astype(np.uint8) * 60          # cel paint: a handful of colours
+    many = rng.integers(0, 256, (5000, 3)).astype(np.uint8)             # noise: nearly all distinct
+    for rgb in (few, many, few[:1], few[:0]):
+        colors, inverse = kernels.distinct_colors(rgb)
+        packed = (rgb[:, 0].astype(np.int64) << 16) | (rgb[:, 1].astype(np.int64) << 8) | rgb[:, 2]
+        want, want_inverse = np.unique(packed, return_inverse=True)
+        got = (colors[:, 0].astype(np.int64) << 16) | (colors[:, 1].astype(np.int64) << 8) | colors[:, 2]
+        np.testing.assert_array_equal(got, want)
+        np.testing.assert_array_equal(inverse, want_inverse.reshape(-1))
+        np.testing.assert_array_equal(colors[inverse], rgb)
+    with pytest.raises(ValueError, match=r"\(N, 3\)"):
+        kernels.distinct_colors(np.zeros((4, 4), np.uint8))

@@ -73,3 +73,21 @@ def test_confidence_is_low_where_no_key_shows_the_region() -> None:
     colors = prop.run()[6]
     conf = colors.confidence()
     assert conf[55, W + 10 - 48 + 18] < 0.5 * conf[50, 30 + 30 - 10]  # the box vs the ball
+
+
+def test_chains_run_side_by_side_give_what_they_give_one_after_another() -> None:
+    from lacvid.propagate.evidence import fuse
+
+    drawn, truth = zip(*(frame(t) for t in range(N)))
+    ink = InkModel.fit(drawn[:1])
+    prop = ShotPropagation([ink.frame(d).mask for d in drawn], {0: truth[0], 4: truth[4], N - 1: truth[N - 1]})
+    result = prop.run()
+    heard: dict[int, list] = {}
+    for key, step, frames in chains(N, [0, 4, N - 1]):  # four chains, one at a time, in order
+        chain = prop._chain(key, step, frames)
+        for t in frames:
+            heard.setdefault(t, []).append(chain[t])
+    for t, beliefs in heard.items():
+        fused = fuse(beliefs, prop.settings.fuse_power)
+        np.testing.assert_array_equal(result[t].index, fused.prob.argmax(1))
+        np.testing.assert_array_equal(result[t].conf, fused.conf)

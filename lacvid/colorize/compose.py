@@ -3,16 +3,19 @@
 A frame is its key as painted, or the network's color (working size) fused with the region
 colours propagated from the keys (drawings: ``colorize.propagation``) or with the keys warped
 onto it (colour footage: ``lacvid.fusion``), per region with the keys' palette when the shot is
-flat cel paint, else per pixel; then the artist's ink goes on top, as drawn (``lacvid.ink``). The writer
-thread overlaps the networks of the next shot.
+flat cel paint, else per pixel; then the artist's ink goes on top, as drawn (``lacvid.ink``). Frames
+compose on a few threads and are written in order on another, while the caller prepares the next shot.
 """
 
 from __future__ import annotations
 
+import os
 import queue
 import threading
 import time
+from collections import deque
 from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
 
 import cv2
 import numpy as np
@@ -36,46 +39,104 @@ FLAT_COVERAGE = 0.95  # synthetic cel keys measure 1.0, real anime keys 0.6-0.8 
 PROPAGATED_NETWORK_WEIGHT = 0.005
 
 
-class Composer:
-    """Runs frame jobs on a writer thread and writes their frames in submission order."""
+def compose_workers() -> int:
+    """Threads that compose frames: as many as the cores, up to 4 (each holds a few 1080p
+    temporaries). The last shot's frames, and a long shot's once its successor is prepared,
+    have nothing else to overlap: one thread would leave the other cores idle."""
+    return max(1, min(4, os.cpu_count() or 1))
 
-    def __init__(self, writer: FrameWriter, on_written: Callable[[], None], layers: LayerWriter | None = None) -> None:
+
+class Composer:
+    """Runs frame jobs on a few threads and writes their frames in submission order on one more.
+
+    At most ``ahead`` frames are composed and not yet written (memory); jobs wait in an
+    unbounded queue, so submitting never blocks the caller (it prepares the next shot meanwhile:
+    ``wait_written`` is how it keeps to one shot ahead). ``seconds``: the busy time of composing
+    and writing, summed over the threads.
+    """
+
+    def __init__(self, writer: FrameWriter, on_written: Callable[[], None], layers: LayerWriter | None = None,
+                 workers: int | None = None, ahead: int | None = None) -> None:
         self.writer = writer
         self.layers = layers  # --layers: paint and ink of every frame beside the finished frames
         self.on_written = on_written
-        self.queue: queue.Queue = queue.Queue(maxsize=16)
+        self.workers = workers or compose_workers()
+        self.ahead = max(ahead or 2 * self.workers, self.workers)
+        self.jobs: queue.SimpleQueue = queue.SimpleQueue()
         self.error: BaseException | None = None
         self.seconds = 0.0
-        self.thread = threading.Thread(target=self._run, name="lacvid-compose", daemon=True)
+        self._seconds_lock = threading.Lock()
+        self.written = 0
+        self._drop = False  # closing after a failure elsewhere: frames not yet composed are dropped
+        self._progress = threading.Condition()
+        self._pool = ThreadPoolExecutor(self.workers, thread_name_prefix="lacvid-compose")
+        self.thread = threading.Thread(target=self._run, name="lacvid-write", daemon=True)
         self.thread.start()
 
     def submit(self, make_frame: Callable[[], Layers], name: str) -> None:
         if self.error is not None:
             raise self.error
-        self.queue.put((make_frame, name))
+        self.jobs.put((make_frame, name))
+
+    def wait_written(self, frames: int) -> None:
+        """Block until ``frames`` frames are written; a frame's error is raised here."""
+        with self._progress:
+            self._progress.wait_for(lambda: self.written >= frames or self.error is not None)
+        if self.error is not None:
+            raise self.error
+
+    def _compose(self, make_frame: Callable[[], Layers]) -> Layers:
+        start = time.perf_counter()
+        layers = make_frame()
+        self._count(time.perf_counter() - start)
+        return layers
+
+    def _count(self, seconds: float) -> None:
+        with self._seconds_lock:
+            self.seconds += seconds
 
     def _run(self) -> None:
-        while True:
-            job = self.queue.get()
-            if job is None:
+        inflight: deque[tuple[Future, str]] = deque()
+        closing = False
+        while inflight or not closing:
+            while not closing and len(inflight) < self.ahead:  # keep the composing threads busy
+                try:
+                    job = self.jobs.get(block=not inflight)
+                except queue.Empty:
+                    break
+                if job is None:
+                    closing = True
+                elif self.error is None and not self._drop:
+                    inflight.append((self._pool.submit(self._compose, job[0]), job[1]))
+            if inflight:
+                self._write(*inflight.popleft())
+
+    def _write(self, future: Future, name: str) -> None:
+        try:
+            if self._drop and future.cancel():
                 return
-            if self.error is not None:
-                continue
-            make_frame, name = job
-            try:
+            layers = future.result()
+            if self.error is None and not self._drop:
                 start = time.perf_counter()
-                layers = make_frame()
                 self.writer.write(layers.flatten(), name=name)
                 if self.layers is not None:
                     self.layers.write(layers, name)
-                self.seconds += time.perf_counter() - start
+                self._count(time.perf_counter() - start)
                 self.on_written()
-            except BaseException as exc:
-                self.error = exc
+        except BaseException as exc:
+            self.error = self.error or exc
+        with self._progress:
+            self.written += 1
+            self._progress.notify_all()
 
-    def close(self) -> None:
-        self.queue.put(None)
+    def close(self, drop: bool = False) -> None:
+        """Write what was submitted, then stop the threads. ``drop``: after a failure elsewhere, write
+        nothing more and compose no new frame (those composing finish into the cache), so Ctrl-C
+        is not kept waiting."""
+        self._drop = self._drop or drop
+        self.jobs.put(None)
         self.thread.join()
+        self._pool.shutdown()
         if self.error is not None:
             raise self.error
 

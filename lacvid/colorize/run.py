@@ -63,7 +63,7 @@ class ColorizeJob:
     tasks: list[ShotTask]      # what to colour
     written: list[ShotTask]    # what to write: the tasks, or every shot (a video from part of a run)
     update_folder: bool        # write the selected frames into a frame folder as it is
-    started: float = field(default_factory=time.perf_counter)
+    started: float = field(default_factory=time.perf_counter)  # when its scan began: the run's time counts it
 
     @property
     def frames(self) -> int:
@@ -86,6 +86,7 @@ class ColorizeJob:
 def open_job(input_path: Path | str, keys_dir: Path | str, output: Path | str, options: ColorizeOptions,
              executor: ShotExecutor, progress: Progress) -> Iterator[ColorizeJob]:
     """Check the output, scan the input and plan the run; the cache entry stays locked until the job closes."""
+    started = time.perf_counter()
     input_path, keys_dir, output = Path(input_path), Path(keys_dir), Path(output)
     protected = protected_paths(input_path, keys_dir, options)
     check_not_an_input(output, protected)
@@ -108,7 +109,7 @@ def open_job(input_path: Path | str, keys_dir: Path | str, output: Path | str, o
         else:
             written = [ShotTask(s, range(s.start, s.stop)) for s in run.shots]
             _check_cached(run.plan, run.cache, written, tasks)
-        yield ColorizeJob(output, options, run, tasks, written, frames_folder and partial)
+        yield ColorizeJob(output, options, run, tasks, written, frames_folder and partial, started)
 
 
 def _check_cached(plan: RunPlan, cache: ColorizeCache, written: list[ShotTask], tasks: list[ShotTask]) -> None:
@@ -144,10 +145,15 @@ class _Writer:
             layers = LayerWriter(enc.layers, enc.overwrite) if enc.layers is not None else None
             composer = Composer(writer, task.advance, layers)
             error: BaseException | None = None
+            before = [0]  # frames of the shots before each
+            for shot_task in written:
+                before.append(before[-1] + len(shot_task.frames))
             try:
                 for number, shot_task in enumerate(written, start=1):
                     if bar is None:
                         task.update(description=f"colorizing shot {number}/{len(written)}")
+                    # One shot ahead: this shot is prepared while the one before it composes, not later.
+                    composer.wait_written(before[max(number - 2, 0)])
                     own = shot_task.shot in colouring
                     source = self.executor.layers(plan, colouring[shot_task.shot]) if own else \
                         cached_layers(plan, self.run.cache, shot_task.shot)
@@ -160,7 +166,7 @@ class _Writer:
                 raise
             finally:
                 try:
-                    composer.close()
+                    composer.close(drop=error is not None)
                 finally:
                     if layers is not None:  # published only with the frames; dropped on any failure
                         layers.close(error or composer.error)

@@ -11,7 +11,9 @@ with exactly one palette colour and a confidence; low confidence marks what no k
 
 from __future__ import annotations
 
+import os
 from collections.abc import Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -91,13 +93,19 @@ class ShotPropagation:
         return got
 
     def run(self) -> dict[int, FrameColors]:
-        """Every frame that is not a key: its regions, their palette colours and confidences."""
+        """Every frame that is not a key: its regions, their palette colours and confidences.
+
+        The chains need nothing of each other, so they run side by side (the flow and most of the
+        carry release the GIL): a shot's two chains take the time of one where a core is free.
+        """
         heard: dict[int, list[Belief]] = {t: [] for t in range(self.n) if t not in self.keys}
         wanted = {"both": (1, -1), "forward": (1,), "backward": (-1,)}[self.settings.directions]
-        for key, step, frames in chains(self.n, self.keys):
-            if step not in wanted and not _only_chain(t := frames[0], self.n, self.keys, wanted):
-                continue
-            chain = self._chain(key, step, frames)
+        todo = [(key, step, frames) for key, step, frames in chains(self.n, self.keys)
+                if step in wanted or _only_chain(frames[0], self.n, self.keys, wanted)]
+        with ThreadPoolExecutor(max(1, min(len(todo), os.cpu_count() or 1)),
+                                thread_name_prefix="lacvid-chain") as pool:
+            done = list(pool.map(lambda chain: self._chain(*chain), todo))
+        for (_, _, frames), chain in zip(todo, done):  # in chain order, as fuse has always seen them
             for t in frames:
                 heard[t].append(chain[t])
         out = {}
