@@ -27,7 +27,8 @@ from lacvid.errors import CacheError, disk_full
 
 _VALID = np.uint64(1 << 32)  # set in every stored checksum, so 0 (zarr's fill value) never passes
 # Every chunk is written as given: zarr's default first compares each chunk with the fill value
-# (to skip writing empty ones), which cost 45 ms of a 55 ms write of a 1080p RGBA frame.
+# (to skip writing empty ones), which made writing a finished 1080p frame's two RGBA layers take
+# 98 ms instead of 25.
 _WRITE = {"write_empty_chunks": True}
 
 

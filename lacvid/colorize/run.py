@@ -19,7 +19,7 @@ import contextlib
 import functools
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 from lacvid.colorize.cache import ColorizeCache
@@ -63,7 +63,7 @@ class ColorizeJob:
     tasks: list[ShotTask]      # what to colour
     written: list[ShotTask]    # what to write: the tasks, or every shot (a video from part of a run)
     update_folder: bool        # write the selected frames into a frame folder as it is
-    started: float = field(default_factory=time.perf_counter)  # when its scan began: the run's time counts it
+    started: float             # when its scan began (time.perf_counter): the run's time counts the scan
 
     @property
     def frames(self) -> int:
