@@ -174,9 +174,10 @@ def _region_fills(key: np.ndarray, labels: np.ndarray, n: int) -> list[tuple[int
     else:  # painted gradients: too many colours for a table
         uniq, counts = np.unique(pair, return_counts=True)
         order = np.lexsort((-counts, uniq // u))  # by region, most frequent colour first, ties in colour order
+        regions, colours = uniq[order] // u, uniq[order] % u
         first = np.ones(len(order), bool)
-        first[1:] = (uniq // u)[order][1:] != (uniq // u)[order][:-1]
-        region, mode = (uniq // u)[order][first], (uniq % u)[order][first]
+        first[1:] = regions[1:] != regions[:-1]
+        region, mode = regions[first], colours[first]
     rgb = each[mode].astype(np.int64)  # (R, 3)
     packed = (rgb[:, 0] << 16) | (rgb[:, 1] << 8) | rgb[:, 2]
     # Weight the mode by the region's whole area: that much of the frame is painted with it.

@@ -11,6 +11,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from lacvid.kernels import distinct_colors
 from lacvid.propagate.segments import Segments
 
 
@@ -54,11 +55,8 @@ def build_palette(keys: Sequence[np.ndarray], segments: Sequence[Segments], tole
 def snap(rgb: np.ndarray, palette: np.ndarray, tolerance: int = 40) -> tuple[np.ndarray, np.ndarray]:
     """Nearest palette index per pixel (H, W) int32, and whether it lies within ``tolerance`` levels."""
     # Per distinct colour, not per pixel: a key holds few (cel paint), a frame millions of pixels.
-    flat = np.ascontiguousarray(rgb, np.uint8).reshape(-1, 3)
-    packed = (flat[:, 0].astype(np.uint32) << 16) | (flat[:, 1].astype(np.uint32) << 8) | flat[:, 2]  # (N,)
-    distinct, inverse = np.unique(packed, return_inverse=True)
-    each = np.stack([distinct >> 16, (distinct >> 8) & 255, distinct & 255], 1).astype(np.int16)     # (U, 3)
-    d = np.abs(each[:, None, :] - palette[None].astype(np.int16)).max(-1)                           # (U, P)
+    distinct, inverse = distinct_colors(np.ascontiguousarray(rgb, np.uint8).reshape(-1, 3))          # (U, 3), (N,)
+    d = np.abs(distinct.astype(np.int16)[:, None, :] - palette[None].astype(np.int16)).max(-1)      # (U, P)
     index = d.argmin(-1)                                                                             # (U,)
     near = d[np.arange(len(d)), index] <= tolerance
     inverse = inverse.reshape(rgb.shape[:2])
