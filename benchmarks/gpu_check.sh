@@ -58,7 +58,7 @@ if device.startswith("cuda"):
 EOF
 
 echo "== CUDA tests (batches on the device, out-of-memory fallback, backends)"
-"$PY" -m pytest -q -p no:cacheprovider tests/test_networks_batch.py tests/test_inference.py
+"$PY" -m pytest -q -p no:cacheprovider tests/pipeline/test_networks_batch.py tests/models/test_runtime.py
 
 for model in paper default; do
   echo "== colorize speed at ${height}p, $model model, $device"

@@ -27,9 +27,9 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from a checkout without installing
 
 from lacvid import media  # noqa: E402
-from lacvid.distance import normalized_distance  # noqa: E402
-from lacvid.lines import extract_lines, map_ordered  # noqa: E402
-from lacvid.testing.cuts import make_clip, random_specs  # noqa: E402
+from lacvid.preprocess.distance import normalized_distance  # noqa: E402
+from lacvid.preprocess.lines import extract_lines, map_ordered  # noqa: E402
+from tests.support.cuts import make_clip, random_specs  # noqa: E402
 
 WORK = 256  # the networks' working size (short side)
 

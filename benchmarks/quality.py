@@ -21,7 +21,7 @@ Sets:
 - ``handdrawn``: clips 11 and 12: the artist's line art exactly as exported (faint grey pencil,
   blue shadow lines), keys first and last frame, scored against the colour of every frame.
   lacvid gets the drawings as they are; the baselines match on lacvid's normalised line art
-  and every method's output gets the artist's ink back as drawn (``lacvid.ink``), so the
+  and every method's output gets the artist's ink back as drawn (``lacvid.preprocess.ink``), so the
   table compares colour only. Region paper: grey >= 220.
 
 ``--look PATH`` writes a contact sheet of clips 07, 08 and 11 (line art, lacvid, truth where
@@ -52,17 +52,17 @@ REPO = Path(__file__).resolve().parents[1]
 if str(REPO) not in sys.path:  # run as a script from a checkout
     sys.path.insert(0, str(REPO))
 
-from lacvid.composite import multiply_lines  # noqa: E402
-from lacvid.contact_sheet import contact_sheet  # noqa: E402
-from lacvid.distance import distance_transform  # noqa: E402
+from lacvid.compose.composite import multiply_lines  # noqa: E402
+from lacvid.media.contact_sheet import contact_sheet  # noqa: E402
+from lacvid.preprocess.distance import distance_transform  # noqa: E402
 from lacvid.eval.baselines import copy_nearest_key, flow_warp_nearest_key, nearest_key  # noqa: E402
 from lacvid.eval.metrics import flat_share, psnr, region_counts, ssim  # noqa: E402
-from lacvid.flat import palette_from_keys, region_vote  # noqa: E402
-from lacvid.flow import distance_image, estimate_flow, warp, warp_key  # noqa: E402
-from lacvid.fusion import FusionSettings, fuse_regions, warped_key_candidates  # noqa: E402
-from lacvid.ink import InkModel  # noqa: E402
-from lacvid.layers import Layers, drawing_ink, paint_layer  # noqa: E402
-from lacvid.lines import extract_lines  # noqa: E402
+from lacvid.compose.flat import palette_from_keys, region_vote  # noqa: E402
+from lacvid.propagate.flow import distance_image, estimate_flow, warp, warp_key  # noqa: E402
+from lacvid.compose.fusion import FusionSettings, fuse_regions, warped_key_candidates  # noqa: E402
+from lacvid.preprocess.ink import InkModel  # noqa: E402
+from lacvid.compose.layers import Layers, drawing_ink, paint_layer  # noqa: E402
+from lacvid.preprocess.lines import extract_lines  # noqa: E402
 from lacvid.media import read_image  # noqa: E402
 from lacvid.propagate import PropagationSettings, ShotPropagation  # noqa: E402
 
@@ -138,7 +138,7 @@ def dis(shot: Shot, keys: Mapping[int, np.ndarray]) -> Frames:
 
 @register("flow+vote+conf")
 def flow_region_vote_confidence(shot: Shot, keys: Mapping[int, np.ndarray]) -> Frames:
-    """lacvid's fusion for colour footage (``lacvid.fusion``) with the network left out: every key
+    """lacvid's fusion for colour footage (``lacvid.compose.fusion``) with the network left out: every key
     warped onto the target with its match confidence, voting per region among the keys' palette."""
     ks = sorted(keys)
     key_lines = {k: shot.lines[k] for k in ks}

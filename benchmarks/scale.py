@@ -26,10 +26,10 @@ import cv2  # noqa: E402
 import torch  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from lacvid.colorize import ColorizeOptions, colorize  # noqa: E402
-from lacvid.colorize.options import ColorizeResult  # noqa: E402
+from lacvid import ColorizeOptions, colorize  # noqa: E402
+from lacvid.pipeline.options import ColorizeResult  # noqa: E402
 from lacvid.synth import render_shot  # noqa: E402
-from lacvid.testing.ray_faults import WorkerKiller  # noqa: E402
+from tests.support.ray_faults import WorkerKiller  # noqa: E402
 
 
 def make_clip(root: Path, shots: int, frames: int, height: int) -> tuple[Path, Path]:
@@ -60,7 +60,7 @@ def run(lines: Path, keys: Path, out: Path, cache: Path, workers: int | None, ki
     """One timed colorize; with ``workers``, on the local cluster the caller started (``warm_cluster``)."""
     executor = None
     if workers:
-        from lacvid.colorize.ray_executor import RayExecutor
+        from lacvid.pipeline.ray_executor import RayExecutor
 
         executor = RayExecutor(workers=workers, worker_cpus=1, segment_frames=8)
     if killer is not None:

@@ -105,7 +105,7 @@ def resolve_model(spec: str, folder: Path) -> tuple[Path, str]:
 
     from lacvid.models.checkpoint import build_net, save_checkpoint
     from lacvid.models.config import ModelConfig
-    from lacvid.inference import default_model_path
+    from lacvid.models.runtime import default_model_path
 
     if spec == "default" and default_model_path().is_file():
         return default_model_path(), f"bundled default ({default_model_path()})"
@@ -126,7 +126,7 @@ def resolve_model(spec: str, folder: Path) -> tuple[Path, str]:
 
 def child(args: argparse.Namespace) -> None:
     """Warm up on a tiny clip, then one timed ``colorize()``; print JSON with this process's peak RSS."""
-    from lacvid.colorize import ColorizeOptions, colorize
+    from lacvid import ColorizeOptions, colorize
 
     def options(**kw) -> ColorizeOptions:
         return ColorizeOptions(model=args.model, size=args.size, device=args.device, cache_dir=Path(args.cache), **kw,
@@ -171,17 +171,17 @@ def timed(fn):
 def stages_alone(video: Path, keys_dir: Path, model: Path, args: argparse.Namespace, folder: Path) -> dict:
     """Each stage of colorize on its own, through the library's own pass functions, timed apart."""
 
-    from lacvid.colorize.cache import ColorizeCache
-    from lacvid.colorize.options import ColorizeOptions
-    from lacvid.colorize.scan import resolve_shots
-    from lacvid.colorize.shot_work import RunPlan, ShotWorker
-    from lacvid.devices import resolve_device
-    from lacvid.hashing import file_digest
-    from lacvid.inference import load_model, make_backend
+    from lacvid.pipeline.cache import ColorizeCache
+    from lacvid.pipeline.options import ColorizeOptions
+    from lacvid.pipeline.scan import resolve_shots
+    from lacvid.pipeline.shot_work import RunPlan, ShotWorker
+    from lacvid.util.devices import resolve_device
+    from lacvid.util.hashing import file_digest
+    from lacvid.models.runtime import load_model, make_backend
     from lacvid.media import open_writer, probe, read_frames
-    from lacvid.painted_keys import find_keys
-    from lacvid.preprocess import ClipLineMode, prepare_frame, working_size
-    from lacvid.shots import detect_shots
+    from lacvid.pipeline.keys import find_keys
+    from lacvid.preprocess.frame import ClipLineMode, prepare_frame, working_size
+    from lacvid.shots.detect import detect_shots
 
     seconds: dict[str, float] = {}
     info = probe(video)

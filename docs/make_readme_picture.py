@@ -15,7 +15,7 @@ import cv2
 import numpy as np
 
 from lacvid.media import read_frames
-from lacvid.colorize import ColorizeOptions, colorize
+from lacvid import ColorizeOptions, colorize
 
 ROOT = Path(__file__).resolve().parents[1]
 CLIP = ROOT / "examples" / "clip"

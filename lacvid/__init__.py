@@ -2,26 +2,39 @@
 
 The public API: ``colorize(input, keys_dir, output, ColorizeOptions(...))`` and
 ``load_model(path)``. They load lazily, so ``import lacvid`` (and ``lacvid --help``) stays
-fast and torch loads only when a model is needed.
+fast and torch loads only when a model is needed; what they return is the library's own
+function or class (``lacvid.pipeline.run.colorize``, ``lacvid.models.runtime.load_model``).
 """
 
 from __future__ import annotations
 
-from typing import Any
+import importlib
+from typing import TYPE_CHECKING, Any
 
-__version__ = "0.1.0"
+from lacvid._version import __version__
+
+if TYPE_CHECKING:  # for type checkers and IDEs; at run time they load on first use
+    from lacvid.models.runtime import load_model
+    from lacvid.pipeline.options import ColorizeOptions, ColorizeResult
+    from lacvid.pipeline.run import colorize
 
 __all__ = ["ColorizeOptions", "ColorizeResult", "__version__", "colorize", "load_model"]
 
+_LAZY = {
+    "colorize": "lacvid.pipeline.run",
+    "ColorizeOptions": "lacvid.pipeline.options",
+    "ColorizeResult": "lacvid.pipeline.options",
+    "load_model": "lacvid.models.runtime",
+}
+
 
 def __getattr__(name: str) -> Any:
-    import importlib
-
-    if name in ("colorize", "ColorizeOptions", "ColorizeResult"):
-        package = importlib.import_module("lacvid.colorize")  # callable: see lacvid/colorize/__init__.py
-        return package if name == "colorize" else getattr(package, name)
-    if name == "load_model":
-        from lacvid.inference import load_model
-
-        return load_model
+    if name in _LAZY:
+        value = getattr(importlib.import_module(_LAZY[name]), name)
+        globals()[name] = value  # once loaded, a plain attribute
+        return value
     raise AttributeError(f"module 'lacvid' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))

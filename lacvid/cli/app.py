@@ -61,8 +61,8 @@ def command_options(group: Any) -> dict[str, set[str]]:
 
 
 def config_defaults(group: Any) -> dict[str, dict[str, Any]]:
-    """Click's ``default_map`` from ``lacvid.toml`` (``lacvid.config``): flags given still win."""
-    from lacvid.config import load_config
+    """Click's ``default_map`` from ``lacvid.toml`` (``lacvid.cli.config``): flags given still win."""
+    from lacvid.cli.config import load_config
 
     options = command_options(group)
     config = load_config(options)
@@ -76,7 +76,7 @@ class LacvidGroup(TyperGroup):
              standalone_mode: bool = True, **extra: Any) -> Any:
         code = 0
         # zarr runs its I/O on an asyncio loop; a Ctrl-C mid-write leaves tasks that asyncio reports at exit
-        # ("Task was destroyed but it is pending!") after our one line. The write itself is safe (lacvid.store).
+        # ("Task was destroyed but it is pending!") after our one line. The write itself is safe (lacvid.util.store).
         logging.getLogger("asyncio").setLevel(logging.CRITICAL)
         try:
             try:
@@ -136,7 +136,7 @@ app = typer.Typer(
 
 def _version_callback(value: bool) -> None:
     if value:
-        from lacvid.versions import versions
+        from lacvid.cli.versions import versions
 
         for name, version in versions():
             typer.echo(f"{name} {version}")

@@ -16,7 +16,7 @@ from lacvid.cli.common import Debug, LogFile, Overwrite, ProgressMode, Quiet, ma
 def batch_command(
     jobs: Annotated[Path, typer.Argument(
         help='JSON list of {"input": ..., "keys": ..., "output": ..., "options": {...}}; paths relative to the '
-             "file, options named as in lacvid.colorize.ColorizeOptions (max_refs, cache_dir, codec, ...).",
+             "file, options named as in lacvid.ColorizeOptions (max_refs, cache_dir, codec, ...).",
         show_default=False)],
     workers: Workers = None,
     ray: RayAddress = None,
@@ -28,8 +28,8 @@ def batch_command(
     debug: Debug = False,
 ) -> None:
     """Colour every job of JOBS: all inputs' shots in one queue (on Ray with --workers or --ray); print a table."""
-    from lacvid.colorize import ColorizeOptions
-    from lacvid.colorize.batch import colorize_batch, read_jobs
+    from lacvid.pipeline.options import ColorizeOptions
+    from lacvid.pipeline.batch import colorize_batch, read_jobs
 
     progress = make_progress(quiet, debug, progress_mode, log_file)
     batch = read_jobs(jobs, ColorizeOptions(overwrite=overwrite))

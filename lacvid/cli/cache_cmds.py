@@ -22,7 +22,7 @@ CacheDir = Annotated[Path | None, typer.Option("--cache", help="Cache folder (de
 
 
 def _root(cache: Path | None) -> Path:
-    from lacvid.cache_home import default_cache_dir
+    from lacvid.util.cache_home import default_cache_dir
 
     return cache or default_cache_dir()
 
@@ -34,7 +34,7 @@ def ls_cmd(
     debug: Debug = False,
 ) -> None:
     """List the cache's entries, least recently used first (name, size, last use, input)."""
-    from lacvid.colorize.cache_admin import human_size, list_entries
+    from lacvid.pipeline.cache_admin import human_size, list_entries
 
     set_debug(debug)
     root = _root(cache)
@@ -70,7 +70,7 @@ def clean_cmd(
 
     A later run computes again what it needs; entries a running lacvid holds are kept.
     """
-    from lacvid.colorize.cache_admin import clean, human_size, parse_age
+    from lacvid.pipeline.cache_admin import clean, human_size, parse_age
 
     set_debug(debug)
     age = parse_age(older_than) if older_than is not None else None

@@ -1,4 +1,4 @@
-"""``lacvid colorize``: the main job, a thin layer over ``lacvid.colorize.colorize``."""
+"""``lacvid colorize``: the main job, a thin layer over ``lacvid.colorize``."""
 
 from __future__ import annotations
 
@@ -85,7 +85,7 @@ def make_executor(workers: int | None, ray_address: str | None, worker_cpus: int
     """The Ray executor --workers or --ray ask for, else None (this process colours the shots)."""
     if workers is None and ray_address is None:
         return None
-    from lacvid.colorize.ray_executor import RayExecutor
+    from lacvid.pipeline.ray_executor import RayExecutor
 
     return RayExecutor(workers=workers, address=ray_address, worker_cpus=worker_cpus)
 
@@ -132,7 +132,8 @@ def colorize_command(
         raise typer.BadParameter(f"--lines must be auto, lines or color, not {lines!r}")
     if backend not in ("auto", "torch", "onnx"):
         raise typer.BadParameter(f"--backend must be auto, torch or onnx, not {backend!r}")
-    from lacvid.colorize import ColorizeOptions, colorize  # torch loads only when a command needs it
+    from lacvid.pipeline.options import ColorizeOptions  # torch loads only when a command needs it
+    from lacvid.pipeline.run import colorize
 
     progress = make_progress(quiet, debug, progress_mode, log_file)
     options = ColorizeOptions(model=model, device=device, backend=backend, size=size, flat=flat, max_refs=refs,
@@ -151,8 +152,8 @@ def colorize_command(
 
 def _summary(result, cache: Path | None, progress_mode: str, progress) -> None:
     """What the run did, and a full cache's warning, on stderr (or as JSON lines)."""
-    from lacvid.cache_home import default_cache_dir
-    from lacvid.colorize.cache_admin import size_warning
+    from lacvid.util.cache_home import default_cache_dir
+    from lacvid.pipeline.cache_admin import size_warning
 
     summary = (f"{result.frames} frames in {len(result.shots)} shot(s) ({result.flat_shots} flat-filled) "
                f"from {len(result.keys)} key(s) in {result.seconds:.1f}s "
@@ -200,8 +201,8 @@ def preview_command(
     the palette; only those frames are coloured (a render afterwards reuses them). Prints the sheet's path."""
     if lines not in ("auto", "lines", "color"):
         raise typer.BadParameter(f"--lines must be auto, lines or color, not {lines!r}")
-    from lacvid.colorize import ColorizeOptions
-    from lacvid.colorize.preview import preview
+    from lacvid.pipeline.options import ColorizeOptions
+    from lacvid.pipeline.preview import preview
 
     progress = make_progress(quiet, debug, progress_mode)
     options = ColorizeOptions(model=model, device=device, backend=backend, size=size, flat=flat, max_refs=refs,

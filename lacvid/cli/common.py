@@ -124,13 +124,13 @@ def make_progress(quiet: bool, debug: bool = False, mode: str = "bar", log_file:
     if mode not in ("bar", "json", "none"):
         raise typer.BadParameter(f"--progress must be bar, json or none, not {mode!r}")
     if mode == "json":
-        from lacvid.progress_json import JsonLinesProgress
+        from lacvid.cli.progress_json import JsonLinesProgress
 
         progress: Progress = JsonLinesProgress(sys.stderr)
     else:
         progress = _QuietProgress() if quiet or mode == "none" else RichProgress()
     if log_file is not None:
-        from lacvid.progress_json import LogFileProgress
+        from lacvid.cli.progress_json import LogFileProgress
 
         try:
             progress = LogFileProgress(progress, str(log_file))

@@ -15,7 +15,7 @@ def config_cmd(
     command: Annotated[str, typer.Argument(help="The command whose settings to show.")] = "colorize",
 ) -> None:
     """Print the config file in use (lacvid.toml) and COMMAND's settings: value and where it comes from."""
-    from lacvid.config import ENV_VAR, FILE_NAME, find_config_file, user_config_file
+    from lacvid.cli.config import ENV_VAR, FILE_NAME, find_config_file, user_config_file
     from lacvid.errors import InputError
 
     group = ctx.find_root().command

@@ -29,7 +29,7 @@ def export_cmd(
 
     from lacvid.models.checkpoint import load_checkpoint
     from lacvid.models.export import export_color_net, export_model, export_temporal_net
-    from lacvid.outputs import atomic_output, check_output_path
+    from lacvid.util.outputs import atomic_output, check_output_path
 
     progress = make_progress(quiet, debug)
     check_output_path(output, overwrite, inputs={"checkpoint": checkpoint})

@@ -12,7 +12,7 @@ import typer
 from lacvid.cli.app import app
 from lacvid.cli.common import Debug, Overwrite, Quiet, make_progress
 from lacvid.errors import MediaError
-from lacvid.shots import Shot, ShotSettings
+from lacvid.shots.detect import Shot, ShotSettings
 
 # Commands import media, numba and OpenCV when they run, so ``lacvid --help`` stays fast.
 
@@ -31,7 +31,7 @@ def _settings(min_shot_len: int, threshold: float) -> ShotSettings:
 
 def _shots(source: Path, settings: ShotSettings, progress) -> tuple[Any, list[Shot]]:
     from lacvid import media
-    from lacvid.shots import detect_shots
+    from lacvid.shots.detect import detect_shots
 
     info = media.probe(source)
     shots = detect_shots(media.read_frames(source, progress=progress), settings, progress=progress, total=info.frame_count)
@@ -56,9 +56,9 @@ def lines_cmd(
     if mode not in ("auto", "color", "lines"):
         raise typer.BadParameter(f"{mode!r} is not one of auto, color, lines", param_hint="'--mode'")
     from lacvid import media
-    from lacvid.preprocess import ClipLineMode
+    from lacvid.preprocess.frame import ClipLineMode
 
-    from lacvid.outputs import check_not_an_input
+    from lacvid.util.outputs import check_not_an_input
 
     check_not_an_input(output, {"input": source})
     progress = make_progress(quiet, debug)
@@ -143,10 +143,10 @@ def keys_cmd(
     if mode not in ("auto", "color", "lines"):
         raise typer.BadParameter(f"{mode!r} is not one of auto, color, lines", param_hint="'--mode'")
     from lacvid import media
-    from lacvid.key_suggest import suggest_keys
-    from lacvid.outputs import atomic_output, check_not_an_input, check_output_path
-    from lacvid.painted_keys import check_no_painted_keys
-    from lacvid.preprocess import ClipLineMode
+    from lacvid.shots.suggest import suggest_keys
+    from lacvid.util.outputs import atomic_output, check_not_an_input, check_output_path
+    from lacvid.pipeline.keys import check_no_painted_keys
+    from lacvid.preprocess.frame import ClipLineMode
 
     check_not_an_input(output, {"input": source})
     if not force_replace_painted:  # first: the "already exists" line must not suggest --overwrite here

@@ -108,7 +108,7 @@ def train_cmd(
     debug: Debug = False,
 ) -> None:
     """Train the colour network, then the temporal network, on DATASET (DDP under torchrun)."""
-    from lacvid.outputs import check_not_an_input
+    from lacvid.util.outputs import check_not_an_input
     from lacvid.train import TrainConfig, train
 
     # --overwrite starts over by removing the run folder: never when it is or holds what the run reads.

@@ -3,10 +3,10 @@
 - ``copy_nearest_key``: every frame gets the color of the nearest key (what a colourist
   would start from by hand).
 - ``flow_warp_nearest_key``: the nearest key warped onto the target by dense optical flow
-  between the distance fields of the target's and the key's line art (``lacvid.flow``).
+  between the distance fields of the target's and the key's line art (``lacvid.propagate.flow``).
 
 Both compose the target's line art over the color exactly as lacvid does
-(``lacvid.composite.multiply_lines``), so the comparison measures the color only.
+(``lacvid.compose.composite.multiply_lines``), so the comparison measures the color only.
 """
 
 from __future__ import annotations
@@ -15,8 +15,8 @@ from collections.abc import Mapping, Sequence
 
 import numpy as np
 
-from lacvid.composite import multiply_lines
-from lacvid.flow import warp_key
+from lacvid.compose.composite import multiply_lines
+from lacvid.propagate.flow import warp_key
 
 __all__ = ["nearest_key", "copy_nearest_key", "flow_warp_nearest_key"]
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from lacvid.lines import line_mask
+from lacvid.preprocess.lines import line_mask
 
 __all__ = ["FLAT_TOLERANCE", "psnr", "ssim", "flat_share", "region_counts"]
 

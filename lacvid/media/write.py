@@ -1,6 +1,6 @@
 """Writing frames: a folder of PNGs or an encoded video (with the source's sound), atomically.
 
-Every writer writes under ``lacvid.outputs.atomic_output``, so an output appears complete or
+Every writer writes under ``lacvid.util.outputs.atomic_output``, so an output appears complete or
 not at all; frames stream, so memory stays constant for any clip length.
 """
 
@@ -29,7 +29,7 @@ from lacvid.media.probe import (
     reason,
 )
 from lacvid.media.read import read_frames
-from lacvid.outputs import (atomic_output, check_not_an_input, check_output_path, remove_stale_in_folder,
+from lacvid.util.outputs import (atomic_output, check_not_an_input, check_output_path, remove_stale_in_folder,
                              temporary_name)
 from lacvid.progress import NULL_PROGRESS, Progress
 

@@ -24,7 +24,7 @@ import torch
 import torch.nn as nn
 
 from lacvid.errors import CheckpointError
-from lacvid.outputs import atomic_output
+from lacvid.util.outputs import atomic_output
 from lacvid.models.color import ColorTransformNet
 from lacvid.models.config import ModelConfig
 from lacvid.models.discriminators import PatchDiscriminator, TemporalPatchDiscriminator

@@ -11,7 +11,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from lacvid.kernels import distinct_colors
+from lacvid.util.kernels import distinct_colors
 from lacvid.propagate.segments import Segments
 
 

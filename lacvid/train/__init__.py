@@ -10,7 +10,7 @@ neighbours: it then judges exactly what the temporal network controls, the middl
 with its neighbours, instead of spotting the (unrefined) colour-network neighbours.
 
 One batch's path: ``data`` (dataset folder -> Zarr cache of frames preprocessed by
-``lacvid.preprocess``, as colorize does) -> ``sampling`` (a pure function of seed and step)
+``lacvid.preprocess.frame``, as colorize does) -> ``sampling`` (a pure function of seed and step)
 -> ``trainer`` (one adversarial step, ``losses``) -> ``report`` (losses.csv, samples) and
 ``state`` (checkpoints that resume exactly); ``config`` holds the settings, ``dist`` the
 torchrun side.

@@ -5,9 +5,9 @@ Layout ``lacvid train DATASET`` reads (both may be mixed in one folder):
 - ``DATASET/<shot>/color/*.png`` (one folder per shot, frames in natural order) with optional
   ``DATASET/<shot>/lines/*.png`` of the same names; without ``lines/`` the line art is extracted
   from the colour (``extract_lines(mode="color")``), as at inference on painted footage;
-- video files ``DATASET/*.mp4`` (any FFmpeg container), cut into shots by ``lacvid.shots``.
+- video files ``DATASET/*.mp4`` (any FFmpeg container), cut into shots by ``lacvid.shots.detect``.
 
-Preprocessing is ``lacvid.preprocess``, the very code colorize runs: line art at full
+Preprocessing is ``lacvid.preprocess.frame``, the very code colorize runs: line art at full
 resolution (given lines through ``extract_lines(mode="lines")``), area-resized with the colour
 to the working size (``working_size``: short side ``scale``, never upscaled, multiples of 4),
 then ``normalized_distance`` at that size. The result lives in one Zarr store per dataset
@@ -15,7 +15,7 @@ then ``normalized_distance`` at that size. The result lives in one Zarr store pe
 uint8, ``lines`` (F, H, W) uint8 and ``dist`` (F, H, W) float16, one chunk per frame, and the
 clip's shots as ``[[start, stop], ...]`` in its attributes. The root's ``fingerprint``
 attribute hashes the source files (names, sizes, mtimes) and the preprocessing settings;
-``complete`` is written last (``lacvid.store``), so a build that crashed is rebuilt, never read.
+``complete`` is written last (``lacvid.util.store``), so a build that crashed is rebuilt, never read.
 
 Too-short shots: a sample needs a target frame strictly between two references, so a shot
 needs at least ``MIN_SHOT_FRAMES = 3`` frames. A frame folder with fewer is an error (the user
@@ -36,18 +36,18 @@ from typing import Any
 import numpy as np
 import zarr
 
-from lacvid.distance import DEFAULT_SCALE
+from lacvid.preprocess.distance import DEFAULT_SCALE
 from lacvid.errors import DatasetError, InputError
-from lacvid.hashing import file_stats, fingerprint
-from lacvid.lines import INK_THRESHOLD, LineSettings
+from lacvid.util.hashing import file_stats, fingerprint
+from lacvid.preprocess.lines import INK_THRESHOLD, LineSettings
 from lacvid.media import IMAGE_SUFFIXES, natural_key, read_frames, read_image
-from lacvid.preprocess import ClipLineMode, LineReader, prepare_frame, resize_to, working_size
+from lacvid.preprocess.frame import ClipLineMode, LineReader, prepare_frame, resize_to, working_size
 from lacvid.progress import NULL_PROGRESS, Progress
-from lacvid.store import is_complete as group_is_complete
-from lacvid.store import mark_complete, mark_incomplete
+from lacvid.util.store import is_complete as group_is_complete
+from lacvid.util.store import mark_complete, mark_incomplete
 
 CACHE_NAME = ".lacvid-cache.zarr"
-CACHE_VERSION = 3  # 2: lacvid.preprocess.working_size (never upscaled, multiples of 4); 3: lacvid.ink per shot
+CACHE_VERSION = 3  # 2: lacvid.preprocess.frame.working_size (never upscaled, multiples of 4); 3: lacvid.preprocess.ink per shot
 MIN_SHOT_FRAMES = 3
 VIDEO_SUFFIXES = frozenset({".mp4", ".mkv", ".mov", ".avi", ".webm", ".m4v", ".mpg", ".mpeg", ".ts", ".gif"})
 
@@ -209,7 +209,7 @@ def _build_frames(group: Any, clip: ClipSource, pre: Preprocess, task: Any) -> l
 
 
 def _build_video(group: Any, clip: ClipSource, pre: Preprocess, task: Any, progress: Progress) -> list[list[int]]:
-    from lacvid.shots import ShotDetector  # imported late: only video datasets need it
+    from lacvid.shots.detect import ShotDetector  # imported late: only video datasets need it
 
     assert clip.video is not None
     detector = ShotDetector()

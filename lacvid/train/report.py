@@ -16,8 +16,8 @@ import cv2
 import numpy as np
 import torch
 
-from lacvid.arrays import float_to_image
-from lacvid.outputs import atomic_output
+from lacvid.util.arrays import float_to_image
+from lacvid.util.outputs import atomic_output
 
 LOSS_COLUMNS = ("step", "stage", "lr", "d", "g", "l1", "perceptual", "style", "latent", "adv", "seconds")
 _CURVES = ("g", "d", "l1", "perceptual", "style", "latent", "adv")

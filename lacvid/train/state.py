@@ -20,7 +20,7 @@ import torch
 
 from lacvid.errors import CheckpointError, InputError
 from lacvid.models import Checkpoint, load_checkpoint, save_checkpoint
-from lacvid.outputs import atomic_output
+from lacvid.util.outputs import atomic_output
 from lacvid.progress import Progress
 from lacvid.train.config import TrainConfig, merge_resume
 

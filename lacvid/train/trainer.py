@@ -22,8 +22,8 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-from lacvid import __version__
-from lacvid.devices import resolve_device
+from lacvid._version import __version__
+from lacvid.util.devices import resolve_device
 from lacvid.errors import InputError, OutputExistsError
 from lacvid.models import Checkpoint, load_checkpoint, save_checkpoint
 from lacvid.models.checkpoint import build_net

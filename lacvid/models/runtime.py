@@ -1,0 +1,355 @@
+"""Where colorize runs its networks: eager PyTorch, or ONNX Runtime on the CPU.
+
+A backend owns the checkpoint's colour and temporal networks and runs them in the three
+calls the pipeline makes: ``encode_references`` once per reference set of a shot, ``colour``
+per frame with that handle, ``temporal`` per three-frame window.
+
+Arrays in and out are numpy float32 in [0, 1], in the layouts of docs/ARCHITECTURE.md: the
+passes of colorize never build tensors, and each backend converts at its own boundary (the torch
+backend to tensors on its device, ONNX Runtime takes numpy as it is). The handle
+``encode_references`` returns is opaque: torch ``References`` for the torch backend, the ORT
+output arrays for the ONNX one, kept as they are between frames.
+
+A model is loaded once (``load_model``: on the CPU, where the checkpoint's own networks stay);
+each backend makes the one copy it runs (spectral norm baked in) on its device.
+
+``make_backend(..., backend="auto")`` picks ONNX Runtime on the CPU when it imports. Measured
+on 2 cores (AMD EPYC, torch 2.13, ORT 1.32), CPU model (width 8), K = 2, colour + temporal net
+per frame, best of 15 interleaved rounds: 256 x 256: torch fp32 132 ms, torch bf16 autocast
+103-112 ms, ORT 97 ms; 256 x 456: 285, 248, 198 ms, i.e. ORT is ~1.4x eager fp32 and
+~1.1-1.25x bf16 autocast (whose error ORT does not add). The exported graphs are written once
+per checkpoint into the cache (``OnnxBackend``).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import warnings
+from contextlib import nullcontext
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+from typing import Any, Protocol
+
+import numpy as np
+import torch
+
+from lacvid._version import __version__
+from lacvid.util.cache_home import default_cache_dir
+from lacvid.errors import CheckpointError, InputError
+from lacvid.util.hashing import file_digest
+from lacvid.models.blocks import inference_copy
+from lacvid.models.checkpoint import Checkpoint, load_checkpoint
+from lacvid.models.color import References
+from lacvid.util.outputs import atomic_output
+from lacvid.models.export import COLOR_INPUTS, REF_NAMES, export_color_net, export_temporal_net
+from lacvid.progress import NULL_PROGRESS, Progress
+
+BACKENDS = ("auto", "torch", "onnx")
+# Above this estimate "auto" runs torch on the CPU too; see attention_bytes.
+ONNX_ATTENTION_LIMIT = int(1.5e9)
+_EXPORT_FORMAT = 2  # 2: the reference keys' graph input is named attn_keys
+_MANIFEST = "export.json"
+
+
+DEFAULT_MODEL = "default"
+
+
+def default_model_path() -> Path:
+    """The model bundled with lacvid (``lacvid/weights/default.pt``)."""
+    return Path(str(resources.files("lacvid") / "weights" / "default.pt"))
+
+
+@dataclass(frozen=True)
+class LoadedModel:
+    """A checkpoint read once: its networks on the CPU, the file, and what it was trained at."""
+
+    checkpoint: Checkpoint
+    path: Path
+    digest: str       # content hash: keys every cache of its outputs and exported graphs
+    work_size: int | None  # the working size (short side, px) it was trained at, when recorded
+
+
+def load_model(model: str | os.PathLike = DEFAULT_MODEL) -> LoadedModel:
+    """Read ``model`` (a checkpoint path, or ``"default"`` for the bundled one)."""
+    path = default_model_path() if str(model) == DEFAULT_MODEL else Path(model)
+    if path.is_dir():  # a run folder: it exists, so "does not exist" would mislead
+        inside = sorted(path.glob("*.pt"), key=lambda p: p.name != "model.pt")  # lacvid train's final model first
+        hint = (f"pass the checkpoint file in it, e.g. --model {inside[0]}" if inside
+                else "pass a checkpoint file (.pt) written by lacvid train")
+        raise CheckpointError(f"model {path} is a folder, not a checkpoint file; {hint}")
+    if not path.is_file():
+        if str(model) == DEFAULT_MODEL:
+            raise CheckpointError(f"the bundled default model {path} is missing from this install; reinstall "
+                                  "lacvid or pass --model PATH")
+        raise CheckpointError(f"model {path} does not exist; pass --model PATH to a lacvid checkpoint")
+    ckpt = load_checkpoint(path)
+    work = (ckpt.meta or {}).get("work_size")
+    return LoadedModel(ckpt, path, file_digest(path), int(work) if work else None)
+
+
+class NetworkBackend(Protocol):
+    """The colour and temporal networks of one checkpoint, ready to run (see the module doc)."""
+
+    name: str  # "torch" or "onnx": part of the run cache key, as their outputs differ in the last bits
+    device: torch.device  # where the networks run
+    has_temporal: bool  # False when the checkpoint holds no temporal network
+
+    def encode_references(self, ref_lines: np.ndarray, ref_colors: np.ndarray, ref_dists: np.ndarray) -> Any:
+        """(1, K, 1 | 3 | 1, h, w) references -> an opaque handle for ``color``."""
+        ...
+
+    def color(self, target_lines: np.ndarray, target_dist: np.ndarray, refs: Any) -> np.ndarray:
+        """(B, 1, h, w) line art and distance fields + a handle (of one reference set, shared by
+        the batch) -> color (B, 3, h, w)."""
+        ...
+
+    def temporal(self, frames: np.ndarray) -> np.ndarray:
+        """(B, 3, 4, h, w) RGB + line art of frames t-1, t, t+1 -> refined frames t (B, 3, h, w)."""
+        ...
+
+
+class TorchBackend:
+    """Eager PyTorch: bf16 autocast on CUDA, float32 elsewhere.
+
+    Runs ``inference_copy``s (spectral norm baked into plain weights): the same function as
+    the checkpoint's eval-mode networks without recomputing ``weight / sigma`` every call, and
+    the same graph the ONNX backend exports.
+    """
+
+    name = "torch"
+
+    def __init__(self, ckpt: Checkpoint, device: str | torch.device = "cpu") -> None:
+        self.device = torch.device(device)
+        self.color_net = inference_copy(ckpt.color_net).to(self.device)
+        self.temporal_net = (inference_copy(ckpt.temporal_net).to(self.device)
+                             if ckpt.temporal_net is not None else None)
+        self.has_temporal = self.temporal_net is not None
+        # bf16 on CUDA: ~2x faster, and color is stored as uint8, far coarser than bf16's error.
+        self._autocast = (torch.autocast("cuda", dtype=torch.bfloat16) if self.device.type == "cuda"
+                          else nullcontext())
+
+    def _tensor(self, x: np.ndarray) -> torch.Tensor:
+        return torch.from_numpy(np.ascontiguousarray(x, dtype=np.float32)).to(self.device)
+
+    @staticmethod
+    def _array(t: torch.Tensor) -> np.ndarray:
+        return t.float().cpu().numpy()
+
+    @torch.inference_mode()
+    def encode_references(self, ref_lines: np.ndarray, ref_colors: np.ndarray, ref_dists: np.ndarray) -> References:
+        with self._autocast:
+            return self.color_net.encode_references(self._tensor(ref_lines), self._tensor(ref_colors),
+                                                    self._tensor(ref_dists))
+
+    @torch.inference_mode()
+    def color(self, target_lines: np.ndarray, target_dist: np.ndarray, refs: References) -> np.ndarray:
+        batch = target_lines.shape[0]
+        if refs.style.shape[0] != batch:  # one reference set for a batch of targets: shared, not copied
+            refs = References(*(r.expand(batch, *r.shape[1:]) for r in refs))
+        with self._autocast:
+            y, _, _ = self.color_net.forward_with_references(self._tensor(target_lines), self._tensor(target_dist),
+                                                             refs)  # (1, 3, h, w)
+        return self._array(y)
+
+    @torch.inference_mode()
+    def temporal(self, frames: np.ndarray) -> np.ndarray:
+        if self.temporal_net is None:
+            raise ValueError("this checkpoint holds no temporal network (check has_temporal first)")
+        with self._autocast:
+            return self._array(self.temporal_net(self._tensor(frames)))  # (1, 3, h, w)
+
+
+def attention_bytes(work_size: tuple[int, int], k: int) -> int:
+    """Bytes of one float32 (h/4 * w/4) x (K * h/4 * w/4) attention matrix at working size (h, w).
+
+    The exported colour net computes softmax(QK^T)V explicitly (ONNX has no fused,
+    memory-efficient attention operator that ONNX Runtime's CPU provider runs here), so this
+    matrix is materialised per frame: 134 MB at 256 x 256 and K = 2, 640 MB at 256 x 456 and
+    K = 3, 10 GB at 512 x 912 and K = 3; it grows with the fourth power of the working size.
+    Eager PyTorch runs the fused CPU kernel, which never holds it. Measured on the CPU model
+    (ORT 1.32): one colour frame raises peak resident memory by ~2.1x this estimate (the matrix
+    and its softmax; 1.36 GB at 256 x 456, K = 3), and ORT's CPU arena keeps that memory for
+    reuse (turning the arena off halves the held memory but makes the colour net ~2.5x slower).
+    Hence ``ONNX_ATTENTION_LIMIT`` = 1.5 GB of estimate, i.e. ~3 GB more than torch at peak.
+    """
+    h, w = work_size
+    n = math.ceil(h / 4) * math.ceil(w / 4)
+    return 4 * n * k * n
+
+
+def _ort():
+    import onnxruntime
+
+    return onnxruntime
+
+
+def onnx_export_dir(model_digest: str, cache_dir: str | os.PathLike | None = None) -> Path:
+    """The cache folder of one checkpoint's exported graphs.
+
+    Keyed by the checkpoint file's content, lacvid's version (the network code), torch's (the
+    exporter) and onnxruntime's (what must load the graph), so any of them changing exports anew.
+    """
+    root = Path(cache_dir) if cache_dir is not None else default_cache_dir()
+    versions = f"lacvid{__version__}-torch{torch.__version__}-ort{_ort().__version__}"
+    return root / "onnx" / f"{model_digest}-{versions}".replace("+", "_")
+
+
+def _valid_export(folder: Path) -> bool:
+    """True when the manifest exists and every file it lists has its recorded size and digest."""
+    try:
+        manifest = json.loads((folder / _MANIFEST).read_text())
+        files = manifest["files"]
+        if manifest.get("format") != _EXPORT_FORMAT or not files:
+            return False
+        for name, meta in files.items():
+            path = folder / name
+            if path.stat().st_size != meta["size"] or file_digest(path) != meta["digest"]:
+                return False
+    except (OSError, ValueError, KeyError, TypeError):
+        return False
+    return True
+
+
+def _write_export(ckpt: Checkpoint, folder: Path) -> None:
+    """Export the split colour net and the temporal net into ``folder``, then the manifest (last)."""
+    color = inference_copy(ckpt.color_net).cpu()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # exporter chatter; the graphs are parity-tested
+        export_color_net(color, folder, k=2)
+        if ckpt.temporal_net is not None:
+            export_temporal_net(inference_copy(ckpt.temporal_net).cpu(), folder / "temporal.onnx")
+    (folder / "color.onnx").unlink()  # the unsplit net: the pipeline runs the two halves
+    files = {p.name: {"size": p.stat().st_size, "digest": file_digest(p)} for p in sorted(folder.glob("*.onnx"))}
+    manifest = {"format": _EXPORT_FORMAT, "lacvid": __version__, "torch": torch.__version__,
+                "onnxruntime": _ort().__version__, "files": files}
+    (folder / _MANIFEST).write_text(json.dumps(manifest, indent=2) + "\n")
+
+
+def ensure_onnx_export(ckpt: Checkpoint, model_digest: str, cache_dir: str | os.PathLike | None = None,
+                       progress: Progress = NULL_PROGRESS) -> Path:
+    """The folder of ``ckpt``'s exported graphs, exporting them first if not cached intact.
+
+    Written under a temporary name and renamed into place when complete (``atomic_output``),
+    and checked against its manifest (sizes and digests) on every use, so an interrupted or
+    damaged export is never loaded: it is exported again. Two runs exporting at once each
+    publish a complete folder; the last rename wins.
+    """
+    folder = onnx_export_dir(model_digest, cache_dir)
+    if _valid_export(folder):
+        return folder
+    try:
+        folder.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise InputError(f"cannot create the cache folder {folder.parent} ({exc.strerror}); pass --cache DIR "
+                         "with a writable folder") from exc
+    progress.log(f"exporting the model to ONNX once, into {folder}")
+    with atomic_output(folder, overwrite=True, directory=True) as tmp:
+        _write_export(ckpt, tmp)
+    return folder
+
+
+class OnnxBackend:
+    """ONNX Runtime on the CPU over the checkpoint's exported graphs (exported once, cached).
+
+    ``threads``: ORT's intra-op threads, default ``torch.get_num_threads()`` (the physical
+    cores). The graphs are float32 only; results match ``TorchBackend`` on the CPU to ~1e-5.
+    """
+
+    name = "onnx"
+
+    def __init__(self, ckpt: Checkpoint, model_path: str | os.PathLike, cache_dir: str | os.PathLike | None = None,
+                 *, threads: int | None = None, model_digest: str | None = None,
+                 progress: Progress = NULL_PROGRESS) -> None:
+        ort = _ort()
+        self.device = torch.device("cpu")
+        self.has_temporal = ckpt.temporal_net is not None
+        digest = model_digest or file_digest(Path(model_path))
+        self.folder = ensure_onnx_export(ckpt, digest, cache_dir, progress)
+        opts = ort.SessionOptions()
+        opts.intra_op_num_threads = threads or torch.get_num_threads()
+        opts.inter_op_num_threads = 1
+        opts.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
+        opts.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+        # ORT's worker threads otherwise busy-wait after each run, taking the cores from the
+        # threads that compose and write frames between network calls. Measured on 2 cores,
+        # 256 x 256: spinning off made ORT itself faster too (colour + temporal 97 vs 118-125 ms).
+        opts.add_session_config_entry("session.intra_op.allow_spinning", "0")
+
+        def session(name: str):
+            return ort.InferenceSession(str(self.folder / name), opts, providers=["CPUExecutionProvider"])
+
+        self._encode = session("color_encode.onnx")
+        self._frame = session("color_frame.onnx")
+        self._temporal = session("temporal.onnx") if self.has_temporal else None
+
+    def encode_references(self, ref_lines: np.ndarray, ref_colors: np.ndarray,
+                          ref_dists: np.ndarray) -> list[np.ndarray]:
+        feed = dict(zip(COLOR_INPUTS[2:], (_f32(ref_lines), _f32(ref_colors), _f32(ref_dists))))
+        return self._encode.run(REF_NAMES, feed)  # color_feats, attn_keys, mask_ref, style
+
+    def color(self, target_lines: np.ndarray, target_dist: np.ndarray, refs: list[np.ndarray]) -> np.ndarray:
+        batch = target_lines.shape[0]
+        if refs[0].shape[0] != batch:  # one reference set for a batch of targets
+            refs = [_f32(np.broadcast_to(r, (batch, *r.shape[1:]))) for r in refs]
+        feed = {COLOR_INPUTS[0]: _f32(target_lines), COLOR_INPUTS[1]: _f32(target_dist),
+                **dict(zip(REF_NAMES, refs))}
+        (y,) = self._frame.run(["y"], feed)
+        return y  # (1, 3, h, w)
+
+    def temporal(self, frames: np.ndarray) -> np.ndarray:
+        if self._temporal is None:
+            raise ValueError("this checkpoint holds no temporal network (check has_temporal first)")
+        (y,) = self._temporal.run(["y"], {"frames": _f32(frames)})
+        return y  # (1, 3, h, w)
+
+
+def _f32(x: np.ndarray) -> np.ndarray:
+    """A contiguous float32 array, the array itself when it already is one."""
+    return np.ascontiguousarray(x, dtype=np.float32)
+
+
+def make_backend(ckpt: Checkpoint, model_path: str | os.PathLike, device: str | torch.device = "cpu",
+                 backend: str = "auto", cache_dir: str | os.PathLike | None = None, *,
+                 work_size: tuple[int, int] | None = None, max_refs: int | None = None,
+                 threads: int | None = None, model_digest: str | None = None,
+                 progress: Progress = NULL_PROGRESS) -> NetworkBackend:
+    """The backend to run ``ckpt`` with: ``auto``, ``torch`` or ``onnx``.
+
+    ``auto`` = ONNX Runtime on the CPU when onnxruntime imports and the attention matrix at
+    ``work_size`` with ``max_refs`` references stays under ``ONNX_ATTENTION_LIMIT``
+    (``attention_bytes``), else torch; always torch on CUDA (bf16 there, and ORT's CPU provider
+    would leave the GPU idle). ``onnx`` asked for explicitly is honoured above that bound,
+    with a warning through ``progress``.
+    """
+    if backend not in BACKENDS:
+        raise InputError(f"unknown backend {backend!r}; use auto, torch or onnx")
+    device = torch.device(device)
+    if backend == "torch":
+        return TorchBackend(ckpt, device)
+    if device.type != "cpu":
+        if backend == "onnx":
+            raise InputError(f"--backend onnx runs on the CPU only, but device {device} was asked for; use "
+                             "--device cpu or --backend torch")
+        return TorchBackend(ckpt, device)
+    try:
+        _ort()
+        import onnx  # noqa: F401  torch's exporter needs it to write the graphs
+    except ImportError as exc:
+        if backend == "onnx":
+            raise InputError("--backend onnx needs the onnxruntime and onnx packages; pip install onnxruntime "
+                             "onnx, or use --backend torch") from exc
+        return TorchBackend(ckpt, device)
+    if work_size is not None and max_refs is not None:
+        need = attention_bytes(work_size, max_refs)
+        if need > ONNX_ATTENTION_LIMIT:
+            size = f"{work_size[0]}x{work_size[1]} with {max_refs} references"
+            if backend == "auto":
+                progress.log(f"running the networks in PyTorch: ONNX Runtime would hold a {need / 1e9:.1f} GB "
+                             f"attention matrix per frame at {size}")
+                return TorchBackend(ckpt, device)
+            progress.log(f"warning: ONNX Runtime holds a {need / 1e9:.1f} GB attention matrix per frame at {size} "
+                         "(about twice that at peak); use --backend torch if memory runs out")
+    return OnnxBackend(ckpt, model_path, cache_dir, threads=threads, model_digest=model_digest, progress=progress)

@@ -1,0 +1,97 @@
+"""``colorize_batch``: many inputs in one job, every shot of every input in one queue.
+
+A studio colours an episode's cuts, or a season's episodes, at once: every input is scanned
+and planned first (its cache entry locked), then all their shots go to the executor together,
+so a Ray cluster stays busy across inputs, and each output is written as its shots finish.
+A jobs file is a JSON list of ``{"input": ..., "keys": ..., "output": ..., "options": {...}}``,
+paths relative to the file, options named as ``ColorizeOptions``' fields.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from lacvid.pipeline.executors import LocalExecutor, ShotExecutor
+from lacvid.pipeline.options import ColorizeOptions, ColorizeResult
+from lacvid.pipeline.run import open_job
+from lacvid.errors import InputError
+from lacvid.progress import NULL_PROGRESS, Progress
+
+_FIELDS = {f.name: f for f in dataclasses.fields(ColorizeOptions)}
+_PATH_FIELDS = {"model", "cache_dir", "layers", "shots"}
+
+
+@dataclass(frozen=True)
+class BatchJob:
+    input: Path
+    keys: Path
+    output: Path
+    options: ColorizeOptions = ColorizeOptions()
+
+
+def read_jobs(path: Path | str, defaults: ColorizeOptions = ColorizeOptions()) -> list[BatchJob]:
+    """The jobs of a jobs file; ``defaults`` fill what a job's ``options`` leave out."""
+    path = Path(path)
+    try:
+        data = json.loads(path.read_text())
+    except FileNotFoundError as exc:
+        raise InputError(f"jobs file {path} does not exist; write a JSON list of {{input, keys, output, options}}") \
+            from exc
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise InputError(f"jobs file {path} is not JSON ({exc}); write a list of {{input, keys, output, options}}") \
+            from exc
+    if not isinstance(data, list) or not data:
+        raise InputError(f"jobs file {path} must hold a non-empty JSON list of {{input, keys, output, options}}")
+    return [_job(path, number, item, defaults) for number, item in enumerate(data, start=1)]
+
+
+def _job(path: Path, number: int, item: Any, defaults: ColorizeOptions) -> BatchJob:
+    where = f"job {number} of {path}"
+    if not isinstance(item, dict) or not {"input", "keys", "output"} <= set(item):
+        raise InputError(f"{where} needs \"input\", \"keys\" and \"output\"")
+    unknown = sorted(set(item) - {"input", "keys", "output", "options"})
+    options = item.get("options", {})
+    if unknown or not isinstance(options, dict):
+        raise InputError(f"{where} has {unknown[0] if unknown else 'options'!r} that lacvid does not know; a job is "
+                         "{input, keys, output, options}")
+    bad = sorted(set(options) - set(_FIELDS))
+    if bad:
+        raise InputError(f"{where} sets option {bad[0]!r}, which colorize does not take; options are "
+                         f"{', '.join(sorted(_FIELDS))}")
+    base = path.parent
+    resolved = {key: _resolve(base, key, value) for key, value in options.items()}
+    return BatchJob(base / item["input"], base / item["keys"], base / item["output"],
+                    dataclasses.replace(defaults, **resolved))
+
+
+def _resolve(base: Path, key: str, value: Any) -> Any:
+    """A path option relative to the jobs file's folder; other options as given."""
+    if key not in _PATH_FIELDS or not isinstance(value, str) or value in ("default", "auto", "single"):
+        return value
+    return base / value if key in ("cache_dir", "layers") else str(base / value)
+
+
+def colorize_batch(jobs: list[BatchJob], executor: ShotExecutor | None = None,
+                   progress: Progress = NULL_PROGRESS) -> list[ColorizeResult]:
+    """Colour every job: all scanned and planned, then all their shots queued at once, outputs in job order."""
+    executor = executor or LocalExecutor()
+    seen: dict[tuple[Path, Path | None], int] = {}
+    for number, job in enumerate(jobs, start=1):
+        key = (job.input.resolve(), job.options.cache_dir)
+        if key in seen:  # one run holds an input's cache entry: the second would wait for the first forever
+            raise InputError(f"jobs {seen[key]} and {number} both colour {job.input} with one cache; put them in "
+                             "one job, or give them different caches")
+        seen[key] = number
+    with contextlib.ExitStack() as stack:
+        opened = [stack.enter_context(open_job(j.input, j.keys, j.output, j.options, executor, progress)) for j in jobs]
+        for job in opened:
+            job.start(executor, progress)
+        bar = progress.task("colorizing", total=sum(job.frames for job in opened))
+        results = [job.write(executor, progress, bar) for job in opened]
+        bar.close()
+    return results

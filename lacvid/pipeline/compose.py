@@ -1,0 +1,206 @@
+"""Pass 3 of colorize: finished frames at full resolution, written in order on their own thread.
+
+A frame is its key as painted, or the network's color (working size) fused with the region
+colours propagated from the keys (drawings: ``colorize.propagation``) or with the keys warped
+onto it (colour footage: ``lacvid.compose.fusion``), per region with the keys' palette when the shot is
+flat cel paint, else per pixel; then the artist's ink goes on top, as drawn (``lacvid.preprocess.ink``). Frames
+compose on a few threads and are written in order on another, while the caller prepares the next shot.
+"""
+
+from __future__ import annotations
+
+import os
+import queue
+import threading
+import time
+from collections import deque
+from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
+
+import cv2
+import numpy as np
+
+from lacvid.pipeline.cache import PrepEntry
+from lacvid.pipeline.networks import nearest_keys
+from lacvid.pipeline.options import ComposeOptions
+from lacvid.compose.composite import composite_full_resolution
+from lacvid.compose.flat import palette_coverage, palette_from_keys
+from lacvid.compose.fusion import Candidate, FusionSettings, fuse_pixels, fuse_regions, warped_key_candidates
+from lacvid.preprocess.ink import InkModel
+from lacvid.compose.layers import Layers, drawing_ink, line_art_ink, paint_layer
+from lacvid.pipeline.layer_files import LayerWriter
+from lacvid.media import FrameWriter
+from lacvid.util.store import FrameArrays
+
+FLAT_COVERAGE = 0.95  # synthetic cel keys measure 1.0, real anime keys 0.6-0.8 (benchmarks/quality.py)
+# The network's vote against propagated region colours (1.0 = a fully confident propagation):
+# it decides only regions the propagation found no evidence for. The default model, trained on
+# generated cartoons, is a worse guess on real drawings than a weak propagation: region accuracy
+# on clip11 was 0.58 at the 0.25 used with warped keys, 0.668 at 0.06, 0.697 at 0.02, 0.709 at 0.005.
+PROPAGATED_NETWORK_WEIGHT = 0.005
+
+
+def compose_workers() -> int:
+    """Threads that compose frames: as many as the cores, up to 4 (each holds a few 1080p
+    temporaries). The last shot's frames, and a long shot's once its successor is prepared,
+    have nothing else to overlap: one thread would leave the other cores idle."""
+    return max(1, min(4, os.cpu_count() or 1))
+
+
+class Composer:
+    """Runs frame jobs on a few threads and writes their frames in submission order on one more.
+
+    At most ``ahead`` frames are composed and not yet written (memory); jobs wait in an
+    unbounded queue, so submitting never blocks the caller (it prepares the next shot meanwhile:
+    ``wait_written`` is how it keeps to one shot ahead). ``seconds``: the busy time of composing
+    and writing, summed over the threads.
+    """
+
+    def __init__(self, writer: FrameWriter, on_written: Callable[[], None], layers: LayerWriter | None = None,
+                 workers: int | None = None, ahead: int | None = None) -> None:
+        self.writer = writer
+        self.layers = layers  # --layers: paint and ink of every frame beside the finished frames
+        self.on_written = on_written
+        self.workers = workers or compose_workers()
+        self.ahead = max(ahead or 2 * self.workers, self.workers)
+        self.jobs: queue.SimpleQueue = queue.SimpleQueue()
+        self.error: BaseException | None = None
+        self.seconds = 0.0
+        self._seconds_lock = threading.Lock()
+        self.written = 0
+        self._drop = False  # closing after a failure elsewhere: frames not yet composed are dropped
+        self._progress = threading.Condition()
+        self._pool = ThreadPoolExecutor(self.workers, thread_name_prefix="lacvid-compose")
+        self.thread = threading.Thread(target=self._run, name="lacvid-write", daemon=True)
+        self.thread.start()
+
+    def submit(self, make_frame: Callable[[], Layers], name: str) -> None:
+        if self.error is not None:
+            raise self.error
+        self.jobs.put((make_frame, name))
+
+    def wait_written(self, frames: int) -> None:
+        """Block until ``frames`` frames are written; a frame's error is raised here."""
+        with self._progress:
+            self._progress.wait_for(lambda: self.written >= frames or self.error is not None)
+        if self.error is not None:
+            raise self.error
+
+    def _compose(self, make_frame: Callable[[], Layers]) -> Layers:
+        start = time.perf_counter()
+        layers = make_frame()
+        self._count(time.perf_counter() - start)
+        return layers
+
+    def _count(self, seconds: float) -> None:
+        with self._seconds_lock:
+            self.seconds += seconds
+
+    def _run(self) -> None:
+        inflight: deque[tuple[Future, str]] = deque()
+        closing = False
+        while inflight or not closing:
+            while not closing and len(inflight) < self.ahead:  # keep the composing threads busy
+                try:
+                    job = self.jobs.get(block=not inflight)
+                except queue.Empty:
+                    break
+                if job is None:
+                    closing = True
+                elif self.error is None and not self._drop:
+                    inflight.append((self._pool.submit(self._compose, job[0]), job[1]))
+            if inflight:
+                self._write(*inflight.popleft())
+
+    def _write(self, future: Future, name: str) -> None:
+        try:
+            if self._drop and future.cancel():
+                return
+            layers = future.result()
+            if self.error is None and not self._drop:
+                start = time.perf_counter()
+                self.writer.write(layers.flatten(), name=name)
+                if self.layers is not None:
+                    self.layers.write(layers, name)
+                self._count(time.perf_counter() - start)
+                self.on_written()
+        except BaseException as exc:
+            self.error = self.error or exc
+        with self._progress:
+            self.written += 1
+            self._progress.notify_all()
+
+    def close(self, drop: bool = False) -> None:
+        """Write what was submitted, then stop the threads. ``drop``: after a failure elsewhere, write
+        nothing more and compose no new frame (those composing finish into the cache), so Ctrl-C
+        is not kept waiting."""
+        self._drop = self._drop or drop
+        self.jobs.put(None)
+        self.thread.join()
+        self._pool.shutdown()
+        if self.error is not None:
+            raise self.error
+
+
+def flat_palette(keys_full: dict[int, np.ndarray], prep: PrepEntry, flat: bool | None) -> np.ndarray | None:
+    """The shot's palette when its frames are to be flat-filled, else None (see ``ColorizeOptions.flat``)."""
+    if flat is False:
+        return None
+    keys = list(keys_full.values())
+    lines = [prep.frames.get("lines_full", i) for i in keys_full]
+    palette = palette_from_keys(keys, lines)
+    if flat is None and palette_coverage(keys, lines, palette) < FLAT_COVERAGE:
+        return None
+    return palette
+
+
+class ShotComposer:
+    """Makes the frame jobs of one shot: what each finished frame is made of.
+
+    ``propagated``: the shot's region colours from ``colorize.propagation`` (drawings), the
+    candidate that joins the network's color instead of keys warped by flow; ``ink``: the
+    clip's ink model, to put a drawing's ink back as drawn (None: the line art is multiplied).
+    """
+
+    def __init__(self, keys_full: dict[int, np.ndarray], keys_small: dict[int, np.ndarray], prep: PrepEntry,
+                 refined: FrameArrays, palette: np.ndarray | None, options: ComposeOptions,
+                 propagated: FrameArrays | None = None, ink: InkModel | None = None) -> None:
+        self.keys_full, self.keys_small = keys_full, keys_small
+        self.key_lines = {i: prep.frames.get("lines", i) for i in keys_small}
+        self.prep, self.refined, self.palette, self.options = prep, refined, palette, options
+        self.propagated, self.ink = propagated, ink
+
+    def candidates(self, t: int) -> list[Candidate]:
+        """What joins the network's color on frame ``t``: propagated region colours, or warped keys."""
+        if self.propagated is not None:
+            rgba = self.propagated.get("rgb", t)                              # (m, n, 4) uint8
+            return [Candidate(np.ascontiguousarray(rgba[..., :3]), rgba[..., 3].astype(np.float32) / 255.0)]
+        if not self.options.warp:
+            return []
+        near = nearest_keys(t, sorted(self.keys_small), self.options.max_refs)
+        return warped_key_candidates(self.prep.frames.get("lines", t), {k: self.keys_small[k] for k in near},
+                                     {k: self.key_lines[k] for k in near}, t)
+
+    def frame(self, t: int) -> Layers:
+        network = self.refined.get("rgb", t)                                  # (h, w, 3) uint8
+        lines_full = self.prep.frames.get("lines_full", t)                    # (H, W) uint8
+        candidates = self.candidates(t)
+        # Propagated colours yield to the network only where they found no evidence at all.
+        settings = FusionSettings(network_weight=PROPAGATED_NETWORK_WEIGHT, min_confidence=PROPAGATED_NETWORK_WEIGHT) \
+            if self.propagated is not None else FusionSettings()
+        if self.palette is not None:
+            fill = fuse_regions(lines_full, network, candidates, self.palette, settings, with_ink=False)
+        else:
+            fill = composite_full_resolution(fuse_pixels(network, _at_size(candidates, network.shape[:2]), settings),
+                                             lines_full, with_ink=False)
+        if self.ink is None:  # colour footage: its extracted line art multiplied over the paint
+            return Layers(paint_layer(fill), line_art_ink(lines_full))
+        return Layers(paint_layer(fill), drawing_ink(self.ink.frame(self.prep.drawn.get("rgb", t))))  # as drawn
+
+
+def _at_size(candidates: list[Candidate], size: tuple[int, int]) -> list[Candidate]:
+    """Candidates resampled to ``size`` (h, w) for the per-pixel fusion (nearest: colours stay exact)."""
+    h, w = size
+    return [c if c.color.shape[:2] == (h, w) else
+            Candidate(cv2.resize(c.color, (w, h), interpolation=cv2.INTER_NEAREST),
+                      cv2.resize(c.weight, (w, h), interpolation=cv2.INTER_LINEAR)) for c in candidates]

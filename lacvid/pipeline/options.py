@@ -1,0 +1,100 @@
+"""What a ``colorize`` run is asked to do, and what each of its passes needs of that.
+
+``ColorizeOptions`` is the user's whole request (and keys the cache); each pass receives only
+its own slice (``ScanOptions``, ``NetworkOptions``, ``ComposeOptions``, ``EncodeOptions``), so
+what a pass depends on is visible in its signature.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from lacvid.shots.detect import Shot
+
+DEFAULT_MODEL = "default"
+
+
+@dataclass(frozen=True)
+class ScanOptions:
+    line_mode: str = "auto"       # auto | color | lines, as ``lacvid lines --mode``
+
+
+@dataclass(frozen=True)
+class NetworkOptions:
+    max_refs: int = 3             # the K nearest keys of the shot are the references
+    temporal: bool = True         # run the temporal constraint network
+    batch: int | None = None      # frames per network call (None: colorize.networks.network_batch)
+
+
+@dataclass(frozen=True)
+class ComposeOptions:
+    flat: bool | None = None      # see ColorizeOptions.flat
+    warp: bool = True             # fuse the keys matched onto each frame with the network's color
+    max_refs: int = 3             # the keys warped onto a frame: its K nearest
+
+
+@dataclass(frozen=True)
+class EncodeOptions:
+    overwrite: bool = False
+    layers: Path | None = None    # also write each frame's paint and ink layers (RGBA) here
+    crf: int = 18
+    preset: str = "medium"
+    codec: str = "libx264"
+
+
+@dataclass(frozen=True)
+class ColorizeOptions:
+    """Everything that decides what ``colorize`` produces (and so keys its cache)."""
+
+    model: str | Path = DEFAULT_MODEL
+    device: str = "auto"
+    backend: str = "auto"         # auto | torch | onnx: what runs the networks (lacvid.models.runtime.make_backend)
+    # Working size: the short side the networks see, in pixels; None = the size the model was
+    # trained at (recorded in its checkpoint).
+    size: int | None = None
+    # Fill every line-enclosed region with one palette color of the keys: True, False, or None
+    # (auto): per shot, when the keys are flat cel paint (``flat.palette_coverage`` >= 0.95).
+    flat: bool | None = None
+    max_refs: int = 3             # the K nearest keys of the shot are the references
+    temporal: bool = True         # run the temporal constraint network
+    batch: int | None = None      # frames per network call; None: 16 on a GPU, 1 on the CPU
+    # Match the keys onto each frame and fuse them with the network's color: region colours
+    # propagated frame to frame for drawings (lacvid.propagate), keys warped by flow for footage.
+    warp: bool = True
+    shots: str = "auto"           # auto (detect), single (the whole input is one shot) or a JSON file
+    line_mode: str = "auto"       # auto | color | lines, as ``lacvid lines --mode``
+    cache_dir: Path | None = None
+    overwrite: bool = False
+    crf: int = 18
+    preset: str = "medium"
+    codec: str = "libx264"
+    layers: Path | None = None    # also write DIR/paint/NAME.png and DIR/ink/NAME.png (lacvid.compose.layers)
+    # Colour part of the input (lacvid.pipeline.selection): frames "A-B" (0-based, inclusive) and/or
+    # shot N (1-based, as lacvid shots lists them). Not part of any cache key: a shot's frames are
+    # the same whichever part of the input a run colours.
+    frames: str | None = None
+    shot: int | None = None
+
+    def scan(self) -> ScanOptions:
+        return ScanOptions(self.line_mode)
+
+    def networks(self) -> NetworkOptions:
+        return NetworkOptions(self.max_refs, self.temporal, self.batch)
+
+    def compose(self) -> ComposeOptions:
+        return ComposeOptions(self.flat, self.warp, self.max_refs)
+
+    def encode(self) -> EncodeOptions:
+        return EncodeOptions(self.overwrite, self.layers, self.crf, self.preset, self.codec)
+
+
+@dataclass
+class ColorizeResult:
+    output: Path
+    frames: int
+    shots: list[Shot]
+    keys: list[int]
+    seconds: float
+    stage_seconds: dict[str, float] = field(default_factory=dict)
+    flat_shots: int = 0           # shots filled flat with the keys' palette

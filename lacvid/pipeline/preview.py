@@ -1,0 +1,107 @@
+"""``preview``: one contact sheet of a run, per shot its keys, a sample of its drawings, lacvid's
+frames for them and the shot's palette: what an animator checks before rendering an episode.
+
+It colours only the sampled frames (the shots' networks and propagation run whole, as in a
+render, and stay in the cache), so a preview costs a fraction of a render, and a preview after
+a render (or a render after a preview) reuses everything the other computed.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from lacvid.pipeline.executors import LocalExecutor, ShotExecutor, ShotTask
+from lacvid.pipeline.options import ColorizeOptions
+from lacvid.pipeline.session import RunSession, open_session, protected_paths
+from lacvid.media.contact_sheet import Row, contact_sheet, palette_strip, write_sheet
+from lacvid.compose.flat import palette_from_keys
+from lacvid.media import probe
+from lacvid.util.outputs import check_not_an_input, check_output_path
+from lacvid.progress import NULL_PROGRESS, Progress
+from lacvid.shots.detect import Shot
+
+TILE_HEIGHT = 160
+
+
+@dataclass
+class ShotPreview:
+    number: int                     # 1-based, as lacvid shots lists it
+    shot: Shot
+    keys: dict[int, np.ndarray]     # frame -> key as painted (H, W, 3)
+    drawings: dict[int, np.ndarray]  # sampled frame -> its drawing or line art
+    frames: dict[int, np.ndarray]   # sampled frame -> lacvid's finished frame (H, W, 3)
+    palette: np.ndarray             # (N, 3) the keys' colours
+
+
+@dataclass
+class PreviewResult:
+    sheet: Path
+    shots: list[ShotPreview]
+    seconds: float
+
+
+def sample_frames(shot: Shot, keys: list[int], n: int) -> list[int]:
+    """``n`` frames spread over the shot, keys left out (they are shown as painted)."""
+    inner = [t for t in range(shot.start, shot.stop) if t not in keys]
+    if len(inner) <= n:
+        return inner
+    return sorted({inner[round(j * (len(inner) - 1) / max(n - 1, 1))] for j in range(n)})
+
+
+def preview(input_path: Path | str, keys_dir: Path | str, sheet: Path | str,
+            options: ColorizeOptions = ColorizeOptions(), per_shot: int = 4, progress: Progress = NULL_PROGRESS,
+            executor: ShotExecutor | None = None) -> PreviewResult:
+    """Colour ``per_shot`` frames of every shot (or of ``options.shot``/``options.frames``) and write the sheet."""
+    started = time.perf_counter()
+    input_path, keys_dir, sheet = Path(input_path), Path(keys_dir), Path(sheet)
+    executor = executor or LocalExecutor()
+    check_not_an_input(sheet, protected_paths(input_path, keys_dir, options))
+    check_output_path(sheet, options.overwrite)
+    info = probe(input_path)
+    with open_session(input_path, keys_dir, info, options, executor, progress) as run:
+        selection, chosen = run.choose(options)
+        key_frames = [k.index for k in run.keys]
+        tasks = [ShotTask(s, range(s.start, s.stop)) for s in chosen]
+        samples = {s: [t for t in sample_frames(s, key_frames, per_shot) if selection is None or t in selection]
+                   for s in chosen}
+        executor.start(run.plan, run.cache, tasks, progress, run.backend)
+        task = progress.task("previewing", total=sum(len(v) for v in samples.values()))
+        previews = []
+        for s in chosen:
+            previews.append(_shot_preview(run, executor, ShotTask(s, range(s.start, s.stop)), samples[s], task))
+        task.close()
+    write_sheet(sheet, contact_sheet(preview_rows(previews), TILE_HEIGHT), overwrite=options.overwrite)
+    return PreviewResult(sheet, previews, time.perf_counter() - started)
+
+
+def _shot_preview(run: RunSession, executor: ShotExecutor, task: ShotTask, sample: list[int], bar) -> ShotPreview:
+    shot = task.shot
+    layers = executor.layers(run.plan, task)
+    frames = {}
+    for t in sample:
+        frames[t] = layers.layers(t).flatten()
+        bar.advance()
+    keys = {k.index: k.load(run.plan.full, backdrop=run.prep.frames.get("lines_full", k.index))
+            for k in run.plan.shot_keys(shot)}
+    drawings = {t: run.prep.drawn.get("rgb", t) if run.prep.has_drawing(t) else run.prep.frames.get("lines_full", t)
+                for t in sample}
+    palette = palette_from_keys(list(keys.values()), [run.prep.frames.get("lines_full", i) for i in keys])
+    return ShotPreview(run.shots.index(shot) + 1, shot, keys, drawings, frames, palette)
+
+
+def preview_rows(previews: list[ShotPreview]) -> list[Row]:
+    """Per shot: a heading, its keys, the sampled drawings, lacvid's frames, the palette."""
+    rows: list[Row] = []
+    for p in previews:
+        frames = sorted(p.frames)
+        rows.append((f"shot {p.number}: {p.shot.start}-{p.shot.stop - 1}", []))
+        rows.append(("keys " + " ".join(str(k) for k in sorted(p.keys)), [p.keys[k] for k in sorted(p.keys)]))
+        if frames:
+            rows.append(("drawing " + " ".join(str(t) for t in frames), [p.drawings[t] for t in frames]))
+            rows.append(("lacvid", [p.frames[t] for t in frames]))
+        rows.append(("palette", [palette_strip(p.palette, TILE_HEIGHT, TILE_HEIGHT // 4)]))
+    return rows

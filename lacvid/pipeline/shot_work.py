@@ -1,0 +1,248 @@
+"""One shot, start to finish: the unit of work of a ``colorize`` run, in this process or on a Ray worker.
+
+A shot's results depend only on the input's preprocessing, the run's settings and *that shot's*
+keys (references never cross a cut), so every shot has its own cache entries, keyed by its own
+fingerprint (``RunPlan.shot_id``): repainting one key recolours one shot, and ``--shot N`` or
+``--frames A-B`` reuse every other shot's finished frames. The passes of a shot:
+
+1. ``networks``: color transform then temporal network (working size);
+2. ``propagation``: region colours from the keys (drawings);
+3. ``compose``: each finished frame as paint and ink layers at full resolution, stored in the
+   cache (``finished``), so the frame written to the output is read back bit for bit by any
+   process: the writer, a rerun, or the driver of a Ray job.
+"""
+
+from __future__ import annotations
+
+import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from lacvid._version import __version__
+from lacvid.pipeline.cache import ColorizeCache, PrepEntry, damaged_message
+from lacvid.pipeline.compose import ShotComposer, flat_palette
+from lacvid.pipeline.networks import ShotNetworks, network_batch
+from lacvid.pipeline.options import ColorizeOptions
+from lacvid.pipeline.propagation import ShotPropagator, match_size
+from lacvid.errors import InputError
+from lacvid.util.hashing import fingerprint
+from lacvid.models.runtime import NetworkBackend, load_model, make_backend
+from lacvid.preprocess.ink import InkModel
+from lacvid.compose.layers import Layers, key_layers
+from lacvid.pipeline.keys import KeyFrame
+from lacvid.preprocess.frame import resize_to
+from lacvid.progress import NULL_PROGRESS, Progress
+from lacvid.shots.detect import Shot
+from lacvid.util.store import FrameArrays
+
+
+@dataclass(frozen=True)
+class RunPlan:
+    """What any process needs to colour any shot of one run: small and picklable (a Ray job ships it)."""
+
+    input_path: Path
+    cache_root: Path
+    input_id: str
+    prep_id: str
+    full: tuple[int, int]          # (H, W) of the input
+    work: tuple[int, int]          # (h, w) the networks see
+    options: ColorizeOptions
+    model_path: Path
+    model_digest: str
+    device: str                    # resolved: "cpu", "cuda:0", ...
+    backend: str                   # resolved: "torch" or "onnx"
+    keys: tuple[tuple[int, str, str], ...]  # (frame, path, content digest) of every painted key
+    version: str = __version__
+
+    @property
+    def networks_id(self) -> str:
+        # The backend's name, not the option: the backends' outputs differ in the last bits.
+        # The batch too: a batch's frames may come out of a backend a few bits apart from single frames.
+        o = self.options
+        return fingerprint("run", 3, self.prep_id, self.model_digest, o.max_refs, o.temporal,
+                           self.device.split(":")[0], self.backend, network_batch(o.batch, self.device))
+
+    @property
+    def propagation_id(self) -> str:
+        return fingerprint("propagate", 2, self.prep_id)
+
+    @property
+    def finish_id(self) -> str:
+        o = self.options
+        return fingerprint("finish", 1, self.networks_id, self.propagation_id, o.flat, o.warp, o.max_refs)
+
+    def shot_keys(self, shot: Shot) -> list[KeyFrame]:
+        return [KeyFrame(index, Path(path)) for index, path, _ in self.keys if index in shot]
+
+    def shot_id(self, shot: Shot) -> str:
+        """The shot's bounds and its own keys' pixels: all a shot's results depend on beyond the run's settings."""
+        return fingerprint(shot.start, shot.stop, [(i, digest) for i, _, digest in self.keys if i in shot])
+
+
+@dataclass
+class ShotArrays:
+    """The cache entries of one shot (frames indexed as in the input)."""
+
+    colored: FrameArrays
+    refined: FrameArrays
+    propagated: FrameArrays
+    finished: FrameArrays
+
+    @classmethod
+    def open(cls, cache: ColorizeCache, plan: RunPlan, shot: Shot) -> ShotArrays:
+        sid = plan.shot_id(shot)
+        H, W = plan.full
+        arrays = cls(cache.run_stage(f"{plan.networks_id}/{sid}", "colour", plan.work),
+                     cache.run_stage(f"{plan.networks_id}/{sid}", "refined", plan.work),
+                     cache.run_stage(f"{plan.propagation_id}/{sid}", "propagated", match_size(*plan.full), channels=4),
+                     cache.finished(f"{plan.finish_id}/{sid}", (H, W)))
+        for a in arrays.all():
+            a.reserve(shot.stop)
+        return arrays
+
+    def all(self) -> tuple[FrameArrays, ...]:
+        return self.colored, self.refined, self.propagated, self.finished
+
+    def missing(self, frames: range) -> list[int]:
+        """Frames of ``frames`` whose finished layers are not in the cache."""
+        return [t for t in frames if not self.finished.is_done(t)]
+
+
+class ShotLayers:
+    """A shot's finished frames, one at a time: read from the cache, or composed and stored there first.
+
+    Without a composer (``ShotLayers(finished)``) it only reads: for shots another process coloured.
+    """
+
+    def __init__(self, finished: FrameArrays, composer: ShotComposer | None = None,
+                 keys_full: dict[int, np.ndarray] | None = None, flat: bool = False) -> None:
+        self.finished, self.composer, self.keys_full, self.flat = finished, composer, keys_full or {}, flat
+
+    def layers(self, t: int) -> Layers:
+        if self.finished.is_done(t):
+            return Layers(self.finished.get("paint", t), self.finished.get("ink", t))
+        if self.composer is None:
+            raise InputError(f"frame {t} is not in the cache entry {self.finished.entry}; colour it first "
+                             "(run without --frames and --shot)")
+        layers = key_layers(self.keys_full[t]) if t in self.keys_full else self.composer.frame(t)
+        self.finished.put(t, paint=layers.paint, ink=layers.ink)
+        return layers
+
+
+def open_backend(plan: RunPlan, checkpoint=None, progress: Progress = NULL_PROGRESS) -> NetworkBackend:
+    """The networks of ``plan`` as its driver resolved them (model, device, backend), in this process."""
+    if checkpoint is None:
+        checkpoint = load_model(plan.model_path).checkpoint
+    return make_backend(checkpoint, plan.model_path, plan.device, plan.backend, plan.cache_root, work_size=plan.work,
+                        max_refs=plan.options.max_refs, model_digest=plan.model_digest, progress=progress)
+
+
+@dataclass
+class ShotWorker:
+    """Colours shots of one run with one loaded backend: the driver's own, or a Ray worker's."""
+
+    plan: RunPlan
+    cache: ColorizeCache
+    backend: NetworkBackend
+    progress: Progress = NULL_PROGRESS
+    stages: dict[str, float] = field(default_factory=lambda: {"colour": 0.0, "temporal": 0.0, "propagate": 0.0})
+    _ink: InkModel | None = None
+
+    def __post_init__(self) -> None:
+        self.prep: PrepEntry = self.cache.prep(self.plan.prep_id, self.plan.full, self.plan.work)
+        self.networks = ShotNetworks(self.backend, self.plan.options.networks(),
+                                     network_batch(self.plan.options.batch, self.plan.device), self.progress)
+
+    def load_keys(self, shot: Shot) -> dict[int, np.ndarray]:
+        """The shot's keys at full resolution; transparent paint shows the frame's own line art."""
+        return {k.index: k.load(self.plan.full, backdrop=self.prep.frames.get("lines_full", k.index))
+                for k in self.plan.shot_keys(shot)}
+
+    def prepare(self, shot: Shot, frames: range | None = None, segment: bool = False) -> ShotLayers:
+        """Networks and propagation of ``shot`` (what the cache lacks); its frames then compose one by one.
+
+        ``frames``: the finished frames this call reads (default: all), the ones checked against their
+        checksums here. ``segment``: a part of a shot whose networks and propagation an earlier task ran
+        (``ray_executor``), which checked their cached frames already: so each is read once a run, not
+        once per segment.
+        """
+        whole = range(shot.start, shot.stop)
+        arrays = ShotArrays.open(self.cache, self.plan, shot)
+        self._verify(arrays.finished, whole if frames is None else frames)
+        if not arrays.missing(whole):
+            return ShotLayers(arrays.finished, flat=bool(arrays.finished.group.attrs.get("flat", False)))
+        if not segment:
+            for a in (arrays.colored, arrays.refined, arrays.propagated):
+                self._verify(a, whole)
+        keys_full = self.load_keys(shot)
+        keys_small = {i: resize_to(img, self.plan.work) for i, img in keys_full.items()}
+        options = self.plan.options
+        # The networks and the propagation need nothing of each other: the networks run on a
+        # second thread (ONNX Runtime and torch release the GIL) while this one propagates.
+        self.networks.stop.clear()
+        with ThreadPoolExecutor(1, thread_name_prefix="lacvid-networks") as pool:  # leaving it waits for the thread
+            networks = pool.submit(self._networks, shot, keys_small, arrays)
+            try:
+                palette = flat_palette(keys_full, self.prep, options.flat)
+                propagated, ink, shot_palette = self._propagate(shot, keys_full, arrays, palette is not None)
+            except BaseException:
+                self.networks.stop.set()  # an error or Ctrl-C here: the networks stop at their next batch
+                raise
+            networks.result()  # their error, if any, raised here
+        if palette is not None and shot_palette is not None:
+            palette = shot_palette  # the colours the propagation voted with, so no vote is lost to snapping
+        arrays.finished.group.attrs["flat"] = palette is not None
+        composer = ShotComposer(keys_full, keys_small, self.prep, arrays.refined, palette, options.compose(),
+                                propagated=propagated, ink=ink)
+        return ShotLayers(arrays.finished, composer, keys_full, flat=palette is not None)
+
+    def finish(self, shot: Shot, frames: range, segment: bool = False) -> bool:
+        """Colour ``frames`` of ``shot`` into the cache (a Ray task's whole job); returns whether it was flat-filled.
+        ``segment``: as for ``prepare``."""
+        shot_layers = self.prepare(shot, frames, segment)
+        t0 = time.perf_counter()
+        for t in frames:
+            shot_layers.layers(t)
+        self.stages["compose"] = self.stages.get("compose", 0.0) + time.perf_counter() - t0
+        return shot_layers.flat
+
+    def run_networks(self, shot: Shot) -> None:
+        """The networks of ``shot`` alone, into the cache (``prepare`` overlaps them with the propagation;
+        benchmarks time the passes apart with this)."""
+        keys_small = {i: resize_to(img, self.plan.work) for i, img in self.load_keys(shot).items()}
+        self._networks(shot, keys_small, ShotArrays.open(self.cache, self.plan, shot))
+
+    def _networks(self, shot: Shot, keys_small: dict[int, np.ndarray], arrays: ShotArrays) -> None:
+        self._timed("colour", self.networks.color, shot, keys_small, self.prep, arrays.colored)
+        self._timed("temporal", self.networks.refine, shot, keys_small, self.prep, arrays.colored, arrays.refined)
+
+    def _verify(self, arrays: FrameArrays, frames: range) -> None:
+        """Damaged frames (a chunk deleted or changed since it was written) are said and computed again."""
+        bad = arrays.verify(frames)
+        if bad:
+            self.progress.log(damaged_message(arrays, bad))
+
+    def _timed(self, stage: str, fn, *args) -> None:
+        t0 = time.perf_counter()
+        fn(*args)
+        self.stages[stage] += time.perf_counter() - t0
+
+    def _propagate(self, shot: Shot, keys_full: dict, arrays: ShotArrays, flat: bool
+                   ) -> tuple[FrameArrays | None, InkModel | None, np.ndarray | None]:
+        """A drawing's shot: region colours propagated from its keys, the clip's ink model, and the
+        propagation's palette. Propagation needs flat cel keys (one colour per region); keys painted
+        with gradients and texture are warped onto each frame instead, as for colour footage."""
+        if not self.prep.has_drawing(shot.start):
+            return None, None, None  # colour footage: keys warped by flow instead, line art multiplied
+        if self._ink is None:  # the model scan fitted on the first frame, fitted again the same way
+            self._ink = InkModel.fit([self.prep.drawn.get("rgb", 0)])
+        if not self.plan.options.warp or not flat:
+            return None, self._ink, None
+        t0 = time.perf_counter()
+        propagator = ShotPropagator(self.prep, arrays.propagated, match_size(*self.plan.full))
+        palette = propagator.run(shot, keys_full)
+        self.stages["propagate"] += time.perf_counter() - t0
+        return arrays.propagated, self._ink, palette

@@ -1,0 +1,305 @@
+"""Numba kernels for per-pixel work that no single OpenCV or SciPy call does.
+
+Each kernel is private (``_name``), compiled with ``cache=True`` so only the first run on a
+machine pays for compilation, and sits behind a public wrapper that checks shape, dtype and
+contiguity and raises ``ValueError`` with a clear message: a kernel fed the wrong dtype would
+otherwise compile a new specialisation or read garbage.
+
+Threads: a parallel kernel splits its rows into ``threads`` chunks given as an argument
+(calling ``numba.get_num_threads()`` inside a cached kernel makes it uncacheable); the wrapper
+runs it inside ``numba_threads``, which sets numba's pool to that many threads and restores it.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+
+import numba
+import numpy as np
+from numba import njit, prange
+
+
+def default_threads() -> int:
+    """Threads for kernels when the caller does not say: ``LACVID_THREADS``, else 1.
+
+    One, because these kernels take 0.05 ms (256 px) to 3.5 ms (1080p) on one thread, while
+    waking numba's OpenMP pool on a loaded 2-core machine was measured at 17-18 ms a call; a
+    caller with idle cores and large images passes ``threads`` (or sets the variable).
+    """
+    try:
+        n = int(os.environ.get("LACVID_THREADS", "1"))
+    except ValueError:
+        n = 1
+    return max(1, min(n, numba.config.NUMBA_NUM_THREADS))
+
+
+def resolve_threads(threads: int | None) -> int:
+    """``threads`` checked (a positive integer) and capped at numba's pool; None = ``default_threads()``."""
+    if threads is None:
+        threads = default_threads()
+    if not isinstance(threads, (int, np.integer)) or threads < 1:
+        raise ValueError(f"threads must be a positive integer, got {threads!r}")
+    return int(min(threads, numba.config.NUMBA_NUM_THREADS))
+
+
+@contextmanager
+def numba_threads(threads: int | None) -> Iterator[int]:
+    """Run a parallel kernel on ``threads`` threads (see ``resolve_threads``), restoring numba's
+    thread count afterwards so one caller's choice never leaks into another's."""
+    n = resolve_threads(threads)
+    old = numba.get_num_threads()
+    numba.set_num_threads(n)
+    try:
+        yield n
+    finally:
+        numba.set_num_threads(old)
+
+
+def _check(name: str, a: object, dtype: type | tuple, ndim: int) -> np.ndarray:
+    if not isinstance(a, np.ndarray):
+        raise ValueError(f"{name} must be a numpy array, got {type(a).__name__}")
+    dtypes = dtype if isinstance(dtype, tuple) else (dtype,)
+    if a.dtype not in [np.dtype(d) for d in dtypes]:
+        want = " or ".join(np.dtype(d).name for d in dtypes)
+        raise ValueError(f"{name} must be {want}, got {a.dtype}")
+    if a.ndim != ndim:
+        raise ValueError(f"{name} must have {ndim} dimensions, got shape {a.shape}")
+    if not a.flags.c_contiguous:
+        raise ValueError(f"{name} must be C-contiguous (use np.ascontiguousarray)")
+    return a
+
+
+def _same_shape(**arrays: np.ndarray) -> None:
+    shapes = {k: v.shape[:2] for k, v in arrays.items()}
+    if len(set(shapes.values())) != 1:
+        raise ValueError("arrays must share (H, W): " + ", ".join(f"{k} {s}" for k, s in shapes.items()))
+
+
+# ----------------------------------------------------------------------------- speck removal
+
+
+@njit(cache=True, parallel=True, nogil=True)
+def _remove_small_components(labels, areas, min_area, threads):  # (H, W) int32, (N,) int32
+    h, w = labels.shape
+    out = np.zeros((h, w), np.uint8)
+    step = (h + threads - 1) // threads
+    for c in prange(threads):
+        for y in range(c * step, min(h, (c + 1) * step)):
+            for x in range(w):
+                lab = labels[y, x]
+                if lab > 0 and areas[lab] >= min_area:
+                    out[y, x] = 1
+    return out
+
+
+def remove_small_components(labels: np.ndarray, areas: np.ndarray, min_area: int,
+                            threads: int | None = None) -> np.ndarray:
+    """Ink mask uint8 ``(H, W)`` (1 = ink) keeping components of ``labels`` with area >= ``min_area``.
+
+    ``labels`` int32 ``(H, W)`` and ``areas`` int32 ``(N,)`` come from
+    ``cv2.connectedComponentsWithStats``; label 0 is background. One pass, no temporaries.
+    """
+    _check("labels", labels, np.int32, 2)
+    _check("areas", areas, np.int32, 1)
+    if labels.size and int(labels.max()) >= areas.shape[0]:
+        raise ValueError(f"labels reach {int(labels.max())} but areas has only {areas.shape[0]} entries")
+    if labels.size and int(labels.min()) < 0:
+        raise ValueError("labels must be >= 0")
+    with numba_threads(threads) as n:
+        return _remove_small_components(labels, areas, int(min_area), n)
+
+
+# ----------------------------------------------------------------------------- chamfer distance
+
+
+@njit(cache=True, parallel=True, nogil=True)
+def _chamfer_sums(mask_a, dist_a, mask_b, dist_b, dy, dx, clip, radius, threads):
+    # Compare A[y, x] with B[y + dy, x + dx] over the overlap of the two frames.
+    h, w = mask_a.shape
+    y0, y1 = max(0, -dy), min(h, h - dy)
+    x0, x1 = max(0, -dx), min(w, w - dx)
+    rows = max(0, y1 - y0)
+    step = (rows + threads - 1) // threads
+    acc = np.zeros((threads, 6), np.float64)  # per chunk: sum d(b->a), n_b, far_b, sum d(a->b), n_a, far_a
+    for c in prange(threads):
+        s_ba = 0.0
+        n_b = 0.0
+        f_b = 0.0
+        s_ab = 0.0
+        n_a = 0.0
+        f_a = 0.0
+        for y in range(y0 + c * step, min(y1, y0 + (c + 1) * step)):
+            yb = y + dy
+            for x in range(x0, x1):
+                xb = x + dx
+                if mask_b[yb, xb]:
+                    d = dist_a[y, x]
+                    s_ba += d if d < clip else clip
+                    n_b += 1.0
+                    if d > radius:
+                        f_b += 1.0
+                if mask_a[y, x]:
+                    d = dist_b[yb, xb]
+                    s_ab += d if d < clip else clip
+                    n_a += 1.0
+                    if d > radius:
+                        f_a += 1.0
+        acc[c, 0] = s_ba
+        acc[c, 1] = n_b
+        acc[c, 2] = f_b
+        acc[c, 3] = s_ab
+        acc[c, 4] = n_a
+        acc[c, 5] = f_a
+    return acc.sum(axis=0)
+
+
+@dataclass(frozen=True)
+class Chamfer:
+    """Directed line-to-line distances between frames A and B (see ``chamfer_sums``)."""
+
+    sum_b_to_a: float  # sum over B's ink of the distance to A's nearest ink (clipped)
+    ink_b: int
+    far_b: int  # B's ink pixels farther than ``radius`` from any A ink: new lines
+    sum_a_to_b: float
+    ink_a: int
+    far_a: int  # A's ink pixels farther than ``radius`` from any B ink: vanished lines
+
+    def mean(self) -> float:
+        """Symmetric chamfer distance (px); ``inf`` when either frame has no ink."""
+        if self.ink_a == 0 or self.ink_b == 0:
+            return float("inf")
+        return 0.5 * (self.sum_b_to_a / self.ink_b + self.sum_a_to_b / self.ink_a)
+
+    def changed(self) -> float:
+        """Edge change ratio in [0, 1]: the larger share of lines that appeared or vanished."""
+        if self.ink_a == 0 or self.ink_b == 0:
+            return 1.0 if self.ink_a != self.ink_b else 0.0
+        return max(self.far_b / self.ink_b, self.far_a / self.ink_a)
+
+
+def chamfer_sums(mask_a: np.ndarray, dist_a: np.ndarray, mask_b: np.ndarray, dist_b: np.ndarray,
+                 shift: tuple[int, int] = (0, 0), clip: float = np.inf, radius: float = 2.0,
+                 threads: int | None = None) -> Chamfer:
+    """Both directed chamfer sums between two line masks, with B shifted by ``shift=(dy, dx)``.
+
+    Compares ``A[y, x]`` with ``B[y + dy, x + dx]`` over the frames' overlap: for every ink pixel
+    of each frame, the distance to the other frame's nearest ink, clipped at ``clip``, and
+    whether it exceeds ``radius``. Masks are uint8 or bool ``(H, W)`` (non-zero = ink);
+    distances float32 ``(H, W)`` to the nearest ink of the same frame
+    (``lacvid.preprocess.distance.distance_transform``). The shift lets a caller cancel a camera pan;
+    fusing both directions reads each image once.
+    """
+    _check("mask_a", mask_a, (np.uint8, np.bool_), 2)
+    _check("mask_b", mask_b, (np.uint8, np.bool_), 2)
+    _check("dist_a", dist_a, np.float32, 2)
+    _check("dist_b", dist_b, np.float32, 2)
+    _same_shape(mask_a=mask_a, dist_a=dist_a, mask_b=mask_b, dist_b=dist_b)
+    dy, dx = (int(v) for v in shift)
+    with numba_threads(threads) as n:
+        r = _chamfer_sums(mask_a.view(np.uint8), dist_a, mask_b.view(np.uint8), dist_b, dy, dx, float(clip),
+                          float(radius), n)
+    return Chamfer(float(r[0]), int(r[1]), int(r[2]), float(r[3]), int(r[4]), int(r[5]))
+
+
+# ----------------------------------------------------------------------------- ink over paper, per pixel
+
+
+@njit(cache=True, nogil=True)
+def _paper_darkness(rgb, paper):  # (H, W, 3) uint8, (H, W, 3) float32 -> (H, W) float32
+    h, w = rgb.shape[:2]
+    out = np.empty((h, w), np.float32)
+    zero, one = np.float32(0.0), np.float32(1.0)
+    for y in range(h):
+        for x in range(w):
+            d = zero
+            for c in range(3):  # the same float32 operations, in the same order, as the numpy form
+                v = (paper[y, x, c] - np.float32(rgb[y, x, c])) / paper[y, x, c]
+                d = v if c == 0 else max(d, v)
+            out[y, x] = min(max(d, zero), one)
+    return out
+
+
+def paper_darkness(rgb: np.ndarray, paper: np.ndarray) -> np.ndarray:
+    """float32 (H, W): the darkest channel's share of the paper under it, ``(paper - rgb) / paper``,
+    clipped to [0, 1]; bit for bit the numpy expression, in one pass instead of five (H, W, 3) temporaries."""
+    _check_colors(rgb=rgb, paper=paper)
+    return _paper_darkness(rgb, paper)
+
+
+def _check_colors(**arrays: np.ndarray) -> None:
+    """(H, W, 3) arrays of one size: ``paper`` float32, the others uint8."""
+    for name, a in arrays.items():
+        _check(name, a, np.float32 if name == "paper" else np.uint8, 3)
+        if a.shape[2] != 3:
+            raise ValueError(f"{name} must have 3 channels, got shape {a.shape}")
+    _same_shape(**arrays)
+
+
+@njit(cache=True, nogil=True)
+def _ink_alpha(rgb, paper, ink_rgb, dark, min_dark):
+    h, w = rgb.shape[:2]
+    out = np.empty((h, w), np.float32)
+    zero, one = np.float32(0.0), np.float32(1.0)
+    for y in range(h):
+        for x in range(w):
+            s0 = paper[y, x, 0] - np.float32(ink_rgb[y, x, 0])
+            s1 = paper[y, x, 1] - np.float32(ink_rgb[y, x, 1])
+            s2 = paper[y, x, 2] - np.float32(ink_rgb[y, x, 2])
+            num = ((paper[y, x, 0] - np.float32(rgb[y, x, 0])) * s0
+                   + (paper[y, x, 1] - np.float32(rgb[y, x, 1])) * s1) + (paper[y, x, 2] - np.float32(rgb[y, x, 2])) * s2
+            den = max((s0 * s0 + s1 * s1) + s2 * s2, one)
+            a = min(max(num / den, zero), one)
+            out[y, x] = zero if dark[y, x] < min_dark else a
+    return out
+
+
+def ink_alpha(rgb: np.ndarray, paper: np.ndarray, ink_rgb: np.ndarray, dark: np.ndarray,
+              min_dark: float) -> np.ndarray:
+    """float32 (H, W): how much of ``ink_rgb`` covers the paper at each pixel (``rgb`` projected on the
+    line from ``paper`` to ``ink_rgb``, clipped to [0, 1]; 0 where ``dark`` < ``min_dark``), in float32
+    exactly as the numpy form computes it."""
+    _check_colors(rgb=rgb, paper=paper, ink_rgb=ink_rgb)
+    _check("dark", dark, np.float32, 2)
+    _same_shape(rgb=rgb, dark=dark)
+    return _ink_alpha(rgb, paper, ink_rgb, dark, np.float32(min_dark))
+
+
+# ----------------------------------------------------------------------------- distinct colours
+
+
+@njit(cache=True, nogil=True)
+def _colour_ids(rgb, table):  # (N, 3) uint8, (2**24,) int32 zeros -> (N,) int32 ids, (U,) int32 packed
+    n = rgb.shape[0]
+    ids = np.empty(n, np.int32)
+    seen = np.empty(n, np.int32)
+    u = 0
+    for i in range(n):
+        p = (np.int32(rgb[i, 0]) << 16) | (np.int32(rgb[i, 1]) << 8) | np.int32(rgb[i, 2])
+        j = table[p]
+        if j == 0:
+            seen[u] = p
+            u += 1
+            table[p] = u
+            j = u
+        ids[i] = j - 1
+    return ids, seen[:u].copy()
+
+
+def distinct_colors(rgb: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The distinct colours of uint8 (N, 3) ``rgb``, ascending as packed 0xRRGGBB, and each pixel's
+    index among them: ``np.unique``'s answer on packed colours, by a lookup table instead of a sort
+    of every pixel (a 1080p frame: 230 -> 15 ms)."""
+    _check("rgb", rgb, np.uint8, 2)
+    if rgb.shape[1] != 3:
+        raise ValueError(f"rgb must have shape (N, 3), got {rgb.shape}")
+    table = np.zeros(1 << 24, np.int32)  # untouched pages are never faulted in
+    ids, packed = _colour_ids(rgb, table)          # (N,), (U,) in first-seen order
+    order = np.argsort(packed, kind="stable")
+    rank = np.empty(len(packed), np.int32)
+    rank[order] = np.arange(len(packed), dtype=np.int32)
+    packed = packed[order]
+    colors = np.stack([packed >> 16, (packed >> 8) & 255, packed & 255], 1).astype(np.uint8)  # (U, 3)
+    return colors, rank[ids]

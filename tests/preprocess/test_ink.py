@@ -1,0 +1,108 @@
+"""lacvid.preprocess.ink: line art as artists export it, read once per clip (generated frames, no real data)."""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+
+from lacvid.preprocess.ink import InkModel
+from lacvid.compose.layers import Layers, drawing_ink, paint_layer
+from lacvid.media import read_image
+from lacvid.propagate.segments import segment
+
+H, W = 96, 128
+BLUE = (60, 90, 220)
+
+
+def paper() -> np.ndarray:
+    return np.full((H, W, 3), 255, np.uint8)
+
+
+def ring(image: np.ndarray, color, thickness: int = 1, gap: int = 0) -> np.ndarray:
+    """An anti-aliased circle (radius 28) drawn onto ``image``; ``gap``: an opening of that many px."""
+    cv2.circle(image, (64, 48), 28, color, thickness, cv2.LINE_AA)
+    if gap:
+        image[44:44 + gap, 88:96] = 255  # cut the stroke on the right
+    return image
+
+
+def inside_and_outside_differ(mask: np.ndarray) -> bool:
+    seg = segment(mask)
+    return seg.labels[48, 64] != seg.labels[5, 5]
+
+
+def test_faint_pencil_is_ink() -> None:
+    drawing = ring(paper(), (220, 220, 220))  # grey 220: the faintest line the issue names
+    model = InkModel.fit([drawing])
+    art = model.line_art(drawing)
+    assert (art < 128).sum() > 80             # every stroke at full contrast for the matching
+    assert (art[5:15, 5:15] == 255).all()     # paper stays paper
+    assert inside_and_outside_differ(model.frame(drawing).mask)
+
+
+def test_paper_grain_and_uneven_light_are_not_ink() -> None:
+    rng = np.random.default_rng(0)
+    light = np.linspace(255, 215, W)[None, :, None]                  # the scan darkens to the right
+    drawing = np.clip(light + rng.normal(0, 3, (H, W, 3)), 0, 255).astype(np.uint8)
+    drawing = ring(drawing, (90, 90, 90), 2)
+    mask = InkModel.fit([drawing]).frame(drawing).mask
+    ring_mask = ring(np.zeros((H, W, 3), np.uint8), (255, 255, 255), 2)[..., 0] > 128  # the stroke's core
+    assert mask[ring_mask].mean() > 0.9
+    assert mask[~cv2.dilate(ring_mask.astype(np.uint8), np.ones((5, 5))).astype(bool)].mean() < 0.01
+
+
+def test_colored_lines_bound_regions_and_stay_as_drawn() -> None:
+    drawing = ring(paper(), (0, 0, 0), 2)
+    cv2.line(drawing, (40, 30), (90, 66), BLUE, 2, cv2.LINE_AA)     # a shadow boundary inside the ring
+    model = InkModel.fit([drawing])
+    ink = model.frame(drawing)
+    assert ink.colored[48, 65] and not ink.colored[48, 36]          # blue line vs black outline
+    seg = segment(ink.mask)
+    assert seg.labels[35, 75] != seg.labels[60, 55]                  # the blue line splits the disc
+    fill = np.full((H, W, 3), (200, 180, 120), np.uint8)
+    out = Layers(paint_layer(fill), drawing_ink(ink)).flatten()
+    assert np.abs(out[48, 65].astype(int) - BLUE).max() < 40         # coloured ink kept as drawn
+    assert out[48, 36].max() < 60                                    # black ink over the paint
+    assert (out[5, 5] == fill[5, 5]).all()                           # paper shows the paint
+
+
+def test_inverted_line_art() -> None:
+    drawing = 255 - ring(paper(), (0, 0, 0), 2)                      # white lines on black
+    model = InkModel.fit([drawing])
+    assert model.inverted
+    assert inside_and_outside_differ(model.frame(drawing).mask)
+
+
+def test_rgba_with_transparent_paper_and_16_bit(tmp_path) -> None:
+    rgba = np.zeros((H, W, 4), np.uint8)
+    cv2.circle(rgba, (64, 48), 28, (40, 40, 40, 255), 2, cv2.LINE_AA)  # ink opaque, paper transparent
+    cv2.imwrite(str(tmp_path / "rgba.png"), rgba)
+    deep = ring(paper(), (200, 200, 200)).astype(np.uint16) * 257      # a faint line in a 16-bit PNG
+    cv2.imwrite(str(tmp_path / "deep.png"), deep)
+    for name in ("rgba.png", "deep.png"):
+        drawing = read_image(tmp_path / name)                          # as colorize reads frames
+        assert drawing.dtype == np.uint8 and (drawing[5, 5] == 255).all()
+        assert inside_and_outside_differ(InkModel.fit([drawing]).frame(drawing).mask)
+
+
+def test_gaps_are_closed_but_plain_components_leak() -> None:
+    drawing = ring(paper(), (0, 0, 0), 1, gap=2)
+    mask = InkModel.fit([drawing]).frame(drawing).mask
+    assert inside_and_outside_differ(mask)
+    assert not (segment(mask, gap_radius=0).labels[48, 64] != segment(mask, gap_radius=0).labels[5, 5])
+
+
+def test_one_model_per_clip_never_per_frame() -> None:
+    strong = ring(paper(), (0, 0, 0), 2)
+    faint = ring(paper(), (190, 190, 190))
+    model = InkModel.fit([strong])
+    # A lighter frame read with the clip's model: its strokes are weaker than the clip's, but ink.
+    assert model.frame(faint).mask.sum() > 50
+    assert InkModel.from_dict(model.to_dict()) == model
+
+
+def test_blank_page_has_no_ink() -> None:
+    blank = paper()
+    model = InkModel.fit([blank])
+    assert not model.frame(blank).mask.any() and (model.line_art(blank) == 255).all()
+    assert segment(model.frame(blank).mask).n == 1

@@ -1,0 +1,93 @@
+"""lacvid.propagate: region colours carried frame to frame from the keys, on generated shots."""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+
+from lacvid.preprocess.ink import InkModel
+from lacvid.propagate import PropagationSettings, ShotPropagation
+from lacvid.propagate.shot import chains
+
+H, W, N = 96, 160, 9
+PAPER, RED, PINK, GREEN = (250, 250, 245), (200, 40, 40), (240, 170, 180), (40, 160, 80)
+
+
+def frame(t: int) -> tuple[np.ndarray, np.ndarray]:
+    """(line art RGB, truth RGB): a red ball with a pink eye moving right, and a green box that
+    enters from the right edge after the first key (only the last key shows it)."""
+    lines = np.full((H, W, 3), 255, np.uint8)
+    color = np.full((H, W, 3), PAPER, np.uint8)
+    ball = (30 + 5 * t, 50)
+    cv2.circle(color, ball, 20, RED, -1)
+    cv2.circle(color, (ball[0] + 6, 44), 6, PINK, -1)
+    cv2.circle(lines, ball, 20, (0, 0, 0), 2, cv2.LINE_AA)
+    cv2.circle(lines, (ball[0] + 6, 44), 6, (0, 0, 0), 1, cv2.LINE_AA)
+    x = W + 10 - 8 * t  # off screen at t = 0, fully in by the last frame
+    cv2.rectangle(color, (x, 30), (x + 36, 80), GREEN, -1)
+    cv2.rectangle(lines, (x, 30), (x + 36, 80), (0, 0, 0), 2, cv2.LINE_AA)
+    return lines, color
+
+
+def test_chains_run_from_every_key_in_both_directions() -> None:
+    got = chains(10, [0, 5, 9])
+    assert (0, 1, [1, 2, 3, 4]) in got and (5, -1, [4, 3, 2, 1]) in got
+    assert (5, 1, [6, 7, 8]) in got and (9, -1, [8, 7, 6]) in got
+    assert all(frames for _, _, frames in got)
+
+
+def test_entering_character_takes_its_colours_from_the_later_key() -> None:
+    drawn, truth = zip(*(frame(t) for t in range(N)))
+    ink = InkModel.fit(drawn[:1])
+    keys = {0: truth[0], N - 1: truth[N - 1]}
+    prop = ShotPropagation([ink.frame(d).mask for d in drawn], keys)
+    result = prop.run()
+    assert sorted(result) == list(range(1, N - 1))
+    for t in (3, 5, 7):
+        painted = result[t].image(prop.palette)
+        ball = (30 + 5 * t, 50)
+        box_x = W + 10 - 8 * t + 18
+        assert tuple(painted[50, ball[0] - 10]) == RED, t      # the ball's body
+        assert tuple(painted[44, ball[0] + 6]) == PINK, t      # its eye: a small region
+        if box_x < W - 2:
+            assert tuple(painted[55, box_x]) == GREEN, t        # the box no first key shows
+        assert tuple(painted[5, 5]) == PAPER, t
+    # Every region of a middle frame carries a palette colour: nothing is left unpainted.
+    assert {tuple(c) for c in prop.palette} >= {RED, PINK, GREEN, PAPER}
+
+
+def test_one_direction_alone_misses_the_entering_character() -> None:
+    drawn, truth = zip(*(frame(t) for t in range(N)))
+    ink = InkModel.fit(drawn[:1])
+    keys = {0: truth[0], N - 1: truth[N - 1]}
+    forward = ShotPropagation([ink.frame(d).mask for d in drawn], keys, PropagationSettings(directions="forward"))
+    painted = forward.run()[6].image(forward.palette)
+    assert tuple(painted[55, W + 10 - 48 + 18]) != GREEN  # what the benchmark's step rows measure
+
+
+def test_confidence_is_low_where_no_key_shows_the_region() -> None:
+    drawn, truth = zip(*(frame(t) for t in range(N)))
+    ink = InkModel.fit(drawn[:1])
+    only_first = {0: truth[0]}
+    prop = ShotPropagation([ink.frame(d).mask for d in drawn], only_first)
+    colors = prop.run()[6]
+    conf = colors.confidence()
+    assert conf[55, W + 10 - 48 + 18] < 0.5 * conf[50, 30 + 30 - 10]  # the box vs the ball
+
+
+def test_chains_run_side_by_side_give_what_they_give_one_after_another() -> None:
+    from lacvid.propagate.evidence import fuse
+
+    drawn, truth = zip(*(frame(t) for t in range(N)))
+    ink = InkModel.fit(drawn[:1])
+    prop = ShotPropagation([ink.frame(d).mask for d in drawn], {0: truth[0], 4: truth[4], N - 1: truth[N - 1]})
+    result = prop.run()
+    heard: dict[int, list] = {}
+    for key, step, frames in chains(N, [0, 4, N - 1]):  # four chains, one at a time, in order
+        chain = prop._chain(key, step, frames)
+        for t in frames:
+            heard.setdefault(t, []).append(chain[t])
+    for t, beliefs in heard.items():
+        fused = fuse(beliefs, prop.settings.fuse_power)
+        np.testing.assert_array_equal(result[t].index, fused.prob.argmax(1))
+        np.testing.assert_array_equal(result[t].conf, fused.conf)

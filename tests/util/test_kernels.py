@@ -1,0 +1,98 @@
+"""Numba kernels against plain numpy on tiny inputs; wrappers reject bad shapes and dtypes."""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+import pytest
+
+from lacvid.util import kernels
+from lacvid.preprocess.distance import distance_transform
+
+
+def _masks() -> tuple[np.ndarray, np.ndarray]:
+    rng = np.random.default_rng(1)
+    return (rng.random((24, 30)) < 0.1).astype(np.uint8), (rng.random((24, 30)) < 0.1).astype(np.uint8)
+
+
+@pytest.mark.parametrize("threads", [1, 2])
+def test_chamfer_matches_numpy(threads: int) -> None:
+    a, b = _masks()
+    da, db = distance_transform(a), distance_transform(b)
+    c = kernels.chamfer_sums(a, da, b, db, (0, 0), clip=3.0, radius=1.5, threads=threads)
+    assert c.sum_b_to_a == pytest.approx(np.minimum(da[b == 1], 3.0).sum(), rel=1e-6)
+    assert c.sum_a_to_b == pytest.approx(np.minimum(db[a == 1], 3.0).sum(), rel=1e-6)
+    assert (c.ink_a, c.ink_b) == (a.sum(), b.sum())
+    assert c.far_b == (da[b == 1] > 1.5).sum() and c.far_a == (db[a == 1] > 1.5).sum()
+
+
+def test_chamfer_shift_cancels_a_pan() -> None:
+    a, _ = _masks()
+    b = np.zeros_like(a)
+    b[3:, 2:] = a[:-3, :-2]  # the drawing moved 3 down, 2 right
+    da, db = distance_transform(a), distance_transform(b)
+    assert kernels.chamfer_sums(a, da, b, db).changed() > 0.3
+    assert kernels.chamfer_sums(a, da, b, db, (3, 2)).changed() == 0.0
+    assert kernels.chamfer_sums(a, da, a, da).mean() == 0.0
+
+
+def test_remove_small_components() -> None:
+    ink = np.zeros((10, 12), np.uint8)
+    ink[1, 1] = 1  # a speck
+    ink[5, 2:9] = 1  # a line of 7
+    n, labels, stats, _ = cv2.connectedComponentsWithStats(ink, connectivity=8, ltype=cv2.CV_32S)
+    out = kernels.remove_small_components(labels, stats[:, cv2.CC_STAT_AREA].astype(np.int32), 3)
+    assert out[1, 1] == 0 and out[5, 2:9].all() and out.sum() == 7
+
+
+def test_bad_inputs_rejected() -> None:
+    a, b = _masks()
+    da = distance_transform(a)
+    with pytest.raises(ValueError, match="float32"):
+        kernels.chamfer_sums(a, da.astype(np.float64), b, da)
+    with pytest.raises(ValueError, match="share"):
+        kernels.chamfer_sums(a, da, b[:-1], da[:-1])
+    with pytest.raises(ValueError, match="dimensions"):
+        kernels.chamfer_sums(a[None], da, b, da)
+    with pytest.raises(ValueError, match="contiguous"):
+        kernels.chamfer_sums(np.asfortranarray(a), da, b, da)
+    with pytest.raises(ValueError, match="int32"):
+        kernels.remove_small_components(np.zeros((3, 3), np.int64), np.zeros(1, np.int32), 2)
+    with pytest.raises(ValueError, match="areas"):
+        kernels.remove_small_components(np.full((3, 3), 4, np.int32), np.zeros(2, np.int32), 2)
+    with pytest.raises(ValueError, match="threads"):
+        kernels.chamfer_sums(a, da, b, da, threads=0)
+
+
+def test_ink_kernels_equal_the_numpy_forms_bit_for_bit() -> None:
+    rng = np.random.default_rng(0)
+    rgb, ink = (rng.integers(0, 256, (40, 60, 3)).astype(np.uint8) for _ in range(2))
+    paper = rng.uniform(150, 255, (40, 60, 3)).astype(np.float32)
+    d = (paper - rgb.astype(np.float32)) / paper
+    dark = np.clip(np.maximum(np.maximum(d[..., 0], d[..., 1]), d[..., 2]), 0.0, 1.0)
+    np.testing.assert_array_equal(kernels.paper_darkness(rgb, paper), dark)
+    span = paper - ink.astype(np.float32)
+    prod, sq = (paper - rgb.astype(np.float32)) * span, span * span
+    num, den = (prod[..., 0] + prod[..., 1]) + prod[..., 2], (sq[..., 0] + sq[..., 1]) + sq[..., 2]
+    alpha = np.clip(num / np.maximum(den, 1.0), 0.0, 1.0).astype(np.float32)
+    alpha[dark < 0.02] = 0.0
+    assert (dark < 0.02).any()
+    np.testing.assert_array_equal(kernels.ink_alpha(rgb, paper, ink, dark, 0.02), alpha)
+    with pytest.raises(ValueError, match="paper must be float32"):
+        kernels.paper_darkness(rgb, paper.astype(np.float64))
+
+
+def test_distinct_colors_equal_numpy_unique() -> None:
+    rng = np.random.default_rng(1)
+    few = rng.integers(0, 4, (5000, 3)).astype(np.uint8) * 60          # cel paint: a handful of colours
+    many = rng.integers(0, 256, (5000, 3)).astype(np.uint8)             # noise: nearly all distinct
+    for rgb in (few, many, few[:1], few[:0]):
+        colors, inverse = kernels.distinct_colors(rgb)
+        packed = (rgb[:, 0].astype(np.int64) << 16) | (rgb[:, 1].astype(np.int64) << 8) | rgb[:, 2]
+        want, want_inverse = np.unique(packed, return_inverse=True)
+        got = (colors[:, 0].astype(np.int64) << 16) | (colors[:, 1].astype(np.int64) << 8) | colors[:, 2]
+        np.testing.assert_array_equal(got, want)
+        np.testing.assert_array_equal(inverse, want_inverse.reshape(-1))
+        np.testing.assert_array_equal(colors[inverse], rgb)
+    with pytest.raises(ValueError, match=r"\(N, 3\)"):
+        kernels.distinct_colors(np.zeros((4, 4), np.uint8))
