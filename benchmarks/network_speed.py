@@ -136,7 +136,7 @@ def bench(width: int, size: int, k: int, use_onnx: bool, rate32: float, rate16: 
                 row["bf16_ms"] = seconds(fn, budget) * 1e3 / frames_per_call
         if onnx_name in sessions:
             sess, feed = sessions[onnx_name]
-            row["ort_ms"] = seconds(lambda: sess.run(None, feed), budget) * 1e3
+            row["ort_ms"] = seconds(lambda s=sess, f=feed: s.run(None, f), budget) * 1e3
         row["fp32_share"] = n / (row["fp32_ms"] / 1e3) / rate32
         row["bf16_share"] = n / (row["bf16_ms"] / 1e3) / rate16
         if "ort_ms" in row:

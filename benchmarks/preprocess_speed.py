@@ -4,7 +4,8 @@ A 1080p H.264 clip of generated colour shots is encoded once; then, in the same 
 decode only; decode + lines (full size); decode + lines + exact distance field at full size;
 decode + lines at full size + distance field at the networks' working size (256 px short side);
 decode + lines + distance computed at the working size from a downscaled frame (what the
-networks alone need). Best of ``--repeats`` passes. Each pipeline runs with 1 worker and with ``--workers`` (frames overlap
+networks alone need). Best of ``--repeats`` passes. Each pipeline runs with 1 worker and with ``--workers``
+(frames overlap
 on threads; OpenCV releases the GIL). Ratios are to decode-only speed measured in this run, so
 a busy machine shifts all rows alike.
 

@@ -53,18 +53,18 @@ if str(REPO) not in sys.path:  # run as a script from a checkout
     sys.path.insert(0, str(REPO))
 
 from lacvid.compose.composite import multiply_lines  # noqa: E402
-from lacvid.media.contact_sheet import contact_sheet  # noqa: E402
-from lacvid.preprocess.distance import distance_transform  # noqa: E402
+from lacvid.compose.flat import palette_from_keys, region_vote  # noqa: E402
+from lacvid.compose.fusion import FusionSettings, fuse_regions, warped_key_candidates  # noqa: E402
+from lacvid.compose.layers import Layers, drawing_ink, paint_layer  # noqa: E402
 from lacvid.eval.baselines import copy_nearest_key, flow_warp_nearest_key, nearest_key  # noqa: E402
 from lacvid.eval.metrics import flat_share, psnr, region_counts, ssim  # noqa: E402
-from lacvid.compose.flat import palette_from_keys, region_vote  # noqa: E402
-from lacvid.propagate.flow import distance_image, estimate_flow, warp, warp_key  # noqa: E402
-from lacvid.compose.fusion import FusionSettings, fuse_regions, warped_key_candidates  # noqa: E402
-from lacvid.preprocess.ink import InkModel  # noqa: E402
-from lacvid.compose.layers import Layers, drawing_ink, paint_layer  # noqa: E402
-from lacvid.preprocess.lines import extract_lines  # noqa: E402
 from lacvid.media import read_image  # noqa: E402
+from lacvid.media.contact_sheet import contact_sheet  # noqa: E402
+from lacvid.preprocess.distance import distance_transform  # noqa: E402
+from lacvid.preprocess.ink import InkModel  # noqa: E402
+from lacvid.preprocess.lines import extract_lines  # noqa: E402
 from lacvid.propagate import PropagationSettings, ShotPropagation  # noqa: E402
+from lacvid.propagate.flow import distance_image, estimate_flow, warp, warp_key  # noqa: E402
 
 Frames = list[np.ndarray]
 

@@ -141,7 +141,8 @@ def main(argv: list[str] | None = None) -> int:
               f"{n / shots_s:>10.2f}{speedup:>10}  {digest}")
     one, ray1 = rows["one process"][0], rows.get("1 worker(s)", (None,))[0]
     if ray1 is not None:
-        overhead = ((ray1.seconds - ray1.stage_seconds["scan"]) - (one.seconds - one.stage_seconds["scan"])) / args.shots
+        ray_busy = ray1.seconds - ray1.stage_seconds["scan"]
+        overhead = (ray_busy - (one.seconds - one.stage_seconds["scan"])) / args.shots
         print(f"1 worker vs one process, per shot: {overhead:+.2f} s (one process composes on a second thread "
               f"while the next shot's networks run; a worker does both in turn on its one core)")
         print(f"Ray's own cost per task (a trivial task, submitted and awaited): {round_trip * 1e3:.1f} ms; "

@@ -17,7 +17,8 @@ Measured, all on the same data:
   does); networks (colour + temporal at the working size, through the backend ``colorize`` picks,
   references encoded once per shot) and the propagation of the keys' region colours (with the
   shot's palette check), each alone, though a shot worker (``colorize.shot_work``) overlaps them;
-  compositing at full resolution (fills, the ink layer and the finished-frame cache write); flatten (ink over paint over paper); encode (libx264 crf
+  compositing at full resolution (fills, the ink layer and the finished-frame cache write); flatten (ink over
+  paint over paper); encode (libx264 crf
   18, preset medium, as ``colorize`` writes); and the reference: decoding and re-encoding the
   input with nothing in between;
 - **peak memory** (the child's ``ru_maxrss``, whole process; on CUDA also the GPU's peak allocation)
@@ -150,7 +151,8 @@ def whole_run(video: Path, keys: Path, warmup: tuple[list, list], model: Path, a
               folder: Path, name: str) -> dict:
     """One whole run in a fresh process; its own warm-up clip, so it warms up from a cold cache entry."""
     warmup = write_clip(folder, f"{name}-warmup", *warmup, [0])
-    cmd = [sys.executable, __file__, "--child", "--model", str(model), "--size", str(args.size), "--device", args.device,
+    cmd = [sys.executable, __file__, "--child", "--model", str(model), "--size", str(args.size),
+           "--device", args.device,
            "--backend", args.backend, "--cache", str(folder / "cache"), "--input", str(video), "--keys", str(keys),
            "--out", str(folder / f"{name}-painted.mp4"), "--warmup", str(warmup[0]), "--warmup-keys", str(warmup[1])]
     done = subprocess.run(cmd, capture_output=True, text=True)
@@ -171,17 +173,17 @@ def timed(fn):
 def stages_alone(video: Path, keys_dir: Path, model: Path, args: argparse.Namespace, folder: Path) -> dict:
     """Each stage of colorize on its own, through the library's own pass functions, timed apart."""
 
+    from lacvid.media import open_writer, probe, read_frames
+    from lacvid.models.runtime import load_model, make_backend
     from lacvid.pipeline.cache import ColorizeCache
+    from lacvid.pipeline.keys import find_keys
     from lacvid.pipeline.options import ColorizeOptions
     from lacvid.pipeline.scan import resolve_shots
     from lacvid.pipeline.shot_work import RunPlan, ShotWorker
-    from lacvid.util.devices import resolve_device
-    from lacvid.util.hashing import file_digest
-    from lacvid.models.runtime import load_model, make_backend
-    from lacvid.media import open_writer, probe, read_frames
-    from lacvid.pipeline.keys import find_keys
     from lacvid.preprocess.frame import ClipLineMode, prepare_frame, working_size
     from lacvid.shots.detect import detect_shots
+    from lacvid.util.devices import resolve_device
+    from lacvid.util.hashing import file_digest
 
     seconds: dict[str, float] = {}
     info = probe(video)
@@ -229,7 +231,8 @@ def stages_alone(video: Path, keys_dir: Path, model: Path, args: argparse.Namesp
                 writer.write(frame.image)
 
     _, transcode_s = timed(transcode)
-    return {"frames": n, "seconds": seconds, "work": work, "shots": len(shots), "backend": backend.name, "device": device,
+    return {"frames": n, "seconds": seconds, "work": work, "shots": len(shots), "backend": backend.name,
+            "device": device,
             "transcode": transcode_s}
 
 
@@ -242,7 +245,8 @@ def main() -> None:
     parser.add_argument("--height", type=int, default=1080, help="frame height; width is 16:9")
     parser.add_argument("--size", type=int, default=256, help="working size (colorize --size)")
     parser.add_argument("--model", default="default",
-                        help="default, random (a random ModelConfig.cpu()), paper (random, the paper's widths) or a path")
+                        help="default, random (a random ModelConfig.cpu()), paper (random, the paper's widths) "
+                             "or a path")
     parser.add_argument("--device", default="cpu", help="colorize --device: cpu, cuda or cuda:N")
     parser.add_argument("--backend", default="auto", help="colorize --backend (auto picks as colorize does)")
     parser.add_argument("--long", type=int, default=10, help="the memory check's longer clip is this many times longer")

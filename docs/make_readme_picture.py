@@ -14,8 +14,8 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from lacvid.media import read_frames
 from lacvid import ColorizeOptions, colorize
+from lacvid.media import read_frames
 
 ROOT = Path(__file__).resolve().parents[1]
 CLIP = ROOT / "examples" / "clip"

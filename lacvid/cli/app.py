@@ -146,7 +146,8 @@ def _version_callback(value: bool) -> None:
 @app.callback()
 def _root(
     version: bool = typer.Option(False, "--version", "-V", callback=_version_callback, is_eager=True,
-                                 help="Print the versions of lacvid, Python, torch, ONNX Runtime and FFmpeg, and exit."),
+                                 help="Print the versions of lacvid, Python, torch, ONNX Runtime and FFmpeg, "
+                                      "and exit."),
     debug: bool = typer.Option(False, "--debug", help="Show tracebacks (also LACVID_DEBUG=1)."),
 ) -> None:
     """Colour line-art animation from a few painted key frames."""

@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 
 from lacvid.cli.app import app
-from lacvid.cli.colorize_cmd import RayAddress, WorkerCpus, Workers, close_executor, make_executor
+from lacvid.cli.colorize_cmd import RayAddress, WorkerCpus, Workers, shot_executor
 from lacvid.cli.common import Debug, LogFile, Overwrite, ProgressMode, Quiet, make_progress
 
 
@@ -28,16 +28,13 @@ def batch_command(
     debug: Debug = False,
 ) -> None:
     """Colour every job of JOBS: all inputs' shots in one queue (on Ray with --workers or --ray); print a table."""
-    from lacvid.pipeline.options import ColorizeOptions
     from lacvid.pipeline.batch import colorize_batch, read_jobs
+    from lacvid.pipeline.options import ColorizeOptions
 
     progress = make_progress(quiet, debug, progress_mode, log_file)
     batch = read_jobs(jobs, ColorizeOptions(overwrite=overwrite))
-    executor = make_executor(workers, ray, worker_cpus)
-    try:
+    with shot_executor(workers, ray, worker_cpus) as executor:
         results = colorize_batch(batch, executor, progress)
-    finally:
-        close_executor(executor)
     rows = [(str(j.input), str(r.output), str(r.frames), str(len(r.shots)), f"{r.seconds:.1f}",
              f"{r.frames / max(r.seconds, 1e-9):.2f}") for j, r in zip(batch, results)]
     head = ("input", "output", "frames", "shots", "seconds", "frames/s")

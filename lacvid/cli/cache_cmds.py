@@ -56,7 +56,8 @@ def ls_cmd(
 
 @cache_app.command("clean")
 def clean_cmd(
-    entries: Annotated[list[str] | None, typer.Argument(metavar="ENTRY", help="Entries to remove, as 'lacvid cache ls' names "
+    entries: Annotated[list[str] | None, typer.Argument(
+        metavar="ENTRY", help="Entries to remove, as 'lacvid cache ls' names "
                                                              "them. Default: every entry.", show_default=False)]
     = None,
     older_than: Annotated[str | None, typer.Option("--older-than", metavar="AGE",

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
 from lacvid.cli.app import app
 from lacvid.cli.common import Debug, LogFile, Overwrite, ProgressMode, Quiet, make_progress, stderr_console
-
+from lacvid.models.config import DEFAULT_MODEL
 
 # The options, one alias each, so the command reads as a list of what it takes.
 Input = Annotated[Path, typer.Argument(
@@ -22,7 +24,8 @@ Keys = Annotated[Path, typer.Option(
 Output = Annotated[Path, typer.Option(
     "--output", "-o", show_default=False,
     help="Output video (by suffix, audio copied from the input) or frame directory.")]
-Model = Annotated[str, typer.Option("--model", "-m", help="'default' (the bundled CPU model) or a checkpoint path.")]
+Model = Annotated[str, typer.Option(
+    "--model", "-m", help=f"'{DEFAULT_MODEL}' (the bundled CPU model) or a checkpoint path.")]
 Device = Annotated[str, typer.Option("--device", help="auto, cpu, cuda or cuda:N.")]
 Backend = Annotated[str, typer.Option(
     "--backend", help="What runs the networks: auto (ONNX Runtime on the CPU when installed, else PyTorch), "
@@ -81,18 +84,38 @@ WorkerCpus = Annotated[int | None, typer.Option(
     help="CPU cores per Ray worker. Default: this machine's cores / --workers; 1 on a cluster.")]
 
 
-def make_executor(workers: int | None, ray_address: str | None, worker_cpus: int | None):
-    """The Ray executor --workers or --ray ask for, else None (this process colours the shots)."""
+@contextlib.contextmanager
+def shot_executor(workers: int | None, ray_address: str | None, worker_cpus: int | None) -> Iterator[Any]:
+    """The Ray executor --workers or --ray ask for, closed on the way out; None (this process colours
+    the shots) when neither is given."""
     if workers is None and ray_address is None:
-        return None
+        yield None
+        return
     from lacvid.pipeline.ray_executor import RayExecutor
 
-    return RayExecutor(workers=workers, address=ray_address, worker_cpus=worker_cpus)
-
-
-def close_executor(executor) -> None:
-    if executor is not None:
+    executor = RayExecutor(workers=workers, address=ray_address, worker_cpus=worker_cpus)
+    try:
+        yield executor
+    finally:
         executor.close()
+
+
+def run_options(*, lines: str, backend: str, refs: int, cache: Path | None, **same_named: Any) -> Any:
+    """The ``ColorizeOptions`` of colorize's and preview's shared flags, checked as flags: one builder,
+    so the two commands cannot drift apart. ``same_named``: flags spelled as the option they set."""
+    from lacvid.models.config import BACKENDS
+    from lacvid.pipeline.options import ColorizeOptions  # torch loads only when a command needs it
+    from lacvid.preprocess.lines import LINE_MODES
+
+    if lines not in LINE_MODES:
+        raise typer.BadParameter(f"--lines must be {_one_of(LINE_MODES)}, not {lines!r}")
+    if backend not in BACKENDS:
+        raise typer.BadParameter(f"--backend must be {_one_of(BACKENDS)}, not {backend!r}")
+    return ColorizeOptions(line_mode=lines, backend=backend, max_refs=refs, cache_dir=cache, **same_named)
+
+
+def _one_of(choices: tuple[str, ...]) -> str:
+    return ", ".join(choices[:-1]) + " or " + choices[-1]
 
 
 @app.command("colorize")
@@ -100,7 +123,7 @@ def colorize_command(
     input: Input,
     keys: Keys,
     output: Output,
-    model: Model = "default",
+    model: Model = DEFAULT_MODEL,
     device: Device = "auto",
     backend: Backend = "auto",
     size: Size = None,
@@ -128,23 +151,15 @@ def colorize_command(
     debug: Debug = False,
 ) -> None:
     """Paint every frame of INPUT from a few painted key frames; print OUTPUT's path."""
-    if lines not in ("auto", "lines", "color"):
-        raise typer.BadParameter(f"--lines must be auto, lines or color, not {lines!r}")
-    if backend not in ("auto", "torch", "onnx"):
-        raise typer.BadParameter(f"--backend must be auto, torch or onnx, not {backend!r}")
-    from lacvid.pipeline.options import ColorizeOptions  # torch loads only when a command needs it
     from lacvid.pipeline.run import colorize
 
+    options = run_options(model=model, device=device, backend=backend, size=size, flat=flat, refs=refs,
+                          temporal=temporal, batch=batch, warp=warp, shots=shots, lines=lines, cache=cache,
+                          overwrite=overwrite, frames=frames, shot=shot,
+                          crf=crf, preset=preset, codec=codec, layers=layers)
     progress = make_progress(quiet, debug, progress_mode, log_file)
-    options = ColorizeOptions(model=model, device=device, backend=backend, size=size, flat=flat, max_refs=refs,
-                              temporal=temporal, batch=batch, warp=warp, shots=shots, line_mode=lines, cache_dir=cache,
-                              overwrite=overwrite, crf=crf, preset=preset, codec=codec, layers=layers,
-                              frames=frames, shot=shot)
-    executor = make_executor(workers, ray, worker_cpus)
-    try:
+    with shot_executor(workers, ray, worker_cpus) as executor:
         result = colorize(input, keys, output, options, progress, executor=executor)
-    finally:
-        close_executor(executor)
     if not quiet:
         _summary(result, cache, progress_mode, progress)
     typer.echo(str(result.output))
@@ -152,8 +167,8 @@ def colorize_command(
 
 def _summary(result, cache: Path | None, progress_mode: str, progress) -> None:
     """What the run did, and a full cache's warning, on stderr (or as JSON lines)."""
-    from lacvid.util.cache_home import default_cache_dir
     from lacvid.pipeline.cache_admin import size_warning
+    from lacvid.util.cache_home import default_cache_dir
 
     summary = (f"{result.frames} frames in {len(result.shots)} shot(s) ({result.flat_shots} flat-filled) "
                f"from {len(result.keys)} key(s) in {result.seconds:.1f}s "
@@ -175,7 +190,7 @@ def preview_command(
     keys: Keys,
     output: Sheet,
     per_shot: PerShot = 4,
-    model: Model = "default",
+    model: Model = DEFAULT_MODEL,
     device: Device = "auto",
     backend: Backend = "auto",
     size: Size = None,
@@ -199,18 +214,12 @@ def preview_command(
 ) -> None:
     """Contact sheet of INPUT coloured from KEYS: per shot its keys, a few drawings, lacvid's frames for them and
     the palette; only those frames are coloured (a render afterwards reuses them). Prints the sheet's path."""
-    if lines not in ("auto", "lines", "color"):
-        raise typer.BadParameter(f"--lines must be auto, lines or color, not {lines!r}")
-    from lacvid.pipeline.options import ColorizeOptions
     from lacvid.pipeline.preview import preview
 
+    options = run_options(model=model, device=device, backend=backend, size=size, flat=flat, refs=refs,
+                          temporal=temporal, batch=batch, warp=warp, shots=shots, lines=lines, cache=cache,
+                          overwrite=overwrite, frames=frames, shot=shot)
     progress = make_progress(quiet, debug, progress_mode)
-    options = ColorizeOptions(model=model, device=device, backend=backend, size=size, flat=flat, max_refs=refs,
-                              temporal=temporal, batch=batch, warp=warp, shots=shots, line_mode=lines, cache_dir=cache,
-                              overwrite=overwrite, frames=frames, shot=shot)
-    executor = make_executor(workers, ray, worker_cpus)
-    try:
+    with shot_executor(workers, ray, worker_cpus) as executor:
         result = preview(input, keys, output, options, per_shot=per_shot, progress=progress, executor=executor)
-    finally:
-        close_executor(executor)
     typer.echo(str(result.sheet))

@@ -11,8 +11,16 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
-from rich.progress import (BarColumn, MofNCompleteColumn, Progress as RichProgressBar, ProgressColumn,
-                           TaskProgressColumn, TextColumn, TimeElapsedColumn, TimeRemainingColumn)
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    ProgressColumn,
+    TaskProgressColumn,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
+from rich.progress import Progress as RichProgressBar
 from rich.text import Text
 
 from lacvid.cli.app import on_exit, set_debug
@@ -45,7 +53,7 @@ class _RateColumn(ProgressColumn):
 
 
 class _RichTask:
-    def __init__(self, bar: RichProgressBar, task_id, owner: "RichProgress") -> None:
+    def __init__(self, bar: RichProgressBar, task_id, owner: RichProgress) -> None:
         self._bar, self._id, self._owner = bar, task_id, owner
 
     def advance(self, n: int = 1) -> None:

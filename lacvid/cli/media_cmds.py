@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fractions import Fraction
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 
@@ -12,7 +12,7 @@ from lacvid.cli.app import app
 from lacvid.cli.common import Debug, Overwrite, Quiet, make_progress
 
 
-def _fps(value: Optional[str]) -> Optional[Fraction]:
+def _fps(value: str | None) -> Fraction | None:
     if value is None:
         return None
     from lacvid.media import parse_fps
@@ -47,10 +47,10 @@ def encode_cmd(
                                            show_default=False)],
     output: Annotated[Path, typer.Option("--output", "-o", help="Video file to write (.mp4, .mkv, .mov, ...).",
                                          show_default=False)],
-    fps: Annotated[Optional[str], typer.Option(
+    fps: Annotated[str | None, typer.Option(
         "--fps", metavar="FPS", show_default=False,
         help="Frame rate: 24, 23.976 or 24000/1001. Default: the source video's, or 24 for frames.")] = None,
-    audio_from: Annotated[Optional[Path], typer.Option(
+    audio_from: Annotated[Path | None, typer.Option(
         "--audio-from", help="Copy the audio streams of this file (not re-encoded when the container allows).",
         show_default=False)] = None,
     crf: Annotated[int, typer.Option("--crf", min=0, max=63, help="Quality: lower is better and bigger.")] = 18,

@@ -34,7 +34,8 @@ def _shots(source: Path, settings: ShotSettings, progress) -> tuple[Any, list[Sh
     from lacvid.shots.detect import detect_shots
 
     info = media.probe(source)
-    shots = detect_shots(media.read_frames(source, progress=progress), settings, progress=progress, total=info.frame_count)
+    frames = media.read_frames(source, progress=progress)
+    shots = detect_shots(frames, settings, progress=progress, total=info.frame_count)
     if not shots:
         raise MediaError(f"{source} holds no frames; give a video or a folder with at least one frame")
     return info, shots
@@ -53,11 +54,12 @@ def lines_cmd(
     debug: Debug = False,
 ) -> None:
     """Line art (black on white) for every frame; prints the output path."""
-    if mode not in ("auto", "color", "lines"):
-        raise typer.BadParameter(f"{mode!r} is not one of auto, color, lines", param_hint="'--mode'")
+    from lacvid.preprocess.lines import LINE_MODES
+
+    if mode not in LINE_MODES:
+        raise typer.BadParameter(f"{mode!r} is not one of {', '.join(LINE_MODES)}", param_hint="'--mode'")
     from lacvid import media
     from lacvid.preprocess.frame import ClipLineMode
-
     from lacvid.util.outputs import check_not_an_input
 
     check_not_an_input(output, {"input": source})
@@ -71,7 +73,8 @@ def lines_cmd(
             for frame in media.read_frames(source, progress=progress):
                 reader = clip_mode(frame.image)
                 if clip_mode.detected and frame.index == 0:
-                    progress.log(f"{source}: the input looks like {'line art' if reader.kind == 'lines' else 'colour footage'}; "
+                    kind = 'line art' if reader.kind == 'lines' else 'colour footage'
+                    progress.log(f"{source}: the input looks like {kind}; "
                                  "use --mode to override")
                 writer.write(reader.line_art(frame.image), str(Path(frame.name).with_suffix(".png")))
                 task.advance()
@@ -140,13 +143,15 @@ def keys_cmd(
     Paint the files in place and pass the folder to 'lacvid colorize --keys'. The table of shots
     and keys goes to stderr.
     """
-    if mode not in ("auto", "color", "lines"):
-        raise typer.BadParameter(f"{mode!r} is not one of auto, color, lines", param_hint="'--mode'")
+    from lacvid.preprocess.lines import LINE_MODES
+
+    if mode not in LINE_MODES:
+        raise typer.BadParameter(f"{mode!r} is not one of {', '.join(LINE_MODES)}", param_hint="'--mode'")
     from lacvid import media
-    from lacvid.shots.suggest import suggest_keys
-    from lacvid.util.outputs import atomic_output, check_not_an_input, check_output_path
     from lacvid.pipeline.keys import check_no_painted_keys
     from lacvid.preprocess.frame import ClipLineMode
+    from lacvid.shots.suggest import suggest_keys
+    from lacvid.util.outputs import atomic_output, check_not_an_input, check_output_path
 
     check_not_an_input(output, {"input": source})
     if not force_replace_painted:  # first: the "already exists" line must not suggest --overwrite here

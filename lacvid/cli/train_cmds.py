@@ -17,7 +17,8 @@ def synth_cmd(
     out: Annotated[Path, typer.Argument(help="Dataset folder to write: OUT/<shot>/color/NNNN.png and lines/.")],
     shots: Annotated[int, typer.Option("--shots", min=1, help="Number of shots.")] = 8,
     frames: Annotated[int, typer.Option("--frames", min=1, help="Frames per shot.")] = 16,
-    size: Annotated[int, typer.Option("--size", min=8, help="Frame size in px (square) unless --height/--width.")] = 256,
+    size: Annotated[int, typer.Option(
+        "--size", min=8, help="Frame size in px (square) unless --height/--width.")] = 256,
     height: Annotated[int | None, typer.Option("--height", min=8, help="Frame height in px (default --size).")] = None,
     width: Annotated[int | None, typer.Option("--width", min=8, help="Frame width in px (default --size).")] = None,
     seed: Annotated[int, typer.Option("--seed", help="Same seed, same dataset.")] = 0,
@@ -108,8 +109,8 @@ def train_cmd(
     debug: Debug = False,
 ) -> None:
     """Train the colour network, then the temporal network, on DATASET (DDP under torchrun)."""
-    from lacvid.util.outputs import check_not_an_input
     from lacvid.train import TrainConfig, train
+    from lacvid.util.outputs import check_not_an_input
 
     # --overwrite starts over by removing the run folder: never when it is or holds what the run reads.
     check_not_an_input(output, {"dataset": dataset, "--init checkpoint": init, "--cache": cache,

@@ -16,19 +16,16 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from lacvid.preprocess.lines import line_mask
 from lacvid.compose.regions import grow_labels
+from lacvid.preprocess.lines import line_mask
+from lacvid.util.checks import check_array
 
 __all__ = ["upsample_color", "multiply_lines", "guided_refill", "composite_full_resolution"]
 
 
 def _check_pair(color: np.ndarray, lines: np.ndarray) -> None:
-    if not isinstance(color, np.ndarray) or color.dtype != np.uint8 or color.ndim != 3 or color.shape[2] != 3:
-        got = f"{getattr(color, 'dtype', None)} {getattr(color, 'shape', None)}"
-        raise ValueError(f"colour must be uint8 (H, W, 3), got {got}")
-    if not isinstance(lines, np.ndarray) or lines.dtype != np.uint8 or lines.ndim != 2:
-        got = f"{getattr(lines, 'dtype', None)} {getattr(lines, 'shape', None)}"
-        raise ValueError(f"lines must be uint8 (H, W), got {got}")
+    check_array(color, "colour", np.uint8, ("H", "W", 3))
+    check_array(lines, "lines", np.uint8, ("H", "W"))
 
 
 def upsample_color(color: np.ndarray, size: tuple[int, int]) -> np.ndarray:
@@ -90,8 +87,8 @@ def composite_full_resolution(
 
     ``guided`` removes color halos along lines (``guided_refill``). ``labels``: a precomputed
     ``label_regions(lines_full)``, whose region mask then bounds the refill. (Flat, palette-exact
-    fills are ``lacvid.compose.fusion.fuse_regions``.) ``with_ink=False``: the paint alone, for
-    ``lacvid.preprocess.ink.composite``.
+    fills are ``lacvid.compose.fusion.fuse_regions``.) ``with_ink=False``: the paint alone, the paint layer under
+    ``lacvid.compose.layers``' ink layer.
     """
     _check_pair(color_small, lines_full)
     H, W = lines_full.shape

@@ -19,13 +19,14 @@ from functools import lru_cache
 import cv2
 import numpy as np
 
-from lacvid.util.kernels import distinct_colors
-from lacvid.preprocess.lines import INK_THRESHOLD
 from lacvid.compose.regions import (
     fill_ink_labels,
     label_regions,
     region_palette_votes,
 )
+from lacvid.preprocess.lines import INK_THRESHOLD
+from lacvid.util.checks import check_array
+from lacvid.util.kernels import distinct_colors
 
 __all__ = [
     "rgb_to_lab",
@@ -38,18 +39,10 @@ __all__ = [
 _LUT_BITS = 6  # RGB quantised to 6 bits a channel (4 levels a step) for the nearest-palette table
 
 
-def _check_rgb(image: np.ndarray, name: str) -> None:
-    if not isinstance(image, np.ndarray) or image.dtype != np.uint8:
-        raise ValueError(f"{name} must be a uint8 numpy array, got {getattr(image, 'dtype', type(image))}")
-    if image.ndim != 3 or image.shape[2] != 3:
-        raise ValueError(f"{name} must have shape (H, W, 3), got {image.shape}")
-
-
 def _check_palette(palette: np.ndarray) -> None:
-    if not isinstance(palette, np.ndarray) or palette.dtype != np.uint8:
-        raise ValueError(f"palette must be a uint8 numpy array, got {getattr(palette, 'dtype', type(palette))}")
-    if palette.ndim != 2 or palette.shape[1] != 3 or len(palette) == 0:
-        raise ValueError(f"palette must have shape (P, 3) with P >= 1, got {palette.shape}")
+    check_array(palette, "palette", np.uint8, ("P", 3))
+    if len(palette) == 0:
+        raise ValueError("palette must hold at least one colour, got shape (0, 3)")
 
 
 def rgb_to_lab(rgb: np.ndarray) -> np.ndarray:
@@ -85,7 +78,7 @@ def snap_indices(color: np.ndarray, palette: np.ndarray) -> np.ndarray:
     Uses a table over RGB quantised to 6 bits a channel, so a whole frame costs one lookup
     per pixel however large the palette.
     """
-    _check_rgb(color, "colour")
+    check_array(color, "colour", np.uint8, ("H", "W", 3))
     _check_palette(palette)
     lut = _palette_lut(np.ascontiguousarray(palette).tobytes())
     q = (color >> (8 - _LUT_BITS)).astype(np.int32)  # (H, W, 3)
@@ -140,7 +133,7 @@ def palette_from_keys(
         raise ValueError(f"need one line-art frame per key, got {len(keys)} keys and {len(lines)} line frames")
     totals: dict[int, int] = {}
     for key, ln in zip(keys, lines):
-        _check_rgb(key, "key")
+        check_array(key, "key", np.uint8, ("H", "W", 3))
         if ln.shape != key.shape[:2]:
             raise ValueError(f"key line art must have shape {key.shape[:2]}, got {ln.shape}")
         labels, n = label_regions(ln, close_gaps=close_gaps, min_area=min_area)
@@ -164,9 +157,9 @@ def _region_fills(key: np.ndarray, labels: np.ndarray, n: int) -> list[tuple[int
     has_interior = np.zeros(n + 1, bool)
     has_interior[labels[interior]] = True
     use = (labels > 0) & (interior | ~has_interior[labels])
-    each, colour = distinct_colors(key[use])  # (U, 3) ascending packed, (N,)
+    each, color = distinct_colors(key[use])  # (U, 3) ascending packed, (N,)
     u = max(len(each), 1)
-    pair = labels[use].astype(np.int64) * u + colour  # (N,) region-major, then colour
+    pair = labels[use].astype(np.int64) * u + color  # (N,) region-major, then colour
     if (n + 1) * u <= _MODE_TABLE:
         counts = np.bincount(pair, minlength=(n + 1) * u).reshape(n + 1, u)  # (regions, colours)
         region = np.flatnonzero(counts.any(1))
@@ -174,10 +167,10 @@ def _region_fills(key: np.ndarray, labels: np.ndarray, n: int) -> list[tuple[int
     else:  # painted gradients: too many colours for a table
         uniq, counts = np.unique(pair, return_counts=True)
         order = np.lexsort((-counts, uniq // u))  # by region, most frequent colour first, ties in colour order
-        regions, colours = uniq[order] // u, uniq[order] % u
+        regions, colors = uniq[order] // u, uniq[order] % u
         first = np.ones(len(order), bool)
         first[1:] = regions[1:] != regions[:-1]
-        region, mode = regions[first], colours[first]
+        region, mode = regions[first], colors[first]
     rgb = each[mode].astype(np.int64)  # (R, 3)
     packed = (rgb[:, 0] << 16) | (rgb[:, 1] << 8) | rgb[:, 2]
     # Weight the mode by the region's whole area: that much of the frame is painted with it.
@@ -231,7 +224,7 @@ def region_vote(
     if len(candidates) == 0:
         raise ValueError("region_vote needs at least one candidate colour image")
     for c in candidates:
-        _check_rgb(c, "candidate")
+        check_array(c, "candidate", np.uint8, ("H", "W", 3))
         if c.shape[:2] != target_lines.shape:
             raise ValueError(f"candidates must have shape {target_lines.shape + (3,)}, got {c.shape}")
     _check_palette(palette)
@@ -286,7 +279,7 @@ def palette_coverage(keys: Sequence[np.ndarray], lines: Sequence[np.ndarray], pa
     _check_palette(palette)
     ok = total = 0
     for key, ln in zip(keys, lines):
-        _check_rgb(key, "key")
+        check_array(key, "key", np.uint8, ("H", "W", 3))
         paper = np.ascontiguousarray(ln >= INK_THRESHOLD).astype(np.uint8)
         far = cv2.distanceTransform(paper, cv2.DIST_L2, 3) >= margin  # (H, W)
         each, inverse = distinct_colors(key[far])  # (U, 3), (N,): each colour is judged once

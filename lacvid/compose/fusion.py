@@ -23,10 +23,10 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from lacvid.propagate.flow import warp_key_with_confidence
 from lacvid.compose.composite import multiply_lines
 from lacvid.compose.flat import region_winners, snap_indices
 from lacvid.compose.regions import fill_ink_labels, label_regions
+from lacvid.propagate.flow import warp_key_with_confidence
 
 
 @dataclass(frozen=True)
@@ -89,7 +89,8 @@ def fuse_regions(lines_full: np.ndarray, network: np.ndarray, warped: Sequence[C
                  with_ink: bool = True) -> np.ndarray:
     """The finished flat frame (H, W, 3): every region of the original line art filled with the
     palette colour its candidates vote for, the original ink multiplied on top (``with_ink``;
-    without it the paint alone, ink pixels painted as their region, for ``lacvid.preprocess.ink.composite``).
+    without it the paint alone, ink pixels painted as their region: the paint layer under
+    ``lacvid.compose.layers``' ink layer).
 
     Each candidate is snapped to the palette at its own size, then its palette indices are
     upsampled with nearest-neighbour sampling (the same as snapping the upsampled colours, at a

@@ -18,7 +18,6 @@ import numpy as np
 from lacvid.preprocess.ink import InkFrame
 
 
-
 @dataclass(frozen=True)
 class Layers:
     paint: np.ndarray  # uint8 (H, W, 4)

@@ -18,8 +18,9 @@ import numpy as np
 from numba import njit, prange
 
 from lacvid.preprocess.distance import nearest_values
-from lacvid.util.kernels import numba_threads
 from lacvid.preprocess.lines import INK_THRESHOLD, line_mask
+from lacvid.util.checks import check_array
+from lacvid.util.kernels import numba_threads
 
 __all__ = [
     "ink_mask",
@@ -29,16 +30,9 @@ __all__ = [
     "region_palette_votes",
 ]
 
-def _check_lines(lines: np.ndarray, name: str = "lines") -> None:
-    if not isinstance(lines, np.ndarray) or lines.dtype != np.uint8:
-        raise ValueError(f"{name} must be a uint8 numpy array, got {getattr(lines, 'dtype', type(lines))}")
-    if lines.ndim != 2:
-        raise ValueError(f"{name} must have shape (H, W), got {lines.shape}")
-
-
 def ink_mask(lines: np.ndarray, threshold: int = INK_THRESHOLD) -> np.ndarray:
     """True where ``lines`` (uint8 (H, W), 255 = paper) is ink: the pixels regions exclude."""
-    _check_lines(lines)
+    check_array(lines, "lines", np.uint8, ("H", "W"))
     return line_mask(lines, threshold)  # (H, W) bool
 
 
@@ -146,13 +140,8 @@ def grow_labels(seeds: np.ndarray, allowed: np.ndarray) -> np.ndarray:
     from first, and growth never crosses a pixel that is not allowed (ink), which is what
     keeps a region's colour on its side of a line. Unreachable pixels stay 0.
     """
-    _check_labels(seeds)
-    if not isinstance(allowed, np.ndarray) or allowed.dtype != np.bool_:
-        raise ValueError(f"allowed must be a bool numpy array, got {getattr(allowed, 'dtype', type(allowed))}")
-    if allowed.shape != seeds.shape:
-        raise ValueError(f"allowed must have the shape of seeds {seeds.shape}, got {allowed.shape}")
-    if not allowed.flags.c_contiguous:
-        raise ValueError("allowed must be C-contiguous (use np.ascontiguousarray)")
+    check_array(seeds, "seeds", np.int32, ("H", "W"), contiguous=True)
+    check_array(allowed, "allowed", np.bool_, seeds.shape, contiguous=True)
     return _grow_kernel(seeds, allowed)
 
 
@@ -171,20 +160,11 @@ def fill_ink_labels(labels: np.ndarray) -> np.ndarray:
     Used before compositing: an anti-aliased ink pixel multiplies the colour beneath it,
     so the colour beneath must be that of the region it borders, not an undefined one.
     """
-    _check_labels(labels)
+    check_array(labels, "labels", np.int32, ("H", "W"), contiguous=True)
     return _nearest_fill(labels, labels > 0).astype(np.int32)
 
 
 # --------------------------------------------------------------------------- kernels
-
-
-def _check_labels(labels: np.ndarray) -> None:
-    if not isinstance(labels, np.ndarray) or labels.dtype != np.int32:
-        raise ValueError(f"labels must be an int32 numpy array, got {getattr(labels, 'dtype', type(labels))}")
-    if labels.ndim != 2:
-        raise ValueError(f"labels must have shape (H, W), got {labels.shape}")
-    if not labels.flags.c_contiguous:
-        raise ValueError("labels must be C-contiguous (use np.ascontiguousarray)")
 
 
 @njit(cache=True, parallel=True)
@@ -220,15 +200,9 @@ def region_palette_votes(
     The majority palette entry of a region is robust to colour bleeding in from a
     neighbour, where a mean or per-channel median would invent a colour in between.
     """
-    _check_labels(labels)
-    for name, arr, dtype in (("index", index, np.int32), ("weights", weights, np.float32)):
-        if not isinstance(arr, np.ndarray) or arr.dtype != dtype:
-            got = getattr(arr, "dtype", type(arr))
-            raise ValueError(f"{name} must be a {np.dtype(dtype).name} numpy array, got {got}")
-        if arr.shape != labels.shape:
-            raise ValueError(f"{name} must have the shape of labels {labels.shape}, got {arr.shape}")
-        if not arr.flags.c_contiguous:
-            raise ValueError(f"{name} must be C-contiguous (use np.ascontiguousarray)")
+    check_array(labels, "labels", np.int32, ("H", "W"), contiguous=True)
+    check_array(index, "index", np.int32, labels.shape, contiguous=True)
+    check_array(weights, "weights", np.float32, labels.shape, contiguous=True)
     if n_palette < 1:
         raise ValueError(f"n_palette must be >= 1, got {n_palette}")
     if labels.size and (labels.min() < 0 or labels.max() > n_regions):

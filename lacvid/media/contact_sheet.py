@@ -29,13 +29,13 @@ def tile(image: np.ndarray, height: int) -> np.ndarray:
 def palette_strip(palette: np.ndarray, height: int, swatch: int) -> np.ndarray:
     """The colours of ``palette`` ((N, 3) uint8) as ``swatch``-pixel squares, column by column in a
     block ``height`` pixels tall; RGB uint8."""
-    colours = np.asarray(palette, np.uint8).reshape(-1, 3)
+    colors = np.asarray(palette, np.uint8).reshape(-1, 3)
     per_column = max(1, height // swatch)
-    columns = max(1, -(-len(colours) // per_column))
+    columns = max(1, -(-len(colors) // per_column))
     out = np.full((height, columns * swatch, 3), 255, np.uint8)
-    for i, colour in enumerate(colours):
+    for i, color in enumerate(colors):
         y, x = (i % per_column) * swatch, (i // per_column) * swatch
-        out[y + 1:y + swatch - 1, x + 1:x + swatch - 1] = colour  # a white gap around every swatch
+        out[y + 1:y + swatch - 1, x + 1:x + swatch - 1] = color  # a white gap around every swatch
     return out
 
 

@@ -29,9 +29,14 @@ from lacvid.media.probe import (
     reason,
 )
 from lacvid.media.read import read_frames
-from lacvid.util.outputs import (atomic_output, check_not_an_input, check_output_path, remove_stale_in_folder,
-                             temporary_name)
 from lacvid.progress import NULL_PROGRESS, Progress
+from lacvid.util.outputs import (
+    atomic_output,
+    check_not_an_input,
+    check_output_path,
+    remove_stale_in_folder,
+    temporary_name,
+)
 
 
 class FrameWriter(Protocol):
@@ -49,7 +54,8 @@ class FrameWriter(Protocol):
 class _AtomicWriter:
     """Holds ``atomic_output`` open across many ``write`` calls; publishes on ``close``."""
 
-    def __init__(self, path: Path | str, *, overwrite: bool, directory: bool, frame_names: Collection[str] = ()) -> None:
+    def __init__(self, path: Path | str, *, overwrite: bool, directory: bool,
+                 frame_names: Collection[str] = ()) -> None:
         self.path = Path(path)
         self._atomic = atomic_output(self.path, overwrite=overwrite, directory=directory, frames_folder=directory,
                                      frame_names=frame_names)

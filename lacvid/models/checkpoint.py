@@ -24,11 +24,11 @@ import torch
 import torch.nn as nn
 
 from lacvid.errors import CheckpointError
-from lacvid.util.outputs import atomic_output
 from lacvid.models.color import ColorTransformNet
 from lacvid.models.config import ModelConfig
 from lacvid.models.discriminators import PatchDiscriminator, TemporalPatchDiscriminator
 from lacvid.models.temporal import TemporalConstraintNet
+from lacvid.util.outputs import atomic_output
 
 FORMAT = "lacvid-checkpoint"
 VERSION = 1
@@ -93,7 +93,8 @@ def _read(path: Path, map_location: str | torch.device) -> dict:
         payload = torch.load(path, map_location=map_location, weights_only=True)
     except pickle.UnpicklingError as exc:
         raise CheckpointError(f"checkpoint {path} is not a lacvid checkpoint (not a PyTorch file, or it holds "
-                              "objects other than weights and plain values); pass a file written by 'lacvid train'") from exc
+                              "objects other than weights and plain values); pass a file written by "
+                              "'lacvid train'") from exc
     except (RuntimeError, EOFError, zipfile.BadZipFile, ValueError, OSError) as exc:
         raise CheckpointError(f"checkpoint {path} is truncated or not a PyTorch file ({type(exc).__name__}); "
                               "pass a complete file written by 'lacvid train'") from exc

@@ -11,6 +11,11 @@ import dataclasses
 from dataclasses import dataclass, field, fields
 from typing import Any
 
+# The names a user picks a model and its runner by (the CLI takes its choices from these; no torch
+# here, so ``lacvid --help`` and option checks stay fast). ``models.runtime`` resolves both.
+DEFAULT_MODEL = "default"                # the checkpoint bundled with lacvid (models.runtime.default_model_path)
+BACKENDS = ("auto", "torch", "onnx")     # what runs the networks (models.runtime.make_backend)
+
 
 def _from_dict(cls: type, data: Any, where: str) -> Any:
     """Build a flat dataclass from a dict, refusing unknown keys and wrong types (not guessing)."""

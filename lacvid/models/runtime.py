@@ -37,24 +37,22 @@ import numpy as np
 import torch
 
 from lacvid._version import __version__
-from lacvid.util.cache_home import default_cache_dir
 from lacvid.errors import CheckpointError, InputError
-from lacvid.util.hashing import file_digest
 from lacvid.models.blocks import inference_copy
 from lacvid.models.checkpoint import Checkpoint, load_checkpoint
 from lacvid.models.color import References
-from lacvid.util.outputs import atomic_output
+from lacvid.models.config import BACKENDS, DEFAULT_MODEL
 from lacvid.models.export import COLOR_INPUTS, REF_NAMES, export_color_net, export_temporal_net
 from lacvid.progress import NULL_PROGRESS, Progress
+from lacvid.util.cache_home import default_cache_dir
+from lacvid.util.hashing import file_digest
+from lacvid.util.outputs import atomic_output
 
-BACKENDS = ("auto", "torch", "onnx")
 # Above this estimate "auto" runs torch on the CPU too; see attention_bytes.
 ONNX_ATTENTION_LIMIT = int(1.5e9)
 _EXPORT_FORMAT = 2  # 2: the reference keys' graph input is named attn_keys
 _MANIFEST = "export.json"
 
-
-DEFAULT_MODEL = "default"
 
 
 def default_model_path() -> Path:
@@ -69,7 +67,7 @@ class LoadedModel:
     checkpoint: Checkpoint
     path: Path
     digest: str       # content hash: keys every cache of its outputs and exported graphs
-    work_size: int | None  # the working size (short side, px) it was trained at, when recorded
+    trained_size: int | None  # the working size (short side, px) it was trained at, when recorded
 
 
 def load_model(model: str | os.PathLike = DEFAULT_MODEL) -> LoadedModel:
@@ -86,8 +84,8 @@ def load_model(model: str | os.PathLike = DEFAULT_MODEL) -> LoadedModel:
                                   "lacvid or pass --model PATH")
         raise CheckpointError(f"model {path} does not exist; pass --model PATH to a lacvid checkpoint")
     ckpt = load_checkpoint(path)
-    work = (ckpt.meta or {}).get("work_size")
-    return LoadedModel(ckpt, path, file_digest(path), int(work) if work else None)
+    trained = (ckpt.meta or {}).get("work_size")  # the checkpoint's key, kept for files already written
+    return LoadedModel(ckpt, path, file_digest(path), int(trained) if trained else None)
 
 
 class NetworkBackend(Protocol):

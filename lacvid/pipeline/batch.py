@@ -16,10 +16,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from lacvid.errors import InputError
 from lacvid.pipeline.executors import LocalExecutor, ShotExecutor
 from lacvid.pipeline.options import ColorizeOptions, ColorizeResult
 from lacvid.pipeline.run import open_job
-from lacvid.errors import InputError
 from lacvid.progress import NULL_PROGRESS, Progress
 
 _FIELDS = {f.name: f for f in dataclasses.fields(ColorizeOptions)}

@@ -34,10 +34,10 @@ except ImportError:  # pragma: no cover - Windows: no advisory locks, runs must 
     fcntl = None  # type: ignore[assignment]
 
 from lacvid.errors import CacheError, InputError, disk_full
-from lacvid.util.hashing import file_stats, fingerprint
 from lacvid.preprocess.frame import PreparedFrame
 from lacvid.progress import NULL_PROGRESS, Progress
 from lacvid.shots.detect import Shot
+from lacvid.util.hashing import file_stats, fingerprint
 from lacvid.util.store import FrameArrays, is_complete, mark_complete
 
 CACHE_FORMAT = 2  # 2: a checksum beside every done flag
@@ -163,7 +163,8 @@ class ColorizeCache:
             raise self.unreadable(exc, group.path) from exc
 
     def finished(self, settings_id: str, full_size: tuple[int, int]) -> FrameArrays:
-        """Finished frames as the two layers ``lacvid.compose.layers`` flattens (paint, ink: RGBA at full resolution)."""
+        """Finished frames as the two layers ``lacvid.compose.layers`` flattens (paint, ink: RGBA at full
+        resolution)."""
         group = self._group(f"run-{settings_id}/finished")
         H, W = full_size
         try:

@@ -16,8 +16,8 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from lacvid.pipeline.cache import LOCK_SUFFIX, EntryLock
 from lacvid.errors import InputError
+from lacvid.pipeline.cache import LOCK_SUFFIX, EntryLock
 
 SIZE_WARNING_BYTES = 10 * 1000**3  # above this, colorize ends with a line saying so
 _AGE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhdw]?)\s*$")

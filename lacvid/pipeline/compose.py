@@ -20,16 +20,16 @@ from concurrent.futures import Future, ThreadPoolExecutor
 import cv2
 import numpy as np
 
-from lacvid.pipeline.cache import PrepEntry
-from lacvid.pipeline.networks import nearest_keys
-from lacvid.pipeline.options import ComposeOptions
 from lacvid.compose.composite import composite_full_resolution
 from lacvid.compose.flat import palette_coverage, palette_from_keys
 from lacvid.compose.fusion import Candidate, FusionSettings, fuse_pixels, fuse_regions, warped_key_candidates
-from lacvid.preprocess.ink import InkModel
 from lacvid.compose.layers import Layers, drawing_ink, line_art_ink, paint_layer
-from lacvid.pipeline.layer_files import LayerWriter
 from lacvid.media import FrameWriter
+from lacvid.pipeline.cache import PrepEntry
+from lacvid.pipeline.layer_files import LayerWriter
+from lacvid.pipeline.networks import nearest_keys
+from lacvid.pipeline.options import ComposeOptions
+from lacvid.preprocess.ink import InkModel
 from lacvid.util.store import FrameArrays
 
 FLAT_COVERAGE = 0.95  # synthetic cel keys measure 1.0, real anime keys 0.6-0.8 (benchmarks/quality.py)

@@ -11,12 +11,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Protocol
 
+from lacvid.models.runtime import NetworkBackend
 from lacvid.pipeline.cache import ColorizeCache
 from lacvid.pipeline.shot_work import RunPlan, ShotArrays, ShotLayers, ShotWorker, open_backend
-from lacvid.util.devices import resolve_device
-from lacvid.models.runtime import NetworkBackend
 from lacvid.progress import Progress
 from lacvid.shots.detect import Shot
+from lacvid.util.devices import resolve_device
 
 
 @dataclass(frozen=True)

@@ -19,13 +19,13 @@ from collections.abc import Callable, Hashable, Sequence
 
 import numpy as np
 
-from lacvid.util.arrays import float_to_image, images_to_float
-from lacvid.pipeline.cache import PrepEntry
-from lacvid.pipeline.options import NetworkOptions
 from lacvid.errors import InputError
 from lacvid.models.runtime import NetworkBackend
+from lacvid.pipeline.cache import PrepEntry
+from lacvid.pipeline.options import NetworkOptions
 from lacvid.progress import NULL_PROGRESS, Progress
 from lacvid.shots.detect import Shot
+from lacvid.util.arrays import float_to_image, images_to_float
 from lacvid.util.store import FrameArrays
 
 GPU_BATCH = 16   # frames per network call on a GPU (the paper-width nets at 256 x 456 fit in a few GB)

@@ -10,9 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from lacvid.models.config import DEFAULT_MODEL
 from lacvid.shots.detect import Shot
-
-DEFAULT_MODEL = "default"
 
 
 @dataclass(frozen=True)

@@ -14,15 +14,15 @@ from pathlib import Path
 
 import numpy as np
 
+from lacvid.compose.flat import palette_from_keys
+from lacvid.media import probe
+from lacvid.media.contact_sheet import Row, contact_sheet, palette_strip, write_sheet
 from lacvid.pipeline.executors import LocalExecutor, ShotExecutor, ShotTask
 from lacvid.pipeline.options import ColorizeOptions
 from lacvid.pipeline.session import RunSession, open_session, protected_paths
-from lacvid.media.contact_sheet import Row, contact_sheet, palette_strip, write_sheet
-from lacvid.compose.flat import palette_from_keys
-from lacvid.media import probe
-from lacvid.util.outputs import check_not_an_input, check_output_path
 from lacvid.progress import NULL_PROGRESS, Progress
 from lacvid.shots.detect import Shot
+from lacvid.util.outputs import check_not_an_input, check_output_path
 
 TILE_HEIGHT = 160
 

@@ -23,11 +23,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from lacvid._version import __version__
+from lacvid.errors import InputError, LacvidError
+from lacvid.models.runtime import NetworkBackend, load_model
 from lacvid.pipeline.cache import ColorizeCache
 from lacvid.pipeline.executors import ShotTask
 from lacvid.pipeline.shot_work import RunPlan, ShotArrays, ShotLayers, ShotWorker, open_backend
-from lacvid.errors import InputError, LacvidError
-from lacvid.models.runtime import NetworkBackend, load_model
 from lacvid.progress import Progress
 from lacvid.shots.detect import Shot
 
@@ -97,7 +97,7 @@ class RayExecutor:
     def _connect(self) -> None:
         ray = self.ray
         if self._remote is None:
-            self._remote = ray.remote(max_retries=self.max_retries)(_colour_shot)
+            self._remote = ray.remote(max_retries=self.max_retries)(_color_shot)
         if self.address is not None:
             check_answers(self.address)
         if ray.is_initialized():
@@ -166,7 +166,8 @@ class RayExecutor:
             raise
         except self.ray.exceptions.RayError as exc:  # retries used up: workers keep dying
             raise InputError(f"a Ray worker failed {self.max_retries + 1} times on the same shot "
-                             f"({type(exc).__name__}); the frames it finished are cached, so run again to resume")
+                             f"({type(exc).__name__}); the frames it finished are cached, so run again to "
+                             "resume") from exc
 
     def stages(self) -> dict[str, float]:
         return dict(self._stages)
@@ -197,7 +198,7 @@ _WORKERS: dict[RunPlan, ShotWorker] = {}
 
 def _worker_backend(plan: RunPlan) -> NetworkBackend:
     """The plan's networks in this worker process, loaded once per model and settings."""
-    key = (plan.model_digest, plan.device, plan.backend, plan.work, plan.options.max_refs)
+    key = (plan.model_digest, plan.device, plan.backend, plan.work_size, plan.options.max_refs)
     if key not in _BACKENDS:
         if not plan.model_path.is_file():
             raise WorkerMismatch(f"worker {socket.gethostname()} cannot read the model {plan.model_path}; put it "
@@ -224,7 +225,7 @@ def _worker(plan: RunPlan) -> ShotWorker:
     return _WORKERS[plan]
 
 
-def _colour_shot(plan: RunPlan, shot: Shot, frames: range, *after: Any) -> dict:
+def _color_shot(plan: RunPlan, shot: Shot, frames: range, *after: Any) -> dict:
     """A Ray task: colour ``frames`` of ``shot`` into the cache (``after``: tasks it waits for)."""
     worker = _worker(plan)
     before = dict(worker.stages)

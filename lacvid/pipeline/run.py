@@ -22,19 +22,19 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from lacvid.errors import InputError
+from lacvid.media import open_writer, probe
+from lacvid.media.write import FrameFolderUpdate, check_encoder, check_frame_update
 from lacvid.pipeline.cache import ColorizeCache
 from lacvid.pipeline.compose import Composer
 from lacvid.pipeline.executors import LocalExecutor, ShotExecutor, ShotTask, cached_layers
+from lacvid.pipeline.layer_files import LayerWriter, check_layers_output
 from lacvid.pipeline.options import ColorizeOptions, ColorizeResult
 from lacvid.pipeline.selection import frames_of
 from lacvid.pipeline.session import RunSession, open_session, protected_paths
 from lacvid.pipeline.shot_work import RunPlan, ShotArrays
-from lacvid.errors import InputError
-from lacvid.pipeline.layer_files import LayerWriter, check_layers_output
-from lacvid.media import open_writer, probe
-from lacvid.media.write import FrameFolderUpdate, check_encoder, check_frame_update
-from lacvid.util.outputs import check_not_an_input, check_output_path
 from lacvid.progress import NULL_PROGRESS, Progress, ProgressTask
+from lacvid.util.outputs import check_not_an_input, check_output_path
 
 
 def colorize(input_path: Path | str, keys_dir: Path | str, output: Path | str,
@@ -114,9 +114,9 @@ def open_job(input_path: Path | str, keys_dir: Path | str, output: Path | str, o
 
 def _check_cached(plan: RunPlan, cache: ColorizeCache, written: list[ShotTask], tasks: list[ShotTask]) -> None:
     """Before any work: a whole video from part of a run needs every other frame finished in the cache."""
-    colouring = {(t.shot, f) for t in tasks for f in t.frames}
+    coloring = {(t.shot, f) for t in tasks for f in t.frames}
     for number, task in enumerate(written, start=1):
-        rest = [f for f in task.frames if (task.shot, f) not in colouring]
+        rest = [f for f in task.frames if (task.shot, f) not in coloring]
         missing = ShotArrays.open(cache, plan, task.shot).missing(rest) if rest else []
         if missing:
             raise InputError(f"shot {number} (frames {task.shot.start} to {task.shot.stop - 1}) has no finished "
@@ -136,10 +136,10 @@ class _Writer:
 
     def write(self, written: list[ShotTask], tasks: list[ShotTask], progress: Progress,
               bar: ProgressTask | None = None) -> int:
-        """Frames of ``written`` in order, colouring ``tasks`` on the way; returns how many shots were flat-filled."""
+        """Frames of ``written`` in order, coloring ``tasks`` on the way; returns how many shots were flat-filled."""
         enc = self.options.encode()
         task = bar or progress.task("colorizing", total=sum(len(t.frames) for t in written))
-        colouring = {t.shot: t for t in tasks}
+        coloring = {t.shot: t for t in tasks}
         plan, flat_shots = self.run.plan, 0
         with self._open_writer(enc, progress) as writer:
             layers = LayerWriter(enc.layers, enc.overwrite) if enc.layers is not None else None
@@ -154,8 +154,8 @@ class _Writer:
                         task.update(description=f"colorizing shot {number}/{len(written)}")
                     # One shot ahead: this shot is prepared while the one before it composes, not later.
                     composer.wait_written(before[max(number - 2, 0)])
-                    own = shot_task.shot in colouring
-                    source = self.executor.layers(plan, colouring[shot_task.shot]) if own else \
+                    own = shot_task.shot in coloring
+                    source = self.executor.layers(plan, coloring[shot_task.shot]) if own else \
                         cached_layers(plan, self.run.cache, shot_task.shot)
                     flat_shots += own and source.flat
                     for t in shot_task.frames:

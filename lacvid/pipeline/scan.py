@@ -13,10 +13,10 @@ from collections.abc import Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 
-from lacvid.pipeline.cache import PrepEntry, damaged_message
-from lacvid.pipeline.options import ScanOptions
 from lacvid.errors import InputError
 from lacvid.media import Frame, MediaInfo, read_frames
+from lacvid.pipeline.cache import PrepEntry, damaged_message
+from lacvid.pipeline.options import ScanOptions
 from lacvid.preprocess.frame import ClipLineMode, PreparedFrame, prepare_frame
 from lacvid.progress import Progress
 from lacvid.shots.detect import Shot, ShotDetector
@@ -57,7 +57,7 @@ def prefetch(iterator: Iterator[Frame], depth: int = 8) -> Iterator[Frame]:
                 thread.join(0.05)
 
 
-def scan(info: MediaInfo, prep: PrepEntry, options: ScanOptions, work: tuple[int, int],
+def scan(info: MediaInfo, prep: PrepEntry, options: ScanOptions, work_size: tuple[int, int],
          progress: Progress) -> tuple[int, list[str], list[Shot]]:
     """Preprocess every frame not yet cached (or damaged there), and detect shots: (frame count, names, shots)."""
     bad = prep.verify()
@@ -86,7 +86,7 @@ def scan(info: MediaInfo, prep: PrepEntry, options: ScanOptions, work: tuple[int
             if prep.frames.is_done(frame.index):
                 task.advance()
                 continue
-            pending.append((frame.index, pool.submit(prepare_frame, frame.image, frame_mode, work)))
+            pending.append((frame.index, pool.submit(prepare_frame, frame.image, frame_mode, work_size)))
             drain(4)
         drain(0)
     task.close()

@@ -13,21 +13,22 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from lacvid.util.cache_home import default_cache_dir
+from lacvid.media import MediaInfo
+from lacvid.models.config import DEFAULT_MODEL
+from lacvid.models.runtime import LoadedModel, NetworkBackend, load_model, make_backend
 from lacvid.pipeline.cache import ColorizeCache, PrepEntry, input_fingerprint
 from lacvid.pipeline.executors import ShotExecutor
-from lacvid.pipeline.options import DEFAULT_MODEL, ColorizeOptions
+from lacvid.pipeline.keys import KeyFrame, check_keys_cover_shots, check_keys_name_frames, find_keys
+from lacvid.pipeline.options import ColorizeOptions
 from lacvid.pipeline.scan import resolve_shots, scan
 from lacvid.pipeline.selection import FrameSelection, select
 from lacvid.pipeline.shot_work import RunPlan
-from lacvid.util.hashing import file_digest, fingerprint
-from lacvid.models.runtime import LoadedModel, NetworkBackend, load_model, make_backend
-from lacvid.shots.key_check import MISMATCH_WARNING, key_mismatch
-from lacvid.media import MediaInfo
-from lacvid.pipeline.keys import KeyFrame, check_keys_cover_shots, check_keys_name_frames, find_keys
 from lacvid.preprocess.frame import DEFAULT_WORK_SIZE, working_size
 from lacvid.progress import Progress
 from lacvid.shots.detect import Shot
+from lacvid.shots.key_check import MISMATCH_WARNING, key_mismatch
+from lacvid.util.cache_home import default_cache_dir
+from lacvid.util.hashing import file_digest, fingerprint
 
 
 def protected_paths(input_path: Path, keys_dir: Path, options: ColorizeOptions) -> dict[str, Path]:
@@ -76,31 +77,32 @@ def open_session(input_path: Path, keys_dir: Path, info: MediaInfo, options: Col
     device = executor.device(options.device)
     model = load_model(options.model)
     full = (info.height, info.width)
-    work = working_size(info.height, info.width, options.size or model.work_size or DEFAULT_WORK_SIZE)
+    work_size = working_size(info.height, info.width, options.size or model.trained_size or DEFAULT_WORK_SIZE)
     input_id = input_fingerprint(input_path, info.names)
     cache_dir = Path(options.cache_dir or default_cache_dir())
     with ColorizeCache(cache_dir, input_id, input_path, progress) as cache:
-        prep_id = fingerprint("prep", 2, options.line_mode, work, full)  # 2: drawings read by lacvid.preprocess.ink
-        prep = cache.prep(prep_id, full, work)
+        # 2: drawings read by lacvid.preprocess.ink
+        prep_id = fingerprint("prep", 2, options.line_mode, work_size, full)
+        prep = cache.prep(prep_id, full, work_size)
         t0 = time.perf_counter()
-        n_frames, names, detected = scan(info, prep, options.scan(), work, progress)
+        n_frames, names, detected = scan(info, prep, options.scan(), work_size, progress)
         stages = {"scan": time.perf_counter() - t0}
         shots = resolve_shots(options.shots, detected, n_frames)
         check_keys_name_frames(keys, n_frames, info)
-        backend = _driver_backend(model, device, options, cache_dir, work, progress)
-        plan = RunPlan(Path(input_path).resolve(), cache_dir.resolve(), input_id, prep_id, full, work, options,
+        backend = _driver_backend(model, device, options, cache_dir, work_size, progress)
+        plan = RunPlan(Path(input_path).resolve(), cache_dir.resolve(), input_id, prep_id, full, work_size, options,
                        model.path.resolve(), model.digest, device, backend.name if backend else "torch",
                        tuple((k.index, str(k.path.resolve()), file_digest(k.path)) for k in keys))
         yield RunSession(info, keys, cache, prep, plan, backend, n_frames, names, shots, progress, stages)
 
 
 def _driver_backend(model: LoadedModel, device: str, options: ColorizeOptions, cache_dir: Path,
-                    work: tuple[int, int], progress: Progress) -> NetworkBackend | None:
+                    work_size: tuple[int, int], progress: Progress) -> NetworkBackend | None:
     """The driver's own backend on the CPU (it also says what ``auto`` picks, and exports the ONNX graphs once,
     into the cache every worker reads); None on a GPU, which always runs PyTorch."""
     if not device.startswith("cpu") and options.backend != "onnx":
         return None
-    return make_backend(model.checkpoint, model.path, device, options.backend, cache_dir, work_size=work,
+    return make_backend(model.checkpoint, model.path, device, options.backend, cache_dir, work_size=work_size,
                         max_refs=options.max_refs, model_digest=model.digest, progress=progress)
 
 

@@ -22,20 +22,20 @@ from pathlib import Path
 import numpy as np
 
 from lacvid._version import __version__
+from lacvid.compose.layers import Layers, key_layers
+from lacvid.errors import InputError
+from lacvid.models.runtime import NetworkBackend, load_model, make_backend
 from lacvid.pipeline.cache import ColorizeCache, PrepEntry, damaged_message
 from lacvid.pipeline.compose import ShotComposer, flat_palette
+from lacvid.pipeline.keys import KeyFrame
 from lacvid.pipeline.networks import ShotNetworks, network_batch
 from lacvid.pipeline.options import ColorizeOptions
 from lacvid.pipeline.propagation import ShotPropagator, match_size
-from lacvid.errors import InputError
-from lacvid.util.hashing import fingerprint
-from lacvid.models.runtime import NetworkBackend, load_model, make_backend
-from lacvid.preprocess.ink import InkModel
-from lacvid.compose.layers import Layers, key_layers
-from lacvid.pipeline.keys import KeyFrame
 from lacvid.preprocess.frame import resize_to
+from lacvid.preprocess.ink import InkModel
 from lacvid.progress import NULL_PROGRESS, Progress
 from lacvid.shots.detect import Shot
+from lacvid.util.hashing import fingerprint
 from lacvid.util.store import FrameArrays
 
 
@@ -48,7 +48,7 @@ class RunPlan:
     input_id: str
     prep_id: str
     full: tuple[int, int]          # (H, W) of the input
-    work: tuple[int, int]          # (h, w) the networks see
+    work_size: tuple[int, int]     # (h, w) the networks see
     options: ColorizeOptions
     model_path: Path
     model_digest: str
@@ -95,8 +95,8 @@ class ShotArrays:
     def open(cls, cache: ColorizeCache, plan: RunPlan, shot: Shot) -> ShotArrays:
         sid = plan.shot_id(shot)
         H, W = plan.full
-        arrays = cls(cache.run_stage(f"{plan.networks_id}/{sid}", "colour", plan.work),
-                     cache.run_stage(f"{plan.networks_id}/{sid}", "refined", plan.work),
+        arrays = cls(cache.run_stage(f"{plan.networks_id}/{sid}", "colour", plan.work_size),
+                     cache.run_stage(f"{plan.networks_id}/{sid}", "refined", plan.work_size),
                      cache.run_stage(f"{plan.propagation_id}/{sid}", "propagated", match_size(*plan.full), channels=4),
                      cache.finished(f"{plan.finish_id}/{sid}", (H, W)))
         for a in arrays.all():
@@ -136,7 +136,8 @@ def open_backend(plan: RunPlan, checkpoint=None, progress: Progress = NULL_PROGR
     """The networks of ``plan`` as its driver resolved them (model, device, backend), in this process."""
     if checkpoint is None:
         checkpoint = load_model(plan.model_path).checkpoint
-    return make_backend(checkpoint, plan.model_path, plan.device, plan.backend, plan.cache_root, work_size=plan.work,
+    return make_backend(checkpoint, plan.model_path, plan.device, plan.backend, plan.cache_root,
+                        work_size=plan.work_size,
                         max_refs=plan.options.max_refs, model_digest=plan.model_digest, progress=progress)
 
 
@@ -152,7 +153,7 @@ class ShotWorker:
     _ink: InkModel | None = None
 
     def __post_init__(self) -> None:
-        self.prep: PrepEntry = self.cache.prep(self.plan.prep_id, self.plan.full, self.plan.work)
+        self.prep: PrepEntry = self.cache.prep(self.plan.prep_id, self.plan.full, self.plan.work_size)
         self.networks = ShotNetworks(self.backend, self.plan.options.networks(),
                                      network_batch(self.plan.options.batch, self.plan.device), self.progress)
 
@@ -178,7 +179,7 @@ class ShotWorker:
             for a in (arrays.colored, arrays.refined, arrays.propagated):
                 self._verify(a, whole)
         keys_full = self.load_keys(shot)
-        keys_small = {i: resize_to(img, self.plan.work) for i, img in keys_full.items()}
+        keys_small = {i: resize_to(img, self.plan.work_size) for i, img in keys_full.items()}
         options = self.plan.options
         # The networks and the propagation need nothing of each other: the networks run on a
         # second thread (ONNX Runtime and torch release the GIL) while this one propagates.
@@ -212,7 +213,7 @@ class ShotWorker:
     def run_networks(self, shot: Shot) -> None:
         """The networks of ``shot`` alone, into the cache (``prepare`` overlaps them with the propagation;
         benchmarks time the passes apart with this)."""
-        keys_small = {i: resize_to(img, self.plan.work) for i, img in self.load_keys(shot).items()}
+        keys_small = {i: resize_to(img, self.plan.work_size) for i, img in self.load_keys(shot).items()}
         self._networks(shot, keys_small, ShotArrays.open(self.cache, self.plan, shot))
 
     def _networks(self, shot: Shot, keys_small: dict[int, np.ndarray], arrays: ShotArrays) -> None:

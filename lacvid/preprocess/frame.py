@@ -20,9 +20,8 @@ import numpy as np
 
 from lacvid.preprocess.distance import normalized_distance
 from lacvid.preprocess.ink import InkModel, as_rgb
-from lacvid.preprocess.lines import detect_kind, extract_lines
+from lacvid.preprocess.lines import LINE_MODES, detect_kind, extract_lines
 
-LINE_MODES = ("auto", "color", "lines")
 DEFAULT_WORK_SIZE = 256  # short side the networks see when a checkpoint does not say
 
 
@@ -92,13 +91,13 @@ class PreparedFrame:
     drawn: np.ndarray | None = None  # uint8 (H, W, 3): a drawing as given, to put its ink back as drawn
 
 
-def prepare_frame(image: np.ndarray, reader: LineReader | str, work: tuple[int, int]) -> PreparedFrame:
+def prepare_frame(image: np.ndarray, reader: LineReader | str, work_size: tuple[int, int]) -> PreparedFrame:
     """Line art of ``image`` (RGB or grey uint8) by ``reader`` (or a kind, ``color`` or ``lines``,
     read on its own), at full and working size, and the working-size distance field."""
     if isinstance(reader, str):
         reader = LineReader(reader)
     lines_full = reader.line_art(image)                            # (H, W) uint8, 255 = paper
-    lines = resize_to(lines_full, work)                            # (h, w) uint8
+    lines = resize_to(lines_full, work_size)                            # (h, w) uint8
     dist = normalized_distance(lines).astype(np.float16)           # (h, w) in [0, 1]
     drawn = as_rgb(image) if reader.kind == "lines" else None
     return PreparedFrame(lines_full, lines, dist, drawn)

@@ -19,14 +19,16 @@ from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import Literal, TypeVar
+from typing import Literal, TypeVar, get_args
 
 import cv2
 import numpy as np
 
 from lacvid.util import kernels
+from lacvid.util.checks import check_array
 
 Mode = Literal["auto", "color", "lines"]
+LINE_MODES: tuple[str, ...] = get_args(Mode)  # how to read an input: decide, colour footage, a drawing
 Kind = Literal["color", "lines"]
 T = TypeVar("T")
 R = TypeVar("R")
@@ -53,10 +55,8 @@ class LineSettings:
 
 
 def _check_image(image: np.ndarray) -> np.ndarray:
-    if not isinstance(image, np.ndarray):
-        raise ValueError(f"image must be a numpy array, got {type(image).__name__}")
-    if image.dtype != np.uint8:
-        raise ValueError(f"image must be uint8, got {image.dtype}")
+    """``image`` as (H, W) or (H, W, 3) uint8: a single channel squeezed, an alpha channel dropped."""
+    check_array(image, "image", np.uint8)
     if image.ndim == 3 and image.shape[2] == 1:
         image = image[:, :, 0]
     if image.ndim == 3 and image.shape[2] == 4:
@@ -166,7 +166,8 @@ def detect_kind(image: np.ndarray) -> Kind:
     image = _check_image(image)
     h, w = image.shape[:2]
     f = 256 / max(h, w)
-    small = cv2.resize(image, (max(2, round(w * f)), max(2, round(h * f))), interpolation=cv2.INTER_AREA) if f < 1 else image
+    small = (cv2.resize(image, (max(2, round(w * f)), max(2, round(h * f))), interpolation=cv2.INTER_AREA)
+             if f < 1 else image)
     gray = small if small.ndim == 2 else cv2.cvtColor(np.ascontiguousarray(small), cv2.COLOR_RGB2GRAY)
     med = float(np.median(gray))
     if 70 < med < 170:
@@ -197,8 +198,8 @@ def extract_lines(image: np.ndarray, mode: Mode = "auto", settings: LineSettings
     (the classical DoG); ``"lines"`` normalises a drawing.
     """
     image = _check_image(image)
-    if mode not in ("auto", "color", "lines"):
-        raise ValueError(f"mode must be 'auto', 'color' or 'lines', got {mode!r}")
+    if mode not in LINE_MODES:
+        raise ValueError(f"mode must be one of {', '.join(LINE_MODES)}, got {mode!r}")
     kind = detect_kind(image) if mode == "auto" else mode
     if kind == "lines":
         return normalize_lines(image, settings)

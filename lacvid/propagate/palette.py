@@ -11,8 +11,8 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from lacvid.util.kernels import distinct_colors
 from lacvid.propagate.segments import Segments
+from lacvid.util.kernels import distinct_colors
 
 
 def _region_colors(key: np.ndarray, seg: Segments) -> tuple[np.ndarray, np.ndarray]:

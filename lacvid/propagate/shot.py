@@ -18,8 +18,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from lacvid.propagate.flow import distance_image, estimate_flow
 from lacvid.propagate.evidence import Belief, CarrySettings, carry, fuse, key_belief, mix
+from lacvid.propagate.flow import distance_image, estimate_flow
 from lacvid.propagate.palette import build_palette, snap
 from lacvid.propagate.segments import Segments, segment
 

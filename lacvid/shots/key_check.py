@@ -11,7 +11,8 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-MISMATCH_WARNING = 0.35  # above this share of ink off the key's edges a key gets a warning (own keys measured 0.01-0.16)
+# Above this share of ink off the key's edges a key gets a warning (own keys measured 0.01-0.16).
+MISMATCH_WARNING = 0.35
 _REACH = 3.0            # px (at 512 px on the short side) an edge may lie from the stroke it follows
 
 

@@ -21,11 +21,11 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from lacvid.util import kernels
 from lacvid.preprocess.distance import distance_transform
 from lacvid.preprocess.lines import dog_ink
 from lacvid.progress import NULL_PROGRESS, Progress
 from lacvid.shots.detect import Shot
+from lacvid.util import kernels
 
 
 @dataclass(frozen=True)

@@ -27,10 +27,10 @@ from pathlib import Path
 
 from lacvid.errors import InputError
 from lacvid.media.images import write_image
-from lacvid.util.outputs import atomic_output, check_output_path
 from lacvid.progress import NULL_PROGRESS, Progress
 from lacvid.synth.scene import render_shot
 from lacvid.synth.style import STYLES
+from lacvid.util.outputs import atomic_output, check_output_path
 
 __all__ = ["SynthConfig", "render_shot", "write_dataset"]
 

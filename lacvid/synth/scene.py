@@ -104,7 +104,8 @@ def _actor(rng: np.random.Generator, pal: list[tuple[int, int, int]], h: int, w:
         start=(float(start[0]), float(start[1])), end=(float(end[0]), float(end[1])), radius=r,
         rot0=float(rng.uniform(-0.4, 0.4)), rot_speed=float(rng.normal(0, 0.02)),
         scale_amp=float(rng.uniform(0, 0.15)), scale_speed=float(rng.uniform(0.05, 0.2)),
-        squash=float(rng.uniform(0, 0.08)), bob=float(rng.uniform(0, 0.05)) * h, bob_speed=float(rng.uniform(0.15, 0.4)),
+        squash=float(rng.uniform(0, 0.08)), bob=float(rng.uniform(0, 0.05)) * h,
+        bob_speed=float(rng.uniform(0.15, 0.4)),
         on_twos=bool(rng.random() < 0.4), world=bool(rng.random() < 0.3),
     )
 

@@ -36,18 +36,19 @@ from typing import Any
 import numpy as np
 import zarr
 
-from lacvid.preprocess.distance import DEFAULT_SCALE
 from lacvid.errors import DatasetError, InputError
-from lacvid.util.hashing import file_stats, fingerprint
-from lacvid.preprocess.lines import INK_THRESHOLD, LineSettings
 from lacvid.media import IMAGE_SUFFIXES, natural_key, read_frames, read_image
+from lacvid.preprocess.distance import DEFAULT_SCALE
 from lacvid.preprocess.frame import ClipLineMode, LineReader, prepare_frame, resize_to, working_size
+from lacvid.preprocess.lines import INK_THRESHOLD, LineSettings
 from lacvid.progress import NULL_PROGRESS, Progress
+from lacvid.util.hashing import file_stats, fingerprint
 from lacvid.util.store import is_complete as group_is_complete
 from lacvid.util.store import mark_complete, mark_incomplete
 
 CACHE_NAME = ".lacvid-cache.zarr"
-CACHE_VERSION = 3  # 2: lacvid.preprocess.frame.working_size (never upscaled, multiples of 4); 3: lacvid.preprocess.ink per shot
+# 2: lacvid.preprocess.frame.working_size (never upscaled, multiples of 4); 3: lacvid.preprocess.ink per shot
+CACHE_VERSION = 3
 MIN_SHOT_FRAMES = 3
 VIDEO_SUFFIXES = frozenset({".mp4", ".mkv", ".mov", ".avi", ".webm", ".m4v", ".mpg", ".mpeg", ".ts", ".gif"})
 
@@ -140,10 +141,10 @@ class Preprocess:
         ``reader``: the shot's ``LineReader`` for drawn lines (one ink model per shot, as colorize
         reads a clip); without one, drawn lines are read on their own.
         """
-        work = working_size(*color.shape[:2], self.scale)
+        work_size = working_size(*color.shape[:2], self.scale)
         how = reader or ("color" if lines is None else "lines")
-        prepared = prepare_frame(color if lines is None else lines, how, work)
-        return resize_to(color, work), prepared.lines, prepared.dist  # (h, w, 3), (h, w), (h, w)
+        prepared = prepare_frame(color if lines is None else lines, how, work_size)
+        return resize_to(color, work_size), prepared.lines, prepared.dist  # (h, w, 3), (h, w), (h, w)
 
 
 def cache_fingerprint(clips: list[ClipSource], pre: Preprocess, root: Path) -> str:

@@ -19,10 +19,10 @@ import numpy as np
 import torch
 
 from lacvid.errors import CheckpointError, InputError
-from lacvid.models import Checkpoint, load_checkpoint, save_checkpoint
-from lacvid.util.outputs import atomic_output
+from lacvid.models.checkpoint import Checkpoint, load_checkpoint, save_checkpoint
 from lacvid.progress import Progress
 from lacvid.train.config import TrainConfig, merge_resume
+from lacvid.util.outputs import atomic_output
 
 
 def rng_state() -> dict[str, Any]:

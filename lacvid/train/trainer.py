@@ -23,19 +23,26 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 from lacvid._version import __version__
-from lacvid.util.devices import resolve_device
 from lacvid.errors import InputError, OutputExistsError
-from lacvid.models import Checkpoint, load_checkpoint, save_checkpoint
-from lacvid.models.checkpoint import build_net
+from lacvid.models.checkpoint import Checkpoint, build_net, load_checkpoint, save_checkpoint
 from lacvid.progress import NULL_PROGRESS, Progress
 from lacvid.train.config import TrainConfig, model_config_for, resolve_perceptual
 from lacvid.train.data import FrameCache, Preprocess, discover
-from lacvid.train.dist import (StopRequest, barrier, close_distributed, init_distributed, mean_over_ranks,
-                               share_cpu_threads, unwrap, wrap)
+from lacvid.train.dist import (
+    StopRequest,
+    barrier,
+    close_distributed,
+    init_distributed,
+    mean_over_ranks,
+    share_cpu_threads,
+    unwrap,
+    wrap,
+)
 from lacvid.train.losses import GeneratorCriterion, LossWeights, d_loss, describe, load_vgg19
 from lacvid.train.report import LossLog, plot_losses, sample_grid, sample_labels, write_json, write_png
 from lacvid.train.sampling import SampleSettings, TripletDataset, loader
 from lacvid.train.state import capture, load_resume, restore, schedule, seed_all, set_rng_state, write_checkpoint
+from lacvid.util.devices import resolve_device
 
 NETS = ("color", "temporal", "color_disc", "temporal_disc")
 Batch = dict[str, torch.Tensor]

@@ -10,7 +10,7 @@ if TYPE_CHECKING:
     import torch
 
 
-def resolve_device(name: str, local_rank: int | None = None) -> "torch.device":
+def resolve_device(name: str, local_rank: int | None = None) -> torch.device:
     """The device for ``name``; ``InputError`` when it is unknown or CUDA is asked for but absent.
 
     ``local_rank``: under torchrun each process of a node takes the GPU of its local rank.

@@ -21,6 +21,8 @@ import numba
 import numpy as np
 from numba import njit, prange
 
+from lacvid.util.checks import check_array, check_same_shape
+
 
 def default_threads() -> int:
     """Threads for kernels when the caller does not say: ``LACVID_THREADS``, else 1.
@@ -58,26 +60,6 @@ def numba_threads(threads: int | None) -> Iterator[int]:
         numba.set_num_threads(old)
 
 
-def _check(name: str, a: object, dtype: type | tuple, ndim: int) -> np.ndarray:
-    if not isinstance(a, np.ndarray):
-        raise ValueError(f"{name} must be a numpy array, got {type(a).__name__}")
-    dtypes = dtype if isinstance(dtype, tuple) else (dtype,)
-    if a.dtype not in [np.dtype(d) for d in dtypes]:
-        want = " or ".join(np.dtype(d).name for d in dtypes)
-        raise ValueError(f"{name} must be {want}, got {a.dtype}")
-    if a.ndim != ndim:
-        raise ValueError(f"{name} must have {ndim} dimensions, got shape {a.shape}")
-    if not a.flags.c_contiguous:
-        raise ValueError(f"{name} must be C-contiguous (use np.ascontiguousarray)")
-    return a
-
-
-def _same_shape(**arrays: np.ndarray) -> None:
-    shapes = {k: v.shape[:2] for k, v in arrays.items()}
-    if len(set(shapes.values())) != 1:
-        raise ValueError("arrays must share (H, W): " + ", ".join(f"{k} {s}" for k, s in shapes.items()))
-
-
 # ----------------------------------------------------------------------------- speck removal
 
 
@@ -102,8 +84,8 @@ def remove_small_components(labels: np.ndarray, areas: np.ndarray, min_area: int
     ``labels`` int32 ``(H, W)`` and ``areas`` int32 ``(N,)`` come from
     ``cv2.connectedComponentsWithStats``; label 0 is background. One pass, no temporaries.
     """
-    _check("labels", labels, np.int32, 2)
-    _check("areas", areas, np.int32, 1)
+    check_array(labels, "labels", np.int32, ("H", "W"), contiguous=True)
+    check_array(areas, "areas", np.int32, ("N",), contiguous=True)
     if labels.size and int(labels.max()) >= areas.shape[0]:
         raise ValueError(f"labels reach {int(labels.max())} but areas has only {areas.shape[0]} entries")
     if labels.size and int(labels.min()) < 0:
@@ -192,11 +174,11 @@ def chamfer_sums(mask_a: np.ndarray, dist_a: np.ndarray, mask_b: np.ndarray, dis
     (``lacvid.preprocess.distance.distance_transform``). The shift lets a caller cancel a camera pan;
     fusing both directions reads each image once.
     """
-    _check("mask_a", mask_a, (np.uint8, np.bool_), 2)
-    _check("mask_b", mask_b, (np.uint8, np.bool_), 2)
-    _check("dist_a", dist_a, np.float32, 2)
-    _check("dist_b", dist_b, np.float32, 2)
-    _same_shape(mask_a=mask_a, dist_a=dist_a, mask_b=mask_b, dist_b=dist_b)
+    check_array(mask_a, "mask_a", (np.uint8, np.bool_), ("H", "W"), contiguous=True)
+    check_array(mask_b, "mask_b", (np.uint8, np.bool_), ("H", "W"), contiguous=True)
+    check_array(dist_a, "dist_a", np.float32, ("H", "W"), contiguous=True)
+    check_array(dist_b, "dist_b", np.float32, ("H", "W"), contiguous=True)
+    check_same_shape(mask_a=mask_a, dist_a=dist_a, mask_b=mask_b, dist_b=dist_b)
     dy, dx = (int(v) for v in shift)
     with numba_threads(threads) as n:
         r = _chamfer_sums(mask_a.view(np.uint8), dist_a, mask_b.view(np.uint8), dist_b, dy, dx, float(clip),
@@ -232,10 +214,8 @@ def paper_darkness(rgb: np.ndarray, paper: np.ndarray) -> np.ndarray:
 def _check_colors(**arrays: np.ndarray) -> None:
     """(H, W, 3) arrays of one size: ``paper`` float32, the others uint8."""
     for name, a in arrays.items():
-        _check(name, a, np.float32 if name == "paper" else np.uint8, 3)
-        if a.shape[2] != 3:
-            raise ValueError(f"{name} must have 3 channels, got shape {a.shape}")
-    _same_shape(**arrays)
+        check_array(a, name, np.float32 if name == "paper" else np.uint8, ("H", "W", 3), contiguous=True)
+    check_same_shape(**arrays)
 
 
 @njit(cache=True, nogil=True)
@@ -248,8 +228,9 @@ def _ink_alpha(rgb, paper, ink_rgb, dark, min_dark):
             s0 = paper[y, x, 0] - np.float32(ink_rgb[y, x, 0])
             s1 = paper[y, x, 1] - np.float32(ink_rgb[y, x, 1])
             s2 = paper[y, x, 2] - np.float32(ink_rgb[y, x, 2])
-            num = ((paper[y, x, 0] - np.float32(rgb[y, x, 0])) * s0
-                   + (paper[y, x, 1] - np.float32(rgb[y, x, 1])) * s1) + (paper[y, x, 2] - np.float32(rgb[y, x, 2])) * s2
+            num = (((paper[y, x, 0] - np.float32(rgb[y, x, 0])) * s0
+                    + (paper[y, x, 1] - np.float32(rgb[y, x, 1])) * s1)
+                   + (paper[y, x, 2] - np.float32(rgb[y, x, 2])) * s2)
             den = max((s0 * s0 + s1 * s1) + s2 * s2, one)
             a = min(max(num / den, zero), one)
             out[y, x] = zero if dark[y, x] < min_dark else a
@@ -262,8 +243,8 @@ def ink_alpha(rgb: np.ndarray, paper: np.ndarray, ink_rgb: np.ndarray, dark: np.
     line from ``paper`` to ``ink_rgb``, clipped to [0, 1]; 0 where ``dark`` < ``min_dark``), in float32
     exactly as the numpy form computes it."""
     _check_colors(rgb=rgb, paper=paper, ink_rgb=ink_rgb)
-    _check("dark", dark, np.float32, 2)
-    _same_shape(rgb=rgb, dark=dark)
+    check_array(dark, "dark", np.float32, ("H", "W"), contiguous=True)
+    check_same_shape(rgb=rgb, dark=dark)
     return _ink_alpha(rgb, paper, ink_rgb, dark, np.float32(min_dark))
 
 
@@ -271,7 +252,7 @@ def ink_alpha(rgb: np.ndarray, paper: np.ndarray, ink_rgb: np.ndarray, dark: np.
 
 
 @njit(cache=True, nogil=True)
-def _colour_ids(rgb, table):  # (N, 3) uint8, (2**24,) int32 zeros -> (N,) int32 ids, (U,) int32 packed
+def _color_ids(rgb, table):  # (N, 3) uint8, (2**24,) int32 zeros -> (N,) int32 ids, (U,) int32 packed
     n = rgb.shape[0]
     ids = np.empty(n, np.int32)
     seen = np.empty(n, np.int32)
@@ -292,11 +273,9 @@ def distinct_colors(rgb: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """The distinct colours of uint8 (N, 3) ``rgb``, ascending as packed 0xRRGGBB, and each pixel's
     index among them: ``np.unique``'s answer on packed colours, by a lookup table instead of a sort
     of every pixel (a 1080p frame: 230 -> 15 ms)."""
-    _check("rgb", rgb, np.uint8, 2)
-    if rgb.shape[1] != 3:
-        raise ValueError(f"rgb must have shape (N, 3), got {rgb.shape}")
+    check_array(rgb, "rgb", np.uint8, ("N", 3), contiguous=True)
     table = np.zeros(1 << 24, np.int32)  # untouched pages are never faulted in
-    ids, packed = _colour_ids(rgb, table)          # (N,), (U,) in first-seen order
+    ids, packed = _color_ids(rgb, table)          # (N,), (U,) in first-seen order
     order = np.argsort(packed, kind="stable")
     rank = np.empty(len(packed), np.int32)
     rank[order] = np.arange(len(packed), dtype=np.int32)

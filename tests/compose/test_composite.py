@@ -24,7 +24,8 @@ def split_frame(h: int = 120, w: int = 200) -> tuple[np.ndarray, np.ndarray]:
 def test_ink_is_kept_exactly_and_size_is_full() -> None:
     color, lines = split_frame()
     small = cv2.resize(color, (50, 30), interpolation=cv2.INTER_AREA)
-    for kwargs in ({}, {"guided": False}):  # flat fills: lacvid.compose.fusion.fuse_regions (tests/compose/test_flat.py)
+    # flat fills: lacvid.compose.fusion.fuse_regions (tests/compose/test_flat.py)
+    for kwargs in ({}, {"guided": False}):
         out = composite_full_resolution(small, lines, **kwargs)
         assert out.shape == (120, 200, 3) and out.dtype == np.uint8
         assert (out[lines == 0] == 0).all()  # ink as drawn

@@ -23,8 +23,8 @@ import pytest
 from lacvid import media
 from lacvid.pipeline.cache import EntryLock, input_fingerprint
 from lacvid.util.outputs import TMP_MARKER
+from tests.support.checks import assert_no_temporaries, assert_one_error_line
 from tests.support.tiny_clip import colorize_args, folder_hashes, lacvid_process, make_clip, read_rgb
-from tests.support.checks import assert_one_error_line, assert_no_temporaries
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
 

@@ -21,15 +21,14 @@ import pytest
 import torch
 import zarr
 
-from lacvid import media
-from lacvid.pipeline.cache import input_fingerprint
+from lacvid import ColorizeOptions, colorize, media
 from lacvid.models.checkpoint import build_net, save_checkpoint
 from lacvid.models.config import ColorNetConfig, ModelConfig, TemporalNetConfig
-from lacvid import ColorizeOptions, colorize
 from lacvid.models.runtime import default_model_path
+from lacvid.pipeline.cache import input_fingerprint
 from lacvid.shots.detect import Shot
 from lacvid.synth import render_shot
-from tests.support.checks import assert_one_error_line, assert_no_temporaries
+from tests.support.checks import assert_no_temporaries, assert_one_error_line
 
 H, W = 64, 96          # 3 shots of seed 2 at this size are cut where drawn (checked below)
 SEED, SHOTS, PER_SHOT = 2, 3, 8

@@ -37,6 +37,7 @@ def _count(root: Path, pattern: str) -> int:
     return len(list(root.glob(pattern)))
 
 
+@pytest.mark.slow
 def test_sigkill_three_times_then_resume_is_byte_identical(cli, tmp_path) -> None:
     clip = make_clip(tmp_path / "job", n=N)
     reference = tmp_path / "reference"

@@ -59,9 +59,10 @@ def test_config_file_sets_defaults_and_flags_win(cli, clip, tmp_path, monkeypatc
     video = tmp_path / "out.mkv"   # the file's codec, then the flag over it
     line = assert_one_error_line(cli(*colorize_args(clip, video, "-q", "--codec", "nonesuch")))
     assert "nonesuch" in line
-    from lacvid.cli.app import config_defaults
-    from lacvid.cli import app
     import typer
+
+    from lacvid.cli import app
+    from lacvid.cli.app import config_defaults
 
     defaults = config_defaults(typer.main.get_command(app))
     assert defaults["colorize"]["codec"] == "libx265" and defaults["preview"]["per_shot"] == 1

@@ -12,11 +12,11 @@ import pytest
 ray = pytest.importorskip("ray", reason="the Ray tests need pip install 'lacvid[ray]'")
 
 from lacvid import ColorizeOptions, colorize  # noqa: E402
+from lacvid.errors import InputError  # noqa: E402
 from lacvid.pipeline.ray_executor import RayExecutor, WorkerMismatch, _worker, segments  # noqa: E402
 from lacvid.pipeline.shot_work import RunPlan  # noqa: E402
-from lacvid.errors import InputError  # noqa: E402
-from tests.support.ray_faults import WorkerKiller  # noqa: E402
 from tests.support.checks import assert_one_error_line  # noqa: E402
+from tests.support.ray_faults import WorkerKiller  # noqa: E402
 from tests.support.tiny_clip import colorize_args, folder_hashes, make_shots_clip  # noqa: E402
 
 LENGTHS = (9, 7, 10)  # three shots
@@ -58,6 +58,7 @@ def test_segments_cover_the_range_in_order() -> None:
     assert segments(range(3, 13), 4) == [range(3, 7), range(7, 11), range(11, 13)]
 
 
+@pytest.mark.slow
 def test_two_local_workers_write_the_one_process_output_byte_for_byte(cli, clip, tmp_path) -> None:
     """Through the CLI, which starts (and stops) its own local cluster."""
     out = tmp_path / "out"
@@ -67,6 +68,7 @@ def test_two_local_workers_write_the_one_process_output_byte_for_byte(cli, clip,
     assert not ray.is_initialized()  # the CLI's cluster is gone with the run
 
 
+@pytest.mark.slow
 def test_a_worker_killed_mid_run_costs_nothing_but_time(cluster, clip, tmp_path) -> None:
     cache, out = tmp_path / "cache", tmp_path / "out"
     killer = WorkerKiller(cache, after=2)
@@ -130,6 +132,7 @@ def test_a_worker_with_another_lacvid_or_without_the_cache_refuses_in_one_line(c
         _worker(_plan(clip, cache_root=tmp_path / "elsewhere"))
 
 
+@pytest.mark.slow
 def test_ctrl_c_on_the_driver_stops_the_job_and_a_rerun_resumes(clip, tmp_path) -> None:
     import signal as signals
 

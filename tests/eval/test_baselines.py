@@ -10,9 +10,9 @@ import cv2
 import numpy as np
 import pytest
 
+from lacvid.compose.composite import multiply_lines
 from lacvid.eval.baselines import copy_nearest_key, flow_warp_nearest_key, nearest_key
 from lacvid.propagate.flow import distance_flow
-from lacvid.compose.composite import multiply_lines
 
 _QUALITY = Path(__file__).parents[2] / "benchmarks" / "quality.py"
 _spec = importlib.util.spec_from_file_location("lacvid_bench_quality", _QUALITY)

@@ -24,7 +24,7 @@ class Recorder:
         self.logs: list[str] = []
         self.advanced = 0
 
-    def task(self, description: str, total: int | None = None, unit: str = "frames") -> "Recorder":
+    def task(self, description: str, total: int | None = None, unit: str = "frames") -> Recorder:
         return self
 
     def advance(self, n: int = 1) -> None:

@@ -8,8 +8,15 @@ import pytest
 import torch
 
 from lacvid.errors import CheckpointError
-from lacvid.models import (ColorNetConfig, DiscriminatorConfig, ModelConfig, TemporalNetConfig, build_net,
-                           load_checkpoint, save_checkpoint)
+from lacvid.models import (
+    ColorNetConfig,
+    DiscriminatorConfig,
+    ModelConfig,
+    TemporalNetConfig,
+    build_net,
+    load_checkpoint,
+    save_checkpoint,
+)
 from lacvid.models.checkpoint import NET_NAMES
 
 CFG = ModelConfig(color=ColorNetConfig(width=8, res_blocks=2), temporal=TemporalNetConfig(width=8),

@@ -176,6 +176,7 @@ def test_layer_equals_explicit_paper_formula() -> None:
     torch.testing.assert_close(got, expected, atol=1e-5, rtol=1e-4)
 
 
+@pytest.mark.slow
 def test_memory_at_512_paper_width_stays_far_below_the_explicit_matrix() -> None:
     """512x512, K = 3, paper width, no_grad: the explicit (128*128 x 3*128*128) fp32 matrix alone
     is 3.2 GB; the fused attention must keep the whole forward far below it. Measured as the

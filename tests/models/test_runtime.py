@@ -12,9 +12,9 @@ import pytest
 import torch
 
 from lacvid.errors import InputError
-from lacvid.models.runtime import OnnxBackend, TorchBackend, attention_bytes, make_backend, onnx_export_dir
 from lacvid.models import ColorNetConfig, ModelConfig, TemporalNetConfig, build_net, save_checkpoint
 from lacvid.models.checkpoint import Checkpoint, load_checkpoint
+from lacvid.models.runtime import OnnxBackend, TorchBackend, attention_bytes, make_backend, onnx_export_dir
 
 needs_ort = pytest.mark.skipif(importlib.util.find_spec("onnxruntime") is None, reason="onnxruntime not installed")
 

@@ -5,8 +5,13 @@ from __future__ import annotations
 import pytest
 import torch
 
-from lacvid.models import (DiscriminatorConfig, PatchDiscriminator, TemporalConstraintNet, TemporalNetConfig,
-                           TemporalPatchDiscriminator)
+from lacvid.models import (
+    DiscriminatorConfig,
+    PatchDiscriminator,
+    TemporalConstraintNet,
+    TemporalNetConfig,
+    TemporalPatchDiscriminator,
+)
 from lacvid.models.blocks import TemporalShift
 
 TINY = TemporalNetConfig(width=8)

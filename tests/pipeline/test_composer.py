@@ -9,10 +9,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from lacvid.pipeline.compose import Composer
 from lacvid.compose.layers import Layers
 from lacvid.media import read_frames
 from lacvid.media.write import FrameDirWriter
+from lacvid.pipeline.compose import Composer
 
 
 def solid(value: int, delay: float = 0.0, started: list | None = None):

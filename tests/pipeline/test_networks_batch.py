@@ -9,14 +9,14 @@ import numpy as np
 import pytest
 import torch
 
+from lacvid.errors import InputError
+from lacvid.models.runtime import TorchBackend, load_model
 from lacvid.pipeline.cache import ColorizeCache
 from lacvid.pipeline.networks import ShotNetworks, network_batch
 from lacvid.pipeline.options import NetworkOptions
-from lacvid.errors import InputError
-from lacvid.models.runtime import TorchBackend, load_model
 from lacvid.preprocess.frame import prepare_frame, resize_to, working_size
 from lacvid.shots.detect import Shot
-from tests.support.tiny_clip import H, KEYS, N, W, make_clip
+from tests.support.tiny_clip import KEYS, H, N, W, make_clip
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
 SHOT = Shot(0, N)
@@ -80,8 +80,8 @@ def _run(shot: dict, root: Path, batch: int, backend=None, clear: tuple[int, ...
         return ({t: colored.get("rgb", t) for t in frames}, {t: refined.get("rgb", t) for t in frames}, nets)
 
 
-@pytest.mark.parametrize("device", ["cpu", pytest.param("cuda", marks=pytest.mark.skipif(
-    not torch.cuda.is_available(), reason="no CUDA device (benchmarks/gpu_check.sh runs this on a GPU)"))])
+@pytest.mark.parametrize("device", ["cpu", pytest.param("cuda", marks=[pytest.mark.gpu, pytest.mark.skipif(
+    not torch.cuda.is_available(), reason="no CUDA device (benchmarks/gpu_check.sh runs this on a GPU)")])])
 def test_batches_give_the_frames_single_frames_give(shot, tmp_path, device) -> None:
     backend = TorchBackend(load_model(shot["model"]).checkpoint, device)
     one_c, one_r, _ = _run(shot, tmp_path / "one", 1, backend)

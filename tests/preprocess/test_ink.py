@@ -5,9 +5,9 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from lacvid.preprocess.ink import InkModel
 from lacvid.compose.layers import Layers, drawing_ink, paint_layer
 from lacvid.media import read_image
+from lacvid.preprocess.ink import InkModel
 from lacvid.propagate.segments import segment
 
 H, W = 96, 128

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from lacvid.shots.suggest import suggest_keys
 from lacvid.shots.detect import Shot
+from lacvid.shots.suggest import suggest_keys
 from tests.support.cuts import ShotSpec, make_clip
 
 

@@ -45,7 +45,8 @@ def _scene(rng: np.random.Generator, h: int, w: int):
         cx, cy = rng.uniform(0, world_w), rng.uniform(0, world_h)
         s = rng.uniform(0.08, 0.3) * h
         if kind == "rect":
-            pts = np.array([[cx - s, cy - s * 0.7], [cx + s, cy - s * 0.7], [cx + s, cy + s * 0.7], [cx - s, cy + s * 0.7]])
+            pts = np.array([[cx - s, cy - s * 0.7], [cx + s, cy - s * 0.7],
+                            [cx + s, cy + s * 0.7], [cx - s, cy + s * 0.7]])
         elif kind == "circle":
             a = np.linspace(0, 2 * np.pi, 24, endpoint=False)
             pts = np.stack([cx + s * np.cos(a), cy + s * 0.8 * np.sin(a)], 1)
@@ -96,7 +97,8 @@ def _draw(sc: dict, cam: tuple[float, float], char: tuple[float, float, float], 
     # eyes
     hx, hy2 = cx + np.sin(-ang) * sc["size"] * 1.1 * -1, cy - np.cos(ang) * sc["size"] * 1.1
     for e in (-1, 1):
-        cv2.circle(img, (int(round(hx + e * sc["size"] * 0.15)), int(round(hy2))), max(1, t), (0, 0, 0), -1, cv2.LINE_AA)
+        eye = (int(round(hx + e * sc["size"] * 0.15)), int(round(hy2)))
+        cv2.circle(img, eye, max(1, t), (0, 0, 0), -1, cv2.LINE_AA)
     return img
 
 

@@ -8,7 +8,7 @@ import threading
 import time
 from pathlib import Path
 
-TASK_TITLE = b"ray::_colour_shot"  # Ray's process title for a worker running lacvid's shot task
+TASK_TITLE = b"ray::_color_shot"  # Ray's process title for a worker running lacvid's shot task
 
 
 def working_workers() -> list[int]:

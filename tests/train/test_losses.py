@@ -6,8 +6,19 @@ import pytest
 import torch
 
 from lacvid.errors import InputError
-from lacvid.train.losses import (VGG19_URL, GeneratorCriterion, LossWeights, VGG19Features, d_loss, find_vgg19_weights,
-                                 g_adv_loss, gram_matrix, latent_constraint, load_vgg19, perceptual_and_style)
+from lacvid.train.losses import (
+    VGG19_URL,
+    GeneratorCriterion,
+    LossWeights,
+    VGG19Features,
+    d_loss,
+    find_vgg19_weights,
+    g_adv_loss,
+    gram_matrix,
+    latent_constraint,
+    load_vgg19,
+    perceptual_and_style,
+)
 
 
 def test_gram_matrix_known_values():

@@ -114,7 +114,7 @@ def test_resume_after_ctrl_c_gives_the_same_weights(dataset, tmp_path):
     a, b = _weights(tmp_path / "a" / "last.pt"), _weights(tmp_path / "b" / "last.pt")
     assert a.keys() == b.keys()
     assert all(torch.equal(a[k], b[k]) for k in a), [k for k in a if not torch.equal(a[k], b[k])][:5]
-    assert (tmp_path / "a" / "losses.csv").read_text() .count("\n") == (tmp_path / "b" / "losses.csv").read_text().count("\n")
+    assert (tmp_path / "a" / "losses.csv").read_text() .count("\n") == (tmp_path / "b" / "losses.csv").read_text().count("\n")  # noqa: E501
 
 
 def test_resume_can_extend_steps_and_keeps_the_runs_settings(dataset, tmp_path):
@@ -154,6 +154,7 @@ def _torchrun(launch: str, args: list[str], env: dict) -> list[subprocess.Comple
     return results
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("launch", ["standalone", "two-nodes"])
 def test_ddp_two_processes_match_one_process_with_the_whole_batch(dataset, tmp_path, launch):
     """world 2 x batch 1 draws the same samples as world 1 x batch 2 and averages the same gradients."""

@@ -6,8 +6,8 @@ import cv2
 import numpy as np
 import pytest
 
-from lacvid.util import kernels
 from lacvid.preprocess.distance import distance_transform
+from lacvid.util import kernels
 
 
 def _masks() -> tuple[np.ndarray, np.ndarray]:
