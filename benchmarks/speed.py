@@ -16,7 +16,7 @@ Measured, all on the same data:
   preprocessing (line art + working-size line art + distance field, on 2 threads as the scan
   does); networks (colour + temporal at the working size, through the backend ``colorize`` picks,
   references encoded once per shot) and the propagation of the keys' region colours (with the
-  shot's palette check), each alone, though a shot worker (``colorize.shot_work``) overlaps them;
+  shot's palette check), each alone, though a shot worker (``pipeline.shot_work``) overlaps them;
   compositing at full resolution (fills, the ink layer and the finished-frame cache write); flatten (ink over
   paint over paper); encode (libx264 crf
   18, preset medium, as ``colorize`` writes); and the reference: decoding and re-encoding the

@@ -1,7 +1,7 @@
 """Pass 3 of colorize: finished frames at full resolution, written in order on their own thread.
 
 A frame is its key as painted, or the network's color (working size) fused with the region
-colours propagated from the keys (drawings: ``colorize.propagation``) or with the keys warped
+colours propagated from the keys (drawings: ``pipeline.propagation``) or with the keys warped
 onto it (colour footage: ``lacvid.compose.fusion``), per region with the keys' palette when the shot is
 flat cel paint, else per pixel; then the artist's ink goes on top, as drawn (``lacvid.preprocess.ink``). Frames
 compose on a few threads and are written in order on another, while the caller prepares the next shot.
@@ -157,7 +157,7 @@ def flat_palette(keys_full: dict[int, np.ndarray], prep: PrepEntry, flat: bool |
 class ShotComposer:
     """Makes the frame jobs of one shot: what each finished frame is made of.
 
-    ``propagated``: the shot's region colours from ``colorize.propagation`` (drawings), the
+    ``propagated``: the shot's region colours from ``pipeline.propagation`` (drawings), the
     candidate that joins the network's color instead of keys warped by flow; ``ink``: the
     clip's ink model, to put a drawing's ink back as drawn (None: the line art is multiplied).
     """

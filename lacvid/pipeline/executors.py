@@ -1,9 +1,9 @@
 """Who colours the shots of a run: this process (the default), or a Ray cluster (``ray_executor``).
 
-The driver (``colorize.run``) hands an executor every shot to colour, in output order, then
+The driver (``pipeline.run``) hands an executor every shot to colour, in output order, then
 asks for each shot's ``ShotLayers`` in turn and writes its frames. An executor decides where
 and when the work happens; the frames are the same either way, because every shot's results
-go through the cache (``colorize.shot_work``).
+go through the cache (``pipeline.shot_work``).
 """
 
 from __future__ import annotations

@@ -23,7 +23,7 @@ class ScanOptions:
 class NetworkOptions:
     max_refs: int = 3             # the K nearest keys of the shot are the references
     temporal: bool = True         # run the temporal constraint network
-    batch: int | None = None      # frames per network call (None: colorize.networks.network_batch)
+    batch: int | None = None      # frames per network call (None: pipeline.networks.network_batch)
 
 
 @dataclass(frozen=True)

@@ -4,7 +4,7 @@ Every shot is a Ray task; a long shot is one task for its networks and propagati
 task per segment of ``segment_frames`` finished frames, so no single task holds a run back. A
 worker process loads each model once (``_worker_backend``) and keeps it for every shot it is
 given; it reads the input's preprocessed frames and the keys from the shared cache and folders,
-and writes its finished frames to the cache. The driver (``colorize.run``) reads each shot back
+and writes its finished frames to the cache. The driver (``pipeline.run``) reads each shot back
 from the cache as soon as it and the shots before it are done, so the output is written while
 later shots are still colouring, and is byte for byte the output of a one-process run.
 

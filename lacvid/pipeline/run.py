@@ -1,13 +1,13 @@
 """``colorize()``: line art + a few painted keys in, every frame painted out.
 
-The driver of a run, each pass resumable from the Zarr cache (``colorize.cache``):
+The driver of a run, each pass resumable from the Zarr cache (``pipeline.cache``):
 
 1. ``scan``: stream frames, preprocess them (``lacvid.preprocess.frame``), detect shots;
-2. per shot, on an executor (``colorize.executors``: this process, or Ray workers): the
+2. per shot, on an executor (``pipeline.executors``: this process, or Ray workers): the
    networks, the propagation of the keys' colours, and the finished frames (``shot_work``);
 3. the finished frames, read in order, encoded on a writer thread that overlaps the next shot.
 
-``--frames``/``--shot`` (``colorize.selection``) colour part of the input: a frame folder gets
+``--frames``/``--shot`` (``pipeline.selection``) colour part of the input: a frame folder gets
 only those frames, a video is written whole with the other frames read from the cache.
 
 The library never prints: it reports through ``progress`` and raises ``InputError``s.

@@ -1,7 +1,7 @@
 """``--frames A-B`` and ``--shot N``: which frames a run colours.
 
 After repainting one key an animator recolours only its shot; everything else of the run is
-already in the cache (``colorize.cache``: every shot is keyed by its own keys only, so the
+already in the cache (``pipeline.cache``: every shot is keyed by its own keys only, so the
 other shots' finished frames stay valid). A frame-folder output then gets only the selected
 frames; a video is written whole, the frames outside the selection read from the cache.
 """
