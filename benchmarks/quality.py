@@ -10,7 +10,10 @@ standard Gaussian 11x11, sigma 1.5 SSIM, 'valid' window positions as in Wang et 
 reference code), the flat-colour share (share of non-line pixels within 24 levels of the
 truth on every channel), region accuracy (``lacvid.eval.metrics.region_counts``: the
 paint-bucket metric of BasicPBC, pooled over frames) and seconds per frame, with ratios to
-the flow baseline. Scores average over the frames between the keys (keys excluded).
+the flow baseline, and ``tdiff``, the flicker (``lacvid.eval.metrics.temporal_difference``: how far
+the output's change from one frame to the next is from the truth's, over every consecutive pair,
+keys included; lower is better). Scores average over the frames between the keys (keys
+excluded). Sets of a few real clips also print one table per clip.
 
 Sets:
 - ``synth``: shots drawn by ``lacvid.synth`` (12 and 24 frames, keys first and last frame).
@@ -18,8 +21,9 @@ Sets:
   gaps, coloured shadow lines), handed to lacvid as drawings, like ``handdrawn``.
 - ``real``: clips 01-06 of ``../shared/realdata`` (colour on every frame; line art extracted
   with ``extract_lines(mode="color")``; keys first and last frame).
-- ``handdrawn``: clips 11 and 12: the artist's line art exactly as exported (faint grey pencil,
-  blue shadow lines), keys first and last frame, scored against the colour of every frame.
+- ``handdrawn``: clips 11, 12 and 13: the artist's line art exactly as exported (faint grey pencil,
+  blue shadow lines; clip13 grey paint over a gradient, solid black ink areas), keys first and
+  last frame, scored against the colour of every frame.
   lacvid gets the drawings as they are; the baselines match on lacvid's normalised line art
   and every method's output gets the artist's ink back as drawn (``lacvid.preprocess.ink``), so the
   table compares colour only. Region paper: grey >= 220.
@@ -57,7 +61,7 @@ from lacvid.compose.flat import palette_from_keys, region_vote  # noqa: E402
 from lacvid.compose.fusion import FusionSettings, fuse_regions, warped_key_candidates  # noqa: E402
 from lacvid.compose.layers import Layers, drawing_ink, paint_layer  # noqa: E402
 from lacvid.eval.baselines import copy_nearest_key, flow_warp_nearest_key, nearest_key  # noqa: E402
-from lacvid.eval.metrics import flat_share, psnr, region_counts, ssim  # noqa: E402
+from lacvid.eval.metrics import flat_share, psnr, region_counts, ssim, temporal_difference  # noqa: E402
 from lacvid.media import read_image  # noqa: E402
 from lacvid.media.contact_sheet import contact_sheet  # noqa: E402
 from lacvid.preprocess.distance import distance_transform  # noqa: E402
@@ -67,6 +71,8 @@ from lacvid.propagate import PropagationSettings, ShotPropagation  # noqa: E402
 from lacvid.propagate.flow import distance_image, estimate_flow, warp, warp_key  # noqa: E402
 
 Frames = list[np.ndarray]
+PER_CLIP_ROWS = 5  # a set of at most this many clips also gets one table per clip (a win on one clip
+# that loses on another must show)
 
 
 @dataclass
@@ -304,6 +310,8 @@ class Score:
     regions: int
     seconds_per_frame: float
     frames: int
+    tdiff: float = 0.0  # flicker: mean over consecutive frame pairs (keys included), lower is better
+    pairs: int = 0
 
     @property
     def accuracy(self) -> float:
@@ -329,8 +337,9 @@ def run_method(method: Method, shot: Shot) -> tuple[Frames, Score, float]:
         f.append(flat_share(y, t, _grey(shot.region_lines(i)) if shot.paper_at else grey, shot.paper_at))
         c, n = region_counts(y, t, shot.region_lines(i))
         correct, regions = correct + c, regions + n
+    flicker = [temporal_difference(a, b, ta, tb) for a, b, ta, tb in zip(pred, pred[1:], shot.color, shot.color[1:])]
     score = Score(float(np.mean(p)), float(np.mean(s)), float(np.mean(f)), correct, regions,
-                  dt / len(shot.lines), len(p))
+                  dt / len(shot.lines), len(p), float(np.mean(flicker)) if flicker else 0.0, len(flicker))
     return pred, score, dt
 
 
@@ -348,6 +357,8 @@ def aggregate(scores: Sequence[Score]) -> Score:
         sum(s.correct for s in scores), sum(s.regions for s in scores),
         float(np.mean([s.seconds_per_frame for s in scores])),
         int(tot),
+        float(sum(s.tdiff * s.pairs for s in scores) / max(sum(s.pairs for s in scores), 1)),
+        sum(s.pairs for s in scores),
     )
 
 
@@ -355,7 +366,7 @@ def print_table(title: str, results: Mapping[str, Score], out=sys.stdout) -> Non
     base = results.get("flow")
     frames = next(iter(results.values())).frames if results else 0
     print(f"\n{title} ({frames} scored frames)", file=out)
-    head = (f"{'method':<17}{'PSNR dB':>8}{'SSIM':>7}{'flat':>7}{'regions':>9}{'s/frame':>9}   "
+    head = (f"{'method':<17}{'PSNR dB':>8}{'SSIM':>7}{'flat':>7}{'regions':>9}{'tdiff':>7}{'s/frame':>9}   "
             f"{'PSNR/flow':>9}{'SSIM/flow':>10}{'flat/flow':>10}{'reg/flow':>9}")
     print(head, file=out)
     print("-" * len(head), file=out)
@@ -364,7 +375,8 @@ def print_table(title: str, results: Mapping[str, Score], out=sys.stdout) -> Non
         if base is not None:
             ratios = (f"{s.psnr / base.psnr:>9.3f}{s.ssim / base.ssim:>10.3f}{s.flat / max(base.flat, 1e-9):>10.3f}"
                       f"{s.accuracy / max(base.accuracy, 1e-9):>9.3f}")
-        print(f"{name:<17}{s.psnr:>8.2f}{s.ssim:>7.3f}{s.flat:>7.3f}{s.accuracy:>9.3f}{s.seconds_per_frame:>9.3f}   "
+        print(f"{name:<17}{s.psnr:>8.2f}{s.ssim:>7.3f}{s.flat:>7.3f}{s.accuracy:>9.3f}{s.tdiff:>7.2f}"
+              f"{s.seconds_per_frame:>9.3f}   "
               f"{ratios}", file=out)
     out.flush()
 
@@ -380,6 +392,7 @@ def evaluate(sets: dict[str, list[Shot]], methods: Sequence[str], sheet_rows: li
     """Score every method on every shot (a shot shared by two sets runs once); per-set tables."""
     done: dict[str, dict[str, Score]] = {}
     tables: dict[str, dict[str, Score]] = {}
+    shown: set[str] = set()
     for set_name, shots in sets.items():
         for si, shot in enumerate(shots):
             if shot.name in done:
@@ -391,12 +404,18 @@ def evaluate(sets: dict[str, list[Shot]], methods: Sequence[str], sheet_rows: li
                 done[shot.name][m] = score
                 outputs[m] = pred
                 print(f"[{shot.name:<12}] {m:<16} {score.psnr:6.2f} dB  SSIM {score.ssim:.3f}  "
-                      f"flat {score.flat:.3f}  regions {score.accuracy:.3f}  {dt:6.1f} s", file=log, flush=True)
+                      f"flat {score.flat:.3f}  regions {score.accuracy:.3f}  tdiff {score.tdiff:.2f}  {dt:6.1f} s",
+                      file=log, flush=True)
             if si == 0:  # the first shot of each set goes on the contact sheet
                 sheet_rows.append((f"{shot.name} truth", _sheet_frames(shot, shot.color)))
                 for m in methods:
                     sheet_rows.append((m, _sheet_frames(shot, outputs[m])))
         tables[set_name] = {m: aggregate([done[s.name][m] for s in shots]) for m in methods}
+        if len(shots) > 1 and len(shots) <= PER_CLIP_ROWS:  # real clips: every clip shown on its own too
+            for s in shots:
+                if s.name not in shown:  # once, when two sets share it
+                    shown.add(s.name)
+                    tables[f"{set_name}: {s.name}"] = {m: done[s.name][m] for m in methods}
     return tables
 
 
@@ -445,9 +464,9 @@ def _sets(wanted: Sequence[str], args: argparse.Namespace) -> dict[str, list[Sho
         if ref or extra:
             sets["real clips 01,02,03,05,06"] = ref + extra
     if "handdrawn" in wanted:
-        drawn = handdrawn_shots(args.realdata, ["clip11", "clip12"])
+        drawn = handdrawn_shots(args.realdata, ["clip11", "clip12", "clip13"])
         if drawn:
-            sets["hand-drawn clips 11,12 (the artist's line art as exported, keys first+last)"] = drawn
+            sets["hand-drawn clips 11,12,13 (the artist's line art as exported, keys first+last)"] = drawn
     return sets
 
 

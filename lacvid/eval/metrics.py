@@ -11,7 +11,7 @@ import numpy as np
 
 from lacvid.preprocess.lines import line_mask
 
-__all__ = ["FLAT_TOLERANCE", "psnr", "ssim", "flat_share", "region_counts"]
+__all__ = ["FLAT_TOLERANCE", "psnr", "ssim", "flat_share", "region_counts", "temporal_difference"]
 
 FLAT_TOLERANCE = 24  # levels per channel for the flat-colour share
 
@@ -50,6 +50,16 @@ def ssim(pred: np.ndarray, truth: np.ndarray) -> float:
         s = ((2 * mx * my + c1) * (2 * sxy + c2)) / ((mx * mx + my * my + c1) * (sxx + syy + c2))
         scores.append(s.mean())
     return float(np.mean(scores))
+
+
+def temporal_difference(pred: np.ndarray, pred_next: np.ndarray, truth: np.ndarray, truth_next: np.ndarray) -> float:
+    """Flicker of one pair of consecutive frames (``tdiff``, lower is better): the mean absolute
+    difference, over pixels and channels, between the output's change from one frame to the next
+    and the truth's change. Still truth with a still output scores 0; an output that flickers
+    where the truth holds still, or holds still where the truth moves, scores above it."""
+    change = pred_next.astype(np.int16) - pred.astype(np.int16)          # (H, W, C)
+    true_change = truth_next.astype(np.int16) - truth.astype(np.int16)
+    return float(np.abs(change - true_change).mean())
 
 
 def flat_share(pred: np.ndarray, truth: np.ndarray, lines: np.ndarray, paper_at: int | None = None) -> float:

@@ -3,7 +3,8 @@
 A frame is its key as painted, or the network's color (working size) fused with the region
 colours propagated from the keys (drawings: ``pipeline.propagation``) or with the keys warped
 onto it (colour footage: ``lacvid.compose.fusion``), per region with the keys' palette when the shot is
-flat cel paint, else per pixel; then the artist's ink goes on top, as drawn (``lacvid.preprocess.ink``). Frames
+flat cel paint, else per pixel; regions the drawing holds still since a key take that key's paint
+(``lacvid.compose.held``); then the artist's ink goes on top, as drawn (``lacvid.preprocess.ink``). Frames
 compose on a few threads and are written in order on another, while the caller prepares the next shot.
 """
 
@@ -23,7 +24,10 @@ import numpy as np
 from lacvid.compose.composite import composite_full_resolution
 from lacvid.compose.flat import palette_coverage, palette_from_keys
 from lacvid.compose.fusion import Candidate, FusionSettings, fuse_pixels, fuse_regions, warped_key_candidates
+from lacvid.compose.held import FrameDrawing, KeyDrawing, paste_held
+from lacvid.compose.key_colors import KeyColors
 from lacvid.compose.layers import Layers, drawing_ink, line_art_ink, paint_layer
+from lacvid.compose.regions import label_regions
 from lacvid.media import FrameWriter
 from lacvid.pipeline.cache import PrepEntry
 from lacvid.pipeline.layer_files import LayerWriter
@@ -169,6 +173,22 @@ class ShotComposer:
         self.key_lines = {i: prep.frames.get("lines", i) for i in keys_small}
         self.prep, self.refined, self.palette, self.options = prep, refined, palette, options
         self.propagated, self.ink = propagated, ink
+        self._keys: tuple[list[KeyDrawing], KeyColors] | None = None
+        self._keys_lock = threading.Lock()
+
+    def keys(self) -> tuple[list[KeyDrawing], KeyColors]:
+        """The keys with their drawings' regions (for ``held`` pasting) and the colours they hold:
+        made once per shot, by the first composing thread that asks."""
+        with self._keys_lock:
+            if self._keys is None:
+                settings = FusionSettings()
+                drawings = []
+                for i, key in sorted(self.keys_full.items()):
+                    lines = self.prep.frames.get("lines_full", i)               # (H, W) uint8
+                    labels = label_regions(lines, close_gaps=settings.close_gaps, min_area=settings.min_area)
+                    drawings.append(KeyDrawing.of(i, key, lines, labels))
+                self._keys = drawings, KeyColors.of([d.paint for d in drawings], [d.clean for d in drawings])
+            return self._keys
 
     def candidates(self, t: int) -> list[Candidate]:
         """What joins the network's color on frame ``t``: propagated region colours, or warped keys."""
@@ -188,11 +208,17 @@ class ShotComposer:
         # Propagated colours yield to the network only where they found no evidence at all.
         settings = FusionSettings(network_weight=PROPAGATED_NETWORK_WEIGHT, min_confidence=PROPAGATED_NETWORK_WEIGHT) \
             if self.propagated is not None else FusionSettings()
-        if self.palette is not None:
-            fill = fuse_regions(lines_full, network, candidates, self.palette, settings, with_ink=False)
-        else:
+        labels = label_regions(lines_full, close_gaps=settings.close_gaps, min_area=settings.min_area)
+        key_drawings, key_colors = self.keys()
+        if self.palette is not None:  # every region one palette colour: the keys' by construction
+            fill = fuse_regions(lines_full, network, candidates, self.palette, settings, labels=labels, with_ink=False)
+        else:  # per pixel: only colours the keys hold, the network's and the upsampling's blends included
+            network = key_colors.project(network)
             fill = composite_full_resolution(fuse_pixels(network, _at_size(candidates, network.shape[:2]), settings),
                                              lines_full, with_ink=False)
+            fill = key_colors.project(fill)
+        # Where the drawing holds still since a key, that key's paint, pixel for pixel (compose.held).
+        fill = paste_held(fill, FrameDrawing.of(*labels, lines_full), key_drawings, t)
         if self.ink is None:  # colour footage: its extracted line art multiplied over the paint
             return Layers(paint_layer(fill), line_art_ink(lines_full))
         return Layers(paint_layer(fill), drawing_ink(self.ink.frame(self.prep.drawn.get("rgb", t))))  # as drawn

@@ -72,7 +72,9 @@ class RunPlan:
     @property
     def finish_id(self) -> str:
         o = self.options
-        return fingerprint("finish", 1, self.networks_id, self.propagation_id, o.flat, o.warp, o.max_refs)
+        # 2: regions the drawing holds still since a key take its paint (compose.held); per-pixel paint
+        # only in colours the keys hold (compose.key_colors)
+        return fingerprint("finish", 2, self.networks_id, self.propagation_id, o.flat, o.warp, o.max_refs)
 
     def shot_keys(self, shot: Shot) -> list[KeyFrame]:
         return [KeyFrame(index, Path(path)) for index, path, _ in self.keys if index in shot]

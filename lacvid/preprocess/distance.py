@@ -66,7 +66,7 @@ def normalized_distance(lines: np.ndarray, scale: float = DEFAULT_SCALE,
 
 
 def nearest_values(values: np.ndarray, sources: np.ndarray) -> np.ndarray:
-    """``values`` (H, W, any dtype) copied to every pixel from its nearest True pixel of ``sources``
+    """``values`` ((H, W) or (H, W, C), any dtype) copied to every pixel from its nearest True pixel of ``sources``
     (bool (H, W), at least one True): sources keep their own value.
 
     OpenCV's labelled distance transform (5x5 mask, near-Euclidean) gives every pixel the label of
@@ -76,6 +76,6 @@ def nearest_values(values: np.ndarray, sources: np.ndarray) -> np.ndarray:
     """
     _, label = cv2.distanceTransformWithLabels((~sources).view(np.uint8), cv2.DIST_L2, 5,
                                                labelType=cv2.DIST_LABEL_PIXEL)  # (H, W) id of the nearest source
-    table = np.zeros(int(label.max()) + 1, values.dtype)                           # (sources + 1,)
+    table = np.zeros((int(label.max()) + 1,) + values.shape[2:], values.dtype)   # (sources + 1, ...)
     table[label[sources]] = values[sources]
     return table[label]                                                            # (H, W)

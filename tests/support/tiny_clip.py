@@ -35,12 +35,17 @@ def make_clip(root: Path, n: int = N) -> dict:
         lines.append(ink)
     for i in (0, n - 1):
         assert cv2.imwrite(str(keys_dir / f"{i:04d}.png"), cv2.cvtColor(colors[i], cv2.COLOR_RGB2BGR))
+    return dict(root=root, lines_dir=lines_dir, keys_dir=keys_dir, model=tiny_model(root / "tiny.pt"),
+                cache=root / "cache", colors=colors, lines=lines)
+
+
+def tiny_model(path: Path) -> Path:
+    """A random width-4 checkpoint (seed 0): the networks' guesses are noise, so whatever a test
+    sees painted right was painted by the keys."""
     torch.manual_seed(0)
     config = ModelConfig(color=ColorNetConfig(width=4, res_blocks=1), temporal=TemporalNetConfig(width=4))
-    model = save_checkpoint(root / "tiny.pt", config=config,
-                            nets={"color": build_net("color", config), "temporal": build_net("temporal", config)})
-    return dict(root=root, lines_dir=lines_dir, keys_dir=keys_dir, model=Path(model), cache=root / "cache",
-                colors=colors, lines=lines)
+    return Path(save_checkpoint(path, config=config,
+                                nets={"color": build_net("color", config), "temporal": build_net("temporal", config)}))
 
 
 def make_shots_clip(root: Path, lengths: tuple[int, ...] = (6, 5, 7)) -> dict:

@@ -1,0 +1,250 @@
+"""Held drawing: where a frame's line art coincides with a key's, the key's paint, pixel for pixel.
+
+Animators hold drawings: a background that never moves, a character who stands still while
+another talks, a hand that stays put for six frames. Wherever the frame's drawing is the key's
+drawing, nothing has moved there and the key already says what every pixel looks like: pasting
+it is exact, whatever the paint (flat cel fills, gradients, a region that leaks through a gap
+in a stroke and holds two colours). Propagation and the network can only do as well there, and
+on real drawings they do worse, so "never worse than pasting the nearest key" holds wherever
+the drawing holds.
+
+A pixel is *held* from a key when
+
+1. its region in the frame and its region in the key are counterparts: each covers at least
+   ``min_cover`` of the other, and what one holds and the other does not fits in a band
+   ``band_px`` wide along their outlines (the same area, moved a little or redrawn with a
+   wobble; a tenth of a background is a whole character), and
+2. the drawing around it coincides: the nearest point of its region's outline is the same point
+   in both, within ``band_px`` (about a stroke's width).
+
+The first test keeps a character's shirt from taking the paint of whatever the key had at that
+place, and a background that leaks into a large hood through a gap in the hood's outline (one
+region in the frame, two in the key) from being the key's background. The second keeps the
+parts of a matched region that did change from taking the key's paint: around a character who
+moved, and inside a small hood the background leaks into (its outline is near its pixels in
+the frame and nowhere near them in the key). Ink against paper (pencil grain, a stroke redrawn)
+is no difference of regions: each frame's own ink goes on top as drawn. Held pixels take the
+key's paint where it holds none of the key's ink; the rest keep the fill they had.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from functools import cached_property
+
+import cv2
+import numpy as np
+
+from lacvid.preprocess.distance import nearest_values
+from lacvid.util.checks import check_array
+
+MIN_COVER = 0.9  # counterpart regions: each holds most of the other
+BAND_PX = 2.0    # the drawing coincides where the nearest outline point agrees within a stroke's width
+# Line art at or above this is bare paper: a key pixel below it carries some of its own ink
+# (anti-aliased stroke edges), which the frame's ink would darken a second time.
+CLEAN_PAPER = 250
+SAMPLES = 250_000  # pixels sampled to name each region's counterpart (the cover itself counts every pixel)
+
+
+def outline_edges(labels: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """bool (H, W) twice: every region's outline pixels (a 4-neighbour of another label, ink or
+    another region, or on the frame's edge), and those of them inside the frame (the drawn part)."""
+    edge = np.zeros(labels.shape, bool)
+    edge[:-1] |= labels[:-1] != labels[1:]
+    edge[1:] |= labels[1:] != labels[:-1]
+    edge[:, :-1] |= labels[:, :-1] != labels[:, 1:]
+    edge[:, 1:] |= labels[:, 1:] != labels[:, :-1]
+    inner = edge & (labels > 0)
+    edge[[0, -1], :] = True
+    edge[:, [0, -1]] = True
+    return edge, inner
+
+
+def nearest_outline(edge: np.ndarray) -> np.ndarray:
+    """int16 (2, H, W): the (y, x) of every pixel's nearest outline pixel (``edge``)."""
+    _, nearest = cv2.distanceTransformWithLabels((~edge).view(np.uint8), cv2.DIST_L2, 5,
+                                                 labelType=cv2.DIST_LABEL_PIXEL)   # (H, W) id of the nearest edge
+    ys, xs = np.nonzero(edge)
+    table = np.zeros((2, int(nearest.max()) + 1), np.int16)
+    table[0, nearest[ys, xs]], table[1, nearest[ys, xs]] = ys, xs
+    return table[:, nearest]
+
+
+class _Drawing:
+    """What a key and a frame share: regions, their outlines, where the ink is."""
+
+    labels: np.ndarray   # int32 (H, W): 0 on ink, 1..n on regions
+    n: int
+    edge: np.ndarray     # bool (H, W): every region's outline, the frame's edge included
+    inner: np.ndarray    # bool (H, W): the drawn part of every outline
+    inked: np.ndarray    # bool (H, W): near the drawing's ink
+
+    @cached_property
+    def outline_length(self) -> np.ndarray:
+        """float64 (n + 1,): outline pixels of each region."""
+        return np.bincount(self.labels[self.edge], minlength=self.n + 1).astype(np.float64)
+
+    @cached_property
+    def outline(self) -> np.ndarray:
+        """int16 (2, H, W): ``nearest_outline``; only asked for where a leak joined regions."""
+        return nearest_outline(self.edge)
+
+
+def inked(lines: np.ndarray, band_px: float = 2.0) -> np.ndarray:
+    """bool (H, W): within ``band_px`` of any ink (line art below bare paper)."""
+    return cv2.distanceTransform((lines >= CLEAN_PAPER).view(np.uint8), cv2.DIST_L2, 3) <= band_px
+
+
+def drawn_share(edge: np.ndarray, labels: np.ndarray, n: int, other_inked: np.ndarray) -> np.ndarray:
+    """float64 (n + 1,): the share of each region's drawn outline (``edge``) that the other drawing
+    also has ink along: near 1 for a region still drawn there, near 0 for one gone from there."""
+    total = np.bincount(labels[edge], minlength=n + 1).astype(np.float64)
+    drawn = np.bincount(labels[edge & other_inked], minlength=n + 1).astype(np.float64)
+    return drawn / np.maximum(total, 1.0)
+
+
+@dataclass(frozen=True)
+class KeyDrawing(_Drawing):
+    """A painted key with its drawing's regions (``compose.regions.label_regions``), made once per shot."""
+
+    index: int          # the key's frame
+    paint: np.ndarray   # uint8 (H, W, 3): the key as painted
+    labels: np.ndarray  # int32 (H, W): 0 on ink, 1..n on regions
+    n: int
+    clean: np.ndarray   # bool (H, W): paint with no ink in it (the frame's own ink goes on top)
+    edge: np.ndarray
+    inner: np.ndarray
+    inked: np.ndarray
+
+    @classmethod
+    def of(cls, index: int, paint: np.ndarray, lines: np.ndarray, labels: tuple[np.ndarray, int]) -> KeyDrawing:
+        """``lines``: the key frame's line art (uint8 (H, W), 255 = paper); ``labels`` its regions."""
+        check_array(paint, "paint", np.uint8, lines.shape + (3,))
+        return cls(index, paint, labels[0], labels[1], lines >= CLEAN_PAPER, *outline_edges(labels[0]), inked(lines))
+
+
+@dataclass(frozen=True)
+class FrameDrawing(_Drawing):
+    """A frame's regions and where their outlines lie, shared by every key it is compared with."""
+
+    labels: np.ndarray   # int32 (H, W): 0 on ink, 1..n on regions
+    n: int
+    paper: np.ndarray    # bool (H, W): bare paper, no ink at all (strokes and their edges are False)
+    edge: np.ndarray
+    inner: np.ndarray
+    inked: np.ndarray
+
+    @classmethod
+    def of(cls, labels: np.ndarray, n: int, lines: np.ndarray) -> FrameDrawing:
+        """``labels``, ``n``: the frame's regions; ``lines`` its line art (uint8 (H, W), 255 = paper)."""
+        check_array(labels, "labels", np.int32, ("H", "W"))
+        check_array(lines, "lines", np.uint8, labels.shape)
+        return cls(labels, n, lines >= CLEAN_PAPER, *outline_edges(labels), inked(lines))
+
+
+@dataclass(frozen=True)
+class Match:
+    """The frame's regions matched to one key's."""
+
+    counterpart: np.ndarray  # int64 (n + 1,): each frame region's key region, 0 for none
+    merged: np.ndarray       # bool (n + 1,): the match joins regions one drawing keeps apart (a leak)
+
+
+def _majority(a: np.ndarray, b: np.ndarray, n_b: int) -> tuple[np.ndarray, np.ndarray]:
+    """For labels ``a`` and ``b`` of the same pixels (both > 0): each a-label that occurs, and the
+    b-label most of its pixels hold."""
+    pairs, counts = np.unique(a.astype(np.int64) * (n_b + 1) + b, return_counts=True)
+    order = np.lexsort((-counts, pairs // (n_b + 1)))           # by a-label, most shared first
+    pairs = pairs[order]
+    first = np.ones(len(pairs), bool)
+    first[1:] = pairs[1:] // (n_b + 1) != pairs[:-1] // (n_b + 1)
+    return pairs[first] // (n_b + 1), pairs[first] % (n_b + 1)
+
+
+def match(frame: FrameDrawing, key: KeyDrawing, min_cover: float = MIN_COVER, band_px: float = BAND_PX) -> Match:
+    """Every frame region's counterpart in ``key``: the key region most of its pixels fall in (counted
+    on a grid sample, which keeps this linear at 1080p), kept when each covers ``min_cover`` of the
+    other and what one holds and the other not fits in a band ``band_px`` wide along their outlines
+    (a tenth of a background is a whole character). A match is *merged* when another key region
+    lies mostly inside the frame region while the frame still has ink along most of its outline,
+    or the other way round: one drawing has a gap the other closes, and the joined region's
+    pixels may belong to either side. (A region whose outline is gone from there moved away, or
+    appeared: the other drawing shows what is there instead, and nothing was joined.)"""
+    labels, n = frame.labels, frame.n
+    check_array(key.labels, "key labels", np.int32, labels.shape)
+    step = max(1, int(np.sqrt(labels.size / SAMPLES)))
+    a, b = labels[::step, ::step].ravel(), key.labels[::step, ::step].ravel()
+    both = (a > 0) & (b > 0)
+    a, b = a[both], b[both]
+    candidate = np.zeros(n + 1, np.int64)
+    frame_ids, key_ids = _majority(a, b, key.n)
+    candidate[frame_ids] = key_ids
+    container = np.zeros(key.n + 1, np.int64)                      # each key region's frame majority
+    key_side, frame_side = _majority(b, a, n)
+    container[key_side] = frame_side
+    shared = (key.labels == candidate[labels]) & (labels > 0)                        # (H, W)
+    overlap = np.bincount(labels[shared], minlength=n + 1).astype(np.float64)        # (n + 1,)
+    area = np.bincount(labels.ravel(), minlength=n + 1).astype(np.float64)
+    key_area = np.bincount(key.labels.ravel(), minlength=key.n + 1).astype(np.float64)[candidate]
+    apart = (area - overlap) + (key_area - overlap)
+    band = band_px * 0.5 * (frame.outline_length + key.outline_length[candidate])
+    kept = ((candidate > 0) & (overlap >= min_cover * area) & (overlap >= min_cover * key_area)
+            & (apart <= band))
+    kept[0] = False
+    counterpart = np.where(kept, candidate, 0)
+    # Merges: key regions still drawn in the frame but inside frame region r besides its
+    # counterpart; frame regions drawn in the key but inside r's counterpart besides r.
+    still_drawn = drawn_share(key.inner, key.labels, key.n, frame.inked) >= 0.5        # (key.n + 1,)
+    was_drawn = drawn_share(frame.inner, labels, n, key.inked) >= 0.5                  # (n + 1,)
+    swallowed = np.bincount(container[1:], weights=still_drawn[1:], minlength=n + 1)   # per frame region
+    claims = np.bincount(candidate[1:], weights=was_drawn[1:], minlength=key.n + 1)    # per key region
+    own = np.where(container[counterpart] == np.arange(n + 1), still_drawn[counterpart], False)
+    merged = (swallowed > own) | (claims[counterpart] > was_drawn)
+    return Match(counterpart, merged & kept)
+
+
+def held_pixels(frame: FrameDrawing, key: KeyDrawing, min_cover: float = MIN_COVER,
+                band_px: float = BAND_PX) -> np.ndarray:
+    """bool (H, W): the frame's pixels held from ``key`` whose key paint holds none of its ink."""
+    m = match(frame, key, min_cover, band_px)
+    counterpart = m.counterpart[frame.labels]                                           # (H, W)
+    matched = (counterpart > 0) & (key.labels == counterpart)
+    held = matched & key.clean
+    # Where a leak joined two things, only pixels whose nearest outline is the same in both.
+    leaky = held & m.merged[frame.labels]
+    if leaky.any():
+        apart = (frame.outline - key.outline).astype(np.float32)                   # (2, H, W)
+        held &= ~leaky | (apart[0] ** 2 + apart[1] ** 2 <= band_px ** 2)
+    return held
+
+
+def paste_held(fill: np.ndarray, frame: FrameDrawing, keys: Sequence[KeyDrawing], index: int,
+               min_cover: float = MIN_COVER, band_px: float = BAND_PX) -> np.ndarray:
+    """``fill`` (uint8 (H, W, 3), the frame's paint) with every held pixel replaced by its key's
+    paint; where several keys hold a pixel, the nearest in time (then the earlier) wins. The
+    frame's strokes whose nearest bare paper is held take that paper's paint, so the ink goes on
+    top of the colour it bounds, not of a guess."""
+    check_array(fill, "fill", np.uint8, frame.labels.shape + (3,))
+    out = fill.copy()
+    held_any = np.zeros(frame.labels.shape, bool)
+    for key in sorted(keys, key=lambda k: (abs(k.index - index), k.index), reverse=True):  # nearest last
+        take = held_pixels(frame, key, min_cover, band_px)
+        out[take] = key.paint[take]
+        held_any |= take
+    if held_any.any() and frame.paper.any():
+        # Each stroke pixel (ink, anti-aliased edge) takes the paint of its nearest bare paper, when
+        # that paper is held.
+        nearest = nearest_values(np.dstack([out, held_any.view(np.uint8)]), frame.paper)  # (H, W, 4)
+        under_ink = ~frame.paper & (nearest[..., 3] > 0)
+        out[under_ink] = nearest[..., :3][under_ink]
+    return out
+
+
+def held_share(frame: FrameDrawing, keys: Sequence[KeyDrawing], min_cover: float = MIN_COVER,
+               band_px: float = BAND_PX) -> float:
+    """Share of the frame's region pixels held from some key (what ``paste_held`` paints as a key)."""
+    held_any = np.zeros(frame.labels.shape, bool)
+    for key in keys:
+        held_any |= held_pixels(frame, key, min_cover, band_px)
+    return float(held_any.sum() / max(int((frame.labels > 0).sum()), 1))
