@@ -21,6 +21,8 @@ Sets:
   gaps, coloured shadow lines), handed to lacvid as drawings, like ``handdrawn``.
 - ``real``: clips 01-06 of ``../shared/realdata`` (colour on every frame; line art extracted
   with ``extract_lines(mode="color")``; keys first and last frame).
+  ``lacvid footage`` hands lacvid the colour frames themselves (``--lines color``: it extracts the
+  same lines and uses nothing else of them), as a user with footage would; real set only.
 - ``handdrawn``: clips 11, 12 and 13: the artist's line art exactly as exported (faint grey pencil,
   blue shadow lines; clip13 grey paint over a gradient, solid black ink areas), keys first and
   last frame, scored against the colour of every frame.
@@ -84,6 +86,7 @@ class Shot:
     given: Frames | None = None    # what lacvid is handed (drawings as exported); None: ``lines``
     ink: InkModel | None = None    # drawings: every method's output gets this ink back as drawn
     paper_at: int | None = None    # line art at or above this is paper for the flat share
+    footage: bool = False          # colour footage (the real set): the "lacvid footage" methods apply
 
     def finish(self, fills: Frames) -> Frames:
         """Ink over each method's paint, the same way for every method: as drawn, or multiplied."""
@@ -207,7 +210,9 @@ def _write_rgb(path: Path, image: np.ndarray) -> None:
     cv2.imwrite(str(path), image if image.ndim == 2 else cv2.cvtColor(image, cv2.COLOR_RGB2BGR))
 
 
-def run_lacvid(shot: Shot, keys: Mapping[int, np.ndarray], flags: Sequence[str]) -> Frames:
+def run_lacvid(shot: Shot, keys: Mapping[int, np.ndarray], flags: Sequence[str], footage: bool = False) -> Frames:
+    """lacvid on the shot's drawings (or, ``footage``, on its colour frames, read with ``--lines color``:
+    lacvid extracts the lines itself and uses nothing else of them)."""
     import contextlib
     import io
     import tempfile
@@ -218,7 +223,7 @@ def run_lacvid(shot: Shot, keys: Mapping[int, np.ndarray], flags: Sequence[str])
         root = Path(tmp)
         (root / "lines").mkdir()
         (root / "keys").mkdir()
-        for i, frame in enumerate(shot.given or shot.lines):
+        for i, frame in enumerate(shot.color if footage else (shot.given or shot.lines)):
             _write_rgb(root / "lines" / f"{i:04d}.png", frame)
         for i, key in keys.items():
             _write_rgb(root / "keys" / f"{i:04d}.png", key)
@@ -233,6 +238,13 @@ def run_lacvid(shot: Shot, keys: Mapping[int, np.ndarray], flags: Sequence[str])
 
 for _name, _flags in LACVID_VARIANTS.items():
     register(_name)(lambda shot, keys, _flags=_flags: run_lacvid(shot, keys, _flags))
+# The ``real`` set as a user hands it over: the colour footage itself, its lines extracted by lacvid
+# (the same extractor the baselines' lines come from), with the default ink (none on footage) and
+# with the extracted lines multiplied on top as before. Only meaningful on the real set.
+FOOTAGE_METHODS = ("lacvid footage", "lacvid footage --ink multiply")
+register("lacvid footage")(lambda shot, keys: run_lacvid(shot, keys, ["--lines", "color"], footage=True))
+register("lacvid footage --ink multiply")(
+    lambda shot, keys: run_lacvid(shot, keys, ["--lines", "color", "--ink", "multiply"], footage=True))
 
 
 # ----------------------------------------------------------------------------- data
@@ -282,7 +294,7 @@ def real_shots(root: Path, clips: Sequence[str]) -> list[Shot]:
         color = _frames(root / clip / "color")
         if len(color) >= 3:
             lines = [extract_lines(c, mode="color") for c in color]
-            shots.append(Shot(clip, color, lines, (0, len(color) - 1)))
+            shots.append(Shot(clip, color, lines, (0, len(color) - 1), footage=True))
     return shots
 
 
@@ -366,7 +378,8 @@ def print_table(title: str, results: Mapping[str, Score], out=sys.stdout) -> Non
     base = results.get("flow")
     frames = next(iter(results.values())).frames if results else 0
     print(f"\n{title} ({frames} scored frames)", file=out)
-    head = (f"{'method':<17}{'PSNR dB':>8}{'SSIM':>7}{'flat':>7}{'regions':>9}{'tdiff':>7}{'s/frame':>9}   "
+    width = max([17] + [len(name) + 2 for name in results])
+    head = (f"{'method':<{width}}{'PSNR dB':>8}{'SSIM':>7}{'flat':>7}{'regions':>9}{'tdiff':>7}{'s/frame':>9}   "
             f"{'PSNR/flow':>9}{'SSIM/flow':>10}{'flat/flow':>10}{'reg/flow':>9}")
     print(head, file=out)
     print("-" * len(head), file=out)
@@ -375,7 +388,7 @@ def print_table(title: str, results: Mapping[str, Score], out=sys.stdout) -> Non
         if base is not None:
             ratios = (f"{s.psnr / base.psnr:>9.3f}{s.ssim / base.ssim:>10.3f}{s.flat / max(base.flat, 1e-9):>10.3f}"
                       f"{s.accuracy / max(base.accuracy, 1e-9):>9.3f}")
-        print(f"{name:<17}{s.psnr:>8.2f}{s.ssim:>7.3f}{s.flat:>7.3f}{s.accuracy:>9.3f}{s.tdiff:>7.2f}"
+        print(f"{name:<{width}}{s.psnr:>8.2f}{s.ssim:>7.3f}{s.flat:>7.3f}{s.accuracy:>9.3f}{s.tdiff:>7.2f}"
               f"{s.seconds_per_frame:>9.3f}   "
               f"{ratios}", file=out)
     out.flush()
@@ -400,6 +413,8 @@ def evaluate(sets: dict[str, list[Shot]], methods: Sequence[str], sheet_rows: li
             done[shot.name] = {}
             outputs = {}
             for m in methods:
+                if m in FOOTAGE_METHODS and not shot.footage:
+                    continue
                 pred, score, dt = run_method(METHODS[m], shot)
                 done[shot.name][m] = score
                 outputs[m] = pred
@@ -408,14 +423,15 @@ def evaluate(sets: dict[str, list[Shot]], methods: Sequence[str], sheet_rows: li
                       file=log, flush=True)
             if si == 0:  # the first shot of each set goes on the contact sheet
                 sheet_rows.append((f"{shot.name} truth", _sheet_frames(shot, shot.color)))
-                for m in methods:
+                for m in outputs:
                     sheet_rows.append((m, _sheet_frames(shot, outputs[m])))
-        tables[set_name] = {m: aggregate([done[s.name][m] for s in shots]) for m in methods}
+        ran = [m for m in methods if all(m in done[s.name] for s in shots)]
+        tables[set_name] = {m: aggregate([done[s.name][m] for s in shots]) for m in ran}
         if len(shots) > 1 and len(shots) <= PER_CLIP_ROWS:  # real clips: every clip shown on its own too
             for s in shots:
                 if s.name not in shown:  # once, when two sets share it
                     shown.add(s.name)
-                    tables[f"{set_name}: {s.name}"] = {m: done[s.name][m] for m in methods}
+                    tables[f"{set_name}: {s.name}"] = {m: done[s.name][m] for m in ran}
     return tables
 
 

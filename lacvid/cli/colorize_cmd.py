@@ -54,6 +54,9 @@ Lines = Annotated[str, typer.Option(
 Cache = Annotated[Path | None, typer.Option(
     "--cache", show_default=False,
     help="Cache folder (default: ~/.cache/lacvid or $LACVID_CACHE); a rerun resumes from it.")]
+Ink = Annotated[str, typer.Option(
+    "--ink", help="What goes over the paint: auto (a drawing's ink as drawn; nothing on colour footage, whose "
+                  "extracted lines are not an artist's ink), drawn, multiply (the line art multiplied) or none.")]
 Crf = Annotated[int, typer.Option("--crf", min=0, max=51, help="Video quality (lower is better).")]
 Preset = Annotated[str, typer.Option("--preset", help="x264 preset.")]
 Codec = Annotated[str, typer.Option("--codec", help="Video codec for a video output.")]
@@ -100,9 +103,10 @@ def shot_executor(workers: int | None, ray_address: str | None, worker_cpus: int
         executor.close()
 
 
-def run_options(*, lines: str, backend: str, refs: int, cache: Path | None, **same_named: Any) -> Any:
+def run_options(*, lines: str, backend: str, refs: int, cache: Path | None, ink: str, **same_named: Any) -> Any:
     """The ``ColorizeOptions`` of colorize's and preview's shared flags, checked as flags: one builder,
     so the two commands cannot drift apart. ``same_named``: flags spelled as the option they set."""
+    from lacvid.compose.layers import INK_MODES
     from lacvid.models.config import BACKENDS
     from lacvid.pipeline.options import ColorizeOptions  # torch loads only when a command needs it
     from lacvid.preprocess.lines import LINE_MODES
@@ -111,7 +115,9 @@ def run_options(*, lines: str, backend: str, refs: int, cache: Path | None, **sa
         raise typer.BadParameter(f"--lines must be {_one_of(LINE_MODES)}, not {lines!r}")
     if backend not in BACKENDS:
         raise typer.BadParameter(f"--backend must be {_one_of(BACKENDS)}, not {backend!r}")
-    return ColorizeOptions(line_mode=lines, backend=backend, max_refs=refs, cache_dir=cache, **same_named)
+    if ink not in INK_MODES:
+        raise typer.BadParameter(f"--ink must be {_one_of(INK_MODES)}, not {ink!r}")
+    return ColorizeOptions(line_mode=lines, backend=backend, max_refs=refs, cache_dir=cache, ink=ink, **same_named)
 
 
 def _one_of(choices: tuple[str, ...]) -> str:
@@ -134,6 +140,7 @@ def colorize_command(
     warp: Warp = True,
     shots: Shots = "auto",
     lines: Lines = "auto",
+    ink: Ink = "auto",
     cache: Cache = None,
     crf: Crf = 18,
     preset: Preset = "medium",
@@ -154,7 +161,7 @@ def colorize_command(
     from lacvid.pipeline.run import colorize
 
     options = run_options(model=model, device=device, backend=backend, size=size, flat=flat, refs=refs,
-                          temporal=temporal, batch=batch, warp=warp, shots=shots, lines=lines, cache=cache,
+                          temporal=temporal, batch=batch, warp=warp, shots=shots, lines=lines, ink=ink, cache=cache,
                           overwrite=overwrite, frames=frames, shot=shot,
                           crf=crf, preset=preset, codec=codec, layers=layers)
     progress = make_progress(quiet, debug, progress_mode, log_file)
@@ -201,6 +208,7 @@ def preview_command(
     warp: Warp = True,
     shots: Shots = "auto",
     lines: Lines = "auto",
+    ink: Ink = "auto",
     cache: Cache = None,
     frames: Frames = None,
     shot: ShotNumber = None,
@@ -217,7 +225,7 @@ def preview_command(
     from lacvid.pipeline.preview import preview
 
     options = run_options(model=model, device=device, backend=backend, size=size, flat=flat, refs=refs,
-                          temporal=temporal, batch=batch, warp=warp, shots=shots, lines=lines, cache=cache,
+                          temporal=temporal, batch=batch, warp=warp, shots=shots, lines=lines, ink=ink, cache=cache,
                           overwrite=overwrite, frames=frames, shot=shot)
     progress = make_progress(quiet, debug, progress_mode)
     with shot_executor(workers, ray, worker_cpus) as executor:

@@ -55,6 +55,28 @@ def drawing_ink(ink: InkFrame) -> np.ndarray:
     return cv2.merge([rgb, alpha])                                     # (H, W, 4)
 
 
+# What goes on top of the paint: the artist's ink as drawn (drawings), the line art multiplied,
+# or nothing. ``auto``: as drawn for a drawing; nothing for colour footage, whose extracted lines
+# are not an artist's ink (the footage's own outlines are already in the keys' paint carried onto
+# each frame, and drawing the extracted lines again darkens every edge twice).
+INK_MODES = ("auto", "drawn", "multiply", "none")
+
+
+def resolve_ink(mode: str, drawing: bool) -> str:
+    """``drawn``, ``multiply`` or ``none`` for ``mode`` (one of ``INK_MODES``) on a drawing or on colour
+    footage (which has no drawn ink: ``drawn`` multiplies its extracted line art)."""
+    if mode not in INK_MODES:
+        raise ValueError(f"ink mode must be one of {', '.join(INK_MODES)}, got {mode!r}")
+    if mode == "auto":
+        return "drawn" if drawing else "none"
+    return "multiply" if mode == "drawn" and not drawing else mode
+
+
+def no_ink(shape: tuple[int, int]) -> np.ndarray:
+    """A fully transparent ink layer, uint8 (H, W, 4)."""
+    return np.zeros(tuple(shape) + (4,), np.uint8)
+
+
 def line_art_ink(lines: np.ndarray) -> np.ndarray:
     """RGBA of line art (255 paper, 0 ink): black, alpha 255 - lines, so flattening multiplies the
     paint by the line art exactly as ``composite.multiply_lines`` does."""

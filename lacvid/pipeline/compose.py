@@ -26,7 +26,7 @@ from lacvid.compose.flat import palette_coverage, palette_from_keys
 from lacvid.compose.fusion import Candidate, FusionSettings, fuse_pixels, fuse_regions, warped_key_candidates
 from lacvid.compose.held import FrameDrawing, KeyDrawing, paste_held
 from lacvid.compose.key_colors import KeyColors
-from lacvid.compose.layers import Layers, drawing_ink, line_art_ink, paint_layer
+from lacvid.compose.layers import Layers, drawing_ink, line_art_ink, no_ink, paint_layer, resolve_ink
 from lacvid.compose.regions import label_regions
 from lacvid.media import FrameWriter
 from lacvid.pipeline.cache import PrepEntry
@@ -219,9 +219,12 @@ class ShotComposer:
             fill = key_colors.project(fill)
         # Where the drawing holds still since a key, that key's paint, pixel for pixel (compose.held).
         fill = paste_held(fill, FrameDrawing.of(*labels, lines_full), key_drawings, t)
-        if self.ink is None:  # colour footage: its extracted line art multiplied over the paint
+        ink = resolve_ink(self.options.ink, drawing=self.ink is not None)
+        if ink == "drawn":
+            return Layers(paint_layer(fill), drawing_ink(self.ink.frame(self.prep.drawn.get("rgb", t))))
+        if ink == "multiply":
             return Layers(paint_layer(fill), line_art_ink(lines_full))
-        return Layers(paint_layer(fill), drawing_ink(self.ink.frame(self.prep.drawn.get("rgb", t))))  # as drawn
+        return Layers(paint_layer(fill), no_ink(lines_full.shape))
 
 
 def _at_size(candidates: list[Candidate], size: tuple[int, int]) -> list[Candidate]:

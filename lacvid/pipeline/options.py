@@ -10,6 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from lacvid.compose.layers import INK_MODES
+from lacvid.errors import InputError
 from lacvid.models.config import DEFAULT_MODEL
 from lacvid.shots.detect import Shot
 
@@ -31,6 +33,7 @@ class ComposeOptions:
     flat: bool | None = None      # see ColorizeOptions.flat
     warp: bool = True             # fuse the keys matched onto each frame with the network's color
     max_refs: int = 3             # the keys warped onto a frame: its K nearest
+    ink: str = "auto"             # see ColorizeOptions.ink
 
 
 @dataclass(frozen=True)
@@ -69,11 +72,18 @@ class ColorizeOptions:
     preset: str = "medium"
     codec: str = "libx264"
     layers: Path | None = None    # also write DIR/paint/NAME.png and DIR/ink/NAME.png (lacvid.compose.layers)
+    # What goes over the paint (lacvid.compose.layers.INK_MODES): auto = a drawing's ink as drawn,
+    # nothing on colour footage (its extracted lines are not an artist's ink); drawn, multiply, none.
+    ink: str = "auto"
     # Colour part of the input (lacvid.pipeline.selection): frames "A-B" (0-based, inclusive) and/or
     # shot N (1-based, as lacvid shots lists them). Not part of any cache key: a shot's frames are
     # the same whichever part of the input a run colours.
     frames: str | None = None
     shot: int | None = None
+
+    def __post_init__(self) -> None:
+        if self.ink not in INK_MODES:
+            raise InputError(f"ink must be one of {', '.join(INK_MODES)}, not {self.ink!r}")
 
     def scan(self) -> ScanOptions:
         return ScanOptions(self.line_mode)
@@ -82,7 +92,7 @@ class ColorizeOptions:
         return NetworkOptions(self.max_refs, self.temporal, self.batch)
 
     def compose(self) -> ComposeOptions:
-        return ComposeOptions(self.flat, self.warp, self.max_refs)
+        return ComposeOptions(self.flat, self.warp, self.max_refs, self.ink)
 
     def encode(self) -> EncodeOptions:
         return EncodeOptions(self.overwrite, self.layers, self.crf, self.preset, self.codec)

@@ -74,7 +74,7 @@ class RunPlan:
         o = self.options
         # 2: regions the drawing holds still since a key take its paint (compose.held); per-pixel paint
         # only in colours the keys hold (compose.key_colors)
-        return fingerprint("finish", 2, self.networks_id, self.propagation_id, o.flat, o.warp, o.max_refs)
+        return fingerprint("finish", 2, self.networks_id, self.propagation_id, o.flat, o.warp, o.max_refs, o.ink)
 
     def shot_keys(self, shot: Shot) -> list[KeyFrame]:
         return [KeyFrame(index, Path(path)) for index, path, _ in self.keys if index in shot]
@@ -239,7 +239,7 @@ class ShotWorker:
         propagation's palette. Propagation needs flat cel keys (one colour per region); keys painted
         with gradients and texture are warped onto each frame instead, as for colour footage."""
         if not self.prep.has_drawing(shot.start):
-            return None, None, None  # colour footage: keys warped by flow instead, line art multiplied
+            return None, None, None  # colour footage: keys warped by flow instead (no ink on top by default)
         if self._ink is None:  # the model scan fitted on the first frame, fitted again the same way
             self._ink = InkModel.fit([self.prep.drawn.get("rgb", 0)])
         if not self.plan.options.warp or not flat:
