@@ -73,8 +73,9 @@ class RunPlan:
     def finish_id(self) -> str:
         o = self.options
         # 2: regions the drawing holds still since a key take its paint (compose.held); per-pixel paint
-        # only in colours the keys hold (compose.key_colors)
-        return fingerprint("finish", 2, self.networks_id, self.propagation_id, o.flat, o.warp, o.max_refs, o.ink)
+        # only in colours the keys hold (compose.key_colors); 3: the nearest key where the propagation
+        # knows nothing
+        return fingerprint("finish", 3, self.networks_id, self.propagation_id, o.flat, o.warp, o.max_refs, o.ink)
 
     def shot_keys(self, shot: Shot) -> list[KeyFrame]:
         return [KeyFrame(index, Path(path)) for index, path, _ in self.keys if index in shot]
