@@ -7,9 +7,12 @@ stderr: ``lacvid: error: <what was wrong, with the path, and what to do>``.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
+import signal
 import sys
+import threading
 import traceback
 from collections.abc import Callable
 from typing import Any
@@ -69,6 +72,38 @@ def config_defaults(group: Any) -> dict[str, dict[str, Any]]:
     return {name: config.defaults_for(name, names) for name, names in options.items()}
 
 
+class Terminated(KeyboardInterrupt):
+    """SIGTERM (``timeout``, a render farm, Kubernetes): stopped as Ctrl-C stops a run, so outputs
+    under their temporary names are removed and the cache keeps what is done; exit 143."""
+
+
+@contextlib.contextmanager
+def _sigterm_as_interrupt():
+    """While a command runs in the main thread, SIGTERM raises ``Terminated`` there."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def terminate(signum: int, frame: Any) -> None:
+        _state["terminated"] = True
+        raise Terminated()
+
+    old = signal.signal(signal.SIGTERM, terminate)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, old)
+
+
+def _stopped_by_signal() -> int:
+    """The one line and the exit code of a run stopped by Ctrl-C (130) or SIGTERM (143)."""
+    if _state.pop("terminated", False):
+        print("lacvid: terminated", file=sys.stderr, flush=True)
+        return 143
+    print("lacvid: interrupted", file=sys.stderr, flush=True)
+    return 130
+
+
 class LacvidGroup(TyperGroup):
     """A typer group whose ``main`` maps every failure to one line and an exit code."""
 
@@ -81,19 +116,19 @@ class LacvidGroup(TyperGroup):
         try:
             try:
                 extra.setdefault("default_map", config_defaults(self))
-                rv = super().main(args=args, prog_name=prog_name or "lacvid", complete_var=complete_var,
-                                  standalone_mode=False, **extra)
+                with _sigterm_as_interrupt():
+                    rv = super().main(args=args, prog_name=prog_name or "lacvid", complete_var=complete_var,
+                                      standalone_mode=False, **extra)
             finally:
                 _run_cleanups()
             code = rv if isinstance(rv, int) else 0
-            if code == 130:  # typer turns Ctrl-C (KeyboardInterrupt) into this return value
-                print("lacvid: interrupted", file=sys.stderr, flush=True)
+            if code == 130:  # typer turns Ctrl-C (KeyboardInterrupt, Terminated) into this return value
+                code = _stopped_by_signal()
         except _cx.NoArgsIsHelpError as exc:  # a bare group: its help, as a usage error
             print(exc.format_message(), flush=True)
             code = 2
         except typer.Abort:
-            print("lacvid: interrupted", file=sys.stderr, flush=True)
-            code = 130
+            code = _stopped_by_signal()
         except _cx.ClickException as exc:  # usage errors: bad option, missing argument
             hint = ""
             ctx = getattr(exc, "ctx", None)
@@ -107,8 +142,7 @@ class LacvidGroup(TyperGroup):
             _error_line(str(exc))
             code = exc.exit_code
         except KeyboardInterrupt:
-            print("lacvid: interrupted", file=sys.stderr, flush=True)
-            code = 130
+            code = _stopped_by_signal()
         except Exception as exc:  # a bug in lacvid, not the user's fault
             if _state["debug"]:
                 traceback.print_exc()

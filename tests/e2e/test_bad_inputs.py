@@ -356,6 +356,28 @@ def test_ctrl_c_says_interrupted_on_its_own_line(tiny, tmp_path) -> None:
     assert_no_temporaries(tmp_path)
 
 
+def test_sigterm_stops_like_ctrl_c_and_the_rerun_resumes(tiny, tmp_path) -> None:
+    """Before: SIGTERM (timeout, a render farm, Kubernetes) exited 143 with no word and left the
+    temporary output behind."""
+    source = Path(shutil.copytree(tiny["lines_dir"], tmp_path / "lines"))
+    proc = lacvid_process(colorize_args(tiny, tmp_path / "out", source=source))
+    store = _store(tiny, source)
+    deadline = time.monotonic() + 120
+    while not list(store.glob("prep-*/done/c/*")):
+        assert proc.poll() is None and time.monotonic() < deadline, proc.communicate()
+        time.sleep(0.02)
+    proc.send_signal(signal.SIGTERM)
+    stdout, stderr = proc.communicate(timeout=120)
+    assert proc.returncode == 143, stderr
+    assert stdout == "" and (stderr == "lacvid: terminated\n" or stderr.endswith("\nlacvid: terminated\n")), stderr
+    assert not (tmp_path / "out").exists()
+    assert_no_temporaries(tmp_path)
+    rerun = lacvid_process(colorize_args(tiny, tmp_path / "out", "-q", source=source))
+    stdout, stderr = rerun.communicate(timeout=300)
+    assert rerun.returncode == 0 and stdout == f"{tmp_path / 'out'}\n", stderr
+    assert folder_hashes(tmp_path / "out"), "the rerun wrote the frames"
+
+
 def test_stale_temporaries_of_dead_processes_are_removed(cli, make_video, tmp_path) -> None:
     """Before: SIGKILL left .NAME.lacvid-tmp-* beside the output for ever."""
     import subprocess
