@@ -26,6 +26,17 @@ import numpy as np
 import pytest
 from typer.testing import CliRunner
 
+
+@pytest.fixture(autouse=True, scope="session")
+def _private_cache_home(tmp_path_factory):
+    """Every run of lacvid in the tests (subprocesses included) keeps its default cache in a
+    temporary folder, never in the user's ~/.cache/lacvid."""
+    patch = pytest.MonkeyPatch()
+    patch.setenv("LACVID_CACHE", str(tmp_path_factory.mktemp("cache-home")))
+    yield
+    patch.undo()
+
+
 INDEX_BITS = 8  # clips with the index pattern hold at most 256 frames
 
 

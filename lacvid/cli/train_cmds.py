@@ -68,7 +68,8 @@ CheckpointEveryOpt = Annotated[int | None, typer.Option("--checkpoint-every", mi
 SampleEveryOpt = Annotated[int | None, typer.Option("--sample-every", min=1, help="[default: 500]")]
 WorkersOpt = Annotated[int | None, typer.Option("--workers", min=0, help="DataLoader worker processes. [default: 1]")]
 CacheOpt = Annotated[Path | None, typer.Option(
-    "--cache", help="Zarr cache of preprocessed frames. [default: DATASET/.lacvid-cache.zarr]")]
+    "--cache", help="Zarr cache of preprocessed frames. [default: CACHE/train/<dataset id>.zarr, under "
+                   "~/.cache/lacvid or $LACVID_CACHE; never inside DATASET]")]
 SeedOpt = Annotated[int | None, typer.Option("--seed", help="[default: 0]")]
 PrecisionOpt = Annotated[str | None, typer.Option(
     "--precision", help="auto (bf16 autocast on CUDA, fp32 on CPU), fp32 or bf16. [default: auto]")]

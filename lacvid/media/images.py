@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import errno
 import re
+import stat
 from pathlib import Path
 
 import cv2
@@ -123,6 +124,23 @@ def write_image(path: Path | str, image: np.ndarray, *, frames_left: int = 1) ->
 
 def _tofile(buf: np.ndarray, path: Path) -> None:
     buf.tofile(path)
+
+
+def special_kind(path: Path) -> str | None:
+    """What ``path`` is when it is neither a regular file nor a folder ("a pipe (FIFO)", "a socket",
+    "a device"), else None. lacvid reads its inputs more than once (probe, scan, keys), so a stream
+    cannot stand in for a file: opening a FIFO would wait for a writer with no word."""
+    try:
+        mode = path.stat().st_mode
+    except OSError:
+        return None
+    if stat.S_ISFIFO(mode):
+        return "a pipe (FIFO)"
+    if stat.S_ISSOCK(mode):
+        return "a socket"
+    if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
+        return "a device"
+    return None
 
 
 def list_images(path: Path) -> list[str]:

@@ -17,7 +17,7 @@ import av.error
 import numpy as np
 
 from lacvid.errors import MediaError
-from lacvid.media.images import IMAGE_SUFFIXES, list_images, read_image
+from lacvid.media.images import IMAGE_SUFFIXES, list_images, read_image, special_kind
 
 DEFAULT_FPS = Fraction(24)
 
@@ -81,8 +81,13 @@ def reason(exc: BaseException) -> str:
 
 
 def check_exists(path: Path) -> None:
+    """The input exists and is a file or a folder (a FIFO would block the first read, silently)."""
     if not path.exists():
         raise MediaError(f"input {path} does not exist; check the path")
+    kind = special_kind(path)
+    if kind is not None:
+        raise MediaError(f"input {path} is {kind}, not a video file or frame folder; lacvid reads its input "
+                         "more than once, so save the stream to a file first (e.g. ffmpeg -i - -c copy clip.mkv)")
 
 
 def probe(path: Path | str) -> MediaInfo:

@@ -86,6 +86,8 @@ def list_entries(root: Path) -> list[CacheEntry]:
         lock = store.with_suffix(LOCK_SUFFIX)
         used = _mtime(lock) if lock.exists() else _mtime(store)
         entries.append(CacheEntry(store.name, store, tree_size(store), used, _input_of(store)))
+    for store in (root / "train").glob("*.zarr") if (root / "train").is_dir() else []:  # lacvid train's frames
+        entries.append(CacheEntry(f"train/{store.name}", store, tree_size(store), _mtime(store), None))
     for export in (root / "onnx").glob("*") if (root / "onnx").is_dir() else []:
         entries.append(CacheEntry(f"onnx/{export.name}", export, tree_size(export), _mtime(export), None))
     return sorted(entries, key=lambda e: e.last_used)

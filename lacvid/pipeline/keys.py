@@ -15,7 +15,7 @@ import numpy as np
 
 from lacvid.errors import KeyFrameError, MediaError
 from lacvid.media import IMAGE_SUFFIXES, MediaInfo
-from lacvid.media.images import over, read_image_alpha
+from lacvid.media.images import over, read_image_alpha, special_kind
 from lacvid.shots.detect import Shot
 
 _NUMBER = re.compile(r"(\d+)")
@@ -48,6 +48,10 @@ def find_keys(keys_dir: Path, info: MediaInfo) -> list[KeyFrame]:
         raise KeyFrameError(f"key folder {keys_dir} does not exist or is not a folder; pass --keys DIR with "
                             "painted key frames")
     files = sorted(p for p in keys_dir.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES and not p.name.startswith("."))
+    for f in files:
+        kind = special_kind(f)
+        if kind is not None:
+            raise KeyFrameError(f"key {f} is {kind}, not an image file; save the painted key as a file")
     if not files:
         raise KeyFrameError(f"key folder {keys_dir} holds no images (png, jpg, webp, tif); paint at least one "
                             "frame per shot (lacvid keys suggests which)")

@@ -51,7 +51,7 @@ class TrainConfig:
     seed: int = 0
     device: str = "auto"
     init: str | None = None
-    cache: str | None = None  # Zarr cache path; None = DATASET/.lacvid-cache.zarr
+    cache: str | None = None  # Zarr cache path; None = under the cache folder (train.data.default_cache_path)
     checkpoint_every: int = 500
     sample_every: int = 500
     log_every: int = 1

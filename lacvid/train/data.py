@@ -11,7 +11,7 @@ Preprocessing is ``lacvid.preprocess.frame``, the very code colorize runs: line 
 resolution (given lines through ``extract_lines(mode="lines")``), area-resized with the colour
 to the working size (``working_size``: short side ``scale``, never upscaled, multiples of 4),
 then ``normalized_distance`` at that size. The result lives in one Zarr store per dataset
-(``DATASET/.lacvid-cache.zarr`` by default): one group per clip with ``color`` (F, H, W, 3)
+(``CACHE/train/<dataset id>.zarr`` by default, never inside the dataset): one group per clip with ``color`` (F, H, W, 3)
 uint8, ``lines`` (F, H, W) uint8 and ``dist`` (F, H, W) float16, one chunk per frame, and the
 clip's shots as ``[[start, stop], ...]`` in its attributes. The root's ``fingerprint``
 attribute hashes the source files (names, sizes, mtimes) and the preprocessing settings;
@@ -42,11 +42,11 @@ from lacvid.preprocess.distance import DEFAULT_SCALE
 from lacvid.preprocess.frame import ClipLineMode, LineReader, prepare_frame, resize_to, working_size
 from lacvid.preprocess.lines import INK_THRESHOLD, LineSettings
 from lacvid.progress import NULL_PROGRESS, Progress
+from lacvid.util.cache_home import default_cache_dir
 from lacvid.util.hashing import file_stats, fingerprint
 from lacvid.util.store import is_complete as group_is_complete
 from lacvid.util.store import mark_complete, mark_incomplete
 
-CACHE_NAME = ".lacvid-cache.zarr"
 # 2: lacvid.preprocess.frame.working_size (never upscaled, multiples of 4); 3: lacvid.preprocess.ink per shot
 CACHE_VERSION = 3
 MIN_SHOT_FRAMES = 3
@@ -145,6 +145,13 @@ class Preprocess:
         how = reader or ("color" if lines is None else "lines")
         prepared = prepare_frame(color if lines is None else lines, how, work_size)
         return resize_to(color, work_size), prepared.lines, prepared.dist  # (h, w, 3), (h, w), (h, w)
+
+
+def default_cache_path(root: Path) -> Path:
+    """Where a dataset's preprocessed frames are kept: under lacvid's cache folder
+    (``util.cache_home``), one store per dataset folder, rebuilt when its files change. Never
+    inside the dataset, which may be read-only or shared."""
+    return default_cache_dir() / "train" / f"{fingerprint('train', str(Path(root).resolve()))}.zarr"
 
 
 def cache_fingerprint(clips: list[ClipSource], pre: Preprocess, root: Path) -> str:
@@ -265,7 +272,7 @@ class FrameCache:
         """Reuse the store when its fingerprint matches and it is complete; otherwise (re)build it."""
         root = Path(root)
         clips = discover(root)
-        path = Path(cache_path) if cache_path is not None else root / CACHE_NAME
+        path = Path(cache_path) if cache_path is not None else default_cache_path(root)
         fp = cache_fingerprint(clips, pre, root)
         if not cls.is_complete(path, fp):
             if path.exists():
@@ -280,8 +287,8 @@ class FrameCache:
             path.parent.mkdir(parents=True, exist_ok=True)
             store = zarr.open_group(str(path), mode="w")
         except OSError as exc:
-            raise DatasetError(f"cannot write the training cache {path} ({exc.strerror or exc}); make the dataset "
-                               "folder writable or pass --cache PATH") from exc
+            raise DatasetError(f"cannot write the training cache {path} ({exc.strerror or exc}); make that folder "
+                               "writable, or pass --cache PATH (or set LACVID_CACHE)") from exc
         mark_incomplete(store, fp, preprocess=asdict(pre))
         total = sum(len(c.color) for c in clips if c.kind == "frames") or None
         task = progress.task("caching frames", total=total, unit="frames")

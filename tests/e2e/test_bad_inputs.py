@@ -378,6 +378,26 @@ def test_sigterm_stops_like_ctrl_c_and_the_rerun_resumes(tiny, tmp_path) -> None
     assert folder_hashes(tmp_path / "out"), "the rerun wrote the frames"
 
 
+@pytest.mark.parametrize("where", ["input", "key"])
+def test_a_fifo_is_refused_in_one_line_not_waited_on(tiny, tmp_path, where) -> None:
+    """Before: a FIFO as the input video (or among the keys) blocked for ever with no word."""
+    import os
+
+    fifo = tmp_path / ("clip.mp4" if where == "input" else "0003.png")
+    os.mkfifo(fifo)
+    keys = tiny["keys_dir"]
+    if where == "key":
+        keys = Path(shutil.copytree(tiny["keys_dir"], tmp_path / "keys"))
+        os.replace(fifo, keys / fifo.name)
+    args = colorize_args(dict(tiny, keys_dir=keys), tmp_path / "out",
+                         source=fifo if where == "input" else tiny["lines_dir"])
+    proc = lacvid_process(args)
+    stdout, stderr = proc.communicate(timeout=120)
+    assert proc.returncode == 2, stderr
+    assert stderr.count("lacvid: error:") == 1 and "a pipe (FIFO)" in stderr and "Traceback" not in stderr, stderr
+    assert not (tmp_path / "out").exists()
+
+
 def test_stale_temporaries_of_dead_processes_are_removed(cli, make_video, tmp_path) -> None:
     """Before: SIGKILL left .NAME.lacvid-tmp-* beside the output for ever."""
     import subprocess

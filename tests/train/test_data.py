@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import shutil
 from fractions import Fraction
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -13,9 +14,11 @@ import torch
 import zarr
 
 from lacvid.errors import DatasetError
+from lacvid.pipeline.cache_admin import list_entries
 from lacvid.synth import SynthConfig, render_shot, write_dataset
-from lacvid.train.data import CACHE_NAME, FrameCache, Preprocess, discover
+from lacvid.train.data import FrameCache, Preprocess, default_cache_path, discover
 from lacvid.train.sampling import SampleSettings, StepSampler, TripletDataset, loader, pick_frames
+from lacvid.util.cache_home import default_cache_dir
 
 
 @pytest.fixture(autouse=True)
@@ -66,8 +69,11 @@ class _Counting:
 
 
 def test_cache_holds_preprocessed_frames(dataset):
+    before = sorted(p.relative_to(dataset) for p in Path(dataset).rglob("*"))
     cache = FrameCache.build(dataset, Preprocess(scale=32))
-    assert cache.path == dataset / CACHE_NAME
+    assert cache.path == default_cache_path(dataset) and cache.path.is_relative_to(default_cache_dir() / "train")
+    assert sorted(p.relative_to(dataset) for p in Path(dataset).rglob("*")) == before, "nothing written into DATASET"
+    assert f"train/{cache.path.name}" in [e.name for e in list_entries(default_cache_dir())], "lacvid cache ls shows it"
     assert len(cache.shots) == 3 and cache.frame_count == 18
     g = cache.group(cache.shots[0].clip)
     # working_size: multiples of 4, as colorize
@@ -98,7 +104,7 @@ def test_cache_is_reused_and_invalidated(dataset):
 def test_interrupted_build_is_never_read_as_complete(dataset):
     with pytest.raises(KeyboardInterrupt):
         FrameCache.build(dataset, Preprocess(scale=32), progress=_Counting(stop_after=5))
-    path = dataset / CACHE_NAME
+    path = default_cache_path(dataset)
     assert path.exists() and zarr.open_group(str(path), mode="r").attrs["complete"] is False
     assert not FrameCache.is_complete(path)
     with pytest.raises(DatasetError, match="unfinished"):
