@@ -65,8 +65,11 @@ def _job(path: Path, number: int, item: Any, defaults: ColorizeOptions) -> Batch
                          f"{', '.join(sorted(_FIELDS))}")
     base = path.parent
     resolved = {key: _resolve(base, key, value) for key, value in options.items()}
-    return BatchJob(base / item["input"], base / item["keys"], base / item["output"],
-                    dataclasses.replace(defaults, **resolved))
+    try:
+        options = dataclasses.replace(defaults, **resolved)  # checked as the CLI's flags are
+    except InputError as exc:
+        raise InputError(f"{where}: {exc}") from None
+    return BatchJob(base / item["input"], base / item["keys"], base / item["output"], options)
 
 
 def _resolve(base: Path, key: str, value: Any) -> Any:

@@ -12,7 +12,8 @@ from pathlib import Path
 
 from lacvid.compose.layers import INK_MODES
 from lacvid.errors import InputError
-from lacvid.models.config import DEFAULT_MODEL
+from lacvid.models.config import BACKENDS, DEFAULT_MODEL
+from lacvid.preprocess.lines import LINE_MODES
 from lacvid.shots.detect import Shot
 
 
@@ -82,8 +83,33 @@ class ColorizeOptions:
     shot: int | None = None
 
     def __post_init__(self) -> None:
-        if self.ink not in INK_MODES:
-            raise InputError(f"ink must be one of {', '.join(INK_MODES)}, not {self.ink!r}")
+        """The checks the CLI's flags get, for every caller (a ``lacvid batch`` job, Python code)."""
+        def one_of(name: str, flag: str, choices: tuple[str, ...]) -> None:
+            if getattr(self, name) not in choices:
+                raise InputError(f"{name} ({flag}) must be one of {', '.join(choices)}, not {getattr(self, name)!r}")
+
+        def integer(name: str, flag: str, low: int, high: int | None = None, optional: bool = False) -> None:
+            value = getattr(self, name)
+            if optional and value is None:
+                return
+            in_range = isinstance(value, int) and value >= low and (high is None or value <= high)
+            if isinstance(value, bool) or not in_range:
+                span = f"from {low} to {high}" if high is not None else f"of at least {low}"
+                raise InputError(f"{name} ({flag}) must be an integer {span}, not {value!r}")
+
+        one_of("backend", "--backend", BACKENDS)
+        one_of("line_mode", "--lines", LINE_MODES)
+        one_of("ink", "--ink", INK_MODES)
+        integer("size", "--size", 32, 4096, optional=True)
+        integer("max_refs", "--refs", 1, 8)
+        integer("batch", "--batch", 1, optional=True)
+        integer("crf", "--crf", 0, 51)
+        integer("shot", "--shot", 1, optional=True)
+        for name, flag in (("temporal", "--temporal"), ("warp", "--warp")):
+            if not isinstance(getattr(self, name), bool):
+                raise InputError(f"{name} ({flag}) must be true or false, not {getattr(self, name)!r}")
+        if self.flat is not None and not isinstance(self.flat, bool):
+            raise InputError(f"flat (--flat) must be true, false or null (per shot), not {self.flat!r}")
 
     def scan(self) -> ScanOptions:
         return ScanOptions(self.line_mode)

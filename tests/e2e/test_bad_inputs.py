@@ -398,6 +398,24 @@ def test_a_fifo_is_refused_in_one_line_not_waited_on(tiny, tmp_path, where) -> N
     assert not (tmp_path / "out").exists()
 
 
+@pytest.mark.parametrize("options, needle", [
+    ({"max_refs": 0}, "max_refs (--refs) must be an integer from 1 to 8"),
+    ({"line_mode": "sketch"}, "line_mode (--lines) must be one of"),
+    ({"temporal": "yes"}, "temporal (--temporal) must be true or false"),
+])
+def test_batch_options_are_checked_as_the_flags_are(cli, tiny, tmp_path, options, needle) -> None:
+    """Before: "max_refs": 0 in a job ended in ValueError: need at least one array to stack (exit 1)."""
+    import json
+
+    jobs = tmp_path / "jobs.json"
+    job = {"input": str(tiny["lines_dir"]), "keys": str(tiny["keys_dir"]), "output": str(tmp_path / "out"),
+           "options": {"model": str(tiny["model"]), **options}}
+    jobs.write_text(json.dumps([job]))
+    line = assert_one_error_line(cli("batch", jobs))
+    assert needle in line and "job 1 of" in line, line
+    assert not (tmp_path / "out").exists()
+
+
 def test_stale_temporaries_of_dead_processes_are_removed(cli, make_video, tmp_path) -> None:
     """Before: SIGKILL left .NAME.lacvid-tmp-* beside the output for ever."""
     import subprocess
