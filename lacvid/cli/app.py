@@ -57,19 +57,29 @@ def _error_line(message: str) -> None:
     print(f"lacvid: error: {message}", file=sys.stderr, flush=True)
 
 
-def command_options(group: Any) -> dict[str, set[str]]:
-    """{command: the names of its options} (``--log-file`` is ``log_file``): what a config file may set."""
-    return {name: {p.name for p in cmd.params if p.param_type_name == "option" and p.name != "help"}
-            for name, cmd in group.commands.items()}
+def option_keys(command: Any) -> dict[str, str]:
+    """{config key: parameter name} of one command's options. A key is the option's long flag without
+    dashes (``--log-file`` is ``log_file``, ``--progress`` is ``progress``); the parameter's own
+    name (``progress_mode``) is accepted too, as earlier files spelled it."""
+    keys: dict[str, str] = {}
+    for p in command.params:
+        if p.param_type_name != "option" or p.name == "help":
+            continue
+        keys[p.name] = p.name
+        flags = [o for o in p.opts if o.startswith("--")]
+        if flags:
+            keys[flags[0][2:].replace("-", "_")] = p.name
+    return keys
 
 
 def config_defaults(group: Any) -> dict[str, dict[str, Any]]:
     """Click's ``default_map`` from ``lacvid.toml`` (``lacvid.cli.config``): flags given still win."""
     from lacvid.cli.config import load_config
 
-    options = command_options(group)
-    config = load_config(options)
-    return {name: config.defaults_for(name, names) for name, names in options.items()}
+    keys = {name: option_keys(cmd) for name, cmd in group.commands.items()}
+    config = load_config({name: set(k) for name, k in keys.items()})
+    return {name: {keys[name][key]: value for key, value in config.defaults_for(name, set(k)).items()}
+            for name, k in keys.items()}
 
 
 class Terminated(KeyboardInterrupt):

@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from lacvid.cli.app import app, command_options
+from lacvid.cli.app import app, option_keys
 
 
 @app.command("config")
@@ -26,7 +26,7 @@ def config_cmd(
     where = str(path) if path else f"none (looked for ${ENV_VAR}, ./{FILE_NAME}, {user_config_file()})"
     typer.echo(f"config file: {where}")
     from_file = (ctx.find_root().default_map or {}).get(command, {})
-    names = command_options(group)[command]
+    names = set(option_keys(commands[command]).values())
     rows = []
     for param in commands[command].params:
         if param.name not in names:

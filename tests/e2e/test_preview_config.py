@@ -69,6 +69,24 @@ def test_config_file_sets_defaults_and_flags_win(cli, clip, tmp_path, monkeypatc
     assert "per_shot" not in defaults["colorize"]   # shared keys reach only commands that take them
 
 
+@pytest.mark.parametrize("key", ["progress", "progress_mode"])
+def test_a_config_key_is_the_flag_without_dashes(cli, tmp_path, monkeypatch, key) -> None:
+    """Before: ``progress = "json"`` (the flag is --progress) was refused; only the parameter's name
+    ``progress_mode`` worked. Both work now, and reach the command as its default."""
+    import typer
+
+    from lacvid.cli import app
+    from lacvid.cli.app import config_defaults
+
+    path = tmp_path / "lacvid.toml"
+    path.write_text(f'{key} = "json"\n')
+    monkeypatch.setenv("LACVID_CONFIG", str(path))
+    defaults = config_defaults(typer.main.get_command(app))
+    assert defaults["colorize"]["progress_mode"] == "json" and defaults["train"]["progress_mode"] == "json"
+    shown = cli("config", "colorize")
+    assert next(line for line in shown.stdout.splitlines() if "--progress" in line).split()[1:] == ["json", "file"]
+
+
 @pytest.mark.parametrize("text, words", [
     ("devic = 'cpu'\n", "'devic'"),
     ("[colorise]\ncrf = 3\n", "[colorise]"),
