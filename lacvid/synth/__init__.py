@@ -22,10 +22,13 @@ shapes, parts, actors), ``canvas`` (drawing one part), ``scene`` (random shots, 
 
 from __future__ import annotations
 
+import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
-from lacvid.errors import InputError
+import cv2
+
+from lacvid.errors import InputError, mount_point
 from lacvid.media.images import write_image
 from lacvid.progress import NULL_PROGRESS, Progress
 from lacvid.synth.scene import render_shot
@@ -47,6 +50,28 @@ class SynthConfig:
     style: str = "clean"  # clean | pencil | mixed (shots alternate: even clean, odd pencil)
 
 
+def estimated_bytes(config: SynthConfig) -> int:
+    """About how many bytes ``write_dataset`` writes: the first frame of the first shot, drawn and
+    PNG-encoded in each style asked for, times every frame, with a quarter more for busier frames."""
+    styles = ("clean", "pencil") if config.style == "mixed" else (config.style,)
+    per_frame = 0
+    for style in styles:
+        color, lines = next(iter(render_shot(config.seed, 0, config.frames, config.height, config.width, style)))
+        per_frame += len(cv2.imencode(".png", color)[1]) + len(cv2.imencode(".png", lines)[1])
+    return int(1.25 * per_frame / len(styles) * config.shots * config.frames)
+
+
+def check_room(out: Path, config: SynthConfig) -> None:
+    """Refuse, before drawing anything, a dataset larger than the free space where it would go."""
+    needed = estimated_bytes(config)
+    folder = mount_point(out)
+    free = shutil.disk_usage(folder).free
+    if needed > free:
+        raise InputError(f"{config.shots} shots of {config.frames} frames at {config.width}x{config.height} would "
+                         f"write about {needed / 1e9:.1f} GB, but {folder} has {free / 1e9:.1f} GB free; ask for "
+                         "fewer --shots or --frames, a smaller --size, or write to another disk")
+
+
 def write_dataset(out: Path | str, config: SynthConfig, *, overwrite: bool = False,
                   progress: Progress = NULL_PROGRESS) -> Path:
     """Write ``OUT/<shot>/color/NNNN.png`` and ``OUT/<shot>/lines/NNNN.png`` atomically.
@@ -59,6 +84,7 @@ def write_dataset(out: Path | str, config: SynthConfig, *, overwrite: bool = Fal
         raise InputError(f"unknown drawing style {config.style!r}; use --style {', '.join(STYLES)} or mixed")
     out = Path(out)
     check_output_path(out, overwrite)  # before any progress bar: a bad path is one error line
+    check_room(out, config)
     task = progress.task("synth", total=config.shots * config.frames, unit="frames")
     try:
         with atomic_output(out, overwrite=overwrite, directory=True) as tmp:

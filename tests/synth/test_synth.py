@@ -79,6 +79,24 @@ def test_synth_cli_writes_the_training_layout(cli, tmp_path):
     assert res.exit_code == 2 and "already exists" in res.stderr
 
 
+def test_a_dataset_larger_than_the_free_space_is_refused_before_drawing(cli, tmp_path):
+    """Before: ``--shots 100000 --frames 100000`` started drawing hundreds of GB without a word."""
+    from tests.support.checks import assert_one_error_line
+
+    line = assert_one_error_line(cli("synth", tmp_path / "ds", "--shots", "100000", "--frames", "100000"))
+    assert "would write about" in line and "GB free" in line and "--shots" in line
+    assert not (tmp_path / "ds").exists()
+
+
+def test_the_size_estimate_is_near_what_is_written(tmp_path):
+    from lacvid.synth import estimated_bytes
+
+    config = SynthConfig(shots=2, frames=4, height=48, width=64, style="mixed")
+    out = write_dataset(tmp_path / "ds", config)
+    written = sum(p.stat().st_size for p in out.rglob("*.png"))
+    assert 0.5 * written <= estimated_bytes(config) <= 2.5 * written
+
+
 def test_pencil_style_draws_the_same_scene_as_artists_export_it() -> None:
     clean = list(render_shot(5, 2, 4, 96, 128))
     drawn = list(render_shot(5, 2, 4, 96, 128, style="pencil"))
