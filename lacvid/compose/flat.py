@@ -25,6 +25,7 @@ from lacvid.compose.regions import (
     region_palette_votes,
 )
 from lacvid.preprocess.lines import INK_THRESHOLD
+from lacvid.util.arrays import most_common, rgb_cells
 from lacvid.util.checks import check_array
 from lacvid.util.kernels import distinct_colors
 
@@ -81,9 +82,7 @@ def snap_indices(color: np.ndarray, palette: np.ndarray) -> np.ndarray:
     check_array(color, "colour", np.uint8, ("H", "W", 3))
     _check_palette(palette)
     lut = _palette_lut(np.ascontiguousarray(palette).tobytes())
-    q = (color >> (8 - _LUT_BITS)).astype(np.int32)  # (H, W, 3)
-    key = (q[..., 0] << (2 * _LUT_BITS)) | (q[..., 1] << _LUT_BITS) | q[..., 2]
-    return np.ascontiguousarray(lut[key])  # (H, W) int32
+    return np.ascontiguousarray(lut[rgb_cells(color, _LUT_BITS)])  # (H, W) int32
 
 
 def snap_colors(colors: np.ndarray, palette: np.ndarray) -> np.ndarray:
@@ -166,11 +165,7 @@ def _region_fills(key: np.ndarray, labels: np.ndarray, n: int) -> list[tuple[int
         mode = counts[region].argmax(1)  # the first maximum: the smallest colour
     else:  # painted gradients: too many colours for a table
         uniq, counts = np.unique(pair, return_counts=True)
-        order = np.lexsort((-counts, uniq // u))  # by region, most frequent colour first, ties in colour order
-        regions, colors = uniq[order] // u, uniq[order] % u
-        first = np.ones(len(order), bool)
-        first[1:] = regions[1:] != regions[:-1]
-        region, mode = regions[first], colors[first]
+        region, mode = most_common(uniq // u, uniq % u, counts)  # ties in colour order: the smallest
     rgb = each[mode].astype(np.int64)  # (R, 3)
     packed = (rgb[:, 0] << 16) | (rgb[:, 1] << 8) | rgb[:, 2]
     # Weight the mode by the region's whole area: that much of the frame is painted with it.

@@ -37,6 +37,7 @@ import cv2
 import numpy as np
 
 from lacvid.preprocess.distance import nearest_values
+from lacvid.util.arrays import most_common
 from lacvid.util.checks import check_array
 
 MIN_COVER = 0.9  # counterpart regions: each holds most of the other
@@ -76,9 +77,19 @@ class _Drawing:
 
     labels: np.ndarray   # int32 (H, W): 0 on ink, 1..n on regions
     n: int
+    paper: np.ndarray    # bool (H, W): bare paper, no ink in it (strokes and their anti-aliased edges are False)
     edge: np.ndarray     # bool (H, W): every region's outline, the frame's edge included
     inner: np.ndarray    # bool (H, W): the drawn part of every outline
-    inked: np.ndarray    # bool (H, W): near the drawing's ink
+
+    @cached_property
+    def inked(self) -> np.ndarray:
+        """bool (H, W): within ``BAND_PX`` of the drawing's ink."""
+        return cv2.distanceTransform(self.paper.view(np.uint8), cv2.DIST_L2, 3) <= BAND_PX
+
+    @cached_property
+    def area(self) -> np.ndarray:
+        """float64 (n + 1,): pixels of each region."""
+        return np.bincount(self.labels.ravel(), minlength=self.n + 1).astype(np.float64)
 
     @cached_property
     def outline_length(self) -> np.ndarray:
@@ -89,11 +100,6 @@ class _Drawing:
     def outline(self) -> np.ndarray:
         """int16 (2, H, W): ``nearest_outline``; only asked for where a leak joined regions."""
         return nearest_outline(self.edge)
-
-
-def inked(lines: np.ndarray, band_px: float = 2.0) -> np.ndarray:
-    """bool (H, W): within ``band_px`` of any ink (line art below bare paper)."""
-    return cv2.distanceTransform((lines >= CLEAN_PAPER).view(np.uint8), cv2.DIST_L2, 3) <= band_px
 
 
 def drawn_share(edge: np.ndarray, labels: np.ndarray, n: int, other_inked: np.ndarray) -> np.ndarray:
@@ -112,16 +118,15 @@ class KeyDrawing(_Drawing):
     paint: np.ndarray   # uint8 (H, W, 3): the key as painted
     labels: np.ndarray  # int32 (H, W): 0 on ink, 1..n on regions
     n: int
-    clean: np.ndarray   # bool (H, W): paint with no ink in it (the frame's own ink goes on top)
+    paper: np.ndarray   # where the key's paint holds none of its ink (the frame's own ink goes on top)
     edge: np.ndarray
     inner: np.ndarray
-    inked: np.ndarray
 
     @classmethod
     def of(cls, index: int, paint: np.ndarray, lines: np.ndarray, labels: tuple[np.ndarray, int]) -> KeyDrawing:
         """``lines``: the key frame's line art (uint8 (H, W), 255 = paper); ``labels`` its regions."""
         check_array(paint, "paint", np.uint8, lines.shape + (3,))
-        return cls(index, paint, labels[0], labels[1], lines >= CLEAN_PAPER, *outline_edges(labels[0]), inked(lines))
+        return cls(index, paint, labels[0], labels[1], lines >= CLEAN_PAPER, *outline_edges(labels[0]))
 
 
 @dataclass(frozen=True)
@@ -130,17 +135,16 @@ class FrameDrawing(_Drawing):
 
     labels: np.ndarray   # int32 (H, W): 0 on ink, 1..n on regions
     n: int
-    paper: np.ndarray    # bool (H, W): bare paper, no ink at all (strokes and their edges are False)
+    paper: np.ndarray
     edge: np.ndarray
     inner: np.ndarray
-    inked: np.ndarray
 
     @classmethod
     def of(cls, labels: np.ndarray, n: int, lines: np.ndarray) -> FrameDrawing:
         """``labels``, ``n``: the frame's regions; ``lines`` its line art (uint8 (H, W), 255 = paper)."""
         check_array(labels, "labels", np.int32, ("H", "W"))
         check_array(lines, "lines", np.uint8, labels.shape)
-        return cls(labels, n, lines >= CLEAN_PAPER, *outline_edges(labels), inked(lines))
+        return cls(labels, n, lines >= CLEAN_PAPER, *outline_edges(labels))
 
 
 @dataclass(frozen=True)
@@ -149,17 +153,6 @@ class Match:
 
     counterpart: np.ndarray  # int64 (n + 1,): each frame region's key region, 0 for none
     merged: np.ndarray       # bool (n + 1,): the match joins regions one drawing keeps apart (a leak)
-
-
-def _majority(a: np.ndarray, b: np.ndarray, n_b: int) -> tuple[np.ndarray, np.ndarray]:
-    """For labels ``a`` and ``b`` of the same pixels (both > 0): each a-label that occurs, and the
-    b-label most of its pixels hold."""
-    pairs, counts = np.unique(a.astype(np.int64) * (n_b + 1) + b, return_counts=True)
-    order = np.lexsort((-counts, pairs // (n_b + 1)))           # by a-label, most shared first
-    pairs = pairs[order]
-    first = np.ones(len(pairs), bool)
-    first[1:] = pairs[1:] // (n_b + 1) != pairs[:-1] // (n_b + 1)
-    return pairs[first] // (n_b + 1), pairs[first] % (n_b + 1)
 
 
 def match(frame: FrameDrawing, key: KeyDrawing, min_cover: float = MIN_COVER, band_px: float = BAND_PX) -> Match:
@@ -176,17 +169,17 @@ def match(frame: FrameDrawing, key: KeyDrawing, min_cover: float = MIN_COVER, ba
     step = max(1, int(np.sqrt(labels.size / SAMPLES)))
     a, b = labels[::step, ::step].ravel(), key.labels[::step, ::step].ravel()
     both = (a > 0) & (b > 0)
-    a, b = a[both], b[both]
-    candidate = np.zeros(n + 1, np.int64)
-    frame_ids, key_ids = _majority(a, b, key.n)
+    pairs, counts = np.unique(a[both].astype(np.int64) * (key.n + 1) + b[both], return_counts=True)
+    in_frame, in_key = pairs // (key.n + 1), pairs % (key.n + 1)
+    candidate = np.zeros(n + 1, np.int64)                          # each frame region's key majority
+    frame_ids, key_ids = most_common(in_frame, in_key, counts)
     candidate[frame_ids] = key_ids
     container = np.zeros(key.n + 1, np.int64)                      # each key region's frame majority
-    key_side, frame_side = _majority(b, a, n)
-    container[key_side] = frame_side
+    key_ids, frame_ids = most_common(in_key, in_frame, counts)
+    container[key_ids] = frame_ids
     shared = (key.labels == candidate[labels]) & (labels > 0)                        # (H, W)
     overlap = np.bincount(labels[shared], minlength=n + 1).astype(np.float64)        # (n + 1,)
-    area = np.bincount(labels.ravel(), minlength=n + 1).astype(np.float64)
-    key_area = np.bincount(key.labels.ravel(), minlength=key.n + 1).astype(np.float64)[candidate]
+    area, key_area = frame.area, key.area[candidate]
     apart = (area - overlap) + (key_area - overlap)
     band = band_px * 0.5 * (frame.outline_length + key.outline_length[candidate])
     kept = ((candidate > 0) & (overlap >= min_cover * area) & (overlap >= min_cover * key_area)
@@ -210,7 +203,7 @@ def held_pixels(frame: FrameDrawing, key: KeyDrawing, min_cover: float = MIN_COV
     m = match(frame, key, min_cover, band_px)
     counterpart = m.counterpart[frame.labels]                                           # (H, W)
     matched = (counterpart > 0) & (key.labels == counterpart)
-    held = matched & key.clean
+    held = matched & key.paper
     # Where a leak joined two things, only pixels whose nearest outline is the same in both.
     leaky = held & m.merged[frame.labels]
     if leaky.any():
@@ -239,12 +232,3 @@ def paste_held(fill: np.ndarray, frame: FrameDrawing, keys: Sequence[KeyDrawing]
         under_ink = ~frame.paper & (nearest[..., 3] > 0)
         out[under_ink] = nearest[..., :3][under_ink]
     return out
-
-
-def held_share(frame: FrameDrawing, keys: Sequence[KeyDrawing], min_cover: float = MIN_COVER,
-               band_px: float = BAND_PX) -> float:
-    """Share of the frame's region pixels held from some key (what ``paste_held`` paints as a key)."""
-    held_any = np.zeros(frame.labels.shape, bool)
-    for key in keys:
-        held_any |= held_pixels(frame, key, min_cover, band_px)
-    return float(held_any.sum() / max(int((frame.labels > 0).sum()), 1))

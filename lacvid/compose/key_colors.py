@@ -21,6 +21,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import ndimage
 
+from lacvid.util.arrays import most_common, rgb_cells
 from lacvid.util.checks import check_array
 from lacvid.util.kernels import distinct_colors
 
@@ -47,30 +48,21 @@ class KeyColors:
             pixels.append(key[mask] if mask.any() else key.reshape(-1, 3))
         colors, inverse = distinct_colors(np.ascontiguousarray(np.concatenate(pixels)))  # (U, 3), (N,)
         counts = np.bincount(inverse, minlength=len(colors))                              # (U,)
-        cell = _cell(colors)                                                              # (U,)
         # Per occupied cell, its most frequent key colour.
-        order = np.lexsort((-counts, cell))
-        first = np.ones(len(order), bool)
-        first[1:] = cell[order][1:] != cell[order][:-1]
-        best = order[first]
+        cells, best = most_common(rgb_cells(colors, BITS), np.arange(len(colors)), counts)  # (C,), (C,)
         levels = 1 << BITS
         occupied = np.zeros((levels,) * 3, bool)
-        occupied.reshape(-1)[cell[best]] = True
+        occupied.reshape(-1)[cells] = True
         # Every cell's nearest occupied cell.
         nearest = ndimage.distance_transform_edt(~occupied, return_distances=False, return_indices=True)  # (3, L, L, L)
         nearest_cell = (nearest[0] << (2 * BITS)) | (nearest[1] << BITS) | nearest[2]                   # (L, L, L)
         representative = np.zeros((levels ** 3, 3), np.uint8)
-        representative[cell[best]] = colors[best]
+        representative[cells] = colors[best]
         return cls(np.ascontiguousarray(representative[nearest_cell.reshape(-1)]), occupied.reshape(-1))
 
     def project(self, rgb: np.ndarray) -> np.ndarray:
         """uint8 (H, W, 3): ``rgb`` with every colour the keys do not hold moved to the nearest they do."""
         check_array(rgb, "rgb", np.uint8, ("H", "W", 3))
-        cell = _cell(rgb)                                                  # (H, W)
+        cell = rgb_cells(rgb, BITS)                                        # (H, W)
         return np.where(self.occupied[cell][..., None], rgb, self.table[cell])
 
-
-def _cell(rgb: np.ndarray) -> np.ndarray:
-    """The quantised-RGB cell of every colour (..., 3) -> int64 (...)."""
-    q = (rgb >> (8 - BITS)).astype(np.int64)
-    return (q[..., 0] << (2 * BITS)) | (q[..., 1] << BITS) | q[..., 2]

@@ -191,7 +191,7 @@ class ShotComposer:
                     lines = self.prep.frames.get("lines_full", i)               # (H, W) uint8
                     labels = label_regions(lines, close_gaps=settings.close_gaps, min_area=settings.min_area)
                     drawings.append(KeyDrawing.of(i, key, lines, labels))
-                self._keys = drawings, KeyColors.of([d.paint for d in drawings], [d.clean for d in drawings])
+                self._keys = drawings, KeyColors.of([d.paint for d in drawings], [d.paper for d in drawings])
             return self._keys
 
     def candidates(self, t: int) -> list[Candidate]:

@@ -32,3 +32,19 @@ def float_to_image(x: np.ndarray, rgb: bool = False) -> np.ndarray:
     if rgb and x.shape[0] == 1:
         x = np.repeat(x, 3, axis=0)                                  # (3, H, W)
     return (x * _255 + _HALF).astype(np.uint8).transpose(1, 2, 0)     # (H, W, C)
+
+
+def most_common(groups: np.ndarray, values: np.ndarray, counts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """For (group, value, count) triples (1-D arrays of one length): each group that occurs, in
+    ascending order, and its value with the largest count; a tie goes to the value met first."""
+    order = np.lexsort((-counts, groups))                       # by group, largest count first (stable)
+    g = groups[order]
+    first = np.ones(len(order), bool)
+    first[1:] = g[1:] != g[:-1]
+    return g[first], values[order][first]
+
+
+def rgb_cells(rgb: np.ndarray, bits: int) -> np.ndarray:
+    """int32 (...): the cell of every uint8 RGB colour (..., 3) in a cube quantised to ``bits`` a channel."""
+    q = (rgb >> (8 - bits)).astype(np.int32)
+    return (q[..., 0] << (2 * bits)) | (q[..., 1] << bits) | q[..., 2]
