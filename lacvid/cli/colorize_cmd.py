@@ -103,25 +103,14 @@ def shot_executor(workers: int | None, ray_address: str | None, worker_cpus: int
         executor.close()
 
 
-def run_options(*, lines: str, backend: str, refs: int, cache: Path | None, ink: str, **same_named: Any) -> Any:
-    """The ``ColorizeOptions`` of colorize's and preview's shared flags, checked as flags: one builder,
-    so the two commands cannot drift apart. ``same_named``: flags spelled as the option they set."""
-    from lacvid.compose.layers import INK_MODES
-    from lacvid.models.config import BACKENDS
+def run_options(*, lines: str, refs: int, cache: Path | None, **same_named: Any) -> Any:
+    """The ``ColorizeOptions`` of colorize's and preview's shared flags: one builder, so the two
+    commands cannot drift apart. ``ColorizeOptions`` checks every value as a flag (one line, exit 2,
+    naming the flag), for batch jobs and Python callers too. ``same_named``: flags spelled as the
+    option they set."""
     from lacvid.pipeline.options import ColorizeOptions  # torch loads only when a command needs it
-    from lacvid.preprocess.lines import LINE_MODES
 
-    if lines not in LINE_MODES:
-        raise typer.BadParameter(f"--lines must be {_one_of(LINE_MODES)}, not {lines!r}")
-    if backend not in BACKENDS:
-        raise typer.BadParameter(f"--backend must be {_one_of(BACKENDS)}, not {backend!r}")
-    if ink not in INK_MODES:
-        raise typer.BadParameter(f"--ink must be {_one_of(INK_MODES)}, not {ink!r}")
-    return ColorizeOptions(line_mode=lines, backend=backend, max_refs=refs, cache_dir=cache, ink=ink, **same_named)
-
-
-def _one_of(choices: tuple[str, ...]) -> str:
-    return ", ".join(choices[:-1]) + " or " + choices[-1]
+    return ColorizeOptions(line_mode=lines, max_refs=refs, cache_dir=cache, **same_named)
 
 
 @app.command("colorize")
