@@ -338,8 +338,9 @@ def test_model_folder_and_audio_from_are_named_as_such(cli, tiny, make_video, tm
     assert "--audio-from file" in line and "nope.wav" in line
 
 
-def test_ctrl_c_says_interrupted_on_its_own_line(tiny, tmp_path) -> None:
-    """Before: nothing printed, and the progress bar left without a newline."""
+def _colorize_until_a_frame_is_scanned(tiny: dict, tmp_path: Path):
+    """A ``lacvid colorize`` subprocess on a copy of the clip, once its first frame is in the cache:
+    (the process, the copy)."""
     source = Path(shutil.copytree(tiny["lines_dir"], tmp_path / "lines"))
     proc = lacvid_process(colorize_args(tiny, tmp_path / "out", source=source))
     store = _store(tiny, source)
@@ -347,6 +348,12 @@ def test_ctrl_c_says_interrupted_on_its_own_line(tiny, tmp_path) -> None:
     while not list(store.glob("prep-*/done/c/*")):
         assert proc.poll() is None and time.monotonic() < deadline, proc.communicate()
         time.sleep(0.02)
+    return proc, source
+
+
+def test_ctrl_c_says_interrupted_on_its_own_line(tiny, tmp_path) -> None:
+    """Before: nothing printed, and the progress bar left without a newline."""
+    proc, source = _colorize_until_a_frame_is_scanned(tiny, tmp_path)
     proc.send_signal(signal.SIGINT)
     stdout, stderr = proc.communicate(timeout=120)
     assert proc.returncode == 130, stderr
@@ -359,13 +366,7 @@ def test_ctrl_c_says_interrupted_on_its_own_line(tiny, tmp_path) -> None:
 def test_sigterm_stops_like_ctrl_c_and_the_rerun_resumes(tiny, tmp_path) -> None:
     """Before: SIGTERM (timeout, a render farm, Kubernetes) exited 143 with no word and left the
     temporary output behind."""
-    source = Path(shutil.copytree(tiny["lines_dir"], tmp_path / "lines"))
-    proc = lacvid_process(colorize_args(tiny, tmp_path / "out", source=source))
-    store = _store(tiny, source)
-    deadline = time.monotonic() + 120
-    while not list(store.glob("prep-*/done/c/*")):
-        assert proc.poll() is None and time.monotonic() < deadline, proc.communicate()
-        time.sleep(0.02)
+    proc, source = _colorize_until_a_frame_is_scanned(tiny, tmp_path)
     proc.send_signal(signal.SIGTERM)
     stdout, stderr = proc.communicate(timeout=120)
     assert proc.returncode == 143, stderr
