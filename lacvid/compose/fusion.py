@@ -113,3 +113,38 @@ def fuse_regions(lines_full: np.ndarray, network: np.ndarray, warped: Sequence[C
     winner = region_winners(labels, indices, weights, len(palette))   # (n + 1,)
     fill = palette[winner][fill_ink_labels(labels[0])]                # (H, W, 3): ink as its nearest region
     return multiply_lines(fill, lines_full) if with_ink else fill
+
+
+def paint_confident_regions(fill: np.ndarray, labels: tuple[np.ndarray, int], propagated: np.ndarray,
+                            confidence: np.ndarray, palette: np.ndarray, flat_colors: np.ndarray,
+                            min_confidence: float = 1 / 255) -> np.ndarray:
+    """``fill`` (H, W, 3) with every region whose propagated colour is confident painted that colour.
+
+    For drawings whose keys are not all flat paint (grey tones over a gradient background): the
+    per-pixel fill keeps the keys' gradients, but breaks a flat area the drawing moved into
+    blotches of whatever each warped pixel met. The propagation votes per region over the keys'
+    colours; a region takes its winner whole when that colour stands only for regions the keys paint
+    flat (``flat_colors`` bool (P,), ``propagate.palette.flat_colors``) and the propagation heard
+    any evidence for it (mean confidence >= ``min_confidence``, the smallest level the cache
+    stores): however weak, one key colour over the whole region is never the blotches of a
+    per-pixel paste, and its median is what a painter's fill would give. Regions whose keys' paint
+    is a gradient, and those no chain reached, keep their per-pixel paint.
+
+    ``propagated`` uint8 (h, w, 3) palette colours and ``confidence`` float32 (h, w) in [0, 1] at
+    the propagation's size; ``labels``: ``label_regions`` of the frame's line art at ``fill``'s size.
+    """
+    lab_map, n = labels
+    size = lab_map.shape
+    index = _upsample(snap_indices(propagated, palette), size, cv2.INTER_NEAREST)         # (H, W) int32
+    conf = _upsample(confidence, size, cv2.INTER_NEAREST)                                  # (H, W) float32
+    winner = region_winners(labels, [index], [conf], len(palette))                          # (n + 1,)
+    inside = lab_map > 0
+    mean = np.bincount(lab_map[inside], weights=conf[inside], minlength=n + 1) / \
+        np.maximum(np.bincount(lab_map[inside], minlength=n + 1), 1)                        # (n + 1,)
+    flat = (mean >= min_confidence) & flat_colors[winner]
+    flat[0] = False
+    full = fill_ink_labels(lab_map)                                                         # (H, W): ink as its region
+    chosen = flat[full]                                                                     # (H, W) bool
+    out = fill.copy()
+    out[chosen] = palette[winner][full][chosen]
+    return out

@@ -23,7 +23,14 @@ import numpy as np
 
 from lacvid.compose.composite import composite_full_resolution
 from lacvid.compose.flat import palette_coverage, palette_from_keys
-from lacvid.compose.fusion import Candidate, FusionSettings, fuse_pixels, fuse_regions, warped_key_candidates
+from lacvid.compose.fusion import (
+    Candidate,
+    FusionSettings,
+    fuse_pixels,
+    fuse_regions,
+    paint_confident_regions,
+    warped_key_candidates,
+)
 from lacvid.compose.held import FrameDrawing, KeyDrawing, paste_held
 from lacvid.compose.key_colors import KeyColors
 from lacvid.compose.layers import Layers, drawing_ink, line_art_ink, no_ink, paint_layer, resolve_ink
@@ -172,11 +179,13 @@ class ShotComposer:
 
     def __init__(self, keys_full: dict[int, np.ndarray], keys_small: dict[int, np.ndarray], prep: PrepEntry,
                  refined: FrameArrays, palette: np.ndarray | None, options: ComposeOptions,
-                 propagated: FrameArrays | None = None, ink: InkModel | None = None) -> None:
+                 propagated: FrameArrays | None = None, ink: InkModel | None = None,
+                 propagated_palette: np.ndarray | None = None, flat_colors: np.ndarray | None = None) -> None:
         self.keys_full, self.keys_small = keys_full, keys_small
         self.key_lines = {i: prep.frames.get("lines", i) for i in keys_small}
         self.prep, self.refined, self.palette, self.options = prep, refined, palette, options
         self.propagated, self.ink = propagated, ink
+        self.propagated_palette, self.flat_colors = propagated_palette, flat_colors
         self._keys: tuple[list[KeyDrawing], KeyColors] | None = None
         self._keys_lock = threading.Lock()
 
@@ -196,7 +205,7 @@ class ShotComposer:
 
     def candidates(self, t: int) -> list[Candidate]:
         """What joins the network's color on frame ``t``: propagated region colours, or warped keys."""
-        if self.propagated is not None:
+        if self.propagated is not None and self.palette is not None:
             rgba = self.propagated.get("rgb", t)                              # (m, n, 4) uint8
             m, n = rgba.shape[:2]
             key = self.keys_full[nearest_keys(t, sorted(self.keys_full), 1)[0]]
@@ -215,7 +224,7 @@ class ShotComposer:
         candidates = self.candidates(t)
         # Propagated colours yield to the network only where they found no evidence at all.
         settings = FusionSettings(network_weight=PROPAGATED_NETWORK_WEIGHT, min_confidence=PROPAGATED_NETWORK_WEIGHT) \
-            if self.propagated is not None else FusionSettings()
+            if self.propagated is not None and self.palette is not None else FusionSettings()
         labels = label_regions(lines_full, close_gaps=settings.close_gaps, min_area=settings.min_area)
         key_drawings, key_colors = self.keys()
         if self.palette is not None:  # every region one palette colour: the keys' by construction
@@ -225,6 +234,11 @@ class ShotComposer:
             fill = composite_full_resolution(fuse_pixels(network, _at_size(candidates, network.shape[:2]), settings),
                                              lines_full, with_ink=False)
             fill = key_colors.project(fill)
+            if self.propagated is not None:  # regions the keys paint flat: their propagated colour whole
+                rgba = self.propagated.get("rgb", t)                          # (m, n, 4) uint8
+                fill = paint_confident_regions(fill, labels, np.ascontiguousarray(rgba[..., :3]),
+                                               rgba[..., 3].astype(np.float32) / 255.0, self.propagated_palette,
+                                               self.flat_colors)
         # Where the drawing holds still since a key, that key's paint, pixel for pixel (compose.held).
         fill = paste_held(fill, FrameDrawing.of(*labels, lines_full), key_drawings, t)
         ink = resolve_ink(self.options.ink, drawing=self.ink is not None)

@@ -35,21 +35,24 @@ class ShotPropagator:
                  settings: PropagationSettings = PropagationSettings()) -> None:
         self.prep, self.out, self.size, self.settings = prep, out, size, settings
 
-    def run(self, shot: Shot, keys_full: dict[int, np.ndarray]) -> np.ndarray:
-        """Every frame of ``shot`` that is not a key and not yet cached; returns the shot's palette."""
+    def run(self, shot: Shot, keys_full: dict[int, np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+        """Every frame of ``shot`` that is not a key and not yet cached; returns the shot's palette
+        (uint8 (P, 3)) and which of its colours the keys paint flat (bool (P,), ``propagate.palette``)."""
         todo = [t for t in range(shot.start, shot.stop) if t not in keys_full and not self.out.is_done(t)]
         stored = self.out.group.attrs.get(f"palette-{shot.start}")
-        if not todo and stored is not None:
-            return np.array(stored, np.uint8).reshape(-1, 3)
+        flat = self.out.group.attrs.get(f"flat-{shot.start}")
+        if not todo and stored is not None and flat is not None:
+            return np.array(stored, np.uint8).reshape(-1, 3), np.array(flat, bool)
         masks = [resize_to(self.prep.frames.get("lines_full", t), self.size) < INK_BELOW
                  for t in range(shot.start, shot.stop)]                                   # (h, w) bool each
         keys = {t - shot.start: resize_to(key, self.size) for t, key in keys_full.items()}  # (h, w, 3) each
         propagation = ShotPropagation(masks, keys, self.settings)
         # The palette first: the frames' done flags below vouch for it.
         self.out.group.attrs[f"palette-{shot.start}"] = propagation.palette.tolist()
+        self.out.group.attrs[f"flat-{shot.start}"] = propagation.flat.tolist()
         for local, colors in propagation.run().items():
             t = shot.start + local
             if t in todo:
                 conf = np.rint(colors.confidence() * 255).astype(np.uint8)                # (h, w)
                 self.out.put(t, rgb=np.dstack([colors.image(propagation.palette), conf]))  # (h, w, 4)
-        return propagation.palette
+        return propagation.palette, propagation.flat

@@ -67,15 +67,16 @@ class RunPlan:
 
     @property
     def propagation_id(self) -> str:
-        return fingerprint("propagate", 2, self.prep_id)
+        return fingerprint("propagate", 3, self.prep_id)  # 3: also for keys not all flat, with flat colours
 
     @property
     def finish_id(self) -> str:
         o = self.options
         # 2: regions the drawing holds still since a key take its paint (compose.held); per-pixel paint
         # only in colours the keys hold (compose.key_colors); 3: the nearest key where the propagation
-        # knows nothing
-        return fingerprint("finish", 3, self.networks_id, self.propagation_id, o.flat, o.warp, o.max_refs, o.ink)
+        # knows nothing; 4: drawings with gradient keys take the propagated colour in the regions the
+        # keys paint flat (compose.fusion.paint_confident_regions)
+        return fingerprint("finish", 4, self.networks_id, self.propagation_id, o.flat, o.warp, o.max_refs, o.ink)
 
     def shot_keys(self, shot: Shot) -> list[KeyFrame]:
         return [KeyFrame(index, Path(path)) for index, path, _ in self.keys if index in shot]
@@ -191,7 +192,7 @@ class ShotWorker:
             networks = pool.submit(self._networks, shot, keys_small, arrays)
             try:
                 palette = flat_palette(keys_full, self.prep, options.flat)
-                propagated, ink, shot_palette = self._propagate(shot, keys_full, arrays, palette is not None)
+                propagated, ink, shot_palette, flat_colors = self._propagate(shot, keys_full, arrays)
             except BaseException:
                 self.networks.stop.set()  # an error or Ctrl-C here: the networks stop at their next batch
                 raise
@@ -200,7 +201,8 @@ class ShotWorker:
             palette = shot_palette  # the colours the propagation voted with, so no vote is lost to snapping
         arrays.finished.group.attrs["flat"] = palette is not None
         composer = ShotComposer(keys_full, keys_small, self.prep, arrays.refined, palette, options.compose(),
-                                propagated=propagated, ink=ink)
+                                propagated=propagated, ink=ink, propagated_palette=shot_palette,
+                                flat_colors=flat_colors)
         return ShotLayers(arrays.finished, composer, keys_full, flat=palette is not None)
 
     def finish(self, shot: Shot, frames: range, segment: bool = False) -> bool:
@@ -234,19 +236,20 @@ class ShotWorker:
         fn(*args)
         self.stages[stage] += time.perf_counter() - t0
 
-    def _propagate(self, shot: Shot, keys_full: dict, arrays: ShotArrays, flat: bool
-                   ) -> tuple[FrameArrays | None, InkModel | None, np.ndarray | None]:
-        """A drawing's shot: region colours propagated from its keys, the clip's ink model, and the
-        propagation's palette. Propagation needs flat cel keys (one colour per region); keys painted
-        with gradients and texture are warped onto each frame instead, as for colour footage."""
+    def _propagate(self, shot: Shot, keys_full: dict, arrays: ShotArrays
+                   ) -> tuple[FrameArrays | None, InkModel | None, np.ndarray | None, np.ndarray | None]:
+        """A drawing's shot: region colours propagated from its keys, the clip's ink model, the
+        propagation's palette and which of its colours the keys paint flat. With flat cel keys every
+        region takes its propagated colour; keys painted with gradients are also warped onto each
+        frame, and only the regions whose colour is flat take it (``compose.fusion.paint_confident_regions``)."""
         if not self.prep.has_drawing(shot.start):
-            return None, None, None  # colour footage: keys warped by flow instead (no ink on top by default)
+            return None, None, None, None  # colour footage: keys warped by flow instead (no ink on top by default)
         if self._ink is None:  # the model scan fitted on the first frame, fitted again the same way
             self._ink = InkModel.fit([self.prep.drawn.get("rgb", 0)])
-        if not self.plan.options.warp or not flat:
-            return None, self._ink, None
+        if not self.plan.options.warp:
+            return None, self._ink, None, None
         t0 = time.perf_counter()
         propagator = ShotPropagator(self.prep, arrays.propagated, match_size(*self.plan.full))
-        palette = propagator.run(shot, keys_full)
+        palette, flat_colors = propagator.run(shot, keys_full)
         self.stages["propagate"] += time.perf_counter() - t0
-        return arrays.propagated, self._ink, palette
+        return arrays.propagated, self._ink, palette, flat_colors

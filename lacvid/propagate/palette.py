@@ -52,6 +52,33 @@ def build_palette(keys: Sequence[np.ndarray], segments: Sequence[Segments], tole
     return np.clip(np.rint(np.array(centres)), 0, 255).astype(np.uint8).reshape(-1, 3)
 
 
+def flat_colors(keys: Sequence[np.ndarray], segments: Sequence[Segments], palette: np.ndarray,
+                tolerance: int = 24, share: float = 0.9, merge: int = 10) -> np.ndarray:
+    """bool (P,): which palette colours stand only for regions the keys paint flat.
+
+    A key region is flat when ``share`` of its deep pixels lie within ``tolerance`` levels (every
+    channel) of its median, as cel paint does (``compose.flat.palette_coverage`` uses the same
+    tolerance); a gradient or a texture does not. A palette colour is flat when every key region
+    whose median it took (within ``merge`` levels, as ``build_palette`` merges) is flat: where one
+    colour stands for both, the region is treated as textured, which keeps its pixels as painted.
+    """
+    textured = np.zeros(len(palette), bool)
+    used = np.zeros(len(palette), bool)
+    pal = palette.astype(np.float32)
+    for key, seg in zip(keys, segments):
+        colors, weight = _region_colors(key, seg)
+        deep = seg.interior & (seg.dist >= 1.5)
+        off = (np.abs(key.astype(np.float32) - colors[seg.labels]).max(-1) > tolerance) & deep    # (H, W)
+        spread = np.bincount(seg.labels[off], minlength=seg.n) / np.maximum(
+            np.bincount(seg.labels[deep], minlength=seg.n), 1)                                     # (n,)
+        entry = np.abs(colors[:, None, :] - pal[None]).max(-1).argmin(1)                           # (n,)
+        near = np.abs(colors - pal[entry]).max(-1) <= merge
+        has = (weight > 0) & near
+        used[entry[has]] = True
+        textured[entry[has & (spread > 1.0 - share)]] = True
+    return used & ~textured
+
+
 def snap(rgb: np.ndarray, palette: np.ndarray, tolerance: int = 40) -> tuple[np.ndarray, np.ndarray]:
     """Nearest palette index per pixel (H, W) int32, and whether it lies within ``tolerance`` levels."""
     # Per distinct colour, not per pixel: a key holds few (cel paint), a frame millions of pixels.

@@ -20,7 +20,7 @@ import numpy as np
 
 from lacvid.propagate.evidence import Belief, CarrySettings, carry, fuse, key_belief, mix
 from lacvid.propagate.flow import distance_image, estimate_flow
-from lacvid.propagate.palette import build_palette, snap
+from lacvid.propagate.palette import build_palette, flat_colors, snap
 from lacvid.propagate.segments import Segments, segment
 
 
@@ -76,6 +76,8 @@ class ShotPropagation:
         self.fields = [distance_image(s.dist) for s in self.segments]
         self.keys = sorted(keys)
         self.palette = build_palette([keys[k] for k in self.keys], [self.segments[k] for k in self.keys])
+        # Which palette colours only flat key regions hold (a gradient's do not): see ``flat_colors``.
+        self.flat = flat_colors([keys[k] for k in self.keys], [self.segments[k] for k in self.keys], self.palette)
         self.key_beliefs = {k: key_belief(*snap(keys[k], self.palette), self.segments[k], len(self.palette))
                             for k in self.keys}
 

@@ -9,6 +9,7 @@ import pytest
 import torch
 
 from lacvid.models import ColorNetConfig, ModelConfig, TemporalNetConfig, build_net, save_checkpoint
+from tests.support.drawings import colorize_drawings
 
 H, W, N = 96, 160, 7
 PAPER, RED, SHADOW, GREEN = (250, 250, 245), (200, 40, 40), (140, 30, 30), (40, 160, 80)
@@ -33,33 +34,8 @@ def frame(t: int) -> tuple[np.ndarray, np.ndarray]:
 
 @pytest.fixture(scope="module")
 def painted(tmp_path_factory):
-    from typer.testing import CliRunner
-
-    from lacvid.cli import app
-
-    root = tmp_path_factory.mktemp("drawings")
-    (root / "lines").mkdir()
-    (root / "keys").mkdir()
     frames = [frame(t) for t in range(N)]
-    for t, (drawing, color) in enumerate(frames):
-        cv2.imwrite(str(root / "lines" / f"{t:04d}.png"), cv2.cvtColor(drawing, cv2.COLOR_RGB2BGR))
-        if t in (0, N - 1):
-            cv2.imwrite(str(root / "keys" / f"{t:04d}.png"), cv2.cvtColor(color, cv2.COLOR_RGB2BGR))
-    torch.manual_seed(0)
-    config = ModelConfig(color=ColorNetConfig(width=4, res_blocks=1), temporal=TemporalNetConfig(width=4))
-    model = save_checkpoint(root / "tiny.pt", config=config,
-                            nets={"color": build_net("color", config), "temporal": build_net("temporal", config)})
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
-        res = CliRunner().invoke(app, ["colorize", str(root / "lines"), "--keys", str(root / "keys"), "-o",
-                                       str(root / "out"), "-q", "--model", str(model), "--cache", str(root / "cache"),
-                                       "--shots", "single"])
-    finally:
-        torch.set_num_threads(before)
-    assert res.exit_code == 0, res.stderr
-    out = [cv2.cvtColor(cv2.imread(str(root / "out" / f"{t:04d}.png")), cv2.COLOR_BGR2RGB) for t in range(N)]
-    return frames, out
+    return frames, colorize_drawings(tmp_path_factory.mktemp("drawings"), frames)
 
 
 def test_every_region_the_keys_paint_is_painted(painted) -> None:

@@ -8,10 +8,9 @@ from __future__ import annotations
 import cv2
 import numpy as np
 import pytest
-import torch
 
 from lacvid.eval.metrics import psnr
-from tests.support.tiny_clip import read_rgb, tiny_model
+from tests.support.drawings import colorize_drawings
 
 H, W, N = 96, 160, 7
 PENCIL, HAIR, SHIRT, BALL = (150, 150, 150), (240, 200, 80), (200, 50, 60), (60, 90, 220)
@@ -33,27 +32,8 @@ def frame(t: int, gradient: bool = True) -> tuple[np.ndarray, np.ndarray]:
 
 
 def colorize(root, gradient: bool, *flags: str) -> tuple[list, list]:
-    from typer.testing import CliRunner
-
-    from lacvid.cli import app
-
-    (root / "lines").mkdir()
-    (root / "keys").mkdir()
     frames = [frame(t, gradient) for t in range(N)]
-    for t, (drawing, color) in enumerate(frames):
-        cv2.imwrite(str(root / "lines" / f"{t:04d}.png"), cv2.cvtColor(drawing, cv2.COLOR_RGB2BGR))
-        if t in (0, N - 1):
-            cv2.imwrite(str(root / "keys" / f"{t:04d}.png"), cv2.cvtColor(color, cv2.COLOR_RGB2BGR))
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
-        res = CliRunner().invoke(app, ["colorize", str(root / "lines"), "--keys", str(root / "keys"), "-o",
-                                       str(root / "out"), "-q", "--model", str(tiny_model(root / "tiny.pt")),
-                                       "--cache", str(root / "cache"), "--shots", "single", *flags])
-    finally:
-        torch.set_num_threads(before)
-    assert res.exit_code == 0, res.stderr
-    return frames, [read_rgb(root / "out" / f"{t:04d}.png") for t in range(N)]
+    return frames, colorize_drawings(root, frames, *flags)
 
 
 @pytest.fixture(scope="module")

@@ -91,3 +91,24 @@ def test_chains_run_side_by_side_give_what_they_give_one_after_another() -> None
         fused = fuse(beliefs, prop.settings.fuse_power)
         np.testing.assert_array_equal(result[t].index, fused.prob.argmax(1))
         np.testing.assert_array_equal(result[t].conf, fused.conf)
+
+
+def test_flat_colors_tell_a_painters_tone_from_a_gradient() -> None:
+    """A key region painted one colour with a gentle shade (within 24 levels) is flat; a background
+    painted as a radial gradient is not, and a colour standing for both counts as a gradient's."""
+    from lacvid.propagate.palette import build_palette, flat_colors
+    from lacvid.propagate.segments import segment
+
+    y, x = np.mgrid[0:H, 0:W].astype(np.float32)
+    key = np.repeat(np.clip(200 - 220 * np.hypot((x - W / 2) / W, y / H), 0, 255)[..., None], 3, -1)
+    ink = np.zeros((H, W), np.uint8)
+    cv2.circle(ink, (50, 50), 25, 1, 2)
+    inside = np.zeros((H, W), np.uint8)
+    cv2.circle(inside, (50, 50), 24, 1, -1)
+    key[inside > 0] = (np.array(RED, np.float32) - (y[inside > 0, None] - 26) / 4)   # RED, 12 levels of shade
+    key = np.clip(key, 0, 255).astype(np.uint8)
+    seg = segment(ink > 0)
+    palette = build_palette([key], [seg])
+    flat = flat_colors([key], [seg], palette)
+    red = np.abs(palette.astype(int) - RED).max(1).argmin()
+    assert flat[red] and flat.sum() == 1, (palette, flat)
