@@ -19,6 +19,9 @@ Sets:
 - ``synth``: shots drawn by ``lacvid.synth`` (12 and 24 frames, keys first and last frame).
 - ``pencil``: the same scenes drawn in ``lacvid synth --style pencil`` (grey strokes, pressure,
   gaps, coloured shadow lines), handed to lacvid as drawings, like ``handdrawn``.
+- ``stress``: the same scenes in ``lacvid synth --style stress``: faint pencil with many gaps, a
+  gradient sky, a globe whose outline runs off the frame, an occluder sweeping across, a prop
+  entering from outside, paint a few levels off the paper (``lacvid.synth.stress``).
 - ``real``: clips 01-06 of ``../shared/realdata`` (colour on every frame; line art extracted
   with ``extract_lines(mode="color")``; keys first and last frame).
   ``lacvid footage`` hands lacvid the colour frames themselves (``--lines color``: it extracts the
@@ -263,18 +266,19 @@ def synth_shots(n_per_length: int = 3, size: int = 256, seed: int = 7) -> list[S
     return shots
 
 
-def pencil_shots(n_per_length: int = 3, size: int = 256, seed: int = 7) -> list[Shot]:
+def pencil_shots(n_per_length: int = 3, size: int = 256, seed: int = 7, style: str = "pencil") -> list[Shot]:
     """The synth set's scenes drawn in pencil (``lacvid.synth.style``): grey strokes with pressure
-    and gaps, coloured shadow lines; handled like the hand-drawn set."""
+    and gaps, coloured shadow lines; handled like the hand-drawn set. ``style="stress"``: the same
+    scenes with the shapes real drawings broke lacvid with (``lacvid.synth.stress``)."""
     from lacvid.synth import render_shot
 
     shots = []
     for frames in (12, 24):
         for j in range(n_per_length):
-            pairs = list(render_shot(seed, 100 * frames + j, frames, size, size, style="pencil"))
+            pairs = list(render_shot(seed, 100 * frames + j, frames, size, size, style=style))
             drawn, color = [d for _, d in pairs], [c for c, _ in pairs]
             ink = InkModel.fit(drawn[:1])
-            shots.append(Shot(f"pencil{frames}-{j}", color, [ink.line_art(d) for d in drawn], (0, frames - 1),
+            shots.append(Shot(f"{style}{frames}-{j}", color, [ink.line_art(d) for d in drawn], (0, frames - 1),
                               given=drawn, ink=ink, paper_at=220))
     return shots
 
@@ -469,6 +473,10 @@ def _sets(wanted: Sequence[str], args: argparse.Namespace) -> dict[str, list[Sho
     if "pencil" in wanted:
         sets["synth in pencil (grey strokes, pressure, gaps, coloured shadow lines)"] = pencil_shots(
             args.synth_shots, args.synth_size)
+    if "stress" in wanted:
+        sets["synth stress (faint pencil, many gaps, a gradient sky, a globe off the frame, an occluder sweeping "
+             "across, a prop entering, paint near paper)"] = pencil_shots(args.synth_shots, args.synth_size,
+                                                                         style="stress")
     if ("real" in wanted or "handdrawn" in wanted) and not args.realdata.is_dir():
         print(f"realdata folder {args.realdata} absent: skipping the real clips", file=sys.stderr)
         return sets
@@ -488,8 +496,8 @@ def _sets(wanted: Sequence[str], args: argparse.Namespace) -> dict[str, list[Sho
 
 def main(argv: Sequence[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--sets", default="synth,pencil,real,handdrawn",
-                    help="comma-separated: synth, pencil, real, handdrawn")
+    ap.add_argument("--sets", default="synth,pencil,stress,real,handdrawn",
+                    help="comma-separated: synth, pencil, stress, real, handdrawn")
     ap.add_argument("--methods", default=",".join(METHODS), help=f"comma-separated, from: {', '.join(METHODS)}")
     ap.add_argument("--synth-shots", type=int, default=3, help="shots per length (12 and 24 frames)")
     ap.add_argument("--synth-size", type=int, default=256)

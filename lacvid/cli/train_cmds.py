@@ -23,8 +23,9 @@ def synth_cmd(
     width: Annotated[int | None, typer.Option("--width", min=8, help="Frame width in px (default --size).")] = None,
     seed: Annotated[int, typer.Option("--seed", help="Same seed, same dataset.")] = 0,
     style: Annotated[str, typer.Option("--style", help="clean (black ink), pencil (grey pencil with pressure, "
-                                       "gaps and coloured shadow lines, as artists export) or mixed (shots "
-                                       "alternate).")] = "clean",
+                                       "gaps and coloured shadow lines, as artists export), stress (faint pencil "
+                                       "with many gaps, a gradient sky, shapes off the frame, a sweeping occluder, "
+                                       "a prop entering) or mixed (clean and pencil shots alternate).")] = "clean",
     overwrite: Overwrite = False,
     quiet: Quiet = False,
     debug: Debug = False,

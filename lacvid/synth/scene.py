@@ -14,6 +14,7 @@ import numpy as np
 from lacvid.errors import InputError
 from lacvid.synth.canvas import Canvas
 from lacvid.synth.rig import Actor, Part, Shape, translate
+from lacvid.synth.stress import sky_gradient, stress_actors, stress_look
 from lacvid.synth.style import STYLES, PencilStyle, pencil
 
 
@@ -110,11 +111,14 @@ def _actor(rng: np.random.Generator, pal: list[tuple[int, int, int]], h: int, w:
     )
 
 
-def _background(rng: np.random.Generator, h: int, w: int, width: int, light: np.ndarray) -> Canvas:
+def _background(rng: np.random.Generator, h: int, w: int, width: int, light: np.ndarray,
+                gradient_sky: bool = False) -> Canvas:
     """A background bigger than the frame (the camera pans over it) with its own inked regions."""
     pal = _palette(rng, 6)
     sky = np.empty((h, w, 3), np.uint8)
     sky[:] = pal[0]
+    if gradient_sky:
+        sky = sky_gradient(sky)
     canvas = Canvas(sky, np.full((h, w), 255, np.uint8), width, light)
     for _ in range(int(rng.integers(0, 3))):  # clouds
         cloud = Part(_shape(rng, "blob"), (245, 245, 250), size=float(rng.uniform(0.05, 0.1)) * w, shade=False)
@@ -154,13 +158,18 @@ def render_shot(seed: int, index: int, frames: int, height: int, width: int,
     """Yield ``frames`` pairs (colour uint8 (H, W, 3) RGB, line art) of one shot.
 
     ``style``: ``clean`` (line art uint8 (H, W), black anti-aliased ink) or ``pencil`` (the drawing
-    as artists export it, uint8 (H, W, 3): see ``lacvid.synth.style``). The scene is the same.
+    as artists export it, uint8 (H, W, 3): see ``lacvid.synth.style``): the scene is the same.
+    ``stress``: that scene in faint pencil with many gaps, a gradient sky, and the shapes real drawings
+    broke lacvid with added (``lacvid.synth.stress``).
     """
     if frames < 1 or height < 8 or width < 8:
         raise InputError(f"cannot draw {frames} frames of {width}x{height}; use at least 1 frame of 8x8 px")
     if style not in STYLES:
         raise InputError(f"unknown drawing style {style!r}; use one of {', '.join(STYLES)}")
     look = PencilStyle.draw(np.random.default_rng(np.random.SeedSequence([seed, index, 1])))
+    stress = np.random.default_rng(np.random.SeedSequence([seed, index, 3])) if style == "stress" else None
+    if stress is not None:
+        look = stress_look(stress)
     rng = np.random.default_rng(np.random.SeedSequence([seed, index]))
     scale = min(height, width) / 256
     line_w = max(2, int(round(rng.choice([1.5, 2.0, 2.5, 3.0]) * scale)))  # 1 px AA outlines leak
@@ -169,10 +178,13 @@ def render_shot(seed: int, index: int, frames: int, height: int, width: int,
     pan_x = rng.choice([0.0, 0.0, 1.0, -1.0]) * rng.uniform(0.1, 0.35) * width
     pan_y = rng.choice([0.0, 0.0, 0.0, 1.0, -1.0]) * rng.uniform(0.05, 0.15) * height
     bh, bw = height + int(abs(pan_y)) + 1, width + int(abs(pan_x)) + 1
-    bg = _background(rng, bh, bw, line_w, light)
+    bg = _background(rng, bh, bw, line_w, light, gradient_sky=stress is not None and bool(stress.random() < 0.5))
     pal = _palette(rng, int(rng.integers(4, 9)))
     actors = [_actor(rng, pal, height, width) for _ in range(int(rng.integers(1, 5)))]
     actors.sort(key=lambda act: act.start[1] + act.radius)  # nearer (lower, bigger) in front
+    if stress is not None:
+        globe, *front = stress_actors(stress, pal, height, width)
+        actors = [globe, *actors, *front]
     ox0 = 0 if pan_x >= 0 else int(abs(pan_x))
     oy0 = 0 if pan_y >= 0 else int(abs(pan_y))
     for t in range(frames):
@@ -187,7 +199,7 @@ def render_shot(seed: int, index: int, frames: int, height: int, width: int,
             m = actor.matrix(float(t), frames, (px, py))
             for part in actor.parts:
                 canvas.draw(part, m, float(t))
-        if style == "pencil":
+        if style in ("pencil", "stress"):
             yield pencil(canvas.color, canvas.lines, canvas.shade, look,
                          np.random.default_rng(np.random.SeedSequence([seed, index, 2, t])))
             continue

@@ -117,3 +117,25 @@ def test_pencil_shadow_lines_are_coloured_in_some_shots() -> None:
         f = drawing.astype(int)
         colored += int(((f.max(2) - f.min(2)) > 60).sum() > 20)
     assert colored >= 2
+
+
+def test_stress_style_makes_each_failure_on_purpose() -> None:
+    """A globe whose outline runs off the frame, an occluder that crosses the whole frame between
+    the keys, a prop that starts outside and ends inside; drawn in faint pencil, deterministic."""
+    from lacvid.synth.stress import stress_actors
+
+    h, w = 96, 128
+    for index in range(4):
+        globe, occluder, prop = stress_actors(np.random.default_rng(index), [(200, 40, 40), (40, 160, 80)], h, w)
+        gx = globe.start[0]
+        assert (gx < 0 or gx > w) and globe.radius > min(abs(gx), abs(gx - w))       # cut by the frame edge
+        for x in (occluder.start[0], occluder.end[0]):                               # outside at both keys
+            assert x + occluder.radius < 0 or x - occluder.radius > w
+        assert (occluder.start[0] < 0) != (occluder.end[0] < 0)                      # across the whole frame
+        assert not 0 <= prop.start[0] <= w and 0 <= prop.end[0] <= w                  # enters from outside
+    first = list(render_shot(2, 1, 3, h, w, style="stress"))
+    again = list(render_shot(2, 1, 3, h, w, style="stress"))
+    for (truth, drawing), (truth2, drawing2) in zip(first, again):
+        assert drawing.shape == (h, w, 3) and drawing.min() > 0                      # faint pencil, never black
+        np.testing.assert_array_equal(drawing, drawing2)
+        np.testing.assert_array_equal(truth, truth2)
