@@ -101,3 +101,26 @@ def test_dense_thick_line_art_is_detected_as_lines_not_color():
         color, lines = next(iter(render_shot(seed, index, 3, 256, 256)))
         assert detect_kind(np.dstack([lines] * 3)) == "lines", (seed, index)
         assert detect_kind(color) == "color", (seed, index)
+
+
+@pytest.mark.parametrize("ink", [(160, 160, 160), (110, 140, 160)])  # faint grey pencil, blue-grey ink
+def test_areas_filled_with_the_strokes_own_ink_are_a_drawing(ink) -> None:
+    """A shaded pupil or solid hair in the strokes' own pencil is ink, not paint (clip12's kind: a
+    blue-grey drawing with filled shadow shapes was read as colour footage)."""
+    img = np.full((256, 256, 3), 255, np.uint8)
+    for k in range(6):
+        cv2.circle(img, (40 + 35 * k, 80), 14, ink, 1, cv2.LINE_AA)
+        cv2.circle(img, (40 + 35 * k, 80), 5, ink, -1, cv2.LINE_AA)             # a filled pupil
+    cv2.ellipse(img, (128, 180), (60, 25), 0, 0, 360, ink, 1, cv2.LINE_AA)
+    cv2.ellipse(img, (128, 175), (40, 12), 0, 0, 360, ink, -1, cv2.LINE_AA)     # solid hair
+    assert detect_kind(img) == "lines"
+
+
+def test_pale_paint_of_another_hue_than_the_paper_is_colour() -> None:
+    """Light paint near the paper's brightness (pale blue petals) is paint: its hue differs."""
+    img = np.full((256, 256, 3), 255, np.uint8)
+    for k in range(4):
+        centre = (50 + 50 * k, 128)
+        cv2.circle(img, centre, 22, (215, 228, 250), -1)
+        cv2.circle(img, centre, 22, (60, 60, 60), 1, cv2.LINE_AA)
+    assert detect_kind(img) == "color"
