@@ -24,7 +24,8 @@ import av
 import cv2
 import numpy as np
 import pytest
-from typer.testing import CliRunner
+
+from tests.support.cli import cli_runner
 
 
 @pytest.fixture(autouse=True, scope="session")
@@ -183,7 +184,7 @@ def cli() -> Callable[..., object]:
     """Run ``lacvid ARGS...`` in process; the result has ``exit_code``, ``stdout`` and ``stderr`` apart."""
     from lacvid.cli import app
 
-    runner = CliRunner()
+    runner = cli_runner()
 
     def invoke(*args: str | Path) -> object:
         return runner.invoke(app, [str(a) for a in args])

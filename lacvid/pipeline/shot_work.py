@@ -62,7 +62,7 @@ class RunPlan:
         # The backend's name, not the option: the backends' outputs differ in the last bits.
         # The batch too: a batch's frames may come out of a backend a few bits apart from single frames.
         o = self.options
-        return fingerprint("run", 3, self.prep_id, self.model_digest, o.max_refs, o.temporal,
+        return fingerprint("run", 3, self.prep_id, self.model_digest, o.refs, o.temporal,
                            self.device.split(":")[0], self.backend, network_batch(o.batch, self.device))
 
     @property
@@ -75,7 +75,7 @@ class RunPlan:
         # 2: regions the drawing holds still since a key take its paint (compose.held); per-pixel paint
         # only in colours the keys hold (compose.key_colors); 3: the nearest key where the propagation
         # knows nothing
-        return fingerprint("finish", 3, self.networks_id, self.propagation_id, o.flat, o.warp, o.max_refs, o.ink)
+        return fingerprint("finish", 3, self.networks_id, self.propagation_id, o.flat, o.warp, o.refs, o.ink)
 
     def shot_keys(self, shot: Shot) -> list[KeyFrame]:
         return [KeyFrame(index, Path(path)) for index, path, _ in self.keys if index in shot]
@@ -141,7 +141,7 @@ def open_backend(plan: RunPlan, checkpoint=None, progress: Progress = NULL_PROGR
         checkpoint = load_model(plan.model_path).checkpoint
     return make_backend(checkpoint, plan.model_path, plan.device, plan.backend, plan.cache_root,
                         work_size=plan.work_size,
-                        max_refs=plan.options.max_refs, model_digest=plan.model_digest, progress=progress)
+                        max_refs=plan.options.refs, model_digest=plan.model_digest, progress=progress)
 
 
 @dataclass

@@ -32,13 +32,12 @@ pytestmark = pytest.mark.usefixtures("one_torch_thread")
 @pytest.fixture(scope="module")
 def tiny(tmp_path_factory) -> dict:
     """The tiny job, colorized once: ``reference`` holds its output's file hashes."""
-    from typer.testing import CliRunner
-
     from lacvid.cli import app
+    from tests.support.cli import cli_runner
 
     clip = make_clip(tmp_path_factory.mktemp("tiny"))
     out = clip["root"] / "reference"
-    result = CliRunner().invoke(app, colorize_args(clip, out, "-q"))
+    result = cli_runner().invoke(app, colorize_args(clip, out, "-q"))
     assert result.exit_code == 0, result.stderr
     clip["reference"] = folder_hashes(out)
     return clip

@@ -33,9 +33,8 @@ def frame(t: int) -> tuple[np.ndarray, np.ndarray]:
 
 @pytest.fixture(scope="module")
 def painted(tmp_path_factory):
-    from typer.testing import CliRunner
-
     from lacvid.cli import app
+    from tests.support.cli import cli_runner
 
     root = tmp_path_factory.mktemp("drawings")
     (root / "lines").mkdir()
@@ -52,7 +51,7 @@ def painted(tmp_path_factory):
     before = torch.get_num_threads()
     torch.set_num_threads(1)
     try:
-        res = CliRunner().invoke(app, ["colorize", str(root / "lines"), "--keys", str(root / "keys"), "-o",
+        res = cli_runner().invoke(app, ["colorize", str(root / "lines"), "--keys", str(root / "keys"), "-o",
                                        str(root / "out"), "-q", "--model", str(model), "--cache", str(root / "cache"),
                                        "--shots", "single"])
     finally:
@@ -136,11 +135,10 @@ def test_a_blank_page_and_a_wrong_key(tmp_path) -> None:
 def test_layers_recompose_exactly_into_the_finished_frames(tmp_path) -> None:
     """--layers: paint (transparent on bare paper) and ink (the lines as drawn) stack back into
     every finished frame exactly, keys included."""
-    from typer.testing import CliRunner
-
     from lacvid.cli import app
     from lacvid.compose.layers import Layers
     from lacvid.media.images import read_image, read_image_alpha
+    from tests.support.cli import cli_runner
 
     def rgba(path):
         rgb, alpha = read_image_alpha(path)
@@ -157,7 +155,7 @@ def test_layers_recompose_exactly_into_the_finished_frames(tmp_path) -> None:
             cv2.imwrite(str(tmp_path / "keys" / f"{t:04d}.png"), cv2.cvtColor(white, cv2.COLOR_RGB2BGR))
     config = ModelConfig(color=ColorNetConfig(width=4, res_blocks=1), temporal=TemporalNetConfig(width=4))
     model = save_checkpoint(tmp_path / "tiny.pt", config=config, nets={"color": build_net("color", config)})
-    res = CliRunner().invoke(app, ["colorize", str(tmp_path / "lines"), "--keys", str(tmp_path / "keys"), "-o",
+    res = cli_runner().invoke(app, ["colorize", str(tmp_path / "lines"), "--keys", str(tmp_path / "keys"), "-o",
                                    str(tmp_path / "out"), "-q", "--model", str(model), "--cache",
                                    str(tmp_path / "cache"), "--shots", "single", "--layers", str(tmp_path / "layers")])
     assert res.exit_code == 0, res.stderr

@@ -33,9 +33,8 @@ def frame(t: int, gradient: bool = True) -> tuple[np.ndarray, np.ndarray]:
 
 
 def colorize(root, gradient: bool, *flags: str) -> tuple[list, list]:
-    from typer.testing import CliRunner
-
     from lacvid.cli import app
+    from tests.support.cli import cli_runner
 
     (root / "lines").mkdir()
     (root / "keys").mkdir()
@@ -47,7 +46,7 @@ def colorize(root, gradient: bool, *flags: str) -> tuple[list, list]:
     before = torch.get_num_threads()
     torch.set_num_threads(1)
     try:
-        res = CliRunner().invoke(app, ["colorize", str(root / "lines"), "--keys", str(root / "keys"), "-o",
+        res = cli_runner().invoke(app, ["colorize", str(root / "lines"), "--keys", str(root / "keys"), "-o",
                                        str(root / "out"), "-q", "--model", str(tiny_model(root / "tiny.pt")),
                                        "--cache", str(root / "cache"), "--shots", "single", *flags])
     finally:
