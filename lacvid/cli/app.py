@@ -29,6 +29,10 @@ except ImportError:  # pragma: no cover - older typer on real click
 
 from lacvid.errors import LacvidError
 
+# A bare group (``lacvid``, ``lacvid cache``) is a usage error on Click >= 8.2; Click 8.1 (what typer
+# 0.15.4, the declared floor, installs) prints the help and exits 0 instead, and has no such class.
+_NO_ARGS_IS_HELP: type[Exception] | tuple[()] = getattr(_cx, "NoArgsIsHelpError", ())
+
 _state = {"debug": os.environ.get("LACVID_DEBUG", "") not in ("", "0", "false", "no")}
 
 
@@ -167,7 +171,7 @@ class LacvidGroup(TyperGroup):
             code = rv if isinstance(rv, int) else 0
             if code == 130:  # typer turns Ctrl-C (KeyboardInterrupt, Terminated) into this return value
                 code = _stopped_by_signal()
-        except _cx.NoArgsIsHelpError as exc:  # a bare group: its help, as a usage error
+        except _NO_ARGS_IS_HELP as exc:  # a bare group: its help, as a usage error
             print(exc.format_message(), flush=True)
             code = 2
         except typer.Abort:
