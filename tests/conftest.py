@@ -27,6 +27,19 @@ import pytest
 
 from tests.support.cli import cli_runner
 
+# The smoke tests (``pytest -m smoke``): what .ci/run runs again with every dependency at its declared
+# floor (.ci/floors.txt): colorize end to end through the CLI (cache, resume, bad input), video and
+# frame I/O, the ONNX backend, the Numba kernels, JSON progress and the Python API's options.
+SMOKE = ("e2e/test_colorize.py", "media/test_media.py", "cli/", "models/test_runtime.py", "util/test_kernels.py",
+         "pipeline/test_options.py", "test_progress.py", "e2e/test_preview_config.py")
+
+
+def pytest_collection_modifyitems(config, items) -> None:
+    root = Path(__file__).parent
+    for item in items:
+        if Path(item.path).relative_to(root).as_posix().startswith(SMOKE):
+            item.add_marker(pytest.mark.smoke)
+
 
 @pytest.fixture(autouse=True, scope="session")
 def _private_cache_home(tmp_path_factory):
