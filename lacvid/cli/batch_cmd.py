@@ -17,7 +17,7 @@ from lacvid.cli.common import Debug, LogFile, Overwrite, ProgressMode, Quiet, ma
 def batch_command(
     jobs: Annotated[Path, typer.Argument(
         help='JSON list of {"input": ..., "keys": ..., "output": ..., "options": {...}}; paths relative to the '
-             "file, options named as in lacvid.ColorizeOptions (max_refs, cache_dir, codec, ...).",
+             "file, options named as colorize's flags (refs, cache, codec, ...).",
         show_default=False)],
     workers: Workers = None,
     ray: RayAddress = None,

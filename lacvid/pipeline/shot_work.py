@@ -33,7 +33,7 @@ from lacvid.pipeline.options import ColorizeOptions
 from lacvid.pipeline.propagation import ShotPropagator, match_size
 from lacvid.preprocess.frame import resize_to
 from lacvid.preprocess.ink import InkModel
-from lacvid.progress import NULL_PROGRESS, Progress
+from lacvid.progress import NULL_PROGRESS, Progress, warn
 from lacvid.shots.detect import Shot
 from lacvid.util.hashing import fingerprint
 from lacvid.util.store import FrameArrays
@@ -227,7 +227,7 @@ class ShotWorker:
         """Damaged frames (a chunk deleted or changed since it was written) are said and computed again."""
         bad = arrays.verify(frames)
         if bad:
-            self.progress.log(damaged_message(arrays, bad))
+            warn(self.progress, damaged_message(arrays, bad))
 
     def _timed(self, stage: str, fn, *args) -> None:
         t0 = time.perf_counter()
