@@ -120,3 +120,21 @@ def test_progress_json_in_lacvid_toml_makes_errors_json(cli, tmp_path, monkeypat
     assert event["event"] == "error" and event["exit_code"] == 2 and "missing.mp4" in event["message"]
     plain = cli(*args, "--progress", "bar")
     assert plain.exit_code == 2 and plain.stderr.startswith("lacvid: error:")
+
+
+def test_json_sigterm_ends_with_an_error_event_143(tmp_path) -> None:
+    """A render farm stops a job with SIGTERM: under JSON the closing line is an error event with the
+    process's own exit code, not the plain ``lacvid: terminated`` line."""
+    import signal
+
+    from tests.support.tiny_clip import colorize_args, lacvid_process, make_clip
+
+    clip = make_clip(tmp_path / "clip", n=24)
+    proc = lacvid_process(colorize_args(clip, tmp_path / "out", "--progress", "json"))
+    first = json.loads(proc.stderr.readline())      # the run has started reporting
+    proc.send_signal(signal.SIGTERM)
+    stdout, rest = proc.communicate(timeout=120)
+    assert first["event"] == "progress" and proc.returncode == 143, rest
+    events = _events(rest)
+    assert stdout == "" and events[-1] == {"event": "error", "message": "terminated", "exit_code": 143}
+    assert not (tmp_path / "out").exists()
