@@ -96,7 +96,7 @@ def open_job(input_path: Path | str, keys_dir: Path | str, output: Path | str, o
              executor: ShotExecutor, progress: Progress) -> Iterator[ColorizeJob]:
     """Check the output, scan the input and plan the run; the cache entry stays locked until the job closes."""
     started = time.perf_counter()
-    progress = WarningRecorder(progress)
+    recorder = WarningRecorder(progress)  # this job's warnings, for its result
     input_path, keys_dir, output = Path(input_path), Path(keys_dir), Path(output)
     protected = protected_paths(input_path, keys_dir, options)
     check_not_an_input(output, protected)
@@ -109,7 +109,7 @@ def open_job(input_path: Path | str, keys_dir: Path | str, output: Path | str, o
         check_encoder(options.codec, options.preset)
     if options.layers is not None:
         check_layers_output(options.layers, options.overwrite, {**protected, "output": output})
-    with open_session(input_path, keys_dir, info, options, executor, progress) as run:
+    with open_session(input_path, keys_dir, info, options, executor, recorder) as run:
         selection, chosen = run.choose(options)
         tasks = [ShotTask(s, frames_of(s, selection)) for s in chosen]
         if frames_folder and partial:
@@ -119,7 +119,7 @@ def open_job(input_path: Path | str, keys_dir: Path | str, output: Path | str, o
         else:
             written = [ShotTask(s, range(s.start, s.stop)) for s in run.shots]
             _check_cached(run.plan, run.cache, written, tasks)
-        yield ColorizeJob(output, options, run, tasks, written, frames_folder and partial, started, progress)
+        yield ColorizeJob(output, options, run, tasks, written, frames_folder and partial, started, recorder)
 
 
 def _check_cached(plan: RunPlan, cache: ColorizeCache, written: list[ShotTask], tasks: list[ShotTask]) -> None:
