@@ -399,8 +399,8 @@ def test_a_fifo_is_refused_in_one_line_not_waited_on(tiny, tmp_path, where) -> N
 
 
 @pytest.mark.parametrize("options, needle", [
-    ({"max_refs": 0}, "max_refs (--refs) must be an integer from 1 to 8"),
-    ({"line_mode": "sketch"}, "line_mode (--lines) must be one of"),
+    ({"max_refs": 0}, "refs (--refs) must be an integer from 1 to 8"),
+    ({"line_mode": "sketch"}, "lines (--lines) must be one of"),
     ({"temporal": "yes"}, "temporal (--temporal) must be true or false"),
 ])
 def test_batch_options_are_checked_as_the_flags_are(cli, tiny, tmp_path, options, needle) -> None:
