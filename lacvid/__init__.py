@@ -1,7 +1,9 @@
 """lacvid: color line-art animation from a few painted key frames.
 
-The public API: ``colorize(input, keys_dir, output, ColorizeOptions(...))`` and
-``load_model(path)``. They load lazily, so ``import lacvid`` (and ``lacvid --help``) stays
+The public API: ``colorize(input, keys_dir, output, ColorizeOptions(...) or refs=2, ...,
+progress=callback)`` and ``load_model(path)``. Warnings go to the ``lacvid`` logger (which has
+only a ``NullHandler``, as a library's should: configure ``logging`` to see them) and into
+``ColorizeResult.warnings``. They load lazily, so ``import lacvid`` (and ``lacvid --help``) stays
 fast and torch loads only when a model is needed; what they return is the library's own
 function or class (``lacvid.pipeline.run.colorize``, ``lacvid.models.runtime.load_model``).
 """
@@ -9,22 +11,27 @@ function or class (``lacvid.pipeline.run.colorize``, ``lacvid.models.runtime.loa
 from __future__ import annotations
 
 import importlib
+import logging
 from typing import TYPE_CHECKING, Any
 
 from lacvid._version import __version__
+
+logging.getLogger("lacvid").addHandler(logging.NullHandler())
 
 if TYPE_CHECKING:  # for type checkers and IDEs; at run time they load on first use
     from lacvid.models.runtime import load_model
     from lacvid.pipeline.options import ColorizeOptions, ColorizeResult
     from lacvid.pipeline.run import colorize
+    from lacvid.progress import ProgressEvent
 
-__all__ = ["ColorizeOptions", "ColorizeResult", "__version__", "colorize", "load_model"]
+__all__ = ["ColorizeOptions", "ColorizeResult", "ProgressEvent", "__version__", "colorize", "load_model"]
 
 _LAZY = {
     "colorize": "lacvid.pipeline.run",
     "ColorizeOptions": "lacvid.pipeline.options",
     "ColorizeResult": "lacvid.pipeline.options",
     "load_model": "lacvid.models.runtime",
+    "ProgressEvent": "lacvid.progress",
 }
 
 

@@ -24,7 +24,21 @@ import av
 import cv2
 import numpy as np
 import pytest
-from typer.testing import CliRunner
+
+from tests.support.cli import cli_runner
+
+# The smoke tests (``pytest -m smoke``): what .ci/run runs again with every dependency at its declared
+# floor (.ci/floors.txt): colorize end to end through the CLI (cache, resume, bad input), video and
+# frame I/O, the ONNX backend, the Numba kernels, JSON progress and the Python API's options.
+SMOKE = ("e2e/test_colorize.py", "media/test_media.py", "cli/", "models/test_runtime.py", "util/test_kernels.py",
+         "pipeline/test_options.py", "test_progress.py", "e2e/test_preview_config.py")
+
+
+def pytest_collection_modifyitems(config, items) -> None:
+    root = Path(__file__).parent
+    for item in items:
+        if Path(item.path).relative_to(root).as_posix().startswith(SMOKE):
+            item.add_marker(pytest.mark.smoke)
 
 
 @pytest.fixture(autouse=True, scope="session")
@@ -183,7 +197,7 @@ def cli() -> Callable[..., object]:
     """Run ``lacvid ARGS...`` in process; the result has ``exit_code``, ``stdout`` and ``stderr`` apart."""
     from lacvid.cli import app
 
-    runner = CliRunner()
+    runner = cli_runner()
 
     def invoke(*args: str | Path) -> object:
         return runner.invoke(app, [str(a) for a in args])

@@ -1,8 +1,10 @@
 """The typer app every command registers on, and the one place errors become exit codes.
 
 Exit codes: 0 success; 2 bad input or usage; 1 an internal failure (a bug in lacvid);
-130 interrupted. Without ``--debug`` (or ``LACVID_DEBUG=1``) every error is one line on
-stderr: ``lacvid: error: <what was wrong, with the path, and what to do>``.
+130 interrupted, 143 terminated. Without ``--debug`` (or ``LACVID_DEBUG=1``) every error is one
+line on stderr: ``lacvid: error: <what was wrong, with the path, and what to do>``; under
+``--progress json`` (the flag, or ``progress = "json"`` in lacvid.toml) it is a JSON line
+instead, ``{"event": "error", "message": ..., "exit_code": ...}``, so stderr stays parseable.
 """
 
 from __future__ import annotations
@@ -27,12 +29,36 @@ except ImportError:  # pragma: no cover - older typer on real click
 
 from lacvid.errors import LacvidError
 
+# A bare group (``lacvid``, ``lacvid cache``) is a usage error on Click >= 8.2; Click 8.1 (what typer
+# 0.15.4, the declared floor, installs) prints the help and exits 0 instead, and has no such class.
+_NO_ARGS_IS_HELP: type[Exception] | tuple[()] = getattr(_cx, "NoArgsIsHelpError", ())
+
 _state = {"debug": os.environ.get("LACVID_DEBUG", "") not in ("", "0", "false", "no")}
 
 
 def set_debug(debug: bool) -> None:
     if debug:
         _state["debug"] = True
+
+
+def set_json(on: bool) -> None:
+    """Errors and the interrupt line as JSON events (``--progress json``), or as plain lines."""
+    _state["json"] = on
+
+
+def _json_requested(args: list[str], default_map: dict[str, dict[str, Any]]) -> bool:
+    """Whether this command line asks for ``--progress json`` (the flag's last value, else the config's),
+    known before typer parses it, so even a usage error comes out as a JSON event."""
+    mode = None
+    for i, arg in enumerate(args):
+        if arg == "--progress" and i + 1 < len(args):
+            mode = args[i + 1]
+        elif arg.startswith("--progress="):
+            mode = arg.partition("=")[2]
+    if mode is None:
+        command = next((a for a in args if a in default_map), None)
+        mode = (default_map.get(command) or {}).get("progress_mode") if command else None
+    return mode == "json"
 
 
 _cleanups: list[Callable[[], None]] = []
@@ -52,9 +78,14 @@ def _run_cleanups() -> None:
             pass
 
 
-def _error_line(message: str) -> None:
+def _error_line(message: str, code: int = 2) -> None:
     message = " ".join(str(message).split())  # one line, whatever the message held
-    print(f"lacvid: error: {message}", file=sys.stderr, flush=True)
+    if _state.get("json"):
+        from lacvid.cli.progress_json import emit_event
+
+        emit_event({"event": "error", "message": message, "exit_code": code})
+    else:
+        print(f"lacvid: error: {message}", file=sys.stderr, flush=True)
 
 
 def option_keys(command: Any) -> dict[str, str]:
@@ -107,11 +138,14 @@ def _sigterm_as_interrupt():
 
 def _stopped_by_signal() -> int:
     """The one line and the exit code of a run stopped by Ctrl-C (130) or SIGTERM (143)."""
-    if _state.pop("terminated", False):
-        print("lacvid: terminated", file=sys.stderr, flush=True)
-        return 143
-    print("lacvid: interrupted", file=sys.stderr, flush=True)
-    return 130
+    word, code = ("terminated", 143) if _state.pop("terminated", False) else ("interrupted", 130)
+    if _state.get("json"):
+        from lacvid.cli.progress_json import emit_event
+
+        emit_event({"event": "error", "message": word, "exit_code": code})
+    else:
+        print(f"lacvid: {word}", file=sys.stderr, flush=True)
+    return code
 
 
 class LacvidGroup(TyperGroup):
@@ -125,7 +159,10 @@ class LacvidGroup(TyperGroup):
         logging.getLogger("asyncio").setLevel(logging.CRITICAL)
         try:
             try:
+                argv = [str(a) for a in (sys.argv[1:] if args is None else args)]
+                set_json(_json_requested(argv, {}))  # a bad config file's error, too
                 extra.setdefault("default_map", config_defaults(self))
+                set_json(_json_requested(argv, extra["default_map"]))
                 with _sigterm_as_interrupt():
                     rv = super().main(args=args, prog_name=prog_name or "lacvid", complete_var=complete_var,
                                       standalone_mode=False, **extra)
@@ -134,7 +171,7 @@ class LacvidGroup(TyperGroup):
             code = rv if isinstance(rv, int) else 0
             if code == 130:  # typer turns Ctrl-C (KeyboardInterrupt, Terminated) into this return value
                 code = _stopped_by_signal()
-        except _cx.NoArgsIsHelpError as exc:  # a bare group: its help, as a usage error
+        except _NO_ARGS_IS_HELP as exc:  # a bare group: its help, as a usage error
             print(exc.format_message(), flush=True)
             code = 2
         except typer.Abort:
@@ -144,12 +181,12 @@ class LacvidGroup(TyperGroup):
             ctx = getattr(exc, "ctx", None)
             if ctx is not None:
                 hint = f"; see '{ctx.command_path} --help'"
-            _error_line(f"{exc.format_message().rstrip('.')}{hint}")
+            _error_line(f"{exc.format_message().rstrip('.')}{hint}", 2)
             code = 2
         except LacvidError as exc:
             if _state["debug"]:
                 traceback.print_exc()
-            _error_line(str(exc))
+            _error_line(str(exc), exc.exit_code)
             code = exc.exit_code
         except KeyboardInterrupt:
             code = _stopped_by_signal()
@@ -157,7 +194,7 @@ class LacvidGroup(TyperGroup):
             if _state["debug"]:
                 traceback.print_exc()
             _error_line(f"internal error ({type(exc).__name__}: {exc}); rerun with --debug for the "
-                        "traceback and report it")
+                        "traceback and report it", 1)
             code = 1
         if standalone_mode:
             sys.exit(code)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 from typing import Annotated
 
@@ -9,14 +10,14 @@ import typer
 
 from lacvid.cli.app import app
 from lacvid.cli.colorize_cmd import RayAddress, WorkerCpus, Workers, shot_executor
-from lacvid.cli.common import Debug, LogFile, Overwrite, ProgressMode, Quiet, make_progress
+from lacvid.cli.common import Debug, LogFile, Overwrite, ProgressMode, Quiet, make_progress, report_result
 
 
 @app.command("batch")
 def batch_command(
     jobs: Annotated[Path, typer.Argument(
         help='JSON list of {"input": ..., "keys": ..., "output": ..., "options": {...}}; paths relative to the '
-             "file, options named as in lacvid.ColorizeOptions (max_refs, cache_dir, codec, ...).",
+             "file, options named as colorize's flags (refs, cache, codec, ...).",
         show_default=False)],
     workers: Workers = None,
     ray: RayAddress = None,
@@ -31,10 +32,15 @@ def batch_command(
     from lacvid.pipeline.batch import colorize_batch, read_jobs
     from lacvid.pipeline.options import ColorizeOptions
 
+    started = time.perf_counter()
     progress = make_progress(quiet, debug, progress_mode, log_file)
     batch = read_jobs(jobs, ColorizeOptions(overwrite=overwrite))
     with shot_executor(workers, ray, worker_cpus) as executor:
         results = colorize_batch(batch, executor, progress)
+    report_result(progress, output=[str(r.output) for r in results], frames=sum(r.frames for r in results),
+                  shots=sum(len(r.shots) for r in results), seconds=round(time.perf_counter() - started, 3),
+                  jobs=[{"input": str(j.input), "output": str(r.output), "frames": r.frames, "shots": len(r.shots),
+                         "seconds": round(r.seconds, 3), "warnings": r.warnings} for j, r in zip(batch, results)])
     rows = [(str(j.input), str(r.output), str(r.frames), str(len(r.shots)), f"{r.seconds:.1f}",
              f"{r.frames / max(r.seconds, 1e-9):.2f}") for j, r in zip(batch, results)]
     head = ("input", "output", "frames", "shots", "seconds", "frames/s")

@@ -51,7 +51,7 @@ def ls_cmd(
     for r in rows:
         typer.echo("  ".join(c.ljust(w) for c, w in zip(r[:3], widths)) + "  " + r[3])
     total = sum(e.size for e in entries)
-    print(f"lacvid: {len(entries)} entries, {human_size(total)} in {root}", file=sys.stderr)
+    print(f"lacvid: {len(entries)} entries, {human_size(total)} in {root}", file=sys.stderr, flush=True)
 
 
 @cache_app.command("clean")
@@ -81,4 +81,4 @@ def clean_cmd(
     if not quiet:
         freed = human_size(sum(e.size for e in removed))
         kept = f"; kept {len(busy)} in use by a running lacvid" if busy else ""
-        print(f"lacvid: removed {len(removed)} entries ({freed}){kept}", file=sys.stderr)
+        print(f"lacvid: removed {len(removed)} entries ({freed}){kept}", file=sys.stderr, flush=True)

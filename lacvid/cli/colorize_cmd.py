@@ -10,7 +10,16 @@ from typing import Annotated, Any
 import typer
 
 from lacvid.cli.app import app
-from lacvid.cli.common import Debug, LogFile, Overwrite, ProgressMode, Quiet, make_progress, stderr_console
+from lacvid.cli.common import (
+    Debug,
+    LogFile,
+    Overwrite,
+    ProgressMode,
+    Quiet,
+    make_progress,
+    report_result,
+    stderr_console,
+)
 from lacvid.models.config import DEFAULT_MODEL
 
 # The options, one alias each, so the command reads as a list of what it takes.
@@ -103,14 +112,13 @@ def shot_executor(workers: int | None, ray_address: str | None, worker_cpus: int
         executor.close()
 
 
-def run_options(*, lines: str, refs: int, cache: Path | None, **same_named: Any) -> Any:
+def run_options(**flags: Any) -> Any:
     """The ``ColorizeOptions`` of colorize's and preview's shared flags: one builder, so the two
-    commands cannot drift apart. ``ColorizeOptions`` checks every value as a flag (one line, exit 2,
-    naming the flag), for batch jobs and Python callers too. ``same_named``: flags spelled as the
-    option they set."""
+    commands cannot drift apart. Each option is named as its flag; ``ColorizeOptions`` checks every
+    value as a flag (one line, exit 2, naming the flag), for batch jobs and Python callers too."""
     from lacvid.pipeline.options import ColorizeOptions  # torch loads only when a command needs it
 
-    return ColorizeOptions(line_mode=lines, max_refs=refs, cache_dir=cache, **same_named)
+    return ColorizeOptions(**flags)
 
 
 @app.command("colorize")
@@ -149,31 +157,36 @@ def colorize_command(
     """Paint every frame of INPUT from a few painted key frames; print OUTPUT's path."""
     from lacvid.pipeline.run import colorize
 
+    progress = make_progress(quiet, debug, progress_mode, log_file)
     options = run_options(model=model, device=device, backend=backend, size=size, flat=flat, refs=refs,
                           temporal=temporal, batch=batch, warp=warp, shots=shots, lines=lines, ink=ink, cache=cache,
                           overwrite=overwrite, frames=frames, shot=shot,
                           crf=crf, preset=preset, codec=codec, layers=layers)
-    progress = make_progress(quiet, debug, progress_mode, log_file)
     with shot_executor(workers, ray, worker_cpus) as executor:
         result = colorize(input, keys, output, options, progress, executor=executor)
     if not quiet:
         _summary(result, cache, progress_mode, progress)
+    report_result(progress, output=str(result.output), frames=result.frames, shots=len(result.shots),
+                  keys=len(result.keys), flat_shots=result.flat_shots, seconds=round(result.seconds, 3))
     typer.echo(str(result.output))
 
 
 def _summary(result, cache: Path | None, progress_mode: str, progress) -> None:
     """What the run did, and a full cache's warning, on stderr (or as JSON lines)."""
     from lacvid.pipeline.cache_admin import size_warning
+    from lacvid.progress import warn
     from lacvid.util.cache_home import default_cache_dir
 
     summary = (f"{result.frames} frames in {len(result.shots)} shot(s) ({result.flat_shots} flat-filled) "
                f"from {len(result.keys)} key(s) in {result.seconds:.1f}s "
                f"({result.frames / max(result.seconds, 1e-9):.1f} frames/s)")
-    for line in (summary, size_warning(cache or default_cache_dir())):
-        if line and progress_mode == "bar":
-            stderr_console.print(f"lacvid: {line}", highlight=False, markup=False, soft_wrap=True)
-        elif line:
-            progress.log(line)  # a JSON line (--progress json) and the log file
+    if progress_mode == "bar":
+        stderr_console.print(f"lacvid: {summary}", highlight=False, markup=False, soft_wrap=True)
+    else:
+        progress.log(summary)  # a JSON line (--progress json) and the log file
+    full = size_warning(cache or default_cache_dir())
+    if full:
+        warn(progress, full)
 
 
 Sheet = Annotated[Path, typer.Option("--output", "-o", show_default=False, help="The contact sheet to write (PNG).")]
@@ -213,10 +226,12 @@ def preview_command(
     the palette; only those frames are coloured (a render afterwards reuses them). Prints the sheet's path."""
     from lacvid.pipeline.preview import preview
 
+    progress = make_progress(quiet, debug, progress_mode)
     options = run_options(model=model, device=device, backend=backend, size=size, flat=flat, refs=refs,
                           temporal=temporal, batch=batch, warp=warp, shots=shots, lines=lines, ink=ink, cache=cache,
                           overwrite=overwrite, frames=frames, shot=shot)
-    progress = make_progress(quiet, debug, progress_mode)
     with shot_executor(workers, ray, worker_cpus) as executor:
         result = preview(input, keys, output, options, per_shot=per_shot, progress=progress, executor=executor)
+    report_result(progress, output=str(result.sheet), frames=sum(len(p.frames) for p in result.shots),
+                  shots=len(result.shots), seconds=round(result.seconds, 3))
     typer.echo(str(result.sheet))

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
@@ -23,7 +23,7 @@ from rich.progress import (
 from rich.progress import Progress as RichProgressBar
 from rich.text import Text
 
-from lacvid.cli.app import on_exit, set_debug
+from lacvid.cli.app import on_exit, set_debug, set_json
 from lacvid.errors import InputError
 from lacvid.progress import NULL_PROGRESS, Progress
 
@@ -131,6 +131,7 @@ def make_progress(quiet: bool, debug: bool = False, mode: str = "bar", log_file:
     set_debug(debug)
     if mode not in ("bar", "json", "none"):
         raise typer.BadParameter(f"--progress must be bar, json or none, not {mode!r}")
+    set_json(mode == "json")
     if mode == "json":
         from lacvid.cli.progress_json import JsonLinesProgress
 
@@ -146,3 +147,11 @@ def make_progress(quiet: bool, debug: bool = False, mode: str = "bar", log_file:
             raise InputError(f"cannot write the log file {log_file} ({exc.strerror or exc}); choose a writable "
                              "path") from exc
     return progress
+
+
+def report_result(progress: Progress, **fields: Any) -> None:
+    """Under ``--progress json``, the run's one closing event: ``{"event": "result", **fields, "warnings":
+    [...]}`` (``lacvid.cli.progress_json``); other modes print their own summary."""
+    result = getattr(progress, "result", None)
+    if result is not None:
+        result(**fields)

@@ -1,11 +1,17 @@
 """Progress as JSON lines, for render-farm managers and GUIs (``--progress json``), and a log file.
 
-One object per line, written to a text stream (the CLI uses stderr):
+One object per line, written to a text stream (the CLI uses stderr), and nothing else there:
 
 - ``{"event": "progress", "stage": "colorizing", "shot": 2, "done": 40, "total": 96,
   "unit": "frames", "rate": 3.1, "eta_s": 18.1, "elapsed_s": 12.9}`` at most every
   ``interval`` seconds per task, and once more when the task ends (``"finished": true``);
-- ``{"event": "log", "message": "..."}`` for every message the run has for the user.
+- ``{"event": "log", "message": "..."}`` for every message the run has for the user;
+- ``{"event": "warning", "message": "..."}`` for every warning (``lacvid.progress.warn``);
+- ``{"event": "result", "output": "...", "frames": 96, "shots": 3, "seconds": 41.2,
+  "warnings": [...]}``: once, last, when the command succeeds (``result``; each command adds
+  its own fields);
+- ``{"event": "error", "message": "...", "exit_code": 2}``: once, last, when it fails
+  (``lacvid.cli.app``): 2 bad input, 1 a bug in lacvid, 130/143 interrupted/terminated.
 
 ``shot`` appears when the task's description names one (``"colorizing shot 2/5"``).
 """
@@ -14,10 +20,11 @@ from __future__ import annotations
 
 import json
 import re
+import sys
 import time
 from typing import IO, Any
 
-from lacvid.progress import Progress, ProgressTask
+from lacvid.progress import Progress, ProgressTask, deliver_warning
 
 _SHOT = re.compile(r"\bshot (\d+)")
 
@@ -64,21 +71,36 @@ def _round(x: float | None) -> float | None:
     return None if x is None else round(x, 3)
 
 
+def emit_event(event: dict[str, Any], stream: IO[str] | None = None) -> None:
+    """One JSON line on ``stream`` (default: stderr as it is now), flushed: a reader sees it at once."""
+    stream = stream or sys.stderr
+    stream.write(json.dumps(event, default=str) + "\n")
+    stream.flush()
+
+
 class JsonLinesProgress:
-    """A ``Progress`` that writes JSON lines to ``stream``."""
+    """A ``Progress`` that writes JSON lines to ``stream``, and keeps the warnings for the result event."""
 
     def __init__(self, stream: IO[str], interval: float = 1.0) -> None:
         self.stream, self.interval = stream, interval
+        self.warnings: list[str] = []
 
     def emit(self, event: dict[str, Any]) -> None:
-        self.stream.write(json.dumps(event) + "\n")
-        self.stream.flush()
+        emit_event(event, self.stream)
 
     def task(self, description: str, total: int | None = None, unit: str = "frames") -> ProgressTask:
         return _JsonTask(self, description, total, unit)
 
     def log(self, message: str) -> None:
         self.emit({"event": "log", "message": message})
+
+    def warning(self, message: str) -> None:
+        self.warnings.append(message)
+        self.emit({"event": "warning", "message": message})
+
+    def result(self, **fields: Any) -> None:
+        """The run's one result event: ``fields`` (output, frames, ...) and every warning it gave."""
+        self.emit({"event": "result", **fields, "warnings": list(self.warnings)})
 
 
 class LogFileProgress:
@@ -99,6 +121,15 @@ class LogFileProgress:
     def log(self, message: str) -> None:
         self._write(message)
         self.inner.log(message)
+
+    def warning(self, message: str) -> None:
+        self._write(f"warning: {message}")
+        deliver_warning(self.inner, message)
+
+    def result(self, **fields: Any) -> None:
+        result = getattr(self.inner, "result", None)
+        if result is not None:
+            result(**fields)
 
 
 class _LoggedTask:

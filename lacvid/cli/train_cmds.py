@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import os
+import time
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
 from lacvid.cli.app import app
-from lacvid.cli.common import Debug, LogFile, Overwrite, ProgressMode, Quiet, make_progress
+from lacvid.cli.common import Debug, LogFile, Overwrite, ProgressMode, Quiet, make_progress, report_result
 
 
 @app.command("synth")
@@ -126,6 +127,8 @@ def train_cmd(
              "init": str(init) if init else None, "dataset": str(dataset)}
     given = {k: v for k, v in given.items() if v is not None}
     cfg = TrainConfig(run=str(output), **given)
+    started = time.perf_counter()
     train(cfg, resume=resume, overrides=given, overwrite=overwrite, progress=progress)
     if int(os.environ.get("RANK", "0")) == 0:
+        report_result(progress, output=str(output), seconds=round(time.perf_counter() - started, 3))
         typer.echo(str(output))

@@ -11,7 +11,7 @@ import av.error
 
 from lacvid.errors import MediaError
 from lacvid.media.probe import open_video, reason
-from lacvid.progress import Progress
+from lacvid.progress import Progress, warn
 
 
 class AudioCopy:
@@ -37,8 +37,8 @@ class AudioCopy:
                 self.map[stream.index] = output.add_stream_from_template(stream)
             else:
                 codec = stream.codec_context.name
-                progress.log(f"warning: {output.format.name} cannot hold {codec} audio from {source}; "
-                             "re-encoding it to AAC (use .mkv or .mov to keep it untouched)")
+                warn(progress, f"{output.format.name} cannot hold {codec} audio from {source}; "
+                               "re-encoding it to AAC (use .mkv or .mov to keep it untouched)")
                 rate = stream.codec_context.sample_rate or 48000
                 out = output.add_stream("aac", rate=rate)
                 out.layout = "stereo" if stream.codec_context.channels >= 2 else "mono"

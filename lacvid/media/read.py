@@ -10,7 +10,7 @@ import av.error
 from lacvid.errors import MediaError
 from lacvid.media.images import read_image
 from lacvid.media.probe import Frame, MediaInfo, open_video, probe, reason
-from lacvid.progress import NULL_PROGRESS, Progress
+from lacvid.progress import NULL_PROGRESS, Progress, warn
 
 
 def read_frames(path: Path | str, *, start: int = 0, stop: int | None = None,
@@ -101,5 +101,5 @@ def check_complete(path: Path, decoded: int, times: list[float],
         where = f" (a gap after frame {gaps[0][0]})" if gaps else ""
         raise MediaError(f"video {path} is missing frames in the middle: {decoded} decoded but its container "
                          f"says {expected}{where}; every later frame would be misplaced, so re-export or re-mux it")
-    progress.log(f"warning: video {path} ends after {decoded} frames but its container says {expected}; it is "
-                 f"probably cut short, so only the first {decoded} frames are used (re-export it for all)")
+    warn(progress, f"video {path} ends after {decoded} frames but its container says {expected}; it is "
+                   f"probably cut short, so only the first {decoded} frames are used (re-export it for all)")

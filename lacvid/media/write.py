@@ -29,7 +29,7 @@ from lacvid.media.probe import (
     reason,
 )
 from lacvid.media.read import read_frames
-from lacvid.progress import NULL_PROGRESS, Progress
+from lacvid.progress import NULL_PROGRESS, Progress, warn
 from lacvid.util.outputs import (
     atomic_output,
     check_not_an_input,
@@ -271,11 +271,11 @@ class VideoWriter(_AtomicWriter):
             return pix_fmt, (0, 0)
         supported = {f.name for f in (av.Codec(codec, "w").video_formats or [])}
         if "yuv444p" in supported:
-            progress.log(f"warning: {path} is {width}x{height} (odd), so it is encoded as yuv444p at its exact "
-                         "size; some players cannot play 4:4:4, crop to even sizes for delivery")
+            warn(progress, f"{path} is {width}x{height} (odd), so it is encoded as yuv444p at its exact "
+                           "size; some players cannot play 4:4:4, crop to even sizes for delivery")
             return "yuv444p", (0, 0)
-        progress.log(f"warning: {path} is {width}x{height} (odd) and {codec} needs even sizes; "
-                     "the last row/column is repeated")
+        warn(progress, f"{path} is {width}x{height} (odd) and {codec} needs even sizes; "
+                       "the last row/column is repeated")
         return pix_fmt, (height % 2, width % 2)
 
     def write(self, image: np.ndarray, name: str | None = None) -> None:

@@ -43,7 +43,7 @@ from lacvid.models.checkpoint import Checkpoint, load_checkpoint
 from lacvid.models.color import References
 from lacvid.models.config import BACKENDS, DEFAULT_MODEL
 from lacvid.models.export import COLOR_INPUTS, REF_NAMES, export_color_net, export_temporal_net
-from lacvid.progress import NULL_PROGRESS, Progress
+from lacvid.progress import NULL_PROGRESS, Progress, warn
 from lacvid.util.cache_home import default_cache_dir
 from lacvid.util.hashing import file_digest
 from lacvid.util.outputs import atomic_output
@@ -348,6 +348,6 @@ def make_backend(ckpt: Checkpoint, model_path: str | os.PathLike, device: str | 
                 progress.log(f"running the networks in PyTorch: ONNX Runtime would hold a {need / 1e9:.1f} GB "
                              f"attention matrix per frame at {size}")
                 return TorchBackend(ckpt, device)
-            progress.log(f"warning: ONNX Runtime holds a {need / 1e9:.1f} GB attention matrix per frame at {size} "
-                         "(about twice that at peak); use --backend torch if memory runs out")
+            warn(progress, f"ONNX Runtime holds a {need / 1e9:.1f} GB attention matrix per frame at {size} "
+                           "(about twice that at peak); use --backend torch if memory runs out")
     return OnnxBackend(ckpt, model_path, cache_dir, threads=threads, model_digest=model_digest, progress=progress)

@@ -4,7 +4,8 @@ A studio colours an episode's cuts, or a season's episodes, at once: every input
 and planned first (its cache entry locked), then all their shots go to the executor together,
 so a Ray cluster stays busy across inputs, and each output is written as its shots finish.
 A jobs file is a JSON list of ``{"input": ..., "keys": ..., "output": ..., "options": {...}}``,
-paths relative to the file, options named as ``ColorizeOptions``' fields.
+paths relative to the file, options named as ``ColorizeOptions``' fields (the CLI's flags; the
+earlier names ``max_refs``, ``cache_dir``, ``line_mode`` too).
 """
 
 from __future__ import annotations
@@ -12,18 +13,19 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from lacvid.errors import InputError
 from lacvid.pipeline.executors import LocalExecutor, ShotExecutor
-from lacvid.pipeline.options import ColorizeOptions, ColorizeResult
+from lacvid.pipeline.options import ALIASES, ColorizeOptions, ColorizeResult, option_names
 from lacvid.pipeline.run import open_job
-from lacvid.progress import NULL_PROGRESS, Progress
+from lacvid.progress import Progress, ProgressEvent, as_progress
 
 _FIELDS = {f.name: f for f in dataclasses.fields(ColorizeOptions)}
-_PATH_FIELDS = {"model", "cache_dir", "layers", "shots"}
+_PATH_FIELDS = {"model", "cache", "layers", "shots"}
 
 
 @dataclass(frozen=True)
@@ -59,12 +61,15 @@ def _job(path: Path, number: int, item: Any, defaults: ColorizeOptions) -> Batch
     if unknown or not isinstance(options, dict):
         raise InputError(f"{where} has {unknown[0] if unknown else 'options'!r} that lacvid does not know; a job is "
                          "{input, keys, output, options}")
-    bad = sorted(set(options) - set(_FIELDS))
+    bad = sorted(set(options) - set(_FIELDS) - set(ALIASES))
     if bad:
         raise InputError(f"{where} sets option {bad[0]!r}, which colorize does not take; options are "
                          f"{', '.join(sorted(_FIELDS))}")
     base = path.parent
-    resolved = {key: _resolve(base, key, value) for key, value in options.items()}
+    try:
+        resolved = {key: _resolve(base, key, value) for key, value in option_names(options).items()}
+    except TypeError as exc:  # an option under both its names
+        raise InputError(f"{where}: {exc}") from None
     try:
         options = dataclasses.replace(defaults, **resolved)  # checked as the CLI's flags are
     except InputError as exc:
@@ -76,16 +81,18 @@ def _resolve(base: Path, key: str, value: Any) -> Any:
     """A path option relative to the jobs file's folder; other options as given."""
     if key not in _PATH_FIELDS or not isinstance(value, str) or value in ("default", "auto", "single"):
         return value
-    return base / value if key in ("cache_dir", "layers") else str(base / value)
+    return base / value if key in ("cache", "layers") else str(base / value)
 
 
 def colorize_batch(jobs: list[BatchJob], executor: ShotExecutor | None = None,
-                   progress: Progress = NULL_PROGRESS) -> list[ColorizeResult]:
-    """Colour every job: all scanned and planned, then all their shots queued at once, outputs in job order."""
+                   progress: Progress | Callable[[ProgressEvent], Any] | None = None) -> list[ColorizeResult]:
+    """Colour every job: all scanned and planned, then all their shots queued at once, outputs in job order.
+    ``progress`` as for ``colorize``; each result holds its own job's warnings."""
     executor = executor or LocalExecutor()
+    progress = as_progress(progress)
     seen: dict[tuple[Path, Path | None], int] = {}
     for number, job in enumerate(jobs, start=1):
-        key = (job.input.resolve(), job.options.cache_dir)
+        key = (job.input.resolve(), job.options.cache)
         if key in seen:  # one run holds an input's cache entry: the second would wait for the first forever
             raise InputError(f"jobs {seen[key]} and {number} both colour {job.input} with one cache; put them in "
                              "one job, or give them different caches")
@@ -93,8 +100,8 @@ def colorize_batch(jobs: list[BatchJob], executor: ShotExecutor | None = None,
     with contextlib.ExitStack() as stack:
         opened = [stack.enter_context(open_job(j.input, j.keys, j.output, j.options, executor, progress)) for j in jobs]
         for job in opened:
-            job.start(executor, progress)
+            job.start(executor)
         bar = progress.task("colorizing", total=sum(job.frames for job in opened))
-        results = [job.write(executor, progress, bar) for job in opened]
+        results = [job.write(executor, bar) for job in opened]
         bar.close()
     return results

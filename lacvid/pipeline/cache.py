@@ -221,7 +221,8 @@ class PrepEntry:
 
 
 def damaged_message(arrays: FrameArrays, bad: list[int]) -> str:
-    """The warning for frames found missing or damaged in the cache (they are computed again)."""
+    """The warning (for ``lacvid.progress.warn``) for frames found missing or damaged in the cache (they are
+    computed again)."""
     shown = ", ".join(str(i) for i in bad[:8]) + (", ..." if len(bad) > 8 else "")
-    return (f"warning: {len(bad)} cached frame(s) of {arrays.entry} were missing or damaged (frames {shown}); "
+    return (f"{len(bad)} cached frame(s) of {arrays.entry} were missing or damaged (frames {shown}); "
             "computing them again")

@@ -23,7 +23,7 @@ from lacvid.errors import InputError
 from lacvid.models.runtime import NetworkBackend
 from lacvid.pipeline.cache import PrepEntry
 from lacvid.pipeline.options import NetworkOptions
-from lacvid.progress import NULL_PROGRESS, Progress
+from lacvid.progress import NULL_PROGRESS, Progress, warn
 from lacvid.shots.detect import Shot
 from lacvid.util.arrays import float_to_image, images_to_float
 from lacvid.util.store import FrameArrays
@@ -150,5 +150,5 @@ class ShotNetworks:
                              f"({str(exc).splitlines()[0][:120]}); pass a smaller --size or --refs, or "
                              "--device cpu") from exc
         self.batch //= 2
-        self.progress.log(f"warning: out of memory on {self.backend.device}; running the networks "
-                          f"{self.batch} frame(s) at a time")
+        warn(self.progress, f"out of memory on {self.backend.device}; running the networks "
+                            f"{self.batch} frame(s) at a time")

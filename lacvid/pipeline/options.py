@@ -7,8 +7,11 @@ what a pass depends on is visible in its signature.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import functools
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields
 from pathlib import Path
+from typing import Any, TypeVar
 
 from lacvid.compose.layers import INK_MODES
 from lacvid.errors import InputError
@@ -46,9 +49,49 @@ class EncodeOptions:
     codec: str = "libx264"
 
 
+# The options' earlier names, still accepted (as keywords, in batch jobs and as attributes): each
+# option is now named as its CLI flag (--refs, --lines, --cache).
+ALIASES = {"max_refs": "refs", "line_mode": "lines", "cache_dir": "cache"}
+
+_T = TypeVar("_T")
+
+
+def _accepts_aliases(cls: type[_T]) -> type[_T]:
+    """``cls(max_refs=2)`` as ``cls(refs=2)``; an unknown name is a one-line TypeError listing the options."""
+    init = cls.__init__
+
+    @functools.wraps(init)
+    def __init__(self: Any, *args: Any, **options: Any) -> None:
+        init(self, *args, **option_names(options))
+
+    cls.__init__ = __init__  # type: ignore[method-assign]
+    return cls
+
+
+def option_names(given: Mapping[str, Any]) -> dict[str, Any]:
+    """``given`` with the options' old names (``ALIASES``) renamed; a TypeError for a name that is
+    no option, or an option given under both its names."""
+    known = {f.name for f in fields(ColorizeOptions)}
+    renamed: dict[str, Any] = {}
+    for name, value in given.items():
+        new = ALIASES.get(name, name)
+        if new not in known:
+            raise TypeError(f"ColorizeOptions has no option {name!r}; the options are {', '.join(sorted(known))}")
+        if new in renamed:
+            raise TypeError(f"ColorizeOptions got {new!r} twice (once as {name!r}); give one")
+        renamed[new] = value
+    return renamed
+
+
+@_accepts_aliases
 @dataclass(frozen=True)
 class ColorizeOptions:
-    """Everything that decides what ``colorize`` produces (and so keys its cache)."""
+    """Everything that decides what ``colorize`` produces (and so keys its cache).
+
+    Each option is named as its ``lacvid colorize`` flag (``refs`` is ``--refs``, ``lines`` is
+    ``--lines``, ``cache`` is ``--cache``); the earlier names ``max_refs``, ``line_mode`` and
+    ``cache_dir`` are still accepted and readable.
+    """
 
     model: str | Path = DEFAULT_MODEL
     device: str = "auto"
@@ -59,15 +102,15 @@ class ColorizeOptions:
     # Fill every line-enclosed region with one palette color of the keys: True, False, or None
     # (auto): per shot, when the keys are flat cel paint (``flat.palette_coverage`` >= 0.95).
     flat: bool | None = None
-    max_refs: int = 3             # the K nearest keys of the shot are the references
+    refs: int = 3                 # the K nearest keys of the shot are the references
     temporal: bool = True         # run the temporal constraint network
     batch: int | None = None      # frames per network call; None: 16 on a GPU, 1 on the CPU
     # Match the keys onto each frame and fuse them with the network's color: region colours
     # propagated frame to frame for drawings (lacvid.propagate), keys warped by flow for footage.
     warp: bool = True
     shots: str = "auto"           # auto (detect), single (the whole input is one shot) or a JSON file
-    line_mode: str = "auto"       # auto | color | lines, as ``lacvid lines --mode``
-    cache_dir: Path | None = None
+    lines: str = "auto"           # auto | color | lines, as ``lacvid lines --mode``
+    cache: Path | None = None     # the cache folder; None: lacvid.util.cache_home.default_cache_dir
     overwrite: bool = False
     crf: int = 18
     preset: str = "medium"
@@ -98,10 +141,10 @@ class ColorizeOptions:
                 raise InputError(f"{name} ({flag}) must be an integer {span}, not {value!r}")
 
         one_of("backend", "--backend", BACKENDS)
-        one_of("line_mode", "--lines", LINE_MODES)
+        one_of("lines", "--lines", LINE_MODES)
         one_of("ink", "--ink", INK_MODES)
         integer("size", "--size", 32, 4096, optional=True)
-        integer("max_refs", "--refs", 1, 8)
+        integer("refs", "--refs", 1, 8)
         integer("batch", "--batch", 1, optional=True)
         integer("crf", "--crf", 0, 51)
         integer("shot", "--shot", 1, optional=True)
@@ -111,14 +154,19 @@ class ColorizeOptions:
         if self.flat is not None and not isinstance(self.flat, bool):
             raise InputError(f"flat (--flat) must be true, false or null (per shot), not {self.flat!r}")
 
+    # The earlier names, read-only.
+    max_refs = property(lambda self: self.refs, doc="``refs``, by its earlier name.")
+    line_mode = property(lambda self: self.lines, doc="``lines``, by its earlier name.")
+    cache_dir = property(lambda self: self.cache, doc="``cache``, by its earlier name.")
+
     def scan(self) -> ScanOptions:
-        return ScanOptions(self.line_mode)
+        return ScanOptions(self.lines)
 
     def networks(self) -> NetworkOptions:
-        return NetworkOptions(self.max_refs, self.temporal, self.batch)
+        return NetworkOptions(self.refs, self.temporal, self.batch)
 
     def compose(self) -> ComposeOptions:
-        return ComposeOptions(self.flat, self.warp, self.max_refs, self.ink)
+        return ComposeOptions(self.flat, self.warp, self.refs, self.ink)
 
     def encode(self) -> EncodeOptions:
         return EncodeOptions(self.overwrite, self.layers, self.crf, self.preset, self.codec)
@@ -133,3 +181,6 @@ class ColorizeResult:
     seconds: float
     stage_seconds: dict[str, float] = field(default_factory=dict)
     flat_shots: int = 0           # shots filled flat with the keys' palette
+    # What the run warned about, in order (each also went to the ``lacvid`` logger and the progress
+    # reporter): a key that does not match its frame, a video cut short, an odd size re-encoded, ...
+    warnings: list[str] = field(default_factory=list)

@@ -9,8 +9,10 @@ a render (or a render after a preview) reuses everything the other computed.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -20,7 +22,7 @@ from lacvid.media.contact_sheet import Row, contact_sheet, palette_strip, write_
 from lacvid.pipeline.executors import LocalExecutor, ShotExecutor, ShotTask
 from lacvid.pipeline.options import ColorizeOptions
 from lacvid.pipeline.session import RunSession, open_session, protected_paths
-from lacvid.progress import NULL_PROGRESS, Progress
+from lacvid.progress import Progress, ProgressEvent, as_progress
 from lacvid.shots.detect import Shot
 from lacvid.util.outputs import check_not_an_input, check_output_path
 
@@ -53,10 +55,13 @@ def sample_frames(shot: Shot, keys: list[int], n: int) -> list[int]:
 
 
 def preview(input_path: Path | str, keys_dir: Path | str, sheet: Path | str,
-            options: ColorizeOptions = ColorizeOptions(), per_shot: int = 4, progress: Progress = NULL_PROGRESS,
+            options: ColorizeOptions = ColorizeOptions(), per_shot: int = 4,
+            progress: Progress | Callable[[ProgressEvent], Any] | None = None,
             executor: ShotExecutor | None = None) -> PreviewResult:
-    """Colour ``per_shot`` frames of every shot (or of ``options.shot``/``options.frames``) and write the sheet."""
+    """Colour ``per_shot`` frames of every shot (or of ``options.shot``/``options.frames``) and write the sheet;
+    ``progress`` as for ``colorize``."""
     started = time.perf_counter()
+    progress = as_progress(progress)
     input_path, keys_dir, sheet = Path(input_path), Path(keys_dir), Path(sheet)
     executor = executor or LocalExecutor()
     check_not_an_input(sheet, protected_paths(input_path, keys_dir, options))

@@ -198,7 +198,7 @@ _WORKERS: dict[RunPlan, ShotWorker] = {}
 
 def _worker_backend(plan: RunPlan) -> NetworkBackend:
     """The plan's networks in this worker process, loaded once per model and settings."""
-    key = (plan.model_digest, plan.device, plan.backend, plan.work_size, plan.options.max_refs)
+    key = (plan.model_digest, plan.device, plan.backend, plan.work_size, plan.options.refs)
     if key not in _BACKENDS:
         if not plan.model_path.is_file():
             raise WorkerMismatch(f"worker {socket.gethostname()} cannot read the model {plan.model_path}; put it "

@@ -16,11 +16,13 @@ The library never prints: it reports through ``progress`` and raises ``InputErro
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import functools
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from lacvid.errors import InputError
 from lacvid.media import open_writer, probe
@@ -29,28 +31,34 @@ from lacvid.pipeline.cache import ColorizeCache
 from lacvid.pipeline.compose import Composer
 from lacvid.pipeline.executors import LocalExecutor, ShotExecutor, ShotTask, cached_layers
 from lacvid.pipeline.layer_files import LayerWriter, check_layers_output
-from lacvid.pipeline.options import ColorizeOptions, ColorizeResult
+from lacvid.pipeline.options import ColorizeOptions, ColorizeResult, option_names
 from lacvid.pipeline.selection import frames_of
 from lacvid.pipeline.session import RunSession, open_session, protected_paths
 from lacvid.pipeline.shot_work import RunPlan, ShotArrays
-from lacvid.progress import NULL_PROGRESS, Progress, ProgressTask
+from lacvid.progress import Progress, ProgressEvent, ProgressTask, WarningRecorder, as_progress
 from lacvid.util.outputs import check_not_an_input, check_output_path
 
 
 def colorize(input_path: Path | str, keys_dir: Path | str, output: Path | str,
-             options: ColorizeOptions = ColorizeOptions(), progress: Progress = NULL_PROGRESS,
-             executor: ShotExecutor | None = None) -> ColorizeResult:
+             options: ColorizeOptions | None = None,
+             progress: Progress | Callable[[ProgressEvent], Any] | None = None,
+             executor: ShotExecutor | None = None, **option_values: Any) -> ColorizeResult:
     """Paint every frame of ``input_path`` from the painted keys in ``keys_dir``; write ``output``.
 
     ``output`` is a video (by suffix; audio copied from a video input) or a frame directory.
     Resumable: an interrupted run started again with the same arguments picks up from the cache.
+    Options come as ``options`` and/or keywords named as the CLI's flags (``refs=2, cache=...``;
+    keywords win). ``progress``: a ``lacvid.progress.Progress``, or a callable taking a
+    ``ProgressEvent`` (each step, message and warning). Warnings also go to the ``lacvid`` logger
+    and into the result's ``warnings``.
     ``executor``: who colours the shots (default: this process; ``lacvid.pipeline.ray_executor``
     spreads them over a Ray cluster, with the same output byte for byte).
     """
+    options = dataclasses.replace(options or ColorizeOptions(), **option_names(option_values))
     executor = executor or LocalExecutor()
-    with open_job(input_path, keys_dir, output, options, executor, progress) as job:
-        job.start(executor, progress)
-        return job.write(executor, progress)
+    with open_job(input_path, keys_dir, output, options, executor, as_progress(progress)) as job:
+        job.start(executor)
+        return job.write(executor)
 
 
 @dataclass
@@ -64,22 +72,23 @@ class ColorizeJob:
     written: list[ShotTask]    # what to write: the tasks, or every shot (a video from part of a run)
     update_folder: bool        # write the selected frames into a frame folder as it is
     started: float             # when its scan began (time.perf_counter): the run's time counts the scan
+    progress: WarningRecorder  # the caller's progress, keeping this job's warnings for its result
 
     @property
     def frames(self) -> int:
         return sum(len(t.frames) for t in self.written)
 
-    def start(self, executor: ShotExecutor, progress: Progress) -> None:
-        executor.start(self.run.plan, self.run.cache, self.tasks, progress, self.run.backend)
+    def start(self, executor: ShotExecutor) -> None:
+        executor.start(self.run.plan, self.run.cache, self.tasks, self.progress, self.run.backend)
 
-    def write(self, executor: ShotExecutor, progress: Progress, bar: ProgressTask | None = None) -> ColorizeResult:
+    def write(self, executor: ShotExecutor, bar: ProgressTask | None = None) -> ColorizeResult:
         """Write the output from the executor's shots; ``bar``: a progress task shared by many jobs (batch)."""
         writer = _Writer(executor, self.run, self.output, self.options, self.update_folder)
-        flat_shots = writer.write(self.written, self.tasks, progress, bar)
+        flat_shots = writer.write(self.written, self.tasks, self.progress, bar)
         stages = {**self.run.stages, **executor.stages(), "compose+encode": writer.seconds}
         return ColorizeResult(output=self.output, frames=self.frames, shots=self.run.shots,
                               keys=[k.index for k in self.run.keys], seconds=time.perf_counter() - self.started,
-                              stage_seconds=stages, flat_shots=flat_shots)
+                              stage_seconds=stages, flat_shots=flat_shots, warnings=list(self.progress.warnings))
 
 
 @contextlib.contextmanager
@@ -87,6 +96,7 @@ def open_job(input_path: Path | str, keys_dir: Path | str, output: Path | str, o
              executor: ShotExecutor, progress: Progress) -> Iterator[ColorizeJob]:
     """Check the output, scan the input and plan the run; the cache entry stays locked until the job closes."""
     started = time.perf_counter()
+    recorder = WarningRecorder(progress)  # this job's warnings, for its result
     input_path, keys_dir, output = Path(input_path), Path(keys_dir), Path(output)
     protected = protected_paths(input_path, keys_dir, options)
     check_not_an_input(output, protected)
@@ -99,7 +109,7 @@ def open_job(input_path: Path | str, keys_dir: Path | str, output: Path | str, o
         check_encoder(options.codec, options.preset)
     if options.layers is not None:
         check_layers_output(options.layers, options.overwrite, {**protected, "output": output})
-    with open_session(input_path, keys_dir, info, options, executor, progress) as run:
+    with open_session(input_path, keys_dir, info, options, executor, recorder) as run:
         selection, chosen = run.choose(options)
         tasks = [ShotTask(s, frames_of(s, selection)) for s in chosen]
         if frames_folder and partial:
@@ -109,7 +119,7 @@ def open_job(input_path: Path | str, keys_dir: Path | str, output: Path | str, o
         else:
             written = [ShotTask(s, range(s.start, s.stop)) for s in run.shots]
             _check_cached(run.plan, run.cache, written, tasks)
-        yield ColorizeJob(output, options, run, tasks, written, frames_folder and partial, started)
+        yield ColorizeJob(output, options, run, tasks, written, frames_folder and partial, started, recorder)
 
 
 def _check_cached(plan: RunPlan, cache: ColorizeCache, written: list[ShotTask], tasks: list[ShotTask]) -> None:

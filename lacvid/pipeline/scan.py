@@ -18,7 +18,7 @@ from lacvid.media import Frame, MediaInfo, read_frames
 from lacvid.pipeline.cache import PrepEntry, damaged_message
 from lacvid.pipeline.options import ScanOptions
 from lacvid.preprocess.frame import ClipLineMode, PreparedFrame, prepare_frame
-from lacvid.progress import Progress
+from lacvid.progress import Progress, warn
 from lacvid.shots.detect import Shot, ShotDetector
 
 
@@ -62,7 +62,7 @@ def scan(info: MediaInfo, prep: PrepEntry, options: ScanOptions, work_size: tupl
     """Preprocess every frame not yet cached (or damaged there), and detect shots: (frame count, names, shots)."""
     bad = prep.verify()
     if bad:
-        progress.log(damaged_message(prep.frames, bad))
+        warn(progress, damaged_message(prep.frames, bad))
     if prep.scan is not None:
         return prep.scan
     prep.frames.reserve(info.frame_count)

@@ -24,7 +24,7 @@ from lacvid.pipeline.scan import resolve_shots, scan
 from lacvid.pipeline.selection import FrameSelection, select
 from lacvid.pipeline.shot_work import RunPlan
 from lacvid.preprocess.frame import DEFAULT_WORK_SIZE, working_size
-from lacvid.progress import Progress
+from lacvid.progress import Progress, warn
 from lacvid.shots.detect import Shot
 from lacvid.shots.key_check import MISMATCH_WARNING, key_mismatch
 from lacvid.util.cache_home import default_cache_dir
@@ -34,7 +34,7 @@ from lacvid.util.hashing import file_digest, fingerprint
 def protected_paths(input_path: Path, keys_dir: Path, options: ColorizeOptions) -> dict[str, Path]:
     """What a run reads, which no output may be, contain or lie inside."""
     protected = {"input": input_path, "key folder": keys_dir,
-                 "cache folder": Path(options.cache_dir or default_cache_dir())}
+                 "cache folder": Path(options.cache or default_cache_dir())}
     if str(options.model) != DEFAULT_MODEL:
         protected["model"] = Path(options.model)
     return protected
@@ -79,10 +79,10 @@ def open_session(input_path: Path, keys_dir: Path, info: MediaInfo, options: Col
     full = (info.height, info.width)
     work_size = working_size(info.height, info.width, options.size or model.trained_size or DEFAULT_WORK_SIZE)
     input_id = input_fingerprint(input_path, info.names)
-    cache_dir = Path(options.cache_dir or default_cache_dir())
+    cache_dir = Path(options.cache or default_cache_dir())
     with ColorizeCache(cache_dir, input_id, input_path, progress) as cache:
         # 2: drawings read by lacvid.preprocess.ink
-        prep_id = fingerprint("prep", 2, options.line_mode, work_size, full)
+        prep_id = fingerprint("prep", 2, options.lines, work_size, full)
         prep = cache.prep(prep_id, full, work_size)
         t0 = time.perf_counter()
         n_frames, names, detected = scan(info, prep, options.scan(), work_size, progress)
@@ -103,7 +103,7 @@ def _driver_backend(model: LoadedModel, device: str, options: ColorizeOptions, c
     if not device.startswith("cpu") and options.backend != "onnx":
         return None
     return make_backend(model.checkpoint, model.path, device, options.backend, cache_dir, work_size=work_size,
-                        max_refs=options.max_refs, model_digest=model.digest, progress=progress)
+                        max_refs=options.refs, model_digest=model.digest, progress=progress)
 
 
 def _warn_mismatched_keys(plan: RunPlan, prep: PrepEntry, keys: list[KeyFrame], progress: Progress) -> None:
@@ -112,6 +112,6 @@ def _warn_mismatched_keys(plan: RunPlan, prep: PrepEntry, keys: list[KeyFrame], 
         mismatch = key_mismatch(key.load(plan.full, backdrop=prep.frames.get("lines_full", key.index)),
                                 prep.frames.get("lines_full", key.index))
         if mismatch > MISMATCH_WARNING:
-            progress.log(f"warning: key {key.path} does not match the drawing of frame {key.index}: "
-                         f"{mismatch:.0%} of its lines lie off the key's colour edges; check that the key "
-                         "is named after the frame it paints")
+            warn(progress, f"key {key.path} does not match the drawing of frame {key.index}: "
+                           f"{mismatch:.0%} of its lines lie off the key's colour edges; check that the key "
+                           "is named after the frame it paints")

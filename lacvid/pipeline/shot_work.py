@@ -33,7 +33,7 @@ from lacvid.pipeline.options import ColorizeOptions
 from lacvid.pipeline.propagation import ShotPropagator, match_size
 from lacvid.preprocess.frame import resize_to
 from lacvid.preprocess.ink import InkModel
-from lacvid.progress import NULL_PROGRESS, Progress
+from lacvid.progress import NULL_PROGRESS, Progress, warn
 from lacvid.shots.detect import Shot
 from lacvid.util.hashing import fingerprint
 from lacvid.util.store import FrameArrays
@@ -62,7 +62,7 @@ class RunPlan:
         # The backend's name, not the option: the backends' outputs differ in the last bits.
         # The batch too: a batch's frames may come out of a backend a few bits apart from single frames.
         o = self.options
-        return fingerprint("run", 3, self.prep_id, self.model_digest, o.max_refs, o.temporal,
+        return fingerprint("run", 3, self.prep_id, self.model_digest, o.refs, o.temporal,
                            self.device.split(":")[0], self.backend, network_batch(o.batch, self.device))
 
     @property
@@ -76,7 +76,7 @@ class RunPlan:
         # only in colours the keys hold (compose.key_colors); 3: the nearest key where the propagation
         # knows nothing; 4: drawings with gradient keys take the propagated colour in the regions the
         # keys paint flat (compose.fusion.paint_confident_regions)
-        return fingerprint("finish", 4, self.networks_id, self.propagation_id, o.flat, o.warp, o.max_refs, o.ink)
+        return fingerprint("finish", 4, self.networks_id, self.propagation_id, o.flat, o.warp, o.refs, o.ink)
 
     def shot_keys(self, shot: Shot) -> list[KeyFrame]:
         return [KeyFrame(index, Path(path)) for index, path, _ in self.keys if index in shot]
@@ -142,7 +142,7 @@ def open_backend(plan: RunPlan, checkpoint=None, progress: Progress = NULL_PROGR
         checkpoint = load_model(plan.model_path).checkpoint
     return make_backend(checkpoint, plan.model_path, plan.device, plan.backend, plan.cache_root,
                         work_size=plan.work_size,
-                        max_refs=plan.options.max_refs, model_digest=plan.model_digest, progress=progress)
+                        max_refs=plan.options.refs, model_digest=plan.model_digest, progress=progress)
 
 
 @dataclass
@@ -229,7 +229,7 @@ class ShotWorker:
         """Damaged frames (a chunk deleted or changed since it was written) are said and computed again."""
         bad = arrays.verify(frames)
         if bad:
-            self.progress.log(damaged_message(arrays, bad))
+            warn(self.progress, damaged_message(arrays, bad))
 
     def _timed(self, stage: str, fn, *args) -> None:
         t0 = time.perf_counter()

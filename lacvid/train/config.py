@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from lacvid.errors import InputError
 from lacvid.models.config import CPU_WIDTH, ColorNetConfig, DiscriminatorConfig, ModelConfig, TemporalNetConfig
-from lacvid.progress import Progress
+from lacvid.progress import Progress, warn
 from lacvid.train.losses import LossWeights
 
 if TYPE_CHECKING:
@@ -139,7 +139,7 @@ def resolve_perceptual(cfg: TrainConfig, progress: Progress) -> TrainConfig:
     try:
         find_vgg19_weights(None)
     except InputError:
-        progress.log(f"warning: no VGG19 weights at {default_vgg19_path()}, so training without the perceptual and "
-                     f"style losses; download {VGG19_URL} there (or pass --vgg-weights) to use them")
+        warn(progress, f"no VGG19 weights at {default_vgg19_path()}, so training without the perceptual and "
+                       f"style losses; download {VGG19_URL} there (or pass --vgg-weights) to use them")
         return replace(cfg, perceptual="none")
     return replace(cfg, perceptual="vgg")

@@ -32,13 +32,12 @@ pytestmark = pytest.mark.usefixtures("one_torch_thread")
 @pytest.fixture(scope="module")
 def tiny(tmp_path_factory) -> dict:
     """The tiny job, colorized once: ``reference`` holds its output's file hashes."""
-    from typer.testing import CliRunner
-
     from lacvid.cli import app
+    from tests.support.cli import cli_runner
 
     clip = make_clip(tmp_path_factory.mktemp("tiny"))
     out = clip["root"] / "reference"
-    result = CliRunner().invoke(app, colorize_args(clip, out, "-q"))
+    result = cli_runner().invoke(app, colorize_args(clip, out, "-q"))
     assert result.exit_code == 0, result.stderr
     clip["reference"] = folder_hashes(out)
     return clip
@@ -400,8 +399,8 @@ def test_a_fifo_is_refused_in_one_line_not_waited_on(tiny, tmp_path, where) -> N
 
 
 @pytest.mark.parametrize("options, needle", [
-    ({"max_refs": 0}, "max_refs (--refs) must be an integer from 1 to 8"),
-    ({"line_mode": "sketch"}, "line_mode (--lines) must be one of"),
+    ({"max_refs": 0}, "refs (--refs) must be an integer from 1 to 8"),
+    ({"line_mode": "sketch"}, "lines (--lines) must be one of"),
     ({"temporal": "yes"}, "temporal (--temporal) must be true or false"),
 ])
 def test_batch_options_are_checked_as_the_flags_are(cli, tiny, tmp_path, options, needle) -> None:

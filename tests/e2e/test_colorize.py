@@ -171,12 +171,11 @@ def clip(tmp_path_factory) -> dict:
 @pytest.fixture(scope="module")
 def dir_run(clip, tmp_path_factory) -> Path:
     """The issue's exact scripted form (plus --model and --cache): a frame folder in, a frame folder out."""
-    from typer.testing import CliRunner
-
     from lacvid.cli import app
+    from tests.support.cli import cli_runner
 
     out = tmp_path_factory.mktemp("dirout") / "painted"
-    result = CliRunner().invoke(app, ["colorize", str(clip["lines_dir"]), "--keys", str(clip["keys_dir"]),
+    result = cli_runner().invoke(app, ["colorize", str(clip["lines_dir"]), "--keys", str(clip["keys_dir"]),
                                       "-o", str(out), "-q", "--model", str(clip["model"]),
                                       "--cache", str(clip["cache"])])
     assert result.exit_code == 0, result.stderr

@@ -66,25 +66,14 @@ def test_the_artists_lines_stay_as_drawn(painted) -> None:
     assert pencil.any() and (out[t][pencil].max(1) < 250).all()             # faint pencil darkens the paint
 
 
-class _Log:
-    """A Progress that keeps the messages."""
-
-    def __init__(self) -> None:
-        self.messages: list[str] = []
-
-    def task(self, description, total=None, unit="frames"):
-        from lacvid.progress import NULL_PROGRESS
-
-        return NULL_PROGRESS.task(description, total, unit)
-
-    def log(self, message: str) -> None:
-        self.messages.append(message)
-
-
-def test_a_blank_page_and_a_wrong_key(tmp_path) -> None:
+def test_a_blank_page_and_a_wrong_key(tmp_path, caplog) -> None:
     """A frame with no ink at all is painted without a crash; a key painted over another drawing
-    gets a warning naming it and its frame, with the measured mismatch."""
-    from lacvid import ColorizeOptions, colorize
+    gets a warning naming it and its frame, with the measured mismatch. A Python caller gets that
+    warning three ways: the ``lacvid`` logger, ``result.warnings``, and its progress callable (a
+    plain function, options named as the CLI's flags)."""
+    import logging
+
+    from lacvid import ProgressEvent, colorize
 
     (tmp_path / "lines").mkdir()
     (tmp_path / "keys").mkdir()
@@ -98,13 +87,18 @@ def test_a_blank_page_and_a_wrong_key(tmp_path) -> None:
     torch.manual_seed(0)
     config = ModelConfig(color=ColorNetConfig(width=4, res_blocks=1), temporal=TemporalNetConfig(width=4))
     model = save_checkpoint(tmp_path / "tiny.pt", config=config, nets={"color": build_net("color", config)})
-    log = _Log()
-    result = colorize(tmp_path / "lines", tmp_path / "keys", tmp_path / "out",
-                      ColorizeOptions(model=model, cache_dir=tmp_path / "cache", shots="single"), log)
+    events: list[ProgressEvent] = []
+    with caplog.at_level(logging.WARNING, logger="lacvid"):
+        result = colorize(tmp_path / "lines", tmp_path / "keys", tmp_path / "out", progress=events.append,
+                          model=model, cache=tmp_path / "cache", shots="single")
     assert result.frames == N
-    warned = [m for m in log.messages if "does not match the drawing of frame 6" in m]
+    warned = [m for m in result.warnings if "does not match the drawing of frame 6" in m]
     assert len(warned) == 1 and "0006.png" in warned[0] and "%" in warned[0]
-    assert not [m for m in log.messages if "frame 0:" in m]
+    assert not [m for m in result.warnings if "frame 0:" in m]
+    assert [r.getMessage() for r in caplog.records if r.name.startswith("lacvid")] == result.warnings
+    assert [e.message for e in events if e.kind == "warning"] == result.warnings
+    done = [e for e in events if e.kind == "progress" and e.stage.startswith("colorizing") and e.finished]
+    assert done and done[-1].done == done[-1].total == N
     blank = cv2.imread(str(tmp_path / "out" / "0003.png"))
     assert blank is not None and blank.shape == (H, W, 3)
 
@@ -112,11 +106,10 @@ def test_a_blank_page_and_a_wrong_key(tmp_path) -> None:
 def test_layers_recompose_exactly_into_the_finished_frames(tmp_path) -> None:
     """--layers: paint (transparent on bare paper) and ink (the lines as drawn) stack back into
     every finished frame exactly, keys included."""
-    from typer.testing import CliRunner
-
     from lacvid.cli import app
     from lacvid.compose.layers import Layers
     from lacvid.media.images import read_image, read_image_alpha
+    from tests.support.cli import cli_runner
 
     def rgba(path):
         rgb, alpha = read_image_alpha(path)
@@ -133,7 +126,7 @@ def test_layers_recompose_exactly_into_the_finished_frames(tmp_path) -> None:
             cv2.imwrite(str(tmp_path / "keys" / f"{t:04d}.png"), cv2.cvtColor(white, cv2.COLOR_RGB2BGR))
     config = ModelConfig(color=ColorNetConfig(width=4, res_blocks=1), temporal=TemporalNetConfig(width=4))
     model = save_checkpoint(tmp_path / "tiny.pt", config=config, nets={"color": build_net("color", config)})
-    res = CliRunner().invoke(app, ["colorize", str(tmp_path / "lines"), "--keys", str(tmp_path / "keys"), "-o",
+    res = cli_runner().invoke(app, ["colorize", str(tmp_path / "lines"), "--keys", str(tmp_path / "keys"), "-o",
                                    str(tmp_path / "out"), "-q", "--model", str(model), "--cache",
                                    str(tmp_path / "cache"), "--shots", "single", "--layers", str(tmp_path / "layers")])
     assert res.exit_code == 0, res.stderr

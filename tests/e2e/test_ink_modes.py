@@ -7,10 +7,10 @@ from __future__ import annotations
 import cv2
 import numpy as np
 import pytest
-from typer.testing import CliRunner
 
 from lacvid.cli import app
 from tests.support.checks import assert_one_error_line
+from tests.support.cli import cli_runner
 from tests.support.tiny_clip import make_clip, read_rgb
 
 
@@ -27,7 +27,7 @@ def clip(tmp_path_factory) -> dict:
 def ink_alpha(clip: dict, source, tmp_path, *flags: str) -> np.ndarray:
     """The alpha of every written ink layer, stacked (F, H, W)."""
     out, layers = tmp_path / "out", tmp_path / "layers"
-    res = CliRunner().invoke(app, ["colorize", str(source), "--keys", str(clip["keys_dir"]), "-o", str(out), "-q",
+    res = cli_runner().invoke(app, ["colorize", str(source), "--keys", str(clip["keys_dir"]), "-o", str(out), "-q",
                                    "--model", str(clip["model"]), "--cache", str(clip["cache"]), "--shots", "single",
                                    "--layers", str(layers), *flags])
     assert res.exit_code == 0, res.stderr
@@ -62,7 +62,7 @@ def test_none_on_a_drawing_leaves_only_the_paint(clip, tmp_path) -> None:
 
 
 def test_an_unknown_ink_mode_is_one_line(clip, tmp_path) -> None:
-    res = CliRunner().invoke(app, ["colorize", str(clip["lines_dir"]), "--keys", str(clip["keys_dir"]), "-o",
+    res = cli_runner().invoke(app, ["colorize", str(clip["lines_dir"]), "--keys", str(clip["keys_dir"]), "-o",
                                    str(tmp_path / "out"), "--model", str(clip["model"]), "--ink", "sketch"])
     assert "--ink" in assert_one_error_line(res)
     assert not (tmp_path / "out").exists()

@@ -41,12 +41,11 @@ def clip(tmp_path_factory, cli_module):
 
 @pytest.fixture(scope="module")
 def cli_module():
-    from typer.testing import CliRunner
-
     from lacvid.cli import app
+    from tests.support.cli import cli_runner
 
     def invoke(*args):
-        return CliRunner().invoke(app, [str(a) for a in args])
+        return cli_runner().invoke(app, [str(a) for a in args])
     return invoke
 
 

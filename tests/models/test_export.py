@@ -8,10 +8,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
-from typer.testing import CliRunner
 
 from lacvid.models import ColorNetConfig, ModelConfig, TemporalNetConfig, build_net, save_checkpoint
 from lacvid.models.export import COLOR_INPUTS, REF_NAMES, export_model
+from tests.support.cli import cli_runner
 
 ort = pytest.importorskip("onnxruntime")
 
@@ -74,7 +74,7 @@ def test_cli_export(tmp_path: Path) -> None:
 
     torch.manual_seed(0)
     ckpt = save_checkpoint(tmp_path / "m.pt", config=CFG, nets={"color": build_net("color", CFG)})
-    runner = CliRunner()
+    runner = cli_runner()
     res = runner.invoke(app, ["export", str(ckpt), "-o", str(tmp_path / "one.onnx"), "-q"])
     assert res.exit_code == 0, res.output
     assert res.stdout.strip() == str(tmp_path / "one.onnx")

@@ -17,9 +17,8 @@ def colorize_drawings(root: Path, frames: Sequence[tuple[np.ndarray, np.ndarray]
     """``frames``: (drawing RGB, painted truth RGB) per frame; the first and last truths are the keys.
     Runs ``lacvid colorize`` (one shot, a tiny random model, one torch thread) and returns the
     finished frames, RGB."""
-    from typer.testing import CliRunner
-
     from lacvid.cli import app
+    from tests.support.cli import cli_runner
 
     root = Path(root)
     (root / "lines").mkdir()
@@ -31,7 +30,7 @@ def colorize_drawings(root: Path, frames: Sequence[tuple[np.ndarray, np.ndarray]
     before = torch.get_num_threads()
     torch.set_num_threads(1)
     try:
-        res = CliRunner().invoke(app, ["colorize", str(root / "lines"), "--keys", str(root / "keys"), "-o",
+        res = cli_runner().invoke(app, ["colorize", str(root / "lines"), "--keys", str(root / "keys"), "-o",
                                        str(root / "out"), "-q", "--model", str(tiny_model(root / "tiny.pt")),
                                        "--cache", str(root / "cache"), "--shots", "single", *flags])
     finally:
