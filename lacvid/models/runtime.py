@@ -23,6 +23,7 @@ per checkpoint into the cache (``OnnxBackend``).
 
 from __future__ import annotations
 
+import errno
 import json
 import math
 import os
@@ -37,7 +38,7 @@ import numpy as np
 import torch
 
 from lacvid._version import __version__
-from lacvid.errors import CheckpointError, InputError
+from lacvid.errors import CheckpointError, InputError, disk_full
 from lacvid.models.blocks import inference_copy
 from lacvid.models.checkpoint import Checkpoint, load_checkpoint
 from lacvid.models.color import References
@@ -244,9 +245,23 @@ def ensure_onnx_export(ckpt: Checkpoint, model_digest: str, cache_dir: str | os.
         raise InputError(f"cannot create the cache folder {folder.parent} ({exc.strerror}); pass --cache DIR "
                          "with a writable folder") from exc
     progress.log(f"exporting the model to ONNX once, into {folder}")
-    with atomic_output(folder, overwrite=True, directory=True) as tmp:
-        _write_export(ckpt, tmp)
+    try:
+        with atomic_output(folder, overwrite=True, directory=True) as tmp:
+            _write_export(ckpt, tmp)
+    except OSError as exc:  # the cache's disk, not lacvid: the temporary folder is already removed
+        if exc.errno in (errno.ENOSPC, errno.EDQUOT):
+            raise disk_full(folder, export_bytes(ckpt), "pass --cache DIR on another disk") from exc
+        raise InputError(f"cannot write the ONNX export {folder} ({exc.strerror or exc}); pass --cache DIR with "
+                         "a writable folder, or --backend torch") from exc
     return folder
+
+
+def export_bytes(ckpt: Checkpoint) -> int:
+    """About what the exported graphs take on disk: the colour net's weights twice (the whole net,
+    exported to be checked, and its two halves), the temporal net's once, float32."""
+    def weights(net: torch.nn.Module | None) -> int:
+        return 0 if net is None else 4 * sum(t.numel() for t in net.state_dict().values())
+    return 2 * weights(ckpt.color_net) + weights(ckpt.temporal_net) + 1_000_000
 
 
 class OnnxBackend:
