@@ -94,3 +94,42 @@ def test_disk_full_while_the_model_is_exported_says_how_much(cli, tiny, tmp_path
     monkeypatch.undo()
     result = cli(*onnx)
     assert result.exit_code == 0, result.stderr
+
+
+def _unmovable(monkeypatch, output: Path) -> None:
+    """``output`` cannot be renamed, as a mount point cannot (rename(2) fails with EBUSY)."""
+    import errno
+    import os
+
+    real_replace = os.replace
+
+    def replace(src, dst, **kwargs):
+        if Path(src) == output:
+            raise OSError(errno.EBUSY, "Device or resource busy", str(src))
+        return real_replace(src, dst, **kwargs)
+
+    monkeypatch.setattr(os, "replace", replace)
+
+
+def test_overwrite_of_a_frame_folder_that_cannot_be_renamed_writes_into_it(cli, tiny, tmp_path, monkeypatch) -> None:  # noqa: F811
+    """Before: OSError: [Errno 16] Device or resource busy (exit 1), and the temporary folder left behind."""
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "0003.png").write_bytes(b"an old frame")
+    (out / "0099.png").write_bytes(b"an old frame this input does not have")
+    _unmovable(monkeypatch, out)
+    result = cli(*colorize_args(tiny, out, "-q", "--overwrite"))
+    assert result.exit_code == 0, result.stderr
+    assert folder_hashes(out) == tiny["reference"]
+    assert_no_temporaries(tmp_path)
+
+
+def test_overwrite_of_a_video_that_cannot_be_renamed_says_why(cli, make_video, tmp_path, monkeypatch) -> None:
+    src = make_video(tmp_path / "in.mp4", n_frames=3, size=(32, 24), audio=False)
+    out = tmp_path / "out.mp4"
+    out.write_bytes(b"the old video")
+    _unmovable(monkeypatch, out)
+    line = assert_one_error_line(cli("encode", src, "-o", out, "--overwrite", "-q"))
+    assert f"cannot replace {out}" in line and "mount point" in line, line
+    assert out.read_bytes() == b"the old video"
+    assert_no_temporaries(tmp_path)
