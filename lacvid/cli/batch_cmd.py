@@ -9,7 +9,7 @@ import typer
 
 from lacvid.cli.app import app
 from lacvid.cli.colorize_cmd import RayAddress, WorkerCpus, Workers, shot_executor
-from lacvid.cli.common import Debug, LogFile, Overwrite, ProgressMode, Quiet, make_progress
+from lacvid.cli.common import Debug, LogFile, Overwrite, ProgressMode, Quiet, Threads, make_progress, use_threads
 
 
 @app.command("batch")
@@ -21,6 +21,7 @@ def batch_command(
     workers: Workers = None,
     ray: RayAddress = None,
     worker_cpus: WorkerCpus = None,
+    threads: Threads = None,
     overwrite: Overwrite = False,
     progress_mode: ProgressMode = "bar",
     log_file: LogFile = None,
@@ -32,6 +33,7 @@ def batch_command(
     from lacvid.pipeline.options import ColorizeOptions
 
     progress = make_progress(quiet, debug, progress_mode, log_file)
+    use_threads(threads)
     batch = read_jobs(jobs, ColorizeOptions(overwrite=overwrite))
     with shot_executor(workers, ray, worker_cpus) as executor:
         results = colorize_batch(batch, executor, progress)

@@ -10,7 +10,17 @@ from typing import Annotated, Any
 import typer
 
 from lacvid.cli.app import app
-from lacvid.cli.common import Debug, LogFile, Overwrite, ProgressMode, Quiet, make_progress, stderr_console
+from lacvid.cli.common import (
+    Debug,
+    LogFile,
+    Overwrite,
+    ProgressMode,
+    Quiet,
+    Threads,
+    make_progress,
+    stderr_console,
+    use_threads,
+)
 from lacvid.models.config import DEFAULT_MODEL
 
 # The options, one alias each, so the command reads as a list of what it takes.
@@ -140,6 +150,7 @@ def colorize_command(
     workers: Workers = None,
     ray: RayAddress = None,
     worker_cpus: WorkerCpus = None,
+    threads: Threads = None,
     overwrite: Overwrite = False,
     progress_mode: ProgressMode = "bar",
     log_file: LogFile = None,
@@ -154,6 +165,7 @@ def colorize_command(
                           overwrite=overwrite, frames=frames, shot=shot,
                           crf=crf, preset=preset, codec=codec, layers=layers)
     progress = make_progress(quiet, debug, progress_mode, log_file)
+    use_threads(threads)
     with shot_executor(workers, ray, worker_cpus) as executor:
         result = colorize(input, keys, output, options, progress, executor=executor)
     if not quiet:
@@ -204,6 +216,7 @@ def preview_command(
     workers: Workers = None,
     ray: RayAddress = None,
     worker_cpus: WorkerCpus = None,
+    threads: Threads = None,
     overwrite: Overwrite = False,
     progress_mode: ProgressMode = "bar",
     quiet: Quiet = False,
@@ -217,6 +230,7 @@ def preview_command(
                           temporal=temporal, batch=batch, warp=warp, shots=shots, lines=lines, ink=ink, cache=cache,
                           overwrite=overwrite, frames=frames, shot=shot)
     progress = make_progress(quiet, debug, progress_mode)
+    use_threads(threads)
     with shot_executor(workers, ray, worker_cpus) as executor:
         result = preview(input, keys, output, options, per_shot=per_shot, progress=progress, executor=executor)
     typer.echo(str(result.sheet))

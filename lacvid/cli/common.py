@@ -30,6 +30,10 @@ from lacvid.progress import NULL_PROGRESS, Progress
 Quiet = Annotated[bool, typer.Option("--quiet", "-q", help="No progress bars or messages; errors only.")]
 Debug = Annotated[bool, typer.Option("--debug", help="Show tracebacks on errors (also LACVID_DEBUG=1).")]
 Overwrite = Annotated[bool, typer.Option("--overwrite", help="Replace OUTPUT if it exists.")]
+Threads = Annotated[int | None, typer.Option(
+    "--threads", min=1, metavar="N", show_default=False,
+    help="CPU threads to use (torch, numba, OpenCV, ONNX Runtime, FFmpeg and lacvid's own pools). Default: "
+         "$LACVID_THREADS, else the CPUs this process may use (its affinity and cgroup quota), not every core.")]
 
 stderr_console = Console(stderr=True)
 _live: list[RichProgress] = []  # bars drawing now: stopped before the final error line
@@ -124,6 +128,13 @@ ProgressMode = Annotated[str, typer.Option(
                        "farms and GUIs) or none.")]
 LogFile = Annotated[Path | None, typer.Option(
     "--log-file", show_default=False, help="Also append every message and each stage's count and rate to this file.")]
+
+
+def use_threads(threads: int | None) -> int:
+    """Apply ``--threads`` (see ``lacvid.util.cpus``) before a command computes anything."""
+    from lacvid.util.cpus import set_thread_limit
+
+    return set_thread_limit(threads)
 
 
 def make_progress(quiet: bool, debug: bool = False, mode: str = "bar", log_file: Path | None = None) -> Progress:

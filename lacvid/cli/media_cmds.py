@@ -9,7 +9,7 @@ from typing import Annotated
 import typer
 
 from lacvid.cli.app import app
-from lacvid.cli.common import Debug, Overwrite, Quiet, make_progress
+from lacvid.cli.common import Debug, Overwrite, Quiet, Threads, make_progress, use_threads
 
 
 def _fps(value: str | None) -> Fraction | None:
@@ -29,12 +29,14 @@ def frames_cmd(
                                            show_default=False)],
     output: Annotated[Path, typer.Option("--output", "-o", help="Folder to create for the PNG frames.",
                                          show_default=False)],
+    threads: Threads = None,
     overwrite: Overwrite = False,
     quiet: Quiet = False,
     debug: Debug = False,
 ) -> None:
     """Split a video into PNG frames named 000000.png, 000001.png, ... by frame index; prints the folder."""
     progress = make_progress(quiet, debug)
+    use_threads(threads)
     from lacvid.media import extract_frames
 
     path = extract_frames(source, output, overwrite=overwrite, progress=progress)
@@ -58,12 +60,14 @@ def encode_cmd(
     = "medium",
     codec: Annotated[str, typer.Option("--codec", help="FFmpeg video encoder, e.g. libx264, libx265, ffv1.")]
     = "libx264",
+    threads: Threads = None,
     overwrite: Overwrite = False,
     quiet: Quiet = False,
     debug: Debug = False,
 ) -> None:
     """Encode a folder of frames into a video (libx264 yuv420p by default); prints the video's path."""
     progress = make_progress(quiet, debug)
+    use_threads(threads)
     from lacvid.media import encode_video
 
     path = encode_video(source, output, fps=_fps(fps), audio_from=audio_from, codec=codec, crf=crf, preset=preset,

@@ -10,7 +10,7 @@ from typing import Annotated, Any
 import typer
 
 from lacvid.cli.app import app
-from lacvid.cli.common import Debug, Overwrite, Quiet, make_progress
+from lacvid.cli.common import Debug, Overwrite, Quiet, Threads, make_progress, use_threads
 from lacvid.errors import MediaError
 from lacvid.shots.detect import Shot, ShotSettings
 
@@ -50,6 +50,7 @@ def lines_cmd(
                                       help="color: extract lines from painted footage; lines: the input is "
                                            "line art to normalise; auto: decide from the first frame.")] = "auto",
     overwrite: Overwrite = False,
+    threads: Threads = None,
     quiet: Quiet = False,
     debug: Debug = False,
 ) -> None:
@@ -64,6 +65,7 @@ def lines_cmd(
 
     check_not_an_input(output, {"input": source})
     progress = make_progress(quiet, debug)
+    use_threads(threads)
     info = media.probe(source)
     writer = media.open_writer(output, info, overwrite=overwrite, progress=progress)
     task = progress.task("lines", total=info.frame_count)
@@ -90,11 +92,13 @@ def shots_cmd(
                                                           '"fps": ...} (stop exclusive).')] = False,
     min_shot_len: MinShotLen = ShotSettings.min_shot_len,
     threshold: Threshold = ShotSettings.threshold,
+    threads: Threads = None,
     quiet: Quiet = False,
     debug: Debug = False,
 ) -> None:
     """Split a clip into shots (works on line art and colour); prints a table or JSON."""
     progress = make_progress(quiet, debug)
+    use_threads(threads)
     info, shots = _shots(source, _settings(min_shot_len, threshold), progress)
     fps = float(info.fps) if info.fps else None
     if as_json:
@@ -135,6 +139,7 @@ def keys_cmd(
     force_replace_painted: Annotated[bool, typer.Option(
         "--force-replace-painted", help="With --overwrite, replace KEYDIR even though it holds painted keys.")]
     = False,
+    threads: Threads = None,
     quiet: Quiet = False,
     debug: Debug = False,
 ) -> None:
@@ -158,6 +163,7 @@ def keys_cmd(
         check_no_painted_keys(output)
     check_output_path(output, overwrite, frames_folder=True)
     progress = make_progress(quiet, debug)
+    use_threads(threads)
     info = media.probe(source)
     with atomic_output(output, overwrite=overwrite, directory=True, frames_folder=True) as tmp:
         _, shots = _shots(source, _settings(min_shot_len, threshold), progress)

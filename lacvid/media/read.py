@@ -11,6 +11,7 @@ from lacvid.errors import MediaError
 from lacvid.media.images import read_image
 from lacvid.media.probe import Frame, MediaInfo, open_video, probe, reason
 from lacvid.progress import NULL_PROGRESS, Progress
+from lacvid.util.cpus import thread_limit
 
 
 def read_frames(path: Path | str, *, start: int = 0, stop: int | None = None,
@@ -49,6 +50,7 @@ def _read_video(path: Path, start: int, stop: int | None, progress: Progress) ->
         # Frame + slice threads: several times faster on long clips. Frame threading ends a
         # truncated stream quietly (slice threading raises), hence check_complete below.
         stream.thread_type = "AUTO"
+        stream.thread_count = thread_limit()  # not FFmpeg's one per core: --threads
         index = 0
         times: list[float] = []
         try:

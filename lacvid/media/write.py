@@ -30,6 +30,7 @@ from lacvid.media.probe import (
 )
 from lacvid.media.read import read_frames
 from lacvid.progress import NULL_PROGRESS, Progress
+from lacvid.util.cpus import thread_limit
 from lacvid.util.outputs import (
     atomic_output,
     check_not_an_input,
@@ -240,6 +241,7 @@ class VideoWriter(_AtomicWriter):
             if time_base is not None:
                 stream.time_base = time_base  # a hint: the muxer may pick its own (MP4 uses 1/timescale)
             stream.thread_type = "AUTO"
+            stream.thread_count = thread_limit()  # --threads, not one per core
             options = {}
             if codec in ("libx264", "libx265"):
                 options = {"crf": str(crf), "preset": preset}

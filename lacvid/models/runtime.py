@@ -46,6 +46,7 @@ from lacvid.models.config import BACKENDS, DEFAULT_MODEL
 from lacvid.models.export import COLOR_INPUTS, REF_NAMES, export_color_net, export_temporal_net
 from lacvid.progress import NULL_PROGRESS, Progress
 from lacvid.util.cache_home import default_cache_dir
+from lacvid.util.cpus import thread_limit
 from lacvid.util.hashing import file_digest
 from lacvid.util.outputs import atomic_output
 
@@ -267,8 +268,8 @@ def export_bytes(ckpt: Checkpoint) -> int:
 class OnnxBackend:
     """ONNX Runtime on the CPU over the checkpoint's exported graphs (exported once, cached).
 
-    ``threads``: ORT's intra-op threads, default ``torch.get_num_threads()`` (the physical
-    cores). The graphs are float32 only; results match ``TorchBackend`` on the CPU to ~1e-5.
+    ``threads``: ORT's intra-op threads, default ``thread_limit()`` (``--threads``: the CPUs this
+    process may use). The graphs are float32 only; results match ``TorchBackend`` on the CPU to ~1e-5.
     """
 
     name = "onnx"
@@ -282,7 +283,7 @@ class OnnxBackend:
         digest = model_digest or file_digest(Path(model_path))
         self.folder = ensure_onnx_export(ckpt, digest, cache_dir, progress)
         opts = ort.SessionOptions()
-        opts.intra_op_num_threads = threads or torch.get_num_threads()
+        opts.intra_op_num_threads = threads or thread_limit()
         opts.inter_op_num_threads = 1
         opts.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
         opts.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
