@@ -12,12 +12,15 @@ import typer
 from lacvid.cli.app import app
 from lacvid.cli.common import (
     Debug,
+    Format,
     LogFile,
     Overwrite,
     ProgressMode,
     Quiet,
     Threads,
+    echo_output,
     make_progress,
+    read_input,
     stderr_console,
     use_threads,
 )
@@ -25,7 +28,8 @@ from lacvid.models.config import DEFAULT_MODEL
 
 # The options, one alias each, so the command reads as a list of what it takes.
 Input = Annotated[Path, typer.Argument(
-    help="Line-art video file or frame directory (colour footage is turned into line art first).",
+    help="Line-art video file or frame directory (colour footage is turned into line art first); - reads a "
+         "video from stdin.",
     show_default=False)]
 Keys = Annotated[Path, typer.Option(
     "--keys", "-k", show_default=False,
@@ -33,7 +37,8 @@ Keys = Annotated[Path, typer.Option(
          "frame index (videos).")]
 Output = Annotated[Path, typer.Option(
     "--output", "-o", show_default=False,
-    help="Output video (by suffix, audio copied from the input) or frame directory.")]
+    help="Output video (by suffix, audio copied from the input) or frame directory; - writes the video to "
+         "stdout (see --format).")]
 Model = Annotated[str, typer.Option(
     "--model", "-m", help=f"'{DEFAULT_MODEL}' (the bundled CPU model) or a checkpoint path.")]
 Device = Annotated[str, typer.Option("--device", help="auto, cpu, cuda or cuda:N.")]
@@ -144,6 +149,7 @@ def colorize_command(
     crf: Crf = 18,
     preset: Preset = "medium",
     codec: Codec = "libx264",
+    format: Format = None,
     layers: LayersDir = None,
     frames: Frames = None,
     shot: ShotNumber = None,
@@ -163,14 +169,15 @@ def colorize_command(
     options = run_options(model=model, device=device, backend=backend, size=size, flat=flat, refs=refs,
                           temporal=temporal, batch=batch, warp=warp, shots=shots, lines=lines, ink=ink, cache=cache,
                           overwrite=overwrite, frames=frames, shot=shot,
-                          crf=crf, preset=preset, codec=codec, layers=layers)
+                          crf=crf, preset=preset, codec=codec, format=format, layers=layers)
     progress = make_progress(quiet, debug, progress_mode, log_file)
     use_threads(threads)
+    input = read_input(input, progress, cache)
     with shot_executor(workers, ray, worker_cpus) as executor:
         result = colorize(input, keys, output, options, progress, executor=executor)
     if not quiet:
         _summary(result, cache, progress_mode, progress)
-    typer.echo(str(result.output))
+    echo_output(result.output)
 
 
 def _summary(result, cache: Path | None, progress_mode: str, progress) -> None:
@@ -231,6 +238,7 @@ def preview_command(
                           overwrite=overwrite, frames=frames, shot=shot)
     progress = make_progress(quiet, debug, progress_mode)
     use_threads(threads)
+    input = read_input(input, progress, cache)
     with shot_executor(workers, ray, worker_cpus) as executor:
         result = preview(input, keys, output, options, per_shot=per_shot, progress=progress, executor=executor)
     typer.echo(str(result.sheet))

@@ -9,7 +9,17 @@ from typing import Annotated
 import typer
 
 from lacvid.cli.app import app
-from lacvid.cli.common import Debug, Overwrite, Quiet, Threads, make_progress, use_threads
+from lacvid.cli.common import (
+    Debug,
+    Format,
+    Overwrite,
+    Quiet,
+    Threads,
+    echo_output,
+    make_progress,
+    read_input,
+    use_threads,
+)
 
 
 def _fps(value: str | None) -> Fraction | None:
@@ -25,8 +35,8 @@ def _fps(value: str | None) -> Fraction | None:
 
 @app.command("frames")
 def frames_cmd(
-    source: Annotated[Path, typer.Argument(help="Video file (anything FFmpeg decodes) or a folder of frames.",
-                                           show_default=False)],
+    source: Annotated[Path, typer.Argument(help="Video file (anything FFmpeg decodes; - reads it from stdin) or a "
+                                                "folder of frames.", show_default=False)],
     output: Annotated[Path, typer.Option("--output", "-o", help="Folder to create for the PNG frames.",
                                          show_default=False)],
     threads: Threads = None,
@@ -38,17 +48,21 @@ def frames_cmd(
     progress = make_progress(quiet, debug)
     use_threads(threads)
     from lacvid.media import extract_frames
+    from lacvid.media.pipes import refuse_stdio_folder
 
-    path = extract_frames(source, output, overwrite=overwrite, progress=progress)
+    refuse_stdio_folder(output, "-o")  # before stdin is read
+    path = extract_frames(read_input(source, progress), output, overwrite=overwrite, progress=progress)
     typer.echo(str(path))
 
 
 @app.command("encode")
 def encode_cmd(
-    source: Annotated[Path, typer.Argument(help="Folder of frames (natural order) or a video to re-encode.",
+    source: Annotated[Path, typer.Argument(help="Folder of frames (natural order) or a video to re-encode (- reads "
+                                                "it from stdin).",
                                            show_default=False)],
-    output: Annotated[Path, typer.Option("--output", "-o", help="Video file to write (.mp4, .mkv, .mov, ...).",
-                                         show_default=False)],
+    output: Annotated[Path, typer.Option(
+        "--output", "-o", show_default=False,
+        help="Video file to write (.mp4, .mkv, .mov, ...); - writes it to stdout (see --format).")],
     fps: Annotated[str | None, typer.Option(
         "--fps", metavar="FPS", show_default=False,
         help="Frame rate: 24, 23.976 or 24000/1001. Default: the source video's, or 24 for frames.")] = None,
@@ -60,6 +74,7 @@ def encode_cmd(
     = "medium",
     codec: Annotated[str, typer.Option("--codec", help="FFmpeg video encoder, e.g. libx264, libx265, ffv1.")]
     = "libx264",
+    format: Format = None,
     threads: Threads = None,
     overwrite: Overwrite = False,
     quiet: Quiet = False,
@@ -70,6 +85,6 @@ def encode_cmd(
     use_threads(threads)
     from lacvid.media import encode_video
 
-    path = encode_video(source, output, fps=_fps(fps), audio_from=audio_from, codec=codec, crf=crf, preset=preset,
-                        overwrite=overwrite, progress=progress)
-    typer.echo(str(path))
+    path = encode_video(read_input(source, progress), output, fps=_fps(fps), audio_from=audio_from, codec=codec,
+                        crf=crf, preset=preset, overwrite=overwrite, container=format, progress=progress)
+    echo_output(path)
