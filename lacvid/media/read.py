@@ -50,7 +50,10 @@ def _read_video(path: Path, start: int, stop: int | None, progress: Progress) ->
         # Frame + slice threads: several times faster on long clips. Frame threading ends a
         # truncated stream quietly (slice threading raises), hence check_complete below.
         stream.thread_type = "AUTO"
-        stream.thread_count = thread_limit()  # not FFmpeg's one per core: --threads
+        # FFmpeg's own count for decoders (CPUs + 1), on the CPUs lacvid may use (--threads) rather
+        # than every core; at least 3, as with 1 or 2 a truncated H.264 stream raises instead of ending
+        # quietly (measured), so it ends the same way whatever --threads is.
+        stream.thread_count = max(3, thread_limit() + 1)
         index = 0
         times: list[float] = []
         try:
