@@ -33,7 +33,7 @@ def batch_command(
     from lacvid.pipeline.options import ColorizeOptions
 
     progress = make_progress(quiet, debug, progress_mode, log_file)
-    use_threads(threads)
+    use_threads(threads, "torch")
     batch = read_jobs(jobs, ColorizeOptions(overwrite=overwrite))
     with shot_executor(workers, ray, worker_cpus) as executor:
         results = colorize_batch(batch, executor, progress)

@@ -171,7 +171,7 @@ def colorize_command(
                           overwrite=overwrite, frames=frames, shot=shot,
                           crf=crf, preset=preset, codec=codec, format=format, layers=layers)
     progress = make_progress(quiet, debug, progress_mode, log_file)
-    use_threads(threads)
+    use_threads(threads, "torch")
     input = read_input(input, progress, cache)
     with shot_executor(workers, ray, worker_cpus) as executor:
         result = colorize(input, keys, output, options, progress, executor=executor)
@@ -237,7 +237,7 @@ def preview_command(
                           temporal=temporal, batch=batch, warp=warp, shots=shots, lines=lines, ink=ink, cache=cache,
                           overwrite=overwrite, frames=frames, shot=shot)
     progress = make_progress(quiet, debug, progress_mode)
-    use_threads(threads)
+    use_threads(threads, "torch")
     input = read_input(input, progress, cache)
     with shot_executor(workers, ray, worker_cpus) as executor:
         result = preview(input, keys, output, options, per_shot=per_shot, progress=progress, executor=executor)

@@ -154,11 +154,12 @@ def echo_output(path: Path) -> None:
         typer.echo(str(path))
 
 
-def use_threads(threads: int | None) -> int:
-    """Apply ``--threads`` (see ``lacvid.util.cpus``) before a command computes anything."""
+def use_threads(threads: int | None, *load: str) -> int:
+    """Apply ``--threads`` (see ``lacvid.util.cpus``) before a command computes anything; ``load``: the
+    libraries it will use that are not imported yet (``"torch"``), told now."""
     from lacvid.util.cpus import set_thread_limit
 
-    return set_thread_limit(threads)
+    return set_thread_limit(threads, load=("cv2", *load))
 
 
 def make_progress(quiet: bool, debug: bool = False, mode: str = "bar", log_file: Path | None = None) -> Progress:

@@ -33,7 +33,7 @@ def export_cmd(
     from lacvid.util.outputs import atomic_output, check_output_path
 
     progress = make_progress(quiet, debug)
-    use_threads(threads)
+    use_threads(threads, "torch")
     check_output_path(output, overwrite, inputs={"checkpoint": checkpoint})
     ckpt = load_checkpoint(checkpoint)  # CheckpointError (exit 2) on a bad file
     progress.log(f"exporting {checkpoint} (colour width {ckpt.config.color.width}"

@@ -117,7 +117,7 @@ def train_cmd(
     check_not_an_input(output, {"dataset": dataset, "--init checkpoint": init, "--cache": cache,
                                 "--vgg-weights file": vgg_weights})
     progress = make_progress(quiet, debug, progress_mode, log_file)
-    use_threads(threads)
+    use_threads(threads, "torch")
     given = {"steps": steps, "temporal_steps": temporal_steps, "stage": stage, "size": size, "scale": scale,
              "batch": batch, "width": width, "lr": lr, "lr_d": lr_d, "device": device, "perceptual": perceptual,
              "vgg_weights": str(vgg_weights) if vgg_weights else None, "gan": gan,

@@ -6,15 +6,19 @@ Runtime and FFmpeg, and take every core from the other jobs. ``usable_cpus`` cou
 process may run on (its CPU affinity) and caps it by the cgroup CPU quota (v2 ``cpu.max``, v1
 ``cpu.cfs_quota_us``), as Docker ``--cpus``, Kubernetes limits and Slurm set it.
 
-``$LACVID_THREADS`` sets the default. ``set_thread_limit(n)`` tells torch, numba, OpenCV and
-lacvid's own pools (``thread_limit``); ONNX Runtime sessions and FFmpeg codecs read
-``thread_limit()`` when they are made.
+``$LACVID_THREADS`` sets the default. ``set_thread_limit(n)`` tells torch, numba and OpenCV;
+lacvid's own pools, ONNX Runtime sessions, FFmpeg codecs and numba kernels read
+``thread_limit()`` when they start.
 """
 
 from __future__ import annotations
 
+import contextlib
+import importlib
 import math
 import os
+import sys
+from collections.abc import Collection
 from pathlib import Path
 
 CGROUP_ROOT = Path("/sys/fs/cgroup")
@@ -124,30 +128,32 @@ def thread_limit() -> int:
     return _state["limit"]
 
 
-def set_thread_limit(threads: int | None = None) -> int:
-    """Use at most ``threads`` CPU threads (None: ``default_threads()``): torch's intra-op pool, numba's,
-    OpenCV's and lacvid's own pools; returns the limit. Libraries not installed are skipped."""
+def _tell(library: str, threads: int) -> None:
+    if library == "torch":
+        sys.modules["torch"].set_num_threads(threads)
+    elif library == "numba":
+        numba = sys.modules["numba"]
+        numba.set_num_threads(min(threads, numba.config.NUMBA_NUM_THREADS))
+    elif library == "cv2":
+        sys.modules["cv2"].setNumThreads(threads)
+
+
+def set_thread_limit(threads: int | None = None, load: Collection[str] = ()) -> int:
+    """Use at most ``threads`` CPU threads (None: ``default_threads()``); returns the limit.
+
+    Tells torch's intra-op pool, numba's and OpenCV's, each when it is imported already or named in
+    ``load`` (imported now: a command that never uses torch should not pay seconds to import it);
+    lacvid's own pools, ONNX Runtime, FFmpeg and numba kernels read ``thread_limit()`` as they start.
+    """
     if threads is None:
         threads = default_threads()
     if isinstance(threads, bool) or not isinstance(threads, int) or threads < 1:
         raise ValueError(f"threads must be a positive integer, got {threads!r}")
     _state["limit"] = threads
-    try:
-        import torch
-
-        torch.set_num_threads(threads)
-    except ImportError:  # pragma: no cover - torch is a dependency
-        pass
-    try:
-        import numba
-
-        numba.set_num_threads(min(threads, numba.config.NUMBA_NUM_THREADS))
-    except ImportError:  # pragma: no cover
-        pass
-    try:
-        import cv2
-
-        cv2.setNumThreads(threads)
-    except ImportError:  # pragma: no cover
-        pass
+    for library in ("torch", "numba", "cv2"):
+        if library not in sys.modules and library in load:
+            with contextlib.suppress(ImportError):
+                importlib.import_module(library)
+        if library in sys.modules:
+            _tell(library, threads)
     return threads

@@ -114,3 +114,17 @@ def test_threads_is_applied_before_a_command_computes(cli, make_video, tmp_path)
         assert cpus.thread_limit() == cpus.default_threads() == 1 and torch.get_num_threads() == 1
     finally:
         torch.set_num_threads(before)
+
+
+def test_a_command_without_networks_does_not_import_torch_for_threads(make_video, tmp_path) -> None:
+    """--threads tells torch only where a command uses it: ``lacvid frames`` stays fast to start."""
+    import subprocess
+    import sys
+
+    clip = make_video(tmp_path / "in.mp4", n_frames=3, size=(32, 24), audio=False)
+    probe = ("import sys\nfrom lacvid.cli import app\ntry:\n    app(sys.argv[1:])\nexcept SystemExit as e:\n"
+             "    assert not e.code, e.code\nprint('torch' in sys.modules)\n")
+    result = subprocess.run([sys.executable, "-c", probe, "frames", str(clip), "-o", str(tmp_path / "f"), "-q",
+                             "--threads", "1"], capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines()[-1] == "False", result.stdout
