@@ -47,6 +47,8 @@ def _private_cache_home(tmp_path_factory):
     temporary folder, never in the user's ~/.cache/lacvid."""
     patch = pytest.MonkeyPatch()
     patch.setenv("LACVID_CACHE", str(tmp_path_factory.mktemp("cache-home")))
+    # --threads' default: one thread, as the shared test machine wants and one_torch_thread sets
+    patch.setenv("LACVID_THREADS", "1")
     yield
     patch.undo()
 

@@ -206,7 +206,7 @@ app = typer.Typer(
     name="lacvid",
     help="Colour line-art animation from a few painted key frames.",
     no_args_is_help=True,
-    add_completion=False,
+    add_completion=True,
     pretty_exceptions_enable=False,
     # Plain help: flags without "<bool>", and wrapped to the terminal (80 columns when piped),
     # not to the narrow columns of a boxed table.

@@ -10,7 +10,17 @@ import typer
 
 from lacvid.cli.app import app
 from lacvid.cli.colorize_cmd import RayAddress, WorkerCpus, Workers, shot_executor
-from lacvid.cli.common import Debug, LogFile, Overwrite, ProgressMode, Quiet, make_progress, report_result
+from lacvid.cli.common import (
+    Debug,
+    LogFile,
+    Overwrite,
+    ProgressMode,
+    Quiet,
+    Threads,
+    make_progress,
+    report_result,
+    use_threads,
+)
 
 
 @app.command("batch")
@@ -22,6 +32,7 @@ def batch_command(
     workers: Workers = None,
     ray: RayAddress = None,
     worker_cpus: WorkerCpus = None,
+    threads: Threads = None,
     overwrite: Overwrite = False,
     progress_mode: ProgressMode = "bar",
     log_file: LogFile = None,
@@ -34,6 +45,7 @@ def batch_command(
 
     started = time.perf_counter()
     progress = make_progress(quiet, debug, progress_mode, log_file)
+    use_threads(threads, "torch")
     batch = read_jobs(jobs, ColorizeOptions(overwrite=overwrite))
     with shot_executor(workers, ray, worker_cpus) as executor:
         results = colorize_batch(batch, executor, progress)

@@ -12,19 +12,25 @@ import typer
 from lacvid.cli.app import app
 from lacvid.cli.common import (
     Debug,
+    Format,
     LogFile,
     Overwrite,
     ProgressMode,
     Quiet,
+    Threads,
+    echo_output,
     make_progress,
+    read_input,
     report_result,
     stderr_console,
+    use_threads,
 )
 from lacvid.models.config import DEFAULT_MODEL
 
 # The options, one alias each, so the command reads as a list of what it takes.
 Input = Annotated[Path, typer.Argument(
-    help="Line-art video file or frame directory (colour footage is turned into line art first).",
+    help="Line-art video file or frame directory (colour footage is turned into line art first); - reads a "
+         "video from stdin.",
     show_default=False)]
 Keys = Annotated[Path, typer.Option(
     "--keys", "-k", show_default=False,
@@ -32,7 +38,8 @@ Keys = Annotated[Path, typer.Option(
          "frame index (videos).")]
 Output = Annotated[Path, typer.Option(
     "--output", "-o", show_default=False,
-    help="Output video (by suffix, audio copied from the input) or frame directory.")]
+    help="Output video (by suffix, audio copied from the input) or frame directory; - writes the video to "
+         "stdout (see --format).")]
 Model = Annotated[str, typer.Option(
     "--model", "-m", help=f"'{DEFAULT_MODEL}' (the bundled CPU model) or a checkpoint path.")]
 Device = Annotated[str, typer.Option("--device", help="auto, cpu, cuda or cuda:N.")]
@@ -142,12 +149,14 @@ def colorize_command(
     crf: Crf = 18,
     preset: Preset = "medium",
     codec: Codec = "libx264",
+    format: Format = None,
     layers: LayersDir = None,
     frames: Frames = None,
     shot: ShotNumber = None,
     workers: Workers = None,
     ray: RayAddress = None,
     worker_cpus: WorkerCpus = None,
+    threads: Threads = None,
     overwrite: Overwrite = False,
     progress_mode: ProgressMode = "bar",
     log_file: LogFile = None,
@@ -161,14 +170,16 @@ def colorize_command(
     options = run_options(model=model, device=device, backend=backend, size=size, flat=flat, refs=refs,
                           temporal=temporal, batch=batch, warp=warp, shots=shots, lines=lines, ink=ink, cache=cache,
                           overwrite=overwrite, frames=frames, shot=shot,
-                          crf=crf, preset=preset, codec=codec, layers=layers)
+                          crf=crf, preset=preset, codec=codec, format=format, layers=layers)
+    use_threads(threads, "torch")
+    input = read_input(input, progress, cache)
     with shot_executor(workers, ray, worker_cpus) as executor:
         result = colorize(input, keys, output, options, progress, executor=executor)
     if not quiet:
         _summary(result, cache, progress_mode, progress)
     report_result(progress, output=str(result.output), frames=result.frames, shots=len(result.shots),
                   keys=len(result.keys), flat_shots=result.flat_shots, seconds=round(result.seconds, 3))
-    typer.echo(str(result.output))
+    echo_output(result.output)
 
 
 def _summary(result, cache: Path | None, progress_mode: str, progress) -> None:
@@ -217,6 +228,7 @@ def preview_command(
     workers: Workers = None,
     ray: RayAddress = None,
     worker_cpus: WorkerCpus = None,
+    threads: Threads = None,
     overwrite: Overwrite = False,
     progress_mode: ProgressMode = "bar",
     quiet: Quiet = False,
@@ -230,6 +242,8 @@ def preview_command(
     options = run_options(model=model, device=device, backend=backend, size=size, flat=flat, refs=refs,
                           temporal=temporal, batch=batch, warp=warp, shots=shots, lines=lines, ink=ink, cache=cache,
                           overwrite=overwrite, frames=frames, shot=shot)
+    use_threads(threads, "torch")
+    input = read_input(input, progress, cache)
     with shot_executor(workers, ray, worker_cpus) as executor:
         result = preview(input, keys, output, options, per_shot=per_shot, progress=progress, executor=executor)
     report_result(progress, output=str(result.sheet), frames=sum(len(p.frames) for p in result.shots),

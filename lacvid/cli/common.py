@@ -30,6 +30,14 @@ from lacvid.progress import NULL_PROGRESS, Progress
 Quiet = Annotated[bool, typer.Option("--quiet", "-q", help="No progress bars or messages; errors only.")]
 Debug = Annotated[bool, typer.Option("--debug", help="Show tracebacks on errors (also LACVID_DEBUG=1).")]
 Overwrite = Annotated[bool, typer.Option("--overwrite", help="Replace OUTPUT if it exists.")]
+Format = Annotated[str | None, typer.Option(
+    "--format", metavar="NAME", show_default=False,
+    help="The video's container, as FFmpeg names it (matroska, nut, mpegts, mp4, ...). Default: from OUTPUT's "
+         "suffix; matroska for -o - (the video on stdout).")]
+Threads = Annotated[int | None, typer.Option(
+    "--threads", min=1, metavar="N", show_default=False,
+    help="CPU threads to use (torch, numba, OpenCV, ONNX Runtime, FFmpeg and lacvid's own pools). Default: "
+         "$LACVID_THREADS, else the CPUs this process may use (its affinity and cgroup quota), not every core.")]
 
 stderr_console = Console(stderr=True)
 _live: list[RichProgress] = []  # bars drawing now: stopped before the final error line
@@ -124,6 +132,34 @@ ProgressMode = Annotated[str, typer.Option(
                        "farms and GUIs) or none.")]
 LogFile = Annotated[Path | None, typer.Option(
     "--log-file", show_default=False, help="Also append every message and each stage's count and rate to this file.")]
+
+
+def read_input(source: Path, progress: Progress, cache: Path | None = None) -> Path:
+    """``source``, or for ``-`` the video on stdin, saved into the cache folder first (lacvid reads its
+    input more than once; ``lacvid.media.pipes``)."""
+    from lacvid.media.pipes import is_stdio, spool_stdin
+
+    if not is_stdio(source):
+        return source
+    from lacvid.util.cache_home import default_cache_dir
+
+    return spool_stdin(Path(cache or default_cache_dir()), progress)
+
+
+def echo_output(path: Path) -> None:
+    """Print the output's path, as every command does last; not for ``-o -``, whose stdout is the video."""
+    from lacvid.media.pipes import is_stdio
+
+    if not is_stdio(path):
+        typer.echo(str(path))
+
+
+def use_threads(threads: int | None, *load: str) -> int:
+    """Apply ``--threads`` (see ``lacvid.util.cpus``) before a command computes anything; ``load``: the
+    libraries it will use that are not imported yet (``"torch"``), told now."""
+    from lacvid.util.cpus import set_thread_limit
+
+    return set_thread_limit(threads, load=("cv2", *load))
 
 
 def make_progress(quiet: bool, debug: bool = False, mode: str = "bar", log_file: Path | None = None) -> Progress:

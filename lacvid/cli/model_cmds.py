@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 
 from lacvid.cli.app import app
-from lacvid.cli.common import Debug, Overwrite, Quiet, make_progress
+from lacvid.cli.common import Debug, Overwrite, Quiet, Threads, make_progress, use_threads
 
 
 @app.command("export")
@@ -20,6 +20,7 @@ def export_cmd(
                                                                  "NAME.temporal.onnx).")],
     refs: Annotated[int, typer.Option("--refs", "-k", min=1, help="References K in the example the graph is traced "
                                                                   "with; K stays dynamic in the graph.")] = 2,
+    threads: Threads = None,
     overwrite: Overwrite = False,
     quiet: Quiet = False,
     debug: Debug = False,
@@ -32,6 +33,7 @@ def export_cmd(
     from lacvid.util.outputs import atomic_output, check_output_path
 
     progress = make_progress(quiet, debug)
+    use_threads(threads, "torch")
     check_output_path(output, overwrite, inputs={"checkpoint": checkpoint})
     ckpt = load_checkpoint(checkpoint)  # CheckpointError (exit 2) on a bad file
     progress.log(f"exporting {checkpoint} (colour width {ckpt.config.color.width}"

@@ -10,13 +10,24 @@ from typing import Annotated, Any
 import typer
 
 from lacvid.cli.app import app
-from lacvid.cli.common import Debug, Overwrite, Quiet, make_progress
+from lacvid.cli.common import (
+    Debug,
+    Format,
+    Overwrite,
+    Quiet,
+    Threads,
+    echo_output,
+    make_progress,
+    read_input,
+    use_threads,
+)
 from lacvid.errors import MediaError
 from lacvid.shots.detect import Shot, ShotSettings
 
 # Commands import media, numba and OpenCV when they run, so ``lacvid --help`` stays fast.
 
-Source = Annotated[Path, typer.Argument(help="Video file (anything FFmpeg decodes) or a folder of frames.",
+Source = Annotated[Path, typer.Argument(help="Video file (anything FFmpeg decodes; - reads it from stdin) or a "
+                                             "folder of frames.",
                                         show_default=False)]
 MinShotLen = Annotated[int, typer.Option("--min-shot-len", min=1, metavar="N",
                                          help="No shot shorter than N frames (a cut closer to the last is ignored).")]
@@ -45,11 +56,14 @@ def _shots(source: Path, settings: ShotSettings, progress) -> tuple[Any, list[Sh
 def lines_cmd(
     source: Source,
     output: Annotated[Path, typer.Option("--output", "-o", show_default=False,
-                                         help="Frame folder to create, or a video file (.mp4, .mkv, ...).")],
+                                         help="Frame folder to create, or a video file (.mp4, .mkv, ...); "
+                                              "- writes the video to stdout (see --format).")],
     mode: Annotated[str, typer.Option("--mode", metavar="auto|color|lines",
                                       help="color: extract lines from painted footage; lines: the input is "
                                            "line art to normalise; auto: decide from the first frame.")] = "auto",
+    format: Format = None,
     overwrite: Overwrite = False,
+    threads: Threads = None,
     quiet: Quiet = False,
     debug: Debug = False,
 ) -> None:
@@ -64,8 +78,10 @@ def lines_cmd(
 
     check_not_an_input(output, {"input": source})
     progress = make_progress(quiet, debug)
+    use_threads(threads)
+    source = read_input(source, progress)
     info = media.probe(source)
-    writer = media.open_writer(output, info, overwrite=overwrite, progress=progress)
+    writer = media.open_writer(output, info, overwrite=overwrite, container=format, progress=progress)
     task = progress.task("lines", total=info.frame_count)
     clip_mode = ClipLineMode(mode)
     try:
@@ -80,7 +96,7 @@ def lines_cmd(
                 task.advance()
     finally:
         task.close()
-    typer.echo(str(writer.path))
+    echo_output(writer.path)
 
 
 @app.command("shots")
@@ -90,12 +106,14 @@ def shots_cmd(
                                                           '"fps": ...} (stop exclusive).')] = False,
     min_shot_len: MinShotLen = ShotSettings.min_shot_len,
     threshold: Threshold = ShotSettings.threshold,
+    threads: Threads = None,
     quiet: Quiet = False,
     debug: Debug = False,
 ) -> None:
     """Split a clip into shots (works on line art and colour); prints a table or JSON."""
     progress = make_progress(quiet, debug)
-    info, shots = _shots(source, _settings(min_shot_len, threshold), progress)
+    use_threads(threads)
+    info, shots = _shots(read_input(source, progress), _settings(min_shot_len, threshold), progress)
     fps = float(info.fps) if info.fps else None
     if as_json:
         typer.echo(json.dumps({"shots": [{"start": s.start, "stop": s.stop} for s in shots], "fps": fps}))
@@ -135,6 +153,7 @@ def keys_cmd(
     force_replace_painted: Annotated[bool, typer.Option(
         "--force-replace-painted", help="With --overwrite, replace KEYDIR even though it holds painted keys.")]
     = False,
+    threads: Threads = None,
     quiet: Quiet = False,
     debug: Debug = False,
 ) -> None:
@@ -148,16 +167,20 @@ def keys_cmd(
     if mode not in LINE_MODES:
         raise typer.BadParameter(f"{mode!r} is not one of {', '.join(LINE_MODES)}", param_hint="'--mode'")
     from lacvid import media
+    from lacvid.media.pipes import refuse_stdio_folder
     from lacvid.pipeline.keys import check_no_painted_keys
     from lacvid.preprocess.frame import ClipLineMode
     from lacvid.shots.suggest import suggest_keys
     from lacvid.util.outputs import atomic_output, check_not_an_input, check_output_path
 
+    refuse_stdio_folder(output, "-o")
     check_not_an_input(output, {"input": source})
     if not force_replace_painted:  # first: the "already exists" line must not suggest --overwrite here
         check_no_painted_keys(output)
     check_output_path(output, overwrite, frames_folder=True)
     progress = make_progress(quiet, debug)
+    use_threads(threads)
+    source = read_input(source, progress)
     info = media.probe(source)
     with atomic_output(output, overwrite=overwrite, directory=True, frames_folder=True) as tmp:
         _, shots = _shots(source, _settings(min_shot_len, threshold), progress)

@@ -10,7 +10,17 @@ from typing import Annotated
 import typer
 
 from lacvid.cli.app import app
-from lacvid.cli.common import Debug, LogFile, Overwrite, ProgressMode, Quiet, make_progress, report_result
+from lacvid.cli.common import (
+    Debug,
+    LogFile,
+    Overwrite,
+    ProgressMode,
+    Quiet,
+    Threads,
+    make_progress,
+    report_result,
+    use_threads,
+)
 
 
 @app.command("synth")
@@ -27,6 +37,7 @@ def synth_cmd(
                                        "gaps and coloured shadow lines, as artists export), stress (faint pencil "
                                        "with many gaps, a gradient sky, shapes off the frame, a sweeping occluder, "
                                        "a prop entering) or mixed (clean and pencil shots alternate).")] = "clean",
+    threads: Threads = None,
     overwrite: Overwrite = False,
     quiet: Quiet = False,
     debug: Debug = False,
@@ -35,6 +46,7 @@ def synth_cmd(
     from lacvid.synth import SynthConfig, write_dataset
 
     progress = make_progress(quiet, debug)
+    use_threads(threads)
     cfg = SynthConfig(shots=shots, frames=frames, height=height or size, width=width or size, seed=seed, style=style)
     path = write_dataset(out, cfg, overwrite=overwrite, progress=progress)
     typer.echo(str(path))
@@ -75,8 +87,6 @@ CacheOpt = Annotated[Path | None, typer.Option(
 SeedOpt = Annotated[int | None, typer.Option("--seed", help="[default: 0]")]
 PrecisionOpt = Annotated[str | None, typer.Option(
     "--precision", help="auto (bf16 autocast on CUDA, fp32 on CPU), fp32 or bf16. [default: auto]")]
-ThreadsOpt = Annotated[int | None, typer.Option(
-    "--threads", min=1, help="torch CPU threads (1 is fastest on a busy machine). [default: torch's]")]
 
 
 @app.command("train")
@@ -104,7 +114,7 @@ def train_cmd(
     cache: CacheOpt = None,
     seed: SeedOpt = None,
     precision: PrecisionOpt = None,
-    threads: ThreadsOpt = None,
+    threads: Threads = None,
     overwrite: Overwrite = False,
     progress_mode: ProgressMode = "bar",
     log_file: LogFile = None,
@@ -119,6 +129,7 @@ def train_cmd(
     check_not_an_input(output, {"dataset": dataset, "--init checkpoint": init, "--cache": cache,
                                 "--vgg-weights file": vgg_weights})
     progress = make_progress(quiet, debug, progress_mode, log_file)
+    use_threads(threads, "torch")
     given = {"steps": steps, "temporal_steps": temporal_steps, "stage": stage, "size": size, "scale": scale,
              "batch": batch, "width": width, "lr": lr, "lr_d": lr_d, "device": device, "perceptual": perceptual,
              "vgg_weights": str(vgg_weights) if vgg_weights else None, "gan": gan,

@@ -11,6 +11,7 @@ from lacvid.errors import MediaError
 from lacvid.media.images import read_image
 from lacvid.media.probe import Frame, MediaInfo, open_video, probe, reason
 from lacvid.progress import NULL_PROGRESS, Progress, warn
+from lacvid.util.cpus import thread_limit
 
 
 def read_frames(path: Path | str, *, start: int = 0, stop: int | None = None,
@@ -49,6 +50,10 @@ def _read_video(path: Path, start: int, stop: int | None, progress: Progress) ->
         # Frame + slice threads: several times faster on long clips. Frame threading ends a
         # truncated stream quietly (slice threading raises), hence check_complete below.
         stream.thread_type = "AUTO"
+        # FFmpeg's own count for decoders (CPUs + 1), on the CPUs lacvid may use (--threads) rather
+        # than every core; at least 3, as with 1 or 2 a truncated H.264 stream raises instead of ending
+        # quietly (measured), so it ends the same way whatever --threads is.
+        stream.thread_count = max(3, thread_limit() + 1)
         index = 0
         times: list[float] = []
         try:

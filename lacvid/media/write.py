@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 import errno
 import os
+import sys
 from collections.abc import Collection, Iterable
 from fractions import Fraction
 from pathlib import Path
@@ -21,6 +22,7 @@ import numpy as np
 from lacvid.errors import MediaError, OutputExistsError, disk_full
 from lacvid.media.audio import AudioCopy
 from lacvid.media.images import write_image
+from lacvid.media.pipes import is_stdio, refuse_stdio_folder, stdout_format
 from lacvid.media.probe import (
     DEFAULT_FPS,
     Frame,
@@ -30,6 +32,7 @@ from lacvid.media.probe import (
 )
 from lacvid.media.read import read_frames
 from lacvid.progress import NULL_PROGRESS, Progress, warn
+from lacvid.util.cpus import thread_limit
 from lacvid.util.outputs import (
     atomic_output,
     check_not_an_input,
@@ -57,8 +60,9 @@ class _AtomicWriter:
     def __init__(self, path: Path | str, *, overwrite: bool, directory: bool,
                  frame_names: Collection[str] = ()) -> None:
         self.path = Path(path)
-        self._atomic = atomic_output(self.path, overwrite=overwrite, directory=directory, frames_folder=directory,
-                                     frame_names=frame_names)
+        self._atomic: Any = contextlib.nullcontext(self.path) if is_stdio(path) and not directory else \
+            atomic_output(self.path, overwrite=overwrite, directory=directory, frames_folder=directory,
+                          frame_names=frame_names)  # stdout (``-o -``) streams: there is nothing to rename
         self._tmp: Path = self._atomic.__enter__()
         self._done = False
         self.frames_written = 0
@@ -219,20 +223,25 @@ class VideoWriter(_AtomicWriter):
 
     def __init__(self, path: Path | str, *, fps: Fraction, width: int, height: int, codec: str = "libx264",
                  crf: int = 18, preset: str = "medium", pix_fmt: str = "yuv420p", audio_from: Path | None = None,
-                 time_base: Fraction | None = None, overwrite: bool = False,
+                 time_base: Fraction | None = None, overwrite: bool = False, container: str | None = None,
                  progress: Progress = NULL_PROGRESS) -> None:
+        """``container``: the FFmpeg muxer (``--format``), default from the suffix; ``path`` ``-``
+        streams to stdout (default Matroska, see ``lacvid.media.pipes``)."""
         if width <= 0 or height <= 0:
             raise ValueError(f"bad frame size {width}x{height}")
         fps = Fraction(fps)
         codec = _codec_name(codec)
         check_preset(codec, preset)
+        self._stdout = is_stdio(path)
+        container = check_container(stdout_format(container) if self._stdout else container)
         pix_fmt, self._pad = self._fit_pix_fmt(codec, pix_fmt, width, height, Path(path), progress)
         super().__init__(path, overwrite=overwrite, directory=False)
         self.fps, self.width, self.height = fps, width, height
         self._container: Any = None
         self._audio: AudioCopy | None = None
         try:
-            self._container = av.open(str(self._tmp), mode="w")
+            self._container = av.open(sys.stdout.buffer if self._stdout else str(self._tmp), mode="w",
+                                      format=container)
             stream = self._container.add_stream(codec, rate=fps)
             stream.width, stream.height = width + self._pad[1], height + self._pad[0]
             stream.pix_fmt = pix_fmt
@@ -240,6 +249,7 @@ class VideoWriter(_AtomicWriter):
             if time_base is not None:
                 stream.time_base = time_base  # a hint: the muxer may pick its own (MP4 uses 1/timescale)
             stream.thread_type = "AUTO"
+            stream.thread_count = thread_limit()  # --threads, not one per core
             options = {}
             if codec in ("libx264", "libx265"):
                 options = {"crf": str(crf), "preset": preset}
@@ -296,7 +306,7 @@ class VideoWriter(_AtomicWriter):
             self.frames_written += 1
             if self._audio is not None:
                 self._audio.pump(float(self.frames_written / self.fps))
-        except av.error.FFmpegError as exc:
+        except (av.error.FFmpegError, BrokenPipeError) as exc:
             self._check_space(exc)
             raise MediaError(f"cannot encode frame {self.frames_written} into {self.path} ({reason(exc)}); "
                              "pick another --codec") from exc
@@ -309,13 +319,21 @@ class VideoWriter(_AtomicWriter):
                 self._audio.pump(None)
                 self._audio.close()
             self._container.close()
-        except av.error.FFmpegError as exc:
+            if self._stdout:
+                sys.stdout.buffer.flush()
+        except (av.error.FFmpegError, BrokenPipeError) as exc:
             self._check_space(exc)
             raise MediaError(f"cannot finish video {self.path} ({reason(exc)}); write .mkv, which holds any "
                              "codec") from exc
 
     def _check_space(self, exc: BaseException) -> None:
-        """A full disk is said as such, with about how much more the rest of the video needs."""
+        """A full disk is said as such, with about how much more the rest of the video needs; a
+        reader of stdout that went away (``| head``), as such."""
+        if self._stdout and (isinstance(exc, BrokenPipeError) or getattr(exc, "errno", None) == errno.EPIPE):
+            with contextlib.suppress(OSError):  # no second "Broken pipe" from Python's own flush at exit
+                os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            raise MediaError(f"the program reading lacvid's stdout stopped after {self.frames_written} frames "
+                             "(broken pipe); the video is incomplete") from exc
         if getattr(exc, "errno", None) not in (errno.ENOSPC, errno.EDQUOT):
             return
         try:
@@ -334,12 +352,21 @@ class VideoWriter(_AtomicWriter):
 
 
 def _is_video_path(path: Path) -> bool:
-    return bool(path.suffix) and not path.is_dir()
+    return is_stdio(path) or (bool(path.suffix) and not path.is_dir())
+
+
+def check_container(container: str | None) -> str | None:
+    """``--format``: a muxer this FFmpeg has (one line, exit 2, otherwise)."""
+    if container is not None and container not in av.formats_available:
+        raise MediaError(f"--format {container} is not a container FFmpeg can write here; use e.g. matroska, "
+                         "nut, mpegts or mp4 (ffmpeg -muxers lists them)")
+    return container
 
 
 def open_writer(output: Path | str, like: MediaInfo, *, fps: Fraction | None = None, overwrite: bool = False,
                 copy_audio: bool = True, audio_from: Path | None = None, codec: str = "libx264", crf: int = 18,
-                preset: str = "medium", progress: Progress = NULL_PROGRESS) -> VideoWriter | FrameDirWriter:
+                preset: str = "medium", container: str | None = None,
+                progress: Progress = NULL_PROGRESS) -> VideoWriter | FrameDirWriter:
     """A writer for frames shaped like ``like``: a video when ``output`` has a suffix, else a frame folder.
 
     For video: the frame rate is ``fps``, else ``like``'s, else 24; the audio of ``like`` is copied
@@ -356,7 +383,8 @@ def open_writer(output: Path | str, like: MediaInfo, *, fps: Fraction | None = N
         source = like.path
     time_base = like.time_base if fps is None else None
     video = VideoWriter(output, fps=rate, width=like.width, height=like.height, codec=codec, crf=crf, preset=preset,
-                        audio_from=source, time_base=time_base, overwrite=overwrite, progress=progress)
+                        audio_from=source, time_base=time_base, overwrite=overwrite, container=container,
+                        progress=progress)
     video.total = like.frame_count
     return video
 
@@ -382,6 +410,7 @@ def _copy(frames: Iterable[Frame], writer: VideoWriter | FrameDirWriter, progres
 def extract_frames(source: Path | str, output: Path | str, *, overwrite: bool = False,
                    progress: Progress = NULL_PROGRESS) -> Path:
     """Write every frame of ``source`` as ``output/000000.png``, ``000001.png``, ... (by frame index)."""
+    refuse_stdio_folder(output, "-o")
     check_not_an_input(Path(output), {"input": Path(source)})
     info = probe(source)
     writer = FrameDirWriter(output, overwrite=overwrite)
@@ -391,16 +420,19 @@ def extract_frames(source: Path | str, output: Path | str, *, overwrite: bool = 
 
 def encode_video(source: Path | str, output: Path | str, *, fps: Fraction | None = None,
                  audio_from: Path | None = None, codec: str = "libx264", crf: int = 18, preset: str = "medium",
-                 overwrite: bool = False, progress: Progress = NULL_PROGRESS) -> Path:
-    """Encode a frame folder (or re-encode a video) to ``output``; frame folders default to 24 fps."""
+                 overwrite: bool = False, container: str | None = None,
+                 progress: Progress = NULL_PROGRESS) -> Path:
+    """Encode a frame folder (or re-encode a video) to ``output`` (``-``: stdout); frame folders default
+    to 24 fps. ``container``: the FFmpeg muxer, default from the suffix."""
     output = Path(output)
-    if not output.suffix:
+    if not output.suffix and not is_stdio(output):
         raise MediaError(f"output {output} has no suffix; name the video e.g. {output}.mp4")
     check_not_an_input(output, {"input": Path(source), "--audio-from file": audio_from and Path(audio_from)})
     if audio_from is not None and not Path(audio_from).exists():
         raise MediaError(f"--audio-from file {audio_from} does not exist; check the path")
     info = probe(source)
     writer = open_writer(output, info, fps=fps, overwrite=overwrite, copy_audio=audio_from is None,
-                         audio_from=audio_from, codec=codec, crf=crf, preset=preset, progress=progress)
+                         audio_from=audio_from, codec=codec, crf=crf, preset=preset, container=container,
+                         progress=progress)
     _copy(read_frames(source, progress=progress), writer, progress, info.frame_count, "encode", keep_names=False)
     return writer.path

@@ -23,6 +23,7 @@ per checkpoint into the cache (``OnnxBackend``).
 
 from __future__ import annotations
 
+import errno
 import json
 import math
 import os
@@ -37,7 +38,7 @@ import numpy as np
 import torch
 
 from lacvid._version import __version__
-from lacvid.errors import CheckpointError, InputError
+from lacvid.errors import CheckpointError, InputError, disk_full
 from lacvid.models.blocks import inference_copy
 from lacvid.models.checkpoint import Checkpoint, load_checkpoint
 from lacvid.models.color import References
@@ -45,6 +46,7 @@ from lacvid.models.config import BACKENDS, DEFAULT_MODEL
 from lacvid.models.export import COLOR_INPUTS, REF_NAMES, export_color_net, export_temporal_net
 from lacvid.progress import NULL_PROGRESS, Progress, warn
 from lacvid.util.cache_home import default_cache_dir
+from lacvid.util.cpus import thread_limit
 from lacvid.util.hashing import file_digest
 from lacvid.util.outputs import atomic_output
 
@@ -244,16 +246,30 @@ def ensure_onnx_export(ckpt: Checkpoint, model_digest: str, cache_dir: str | os.
         raise InputError(f"cannot create the cache folder {folder.parent} ({exc.strerror}); pass --cache DIR "
                          "with a writable folder") from exc
     progress.log(f"exporting the model to ONNX once, into {folder}")
-    with atomic_output(folder, overwrite=True, directory=True) as tmp:
-        _write_export(ckpt, tmp)
+    try:
+        with atomic_output(folder, overwrite=True, directory=True) as tmp:
+            _write_export(ckpt, tmp)
+    except OSError as exc:  # the cache's disk, not lacvid: the temporary folder is already removed
+        if exc.errno in (errno.ENOSPC, errno.EDQUOT):
+            raise disk_full(folder, export_bytes(ckpt), "pass --cache DIR on another disk") from exc
+        raise InputError(f"cannot write the ONNX export {folder} ({exc.strerror or exc}); pass --cache DIR with "
+                         "a writable folder, or --backend torch") from exc
     return folder
+
+
+def export_bytes(ckpt: Checkpoint) -> int:
+    """About what the exported graphs take on disk: the colour net's weights twice (the whole net,
+    exported to be checked, and its two halves), the temporal net's once, float32."""
+    def weights(net: torch.nn.Module | None) -> int:
+        return 0 if net is None else 4 * sum(t.numel() for t in net.state_dict().values())
+    return 2 * weights(ckpt.color_net) + weights(ckpt.temporal_net) + 1_000_000
 
 
 class OnnxBackend:
     """ONNX Runtime on the CPU over the checkpoint's exported graphs (exported once, cached).
 
-    ``threads``: ORT's intra-op threads, default ``torch.get_num_threads()`` (the physical
-    cores). The graphs are float32 only; results match ``TorchBackend`` on the CPU to ~1e-5.
+    ``threads``: ORT's intra-op threads, default ``thread_limit()`` (``--threads``: the CPUs this
+    process may use). The graphs are float32 only; results match ``TorchBackend`` on the CPU to ~1e-5.
     """
 
     name = "onnx"
@@ -267,7 +283,7 @@ class OnnxBackend:
         digest = model_digest or file_digest(Path(model_path))
         self.folder = ensure_onnx_export(ckpt, digest, cache_dir, progress)
         opts = ort.SessionOptions()
-        opts.intra_op_num_threads = threads or torch.get_num_threads()
+        opts.intra_op_num_threads = threads or thread_limit()
         opts.inter_op_num_threads = 1
         opts.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
         opts.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL

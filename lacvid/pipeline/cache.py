@@ -26,6 +26,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import IO, Any
 
+import numpy as np
 import zarr
 
 try:
@@ -189,14 +190,22 @@ class PrepEntry:
         self.drawn = FrameArrays(group.require_group("drawn"), {"rgb": ((H, W, 3), "uint8")})
 
     def verify(self) -> list[int]:
-        """Clear (and return) frames that fail their checksum; a finished scan missing one is unfinished."""
-        bad = sorted(set(self.frames.verify()) | set(self.drawn.verify()))
-        for index in bad:  # a frame is whole or not at all: its line art and its drawing together
+        """Clear (and return) frames that fail their checksum, or whose done flag or drawing was lost
+        (a damaged chunk or ``zarr.json``); a finished scan missing one is unfinished, so the scan
+        computes them again."""
+        bad = set(self.frames.verify()) | set(self.drawn.verify())
+        if self.drawn.reset:  # which frames were drawings is lost: every frame is prepared again
+            bad |= set(np.flatnonzero(self.frames.done_mask()).tolist())
+        scan = self.scan
+        if scan is not None:  # a finished scan vouches for every frame: one not done was lost
+            mask = self.frames.done_mask()
+            bad |= {i for i in range(scan[0]) if i >= len(mask) or not mask[i]}
+        for index in sorted(bad):  # a frame is whole or not at all: its line art and its drawing together
             self.frames.clear(index)
             self.drawn.clear(index)
         if bad and is_complete(self.group):
             self.group.attrs["complete"] = False
-        return bad
+        return sorted(bad)
 
     def put(self, index: int, frame: PreparedFrame) -> None:
         if frame.drawn is not None:  # first: the frame's done flag below vouches for both

@@ -1,9 +1,10 @@
 """Looking after the cache folder: what is in it (``lacvid cache ls``) and removing entries
 (``lacvid cache clean``), since a cache that is never cleaned grows with every input colorized.
 
-An entry is one input's store (``<id>.zarr`` with its ``<id>.lock``) or one model's exported
-ONNX graphs (``onnx/<digest>-<versions>``). Its last use is the mtime of its lock (touched by
-every run) or of its folder. An entry a running ``colorize`` holds is never removed.
+An entry is one input's store (``<id>.zarr`` with its ``<id>.lock``), one model's exported
+ONNX graphs (``onnx/<digest>-<versions>``) or a video piped in as ``-`` (``stdin/<digest>``).
+Its last use is the mtime of its lock (touched by every run) or of its folder. An entry a
+running ``colorize`` holds is never removed.
 """
 
 from __future__ import annotations
@@ -69,6 +70,13 @@ def _input_of(store: Path) -> str | None:
     return str(value) if value else None
 
 
+def _size(path: Path) -> int:
+    try:
+        return path.stat().st_size
+    except OSError:
+        return 0
+
+
 def _mtime(path: Path) -> float:
     try:
         return path.stat().st_mtime
@@ -90,6 +98,9 @@ def list_entries(root: Path) -> list[CacheEntry]:
         entries.append(CacheEntry(f"train/{store.name}", store, tree_size(store), _mtime(store), None))
     for export in (root / "onnx").glob("*") if (root / "onnx").is_dir() else []:
         entries.append(CacheEntry(f"onnx/{export.name}", export, tree_size(export), _mtime(export), None))
+    for spool in (root / "stdin").glob("[!.]*") if (root / "stdin").is_dir() else []:  # videos piped in (-)
+        entries.append(CacheEntry(f"stdin/{spool.name}", spool, tree_size(spool) or _size(spool), _mtime(spool),
+                                  "(stdin)"))
     return sorted(entries, key=lambda e: e.last_used)
 
 
@@ -115,7 +126,10 @@ def clean(root: Path, names: list[str] | None = None, older_than: float | None =
             busy.append(entry)
             continue
         try:
-            shutil.rmtree(entry.path, ignore_errors=True)
+            if entry.path.is_dir():
+                shutil.rmtree(entry.path, ignore_errors=True)
+            else:
+                entry.path.unlink(missing_ok=True)
             if lock is not None:
                 lock.path.unlink(missing_ok=True)
         finally:

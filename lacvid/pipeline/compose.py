@@ -10,7 +10,6 @@ compose on a few threads and are written in order on another, while the caller p
 
 from __future__ import annotations
 
-import os
 import queue
 import threading
 import time
@@ -41,6 +40,7 @@ from lacvid.pipeline.layer_files import LayerWriter
 from lacvid.pipeline.networks import nearest_keys
 from lacvid.pipeline.options import ComposeOptions
 from lacvid.preprocess.ink import InkModel
+from lacvid.util.cpus import thread_limit
 from lacvid.util.store import FrameArrays
 
 FLAT_COVERAGE = 0.95  # synthetic cel keys measure 1.0, real anime keys 0.6-0.8 (benchmarks/quality.py)
@@ -56,10 +56,10 @@ NEAREST_KEY_WEIGHT = 2 * PROPAGATED_NETWORK_WEIGHT
 
 
 def compose_workers() -> int:
-    """Threads that compose frames: as many as the cores, up to 4 (each holds a few 1080p
+    """Threads that compose frames: as many as lacvid may use (``--threads``), up to 4 (each holds a few 1080p
     temporaries). The last shot's frames, and a long shot's once its successor is prepared,
     have nothing else to overlap: one thread would leave the other cores idle."""
-    return max(1, min(4, os.cpu_count() or 1))
+    return max(1, min(4, thread_limit()))
 
 
 class Composer:

@@ -47,6 +47,7 @@ class EncodeOptions:
     crf: int = 18
     preset: str = "medium"
     codec: str = "libx264"
+    format: str | None = None     # the video's FFmpeg container (muxer); None: from the suffix (stdout: matroska)
 
 
 # The options' earlier names, still accepted (as keywords, in batch jobs and as attributes): each
@@ -115,6 +116,7 @@ class ColorizeOptions:
     crf: int = 18
     preset: str = "medium"
     codec: str = "libx264"
+    format: str | None = None     # --format: the video's container (muxer); None: from the suffix, matroska on stdout
     layers: Path | None = None    # also write DIR/paint/NAME.png and DIR/ink/NAME.png (lacvid.compose.layers)
     # What goes over the paint (lacvid.compose.layers.INK_MODES): auto = a drawing's ink as drawn,
     # nothing on colour footage (its extracted lines are not an artist's ink); drawn, multiply, none.
@@ -169,7 +171,7 @@ class ColorizeOptions:
         return ComposeOptions(self.flat, self.warp, self.refs, self.ink)
 
     def encode(self) -> EncodeOptions:
-        return EncodeOptions(self.overwrite, self.layers, self.crf, self.preset, self.codec)
+        return EncodeOptions(self.overwrite, self.layers, self.crf, self.preset, self.codec, self.format)
 
 
 @dataclass

@@ -19,6 +19,7 @@ import numpy as np
 from lacvid.compose.flat import palette_from_keys
 from lacvid.media import probe
 from lacvid.media.contact_sheet import Row, contact_sheet, palette_strip, write_sheet
+from lacvid.media.pipes import refuse_stdio_folder
 from lacvid.pipeline.executors import LocalExecutor, ShotExecutor, ShotTask
 from lacvid.pipeline.options import ColorizeOptions
 from lacvid.pipeline.session import RunSession, open_session, protected_paths
@@ -64,6 +65,8 @@ def preview(input_path: Path | str, keys_dir: Path | str, sheet: Path | str,
     progress = as_progress(progress)
     input_path, keys_dir, sheet = Path(input_path), Path(keys_dir), Path(sheet)
     executor = executor or LocalExecutor()
+    refuse_stdio_folder(keys_dir, "--keys")
+    refuse_stdio_folder(sheet, "-o", "a PNG contact sheet")
     check_not_an_input(sheet, protected_paths(input_path, keys_dir, options))
     check_output_path(sheet, options.overwrite)
     info = probe(input_path)

@@ -30,6 +30,7 @@ from lacvid.pipeline.executors import ShotTask
 from lacvid.pipeline.shot_work import RunPlan, ShotArrays, ShotLayers, ShotWorker, open_backend
 from lacvid.progress import Progress
 from lacvid.shots.detect import Shot
+from lacvid.util.cpus import thread_limit
 
 INSTALL_HINT = "pip install 'lacvid[ray]'"
 SEGMENT_FRAMES = 48
@@ -83,7 +84,7 @@ class RayExecutor:
             raise InputError("pass either --workers N (a local Ray cluster) or --ray ADDRESS (an existing one)")
         self.ray = import_ray()
         self.workers, self.address = workers, address
-        cores = os.cpu_count() or 1
+        cores = thread_limit()  # this process's CPUs (affinity, cgroup quota) or --threads
         self.worker_cpus = worker_cpus or (max(1, cores // workers) if workers else 1)
         self.segment_frames, self.max_retries = segment_frames, max_retries
         self.gpus = 0.0

@@ -26,7 +26,8 @@ from typing import Any
 
 from lacvid.errors import InputError
 from lacvid.media import open_writer, probe
-from lacvid.media.write import FrameFolderUpdate, check_encoder, check_frame_update
+from lacvid.media.pipes import is_stdio, refuse_stdio_folder, stdout_format
+from lacvid.media.write import FrameFolderUpdate, check_container, check_encoder, check_frame_update
 from lacvid.pipeline.cache import ColorizeCache
 from lacvid.pipeline.compose import Composer
 from lacvid.pipeline.executors import LocalExecutor, ShotExecutor, ShotTask, cached_layers
@@ -101,12 +102,17 @@ def open_job(input_path: Path | str, keys_dir: Path | str, output: Path | str, o
     protected = protected_paths(input_path, keys_dir, options)
     check_not_an_input(output, protected)
     info = probe(input_path)
-    frames_folder = not output.suffix or output.is_dir()
+    frames_folder = not is_stdio(output) and (not output.suffix or output.is_dir())
+    refuse_stdio_folder(keys_dir, "--keys")
+    refuse_stdio_folder(options.layers, "--layers")
     partial = options.frames is not None or options.shot is not None
-    if not (frames_folder and partial):  # a partial folder output is checked frame by frame as it is written
+    if is_stdio(output):
+        check_container(stdout_format(options.format))
+    elif not (frames_folder and partial):  # a partial folder output is checked frame by frame as it is written
         check_output_path(output, options.overwrite, frames_folder=frames_folder, frame_names=info.names or ())
     if not frames_folder:
         check_encoder(options.codec, options.preset)
+        check_container(options.format)
     if options.layers is not None:
         check_layers_output(options.layers, options.overwrite, {**protected, "output": output})
     with open_session(input_path, keys_dir, info, options, executor, recorder) as run:
@@ -190,4 +196,4 @@ class _Writer:
         if self.update_folder:
             return FrameFolderUpdate(self.output, frame_names=info.names or ())
         return open_writer(self.output, like=info, overwrite=enc.overwrite, crf=enc.crf, preset=enc.preset,
-                           codec=enc.codec, progress=progress)
+                           codec=enc.codec, container=enc.format, progress=progress)

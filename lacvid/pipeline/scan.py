@@ -20,6 +20,7 @@ from lacvid.pipeline.options import ScanOptions
 from lacvid.preprocess.frame import ClipLineMode, PreparedFrame, prepare_frame
 from lacvid.progress import Progress, warn
 from lacvid.shots.detect import Shot, ShotDetector
+from lacvid.util.cpus import thread_limit
 
 
 def prefetch(iterator: Iterator[Frame], depth: int = 8) -> Iterator[Frame]:
@@ -70,7 +71,7 @@ def scan(info: MediaInfo, prep: PrepEntry, options: ScanOptions, work_size: tupl
     names: list[str] = []
     mode = ClipLineMode(options.line_mode)
     task = progress.task("scanning", total=info.frame_count)
-    with ThreadPoolExecutor(max_workers=2, thread_name_prefix="lacvid-prep") as pool:
+    with ThreadPoolExecutor(max_workers=min(2, thread_limit()), thread_name_prefix="lacvid-prep") as pool:
         pending: list[tuple[int, Future[PreparedFrame]]] = []
 
         def drain(limit: int) -> None:

@@ -11,7 +11,6 @@ with exactly one palette colour and a confidence; low confidence marks what no k
 
 from __future__ import annotations
 
-import os
 from collections.abc import Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -22,6 +21,7 @@ from lacvid.propagate.evidence import Belief, CarrySettings, carry, fuse, key_be
 from lacvid.propagate.flow import distance_image, estimate_flow
 from lacvid.propagate.palette import build_palette, flat_colors, snap
 from lacvid.propagate.segments import Segments, segment
+from lacvid.util.cpus import thread_limit
 
 
 @dataclass(frozen=True)
@@ -104,7 +104,7 @@ class ShotPropagation:
         wanted = {"both": (1, -1), "forward": (1,), "backward": (-1,)}[self.settings.directions]
         todo = [(key, step, frames) for key, step, frames in chains(self.n, self.keys)
                 if step in wanted or _only_chain(frames[0], self.n, self.keys, wanted)]
-        with ThreadPoolExecutor(max(1, min(len(todo), os.cpu_count() or 1)),
+        with ThreadPoolExecutor(max(1, min(len(todo), thread_limit())),
                                 thread_name_prefix="lacvid-chain") as pool:
             done = list(pool.map(lambda chain: self._chain(*chain), todo))
         for (_, _, frames), chain in zip(todo, done):  # in chain order, as fuse has always seen them

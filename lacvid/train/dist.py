@@ -19,6 +19,8 @@ import torch.distributed as dist
 import torch.nn as nn
 from torch.nn.parallel import DistributedDataParallel as DDP
 
+from lacvid.util.cpus import thread_limit
+
 
 @dataclass(frozen=True)
 class DistInfo:
@@ -58,8 +60,8 @@ def barrier(d: DistInfo) -> None:
 
 
 def share_cpu_threads() -> None:
-    """DDP on CPU: split the cores between the node's ranks instead of oversubscribing them."""
-    torch.set_num_threads(max(1, (os.cpu_count() or 1) // int(os.environ.get("LOCAL_WORLD_SIZE", "1"))))
+    """DDP on CPU: split the usable CPUs (``--threads``) between the node's ranks instead of oversubscribing them."""
+    torch.set_num_threads(max(1, thread_limit() // int(os.environ.get("LOCAL_WORLD_SIZE", "1"))))
 
 
 def wrap(net: nn.Module, device: torch.device) -> nn.Module:

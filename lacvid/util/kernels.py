@@ -22,10 +22,11 @@ import numpy as np
 from numba import njit, prange
 
 from lacvid.util.checks import check_array, check_same_shape
+from lacvid.util.cpus import thread_limit
 
 
 def default_threads() -> int:
-    """Threads for kernels when the caller does not say: ``LACVID_THREADS``, else 1.
+    """Threads for kernels when the caller does not say: ``LACVID_THREADS``, else 1 (never past ``--threads``).
 
     One, because these kernels take 0.05 ms (256 px) to 3.5 ms (1080p) on one thread, while
     waking numba's OpenMP pool on a loaded 2-core machine was measured at 17-18 ms a call; a
@@ -35,7 +36,7 @@ def default_threads() -> int:
         n = int(os.environ.get("LACVID_THREADS", "1"))
     except ValueError:
         n = 1
-    return max(1, min(n, numba.config.NUMBA_NUM_THREADS))
+    return max(1, min(n, thread_limit(), numba.config.NUMBA_NUM_THREADS))
 
 
 def resolve_threads(threads: int | None) -> int:

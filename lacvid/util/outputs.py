@@ -210,6 +210,12 @@ def atomic_output(path: Path | str, *, overwrite: bool = False, directory: bool 
             os.replace(path, old)
         except FileNotFoundError:  # another run replacing the same output (a shared cache) took it first
             pass
+        except OSError as exc:
+            if exc.errno not in _UNMOVABLE:
+                _remove(tmp)
+                raise
+            _replace_in_place(tmp, path, exc, frames_folder)
+            return
         try:
             os.replace(tmp, path)
         except OSError as exc:
@@ -220,3 +226,33 @@ def atomic_output(path: Path | str, *, overwrite: bool = False, directory: bool 
         _remove(old)
     else:
         os.replace(tmp, path)
+
+
+# rename(2) of an output that stays where it is: a mount point (EBUSY), a bind mount (EXDEV), a
+# folder the parent's sticky bit or an ACL keeps in place (EPERM, EACCES).
+_UNMOVABLE = (errno.EBUSY, errno.EXDEV, errno.EPERM, errno.EACCES)
+
+
+def _replace_in_place(tmp: Path, path: Path, exc: OSError, frames_folder: bool) -> None:
+    """Replace an output that cannot be renamed by writing into it: only a frame folder, whose
+    entries ``check_output_path`` found to be lacvid's own frames. Each frame is moved in under a
+    temporary name, then renamed (never half-written); old frames not written again go last."""
+    if not (frames_folder and tmp.is_dir() and path.is_dir() and not path.is_symlink()):
+        _remove(tmp)
+        raise InputError(f"cannot replace {path} ({exc.strerror or exc}): it cannot be renamed (a mount point, or "
+                         "in use); remove it yourself or choose another output path") from exc
+    try:
+        names = sorted(os.listdir(tmp))
+        for name in names:
+            part = temporary_name(path / name)
+            try:
+                shutil.move(tmp / name, part)  # a copy when ``path`` is another filesystem (a mount point)
+                os.replace(part, path / name)
+            except BaseException:
+                _remove(part)
+                raise
+        for entry in os.scandir(path):
+            if entry.name not in names and entry.name not in _LITTER and TMP_MARKER not in entry.name:
+                _remove(Path(entry.path))
+    finally:
+        _remove(tmp)

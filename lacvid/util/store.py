@@ -48,7 +48,10 @@ class FrameArrays:
     def __init__(self, group: zarr.Group, specs: dict[str, tuple[tuple[int, ...], str]]) -> None:
         self.group = group
         self.specs = specs
+        self.reset = False  # True when a damaged layout was thrown away (every frame is computed again)
         try:
+            if not self._layout_ok():
+                self._drop_arrays()
             for name, (frame_shape, dtype) in specs.items():
                 if name not in group:
                     group.create_array(name, shape=(0, *frame_shape), chunks=(1, *frame_shape), dtype=dtype,
@@ -61,7 +64,37 @@ class FrameArrays:
         except OSError as exc:
             raise self._write_error(exc, 1) from exc
         self._done_cache: np.ndarray | None = None
+        self._unreadable: set[int] = set()  # frames whose done flag could not be read
         self._column = {name: j for j, name in enumerate(specs)}
+
+    def _layout(self) -> dict[str, tuple[tuple[int, ...], str]]:
+        """Each array's expected (per-frame shape, dtype); the checksum and flag arrays included."""
+        return {**self.specs, "check": ((len(self.specs),), "uint64"), "done": ((), "bool")}
+
+    def _layout_ok(self) -> bool:
+        """False when an existing array's metadata disagrees with the layout (a damaged or foreign
+        ``zarr.json``: a wrong frame shape, chunking, dtype, or arrays of different lengths)."""
+        lengths = set()
+        for name, (frame_shape, dtype) in self._layout().items():
+            if name not in self.group:
+                continue
+            try:
+                array = self.group[name]
+                ok = (isinstance(array, zarr.Array) and tuple(array.shape[1:]) == tuple(frame_shape)
+                      and tuple(array.chunks) == (1, *frame_shape) and array.dtype == np.dtype(dtype))
+            except Exception:  # noqa: BLE001 - unreadable metadata fails in zarr or json with any type
+                ok = False
+            if not ok:
+                return False
+            lengths.add(array.shape[0])
+        return len(lengths) <= 1
+
+    def _drop_arrays(self) -> None:
+        """Remove every array of the group's layout: its frames are simply not done, and computed again."""
+        for name in self._layout():
+            if name in self.group:
+                del self.group[name]
+        self.reset = True
 
     @property
     def entry(self) -> str:
@@ -103,7 +136,7 @@ class FrameArrays:
                 try:
                     out[i] = array[i]
                 except Exception:  # noqa: BLE001
-                    pass
+                    self._unreadable.add(i)  # ``verify`` decides from the frame's checksum
             return out
 
     def done_mask(self) -> np.ndarray:
@@ -150,7 +183,17 @@ class FrameArrays:
         bad = [i for i in todo if i < len(mask) and mask[i] and self._read(i, self.specs) is None]
         for i in bad:
             self.clear(i)
-        return bad
+        for i in sorted(self._unreadable.intersection(todo)):  # a damaged flag: the checksum says which
+            whole = self._read(i, self.specs) is not None
+            try:
+                self.group["done"][i] = whole  # rewrites the damaged chunk
+            except OSError as exc:
+                raise self._write_error(exc, 0) from exc
+            mask[i] = whole
+            self._unreadable.discard(i)
+            if not whole:
+                bad.append(i)
+        return sorted(bad)
 
     def clear(self, index: int) -> None:
         """Mark frame ``index`` not done (it is computed again), e.g. when its partner data is damaged."""
