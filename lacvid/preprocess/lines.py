@@ -162,16 +162,21 @@ def _like_the_strokes(rgb: np.ndarray, gray: np.ndarray, marked: np.ndarray) -> 
     A drawing's filled areas (pupils, hair, cast shadows in grey pencil or blue-grey ink) are its
     ink, the colour of its thin strokes; a painted frame's filled areas are paint, unlike its lines.
     The strokes are the ``marked`` (non-paper) pixels a 3x3 erosion removes (lines, and the rims
-    of filled areas); their full tone is that of their darkest few (the cores of the lines).
+    of filled areas). Grey strokes and coloured ones (a blue shadow line beside grey pencil) are
+    two inks, each with its own full tone: that of its darkest few pixels (the cores of the lines).
     """
     thin = marked & ~cv2.erode(marked.astype(np.uint8), np.ones((3, 3), np.uint8)).astype(bool)
-    if thin.sum() < 50:
-        return np.zeros_like(marked)
     chroma = rgb.astype(np.int16) - gray[..., None].astype(np.int16)                  # (H, W, 3)
-    core = thin & (gray <= np.percentile(gray[thin], 5))                              # the strokes' full tone
-    stroke_chroma = np.median(chroma[core], axis=0)                                     # (3,)
-    stroke_gray = float(np.median(gray[core]))
-    return (np.abs(chroma - stroke_chroma).max(-1) < 20) & (np.abs(gray - stroke_gray) < 25)
+    colored = np.abs(chroma).max(-1) >= 25                                               # (H, W)
+    like = np.zeros_like(marked)
+    for ink in (thin & ~colored, thin & colored):
+        if ink.sum() < 50:
+            continue
+        core = ink & (gray <= np.percentile(gray[ink], 5))                               # the ink's full tone
+        ink_chroma = np.median(chroma[core], axis=0)                                      # (3,)
+        ink_gray = float(np.median(gray[core]))
+        like |= (np.abs(chroma - ink_chroma).max(-1) < 20) & (np.abs(gray - ink_gray) < 25)
+    return like
 
 
 def detect_kind(image: np.ndarray) -> Kind:
