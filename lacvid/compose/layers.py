@@ -19,9 +19,19 @@ from lacvid.preprocess.ink import InkFrame
 
 
 @dataclass(frozen=True)
+class IndexLayer:
+    """A frame's palette index layer (``lacvid.compose.palette``): ``index`` uint8 (H, W) into ``colors``
+    uint8 (P, 3), entry 0 paper, 255 a pixel whose paint is no palette colour (the paint layer holds it)."""
+
+    index: np.ndarray
+    colors: np.ndarray
+
+
+@dataclass(frozen=True)
 class Layers:
     paint: np.ndarray  # uint8 (H, W, 4)
     ink: np.ndarray    # uint8 (H, W, 4)
+    index: IndexLayer | None = None  # flat shots with --layers: which palette entry each paint pixel is
 
     def flatten(self) -> np.ndarray:
         """uint8 (H, W, 3): ink over paint over white paper, rounded once per term as cv2 does.

@@ -87,6 +87,13 @@ class Composer:
             raise self.error
         self.jobs.put((make_frame, name))
 
+    def submit_shot(self, action: Callable[[], None]) -> None:
+        """Run ``action`` on the writing thread after the frames submitted before it are written (the
+        layers folder learns which shot the next frames belong to)."""
+        if self.error is not None:
+            raise self.error
+        self.jobs.put((action, None))
+
     def wait_written(self, frames: int) -> None:
         """Block until ``frames`` frames are written; a frame's error is raised here."""
         with self._progress:
@@ -116,11 +123,23 @@ class Composer:
                 if job is None:
                     closing = True
                 elif self.error is None and not self._drop:
-                    inflight.append((self._pool.submit(self._compose, job[0]), job[1]))
+                    if job[1] is None:  # an action in order with the frames, not a frame
+                        done: Future = Future()
+                        done.set_result(job[0])
+                        inflight.append((done, None))
+                    else:
+                        inflight.append((self._pool.submit(self._compose, job[0]), job[1]))
             if inflight:
                 self._write(*inflight.popleft())
 
-    def _write(self, future: Future, name: str) -> None:
+    def _write(self, future: Future, name: str | None) -> None:
+        if name is None:
+            try:
+                if self.error is None and not self._drop:
+                    future.result()()
+            except BaseException as exc:
+                self.error = self.error or exc
+            return
         try:
             if self._drop and future.cancel():
                 return
@@ -150,16 +169,20 @@ class Composer:
             raise self.error
 
 
-def flat_palette(keys_full: dict[int, np.ndarray], prep: PrepEntry, flat: bool | None) -> np.ndarray | None:
-    """The shot's palette when its frames are to be flat-filled, else None (see ``ColorizeOptions.flat``)."""
+def flat_palette(keys_full: dict[int, np.ndarray], prep: PrepEntry, flat: bool | None) -> tuple[np.ndarray | None, str]:
+    """The shot's palette when its frames are to be flat-filled, else None and why not (see
+    ``ColorizeOptions.flat``): the why is what ``--layers`` says of a shot without an index layer."""
     if flat is False:
-        return None
+        return None, "--no-flat was given"
     keys = list(keys_full.values())
     lines = [prep.frames.get("lines_full", i) for i in keys_full]
     palette = palette_from_keys(keys, lines)
-    if flat is None and palette_coverage(keys, lines, palette) < FLAT_COVERAGE:
-        return None
-    return palette
+    if flat is None:
+        coverage = palette_coverage(keys, lines, palette)
+        if coverage < FLAT_COVERAGE:
+            return None, (f"its keys are not flat cel paint (only {coverage:.0%} of their paint is in "
+                          f"{len(palette)} palette colours; {FLAT_COVERAGE:.0%} needed)")
+    return palette, ""
 
 
 class ShotComposer:

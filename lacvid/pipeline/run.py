@@ -142,7 +142,9 @@ class _Writer:
         coloring = {t.shot: t for t in tasks}
         plan, flat_shots = self.run.plan, 0
         with self._open_writer(enc, progress) as writer:
-            layers = LayerWriter(enc.layers, enc.overwrite) if enc.layers is not None else None
+            layers = LayerWriter(enc.layers, enc.overwrite, fps=self.run.info.fps,
+                                 key_names={k.index: k.path.name for k in self.run.keys}) \
+                if enc.layers is not None else None
             composer = Composer(writer, task.advance, layers)
             error: BaseException | None = None
             before = [0]  # frames of the shots before each
@@ -158,8 +160,17 @@ class _Writer:
                     source = self.executor.layers(plan, coloring[shot_task.shot]) if own else \
                         cached_layers(plan, self.run.cache, shot_task.shot)
                     flat_shots += own and source.flat
+                    make = source.layers
+                    if layers is not None:
+                        make = source.indexed
+                        composer.submit_shot(functools.partial(layers.shot, number, shot_task.shot, source.palette,
+                                                               source.no_palette_why))
+                        if source.palette is None:
+                            progress.log(f"note: shot {number} (frames {shot_task.shot.start} to "
+                                         f"{shot_task.shot.stop - 1}) has no palette, so no index layer in "
+                                         f"{enc.layers}/index: {source.no_palette_why}")
                     for t in shot_task.frames:
-                        composer.submit(functools.partial(source.layers, t), self.run.names[t])
+                        composer.submit(functools.partial(make, t), self.run.names[t])
             except BaseException as exc:
                 error = exc
                 self.executor.cancel()

@@ -1,0 +1,139 @@
+"""Paint by palette: which palette entry each paint pixel is, and a frame recomposed with new colours.
+
+Studios paint with palette styles, so a palette edit (a night palette) recolours every frame
+without repainting. A flat shot's paint is nearly all exact palette colours: the **index
+layer** names, per pixel, the entry the finished paint *is* (0 = bare paper, 255 = not a
+palette colour: an anti-aliased key edge, a colour the network chose where no key reached),
+and nothing is snapped: where the index says 255 the paint layer is authoritative. So
+
+    recompose(index, colors, paint, ink) == Layers(paint, ink).flatten()   bit for bit,
+
+and with some ``colors`` replaced, exactly the pixels painted with them change.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+
+from lacvid.compose.layers import IndexLayer, Layers
+from lacvid.errors import InputError
+from lacvid.util.arrays import rgb_cells
+from lacvid.util.checks import check_array
+
+PAPER = 0          # index of bare paper (white, transparent in the paint layer)
+OFF_PALETTE = 255  # index of a pixel whose paint is no palette colour: the paint layer holds it
+MAX_ENTRIES = 255  # entries 0..254; a shot with more colours indexes the most used ones
+WHITE = (255, 255, 255)
+
+
+@dataclass(frozen=True)
+class ShotPalette:
+    """One shot's indexed palette: entry 0 paper, then its paint colours (most used first).
+
+    ``key_pixels``: per key frame, how many of its pixels are each entry exactly (what a
+    ``palette.json`` lists so an artist can find where a style is used)."""
+
+    colors: np.ndarray                     # uint8 (P, 3), colors[0] = white paper
+    key_pixels: dict[int, tuple[int, ...]]  # key frame -> pixels per entry (P,)
+
+    @classmethod
+    def of(cls, palettes: Sequence[np.ndarray], keys: Mapping[int, np.ndarray]) -> ShotPalette:
+        """The entries of ``palettes`` (uint8 (P, 3) each, in order, repeats and white dropped) after paper."""
+        colors = [WHITE]
+        for palette in palettes:
+            for c in np.asarray(palette, np.uint8).reshape(-1, 3).tolist():
+                if tuple(c) not in colors and len(colors) < MAX_ENTRIES:
+                    colors.append(tuple(c))
+        table = np.array(colors, np.uint8)  # (P, 3)
+        counts = {t: tuple(np.bincount(index_of(key, table).ravel(), minlength=256)[:len(table)].tolist())
+                  for t, key in sorted(keys.items())}
+        return cls(table, counts)
+
+    def to_attrs(self) -> dict:
+        """A JSON-able form (cache attributes)."""
+        return {"colors": [hex_color(c) for c in self.colors],
+                "key_pixels": {str(t): list(n) for t, n in self.key_pixels.items()}}
+
+    @classmethod
+    def from_attrs(cls, attrs: Mapping) -> ShotPalette:
+        return cls(np.array([parse_color(c) for c in attrs["colors"]], np.uint8).reshape(-1, 3),
+                   {int(t): tuple(n) for t, n in attrs["key_pixels"].items()})
+
+
+def with_index(layers: Layers, colors: np.ndarray) -> Layers:
+    """``layers`` with their index layer into ``colors`` (a shot's ``ShotPalette.colors``)."""
+    return Layers(layers.paint, layers.ink, IndexLayer(index_layer(layers.paint, colors), colors))
+
+
+def hex_color(rgb: Sequence[int]) -> str:
+    return "#{:02x}{:02x}{:02x}".format(*(int(v) for v in rgb))
+
+
+_HEX = re.compile(r"#?([0-9a-fA-F]{6})")
+
+
+def parse_color(text: str) -> tuple[int, int, int]:
+    """``"#ffd0b0"`` (or ``"ffd0b0"``) -> (255, 208, 176); anything else is an InputError."""
+    m = _HEX.fullmatch(str(text).strip())
+    if not m:
+        raise InputError(f"{text!r} is not a colour; write colours as #rrggbb, e.g. #8090c0")
+    v = int(m.group(1), 16)
+    return v >> 16, (v >> 8) & 255, v & 255
+
+
+def index_of(rgb: np.ndarray, colors: np.ndarray) -> np.ndarray:
+    """uint8 (H, W): the entry of ``colors`` (uint8 (P, 3), distinct) each pixel of ``rgb`` (H, W, 3) is
+    exactly, ``OFF_PALETTE`` where it is none."""
+    code = rgb_cells(rgb, 8)                                   # (H, W) int32 packed 0xRRGGBB
+    packed = rgb_cells(colors, 8)                              # (P,)
+    order = np.argsort(packed)
+    pos = np.searchsorted(packed[order], code).clip(0, len(packed) - 1)  # (H, W)
+    hit = packed[order][pos] == code
+    return np.where(hit, order[pos], OFF_PALETTE).astype(np.uint8)
+
+
+def index_layer(paint: np.ndarray, colors: np.ndarray) -> np.ndarray:
+    """uint8 (H, W): each pixel of an RGBA paint layer as an entry of ``colors`` (``PAPER`` for white,
+    opaque or not, since both flatten to paper), or ``OFF_PALETTE`` where its paint is no entry."""
+    check_array(paint, "paint", np.uint8, ("H", "W", 4))
+    index = index_of(np.ascontiguousarray(paint[..., :3]), colors)     # (H, W)
+    alpha = paint[..., 3]
+    # Half-transparent paint is no palette pixel: it mixes with the paper.
+    index[(alpha != 255) & ((alpha != 0) | (index != PAPER))] = OFF_PALETTE
+    return index
+
+
+def recolored_paint(index: np.ndarray, colors: np.ndarray, paint: np.ndarray) -> np.ndarray:
+    """uint8 (H, W, 4): the paint layer with every indexed pixel painted ``colors[index]`` (paper
+    transparent while ``colors[PAPER]`` stays white); ``OFF_PALETTE`` pixels keep ``paint``."""
+    check_array(index, "index", np.uint8, ("H", "W"))
+    check_array(paint, "paint", np.uint8, (*index.shape, 4))
+    lut = np.zeros((256, 4), np.uint8)                       # (256, 4) RGBA per index
+    lut[:len(colors), :3] = colors[:MAX_ENTRIES]
+    lut[:len(colors), 3] = 255
+    if tuple(colors[PAPER].tolist()) == WHITE:
+        lut[PAPER, 3] = 0
+    out = lut[index]                                          # (H, W, 4)
+    off = cv2.compare(index, OFF_PALETTE, cv2.CMP_EQ)         # (H, W) 255 where the paint decides
+    cv2.copyTo(paint, off, out)
+    return out
+
+
+def recompose(index: np.ndarray, colors: np.ndarray, paint: np.ndarray, ink: np.ndarray) -> np.ndarray:
+    """uint8 (H, W, 3): the finished frame from its index layer (with ``colors``), paint and ink."""
+    return Layers(recolored_paint(index, colors, paint), ink).flatten()
+
+
+def remap(colors: np.ndarray, mapping: Mapping[tuple[int, int, int], tuple[int, int, int]]) -> np.ndarray:
+    """``colors`` (P, 3) with each entry found in ``mapping`` (old RGB -> new RGB) replaced."""
+    out = colors.copy()
+    for i, c in enumerate(colors.tolist()):
+        new = mapping.get(tuple(c))
+        if new is not None:
+            out[i] = new
+    return out
