@@ -137,3 +137,34 @@ def remap(colors: np.ndarray, mapping: Mapping[tuple[int, int, int], tuple[int, 
         if new is not None:
             out[i] = new
     return out
+
+
+def mapped_palettes(palettes: Sequence[np.ndarray | None], mapping: Mapping[str, str],
+                    where: str = "the run") -> list[np.ndarray | None]:
+    """Each shot's colours (uint8 (P, 3), None: no palette) with ``mapping`` applied: ``"#rrggbb"`` keys
+    name a colour in any shot, ``"N"`` entry N of every shot (which must be one colour in all of them).
+
+    A key naming no colour of ``where`` is an InputError listing the palette."""
+    used = [p for p in palettes if p is not None]
+    listed = list(dict.fromkeys(hex_color(c) for p in used for c in p))
+    by_color: dict[tuple[int, int, int], tuple[int, int, int]] = {}
+    for key, value in mapping.items():
+        new = parse_color(value)
+        key = str(key).strip()
+        if key.isdigit():
+            n = int(key)
+            named = {hex_color(p[n]) for p in used if n < len(p)}
+            if not named:
+                raise InputError(f"index {n} is not in the palette of {where}, which has entries 0 to "
+                                 f"{max(len(p) for p in used) - 1}: {', '.join(listed)}")
+            if len(named) > 1:
+                raise InputError(f"index {n} names different colours in different shots of {where} "
+                                 f"({', '.join(sorted(named))}); name the colour instead")
+            old = parse_color(named.pop())
+        else:
+            old = parse_color(key)
+            if hex_color(old) not in listed:
+                raise InputError(f"colour {hex_color(old)} is not in the palette of {where}, which is "
+                                 f"{', '.join(listed)}; map one of those (or an index, 0 = paper)")
+        by_color[old] = new
+    return [None if p is None else remap(p, by_color) for p in palettes]

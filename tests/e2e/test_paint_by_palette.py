@@ -15,6 +15,7 @@ from typer.testing import CliRunner
 from lacvid.cli import app
 from lacvid.compose.palette import OFF_PALETTE, recompose
 from lacvid.media.indexed_png import read_indexed_png
+from tests.support.checks import assert_one_error_line
 from tests.support.tiny_clip import make_clip, read_rgb
 
 
@@ -65,10 +66,66 @@ def test_palette_json_lists_each_entry_with_the_keys_that_use_it(run) -> None:
     assert sum(e["keys"].get("0000.png", 0) for e in shot["palette"]) > 0
 
 
-def test_a_shot_without_a_palette_says_why_and_gets_no_index_layer(run, tmp_path) -> None:
-    res = _colorize(run, tmp_path, "--no-flat")
+@pytest.fixture(scope="module")
+def unflat(run, tmp_path_factory) -> dict:
+    root = tmp_path_factory.mktemp("unflat")
+    res = _colorize(run, root, "--no-flat")
     assert res.exit_code == 0, res.stderr
-    assert "has no palette, so no index layer" in res.stderr and "--no-flat was given" in res.stderr
-    assert not (tmp_path / "layers" / "index").exists()
-    (shot,) = json.loads((tmp_path / "layers" / "palette.json").read_text())["shots"]
+    return {"stderr": res.stderr, "layers": root / "layers"}
+
+
+def test_a_shot_without_a_palette_says_why_and_gets_no_index_layer(unflat) -> None:
+    assert "has no palette, so no index layer" in unflat["stderr"] and "--no-flat was given" in unflat["stderr"]
+    assert not (unflat["layers"] / "index").exists()
+    (shot,) = json.loads((unflat["layers"] / "palette.json").read_text())["shots"]
     assert shot["palette"] is None and "--no-flat" in shot["why"]
+
+
+def _repalette(layers: Path, mapping: dict, out: Path, *flags: str):
+    (out.parent / "map.json").write_text(json.dumps(mapping))
+    return CliRunner().invoke(app, ["repalette", str(layers), "--map", str(out.parent / "map.json"), "-o", str(out),
+                                    *flags])
+
+
+def test_repalette_changes_exactly_the_pixels_of_the_mapped_entries(run, tmp_path) -> None:
+    _, colors = read_indexed_png(run["layers"] / "index" / "0003.png")
+    by_color, by_index = "#{:02x}{:02x}{:02x}".format(*colors[1]), 2
+    res = _repalette(run["layers"], {by_color: "#203050", str(by_index): "#101830"}, tmp_path / "night", "-q")
+    assert res.exit_code == 0, res.stderr
+    assert res.stdout.strip() == str(tmp_path / "night")
+    changed_any = 0
+    for name in sorted(p.name for p in run["out"].iterdir()):
+        index, _ = read_indexed_png(run["layers"] / "index" / name)
+        ink = rgba(run["layers"] / "ink" / name)
+        day, night = read_rgb(run["out"] / name), read_rgb(tmp_path / "night" / name)
+        mapped = (index == 1) | (index == by_index)
+        np.testing.assert_array_equal(night[~mapped], day[~mapped])   # every other pixel bit-identical
+        bare = ink[..., 3] == 0
+        assert (night[(index == 1) & bare] == (0x20, 0x30, 0x50)).all()
+        assert (night[(index == by_index) & bare] == (0x10, 0x18, 0x30)).all()
+        changed_any += int(mapped.sum())
+    assert changed_any > 0
+
+
+def test_repalette_without_a_map_entry_rewrites_the_run_bit_for_bit_and_encodes_video(run, tmp_path) -> None:
+    res = _repalette(run["layers"], {}, tmp_path / "same", "-q")
+    assert res.exit_code == 0, res.stderr
+    for name in (p.name for p in run["out"].iterdir()):
+        np.testing.assert_array_equal(read_rgb(tmp_path / "same" / name), read_rgb(run["out"] / name))
+    res = _repalette(run["layers"], {"0": "#000020"}, tmp_path / "night.mp4", "-q")
+    assert res.exit_code == 0, res.stderr
+    from lacvid.media import probe
+    assert probe(tmp_path / "night.mp4").frame_count == 8
+
+
+def test_repalette_names_the_palette_when_a_colour_is_not_in_it(run, tmp_path) -> None:
+    line = assert_one_error_line(_repalette(run["layers"], {"#123456": "#000000"}, tmp_path / "n"))
+    assert "#123456 is not in the palette" in line and "#ffffff" in line
+    assert "not in the palette" in assert_one_error_line(_repalette(run["layers"], {"99": "#000000"}, tmp_path / "n"))
+    assert "#rrggbb" in assert_one_error_line(_repalette(run["layers"], {"#ffffff": "night"}, tmp_path / "n"))
+    assert not (tmp_path / "n").exists()
+
+
+def test_repalette_of_a_run_without_a_palette_says_why(unflat, tmp_path) -> None:
+    line = assert_one_error_line(_repalette(unflat["layers"], {"#ffffff": "#000000"}, tmp_path / "n"))
+    assert "has no palette" in line and "--no-flat was given" in line
