@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import cv2
 import numpy as np
@@ -67,7 +67,7 @@ class ShotPalette:
 
 def with_index(layers: Layers, colors: np.ndarray) -> Layers:
     """``layers`` with their index layer into ``colors`` (a shot's ``ShotPalette.colors``)."""
-    return Layers(layers.paint, layers.ink, IndexLayer(index_layer(layers.paint, colors), colors))
+    return replace(layers, index=IndexLayer(index_layer(layers.paint, colors), colors))
 
 
 def hex_color(rgb: Sequence[int]) -> str:
@@ -124,9 +124,11 @@ def recolored_paint(index: np.ndarray, colors: np.ndarray, paint: np.ndarray) ->
     return out
 
 
-def recompose(index: np.ndarray, colors: np.ndarray, paint: np.ndarray, ink: np.ndarray) -> np.ndarray:
-    """uint8 (H, W, 3): the finished frame from its index layer (with ``colors``), paint and ink."""
-    return Layers(recolored_paint(index, colors, paint), ink).flatten()
+def recompose(index: np.ndarray, colors: np.ndarray, paint: np.ndarray, ink: np.ndarray,
+              trace_painted: bool = False) -> np.ndarray:
+    """uint8 (H, W, 3): the finished frame from its index layer (with ``colors``), paint and ink
+    (``trace_painted``: a run with ``--trace-lines paint``, see ``Layers``)."""
+    return Layers(recolored_paint(index, colors, paint), ink, trace_painted=trace_painted).flatten()
 
 
 def remap(colors: np.ndarray, mapping: Mapping[tuple[int, int, int], tuple[int, int, int]]) -> np.ndarray:

@@ -28,12 +28,14 @@ from lacvid.compose.held import FrameDrawing, KeyDrawing, paste_held
 from lacvid.compose.key_colors import KeyColors
 from lacvid.compose.layers import Layers, drawing_ink, line_art_ink, no_ink, paint_layer, resolve_ink
 from lacvid.compose.regions import label_regions
+from lacvid.compose.trace import paint_trace_lines
 from lacvid.media import FrameWriter
 from lacvid.pipeline.cache import PrepEntry
 from lacvid.pipeline.layer_files import LayerWriter
 from lacvid.pipeline.networks import nearest_keys
 from lacvid.pipeline.options import ComposeOptions
 from lacvid.preprocess.ink import InkModel
+from lacvid.preprocess.lines import INK_THRESHOLD
 from lacvid.util.store import FrameArrays
 
 FLAT_COVERAGE = 0.95  # synthetic cel keys measure 1.0, real anime keys 0.6-0.8 (benchmarks/quality.py)
@@ -252,7 +254,11 @@ class ShotComposer:
         fill = paste_held(fill, FrameDrawing.of(*labels, lines_full), key_drawings, t)
         ink = resolve_ink(self.options.ink, drawing=self.ink is not None)
         if ink == "drawn":
-            return Layers(paint_layer(fill), drawing_ink(self.ink.frame(self.prep.drawn.get("rgb", t))))
+            drawn = self.ink.frame(self.prep.drawn.get("rgb", t))
+            if self.options.trace_lines == "paint":  # coloured lines in their area's colour (compose.trace)
+                fill = paint_trace_lines(fill, drawn.colored, drawn.mask | (lines_full < INK_THRESHOLD), self.palette)
+                return Layers(paint_layer(fill), drawing_ink(drawn), trace_painted=True)
+            return Layers(paint_layer(fill), drawing_ink(drawn))
         if ink == "multiply":
             return Layers(paint_layer(fill), line_art_ink(lines_full))
         return Layers(paint_layer(fill), no_ink(lines_full.shape))

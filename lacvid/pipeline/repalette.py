@@ -112,8 +112,8 @@ def repalette(layers: Path | str, mapping: Mapping[str, str], output: Path | str
     first = read_rgba(_layer(layers, "paint", names[0]))
     like = MediaInfo(path=layers, kind="frames", width=first.shape[1], height=first.shape[0], fps=rate,
                      frame_count=len(names), time_base=None, audio_streams=0, names=names)
-    jobs = [(name, s.colors is not None and palettes[i] is not None, palettes[i])
-            for i, s in enumerate(shots) for name in s.frames]
+    trace = manifest.get("trace_lines") == "paint"
+    jobs = [(name, palettes[i], trace) for i, s in enumerate(shots) for name in s.frames]
     task = progress.task("repalette", total=len(names), unit="frames")
     writer = open_writer(output, like, fps=rate, overwrite=overwrite, audio_from=audio_from,
                          codec=codec, crf=crf, preset=preset, progress=progress)
@@ -132,15 +132,16 @@ def _layer(layers: Path, kind: str, name: str) -> Path:
     return layers / kind / str(Path(name).with_suffix(".png"))
 
 
-def _frame(layers: Path, name: str, indexed: bool, colors: np.ndarray | None) -> tuple[str, np.ndarray]:
+def _frame(layers: Path, name: str, colors: np.ndarray | None, trace: bool) -> tuple[str, np.ndarray]:
+    """Frame ``name`` recomposed with ``colors`` (None: a shot without a palette, as it was)."""
     paint, ink = read_rgba(_layer(layers, "paint", name)), read_rgba(_layer(layers, "ink", name))
-    if not indexed:
-        return name, Layers(paint, ink).flatten()
+    if colors is None:
+        return name, Layers(paint, ink, trace_painted=trace).flatten()
     index, stored = read_indexed_png(_layer(layers, "index", name))
     if len(stored) != len(colors):
         raise InputError(f"index layer {_layer(layers, 'index', name)} has {len(stored)} palette entries but "
                          f"{PALETTE_FILE} lists {len(colors)}; colour the input again with lacvid colorize --layers")
-    return name, recompose(index, colors, paint, ink)
+    return name, recompose(index, colors, paint, ink, trace_painted=trace)
 
 
 def _in_order(jobs: list, work: Callable, workers: int) -> Iterator:

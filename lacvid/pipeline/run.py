@@ -143,7 +143,8 @@ class _Writer:
         plan, flat_shots = self.run.plan, 0
         with self._open_writer(enc, progress) as writer:
             layers = LayerWriter(enc.layers, enc.overwrite, fps=self.run.info.fps,
-                                 key_names={k.index: k.path.name for k in self.run.keys}) \
+                                 key_names={k.index: k.path.name for k in self.run.keys},
+                                 trace_lines=self.options.trace_lines) \
                 if enc.layers is not None else None
             composer = Composer(writer, task.advance, layers)
             error: BaseException | None = None

@@ -75,8 +75,10 @@ class RunPlan:
         o = self.options
         # 2: regions the drawing holds still since a key take its paint (compose.held); per-pixel paint
         # only in colours the keys hold (compose.key_colors); 3: the nearest key where the propagation
-        # knows nothing; 4: the shot's indexed palette in the entry's attributes (--layers index)
-        return fingerprint("finish", 4, self.networks_id, self.propagation_id, o.flat, o.warp, o.max_refs, o.ink)
+        # knows nothing; 4: the shot's indexed palette in the entry's attributes (--layers index), and
+        # --trace-lines (the paint under coloured lines)
+        return fingerprint("finish", 4, self.networks_id, self.propagation_id, o.flat, o.warp, o.max_refs, o.ink,
+                           o.trace_lines)
 
     def shot_keys(self, shot: Shot) -> list[KeyFrame]:
         return [KeyFrame(index, Path(path)) for index, path, _ in self.keys if index in shot]
@@ -128,6 +130,7 @@ class ShotLayers:
         # The shot's indexed palette (flat shots), or why it has none: what --layers writes beside the frames.
         self.palette = ShotPalette.from_attrs(attrs["palette"]) if attrs.get("palette") else None
         self.no_palette_why = str(attrs.get("palette_why") or "it was coloured without a palette")
+        self.trace_painted = attrs.get("trace_lines") == "paint"  # see Layers.trace_painted
 
     def indexed(self, t: int) -> Layers:
         """``layers(t)`` with its index layer (a shot with a palette; else as ``layers``)."""
@@ -136,7 +139,7 @@ class ShotLayers:
 
     def layers(self, t: int) -> Layers:
         if self.finished.is_done(t):
-            return Layers(self.finished.get("paint", t), self.finished.get("ink", t))
+            return Layers(self.finished.get("paint", t), self.finished.get("ink", t), trace_painted=self.trace_painted)
         if self.composer is None:
             raise InputError(f"frame {t} is not in the cache entry {self.finished.entry}; colour it first "
                              "(run without --frames and --shot)")
@@ -214,7 +217,7 @@ class ShotWorker:
             arrays.finished.group.attrs.update({"palette": None, "palette_why": why})
         if palette is not None and shot_palette is not None:
             palette = shot_palette  # the colours the propagation voted with, so no vote is lost to snapping
-        arrays.finished.group.attrs["flat"] = palette is not None
+        arrays.finished.group.attrs.update({"flat": palette is not None, "trace_lines": options.trace_lines})
         composer = ShotComposer(keys_full, keys_small, self.prep, arrays.refined, palette, options.compose(),
                                 propagated=propagated, ink=ink)
         return ShotLayers(arrays.finished, composer, keys_full, flat=palette is not None)
