@@ -99,13 +99,19 @@ def index_of(rgb: np.ndarray, colors: np.ndarray) -> np.ndarray:
 
 def index_layer(paint: np.ndarray, colors: np.ndarray) -> np.ndarray:
     """uint8 (H, W): each pixel of an RGBA paint layer as an entry of ``colors`` (``PAPER`` for white,
-    opaque or not, since both flatten to paper), or ``OFF_PALETTE`` where its paint is no entry."""
+    opaque or not, since both flatten to paper), or ``OFF_PALETTE`` where its paint is no entry
+    (half-transparent paint included: it mixes with the paper)."""
     check_array(paint, "paint", np.uint8, ("H", "W", 4))
-    index = index_of(np.ascontiguousarray(paint[..., :3]), colors)     # (H, W)
-    alpha = paint[..., 3]
-    # Half-transparent paint is no palette pixel: it mixes with the paper.
-    index[(alpha != 255) & ((alpha != 0) | (index != PAPER))] = OFF_PALETTE
-    return index
+    rgba = np.empty((len(colors) + 1, 4), np.uint8)                    # (P + 1, 4): every entry opaque,
+    rgba[:-1, :3], rgba[:-1, 3] = colors, 255                          # then transparent paper
+    rgba[-1] = (255, 255, 255, 0)
+    words = rgba.view(np.uint32)[:, 0]                                 # (P + 1,) one word a pixel value
+    order = np.argsort(words)
+    pixels = np.ascontiguousarray(paint).view(np.uint32)[..., 0]       # (H, W) the same words
+    pos = np.searchsorted(words[order], pixels).clip(0, len(words) - 1)  # (H, W)
+    entry = order[pos]
+    entry[entry == len(colors)] = PAPER
+    return np.where(words[order][pos] == pixels, entry, OFF_PALETTE).astype(np.uint8)
 
 
 def recolored_paint(index: np.ndarray, colors: np.ndarray, paint: np.ndarray) -> np.ndarray:
@@ -118,7 +124,7 @@ def recolored_paint(index: np.ndarray, colors: np.ndarray, paint: np.ndarray) ->
     lut[:len(colors), 3] = 255
     if tuple(colors[PAPER].tolist()) == WHITE:
         lut[PAPER, 3] = 0
-    out = lut[index]                                          # (H, W, 4)
+    out = lut.view(np.uint32)[:, 0][index].view(np.uint8).reshape(*index.shape, 4)  # (H, W, 4), a word a pixel
     off = cv2.compare(index, OFF_PALETTE, cv2.CMP_EQ)         # (H, W) 255 where the paint decides
     cv2.copyTo(paint, off, out)
     return out

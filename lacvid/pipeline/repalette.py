@@ -9,6 +9,7 @@ original run's. No network and no propagation: it runs at the speed of decoding 
 from __future__ import annotations
 
 import json
+import os
 import time
 from collections import deque
 from collections.abc import Callable, Iterator, Mapping
@@ -93,7 +94,7 @@ def _read_manifest(layers: Path) -> tuple[dict, list[_Shot]]:
 def repalette(layers: Path | str, mapping: Mapping[str, str], output: Path | str, *, overwrite: bool = False,
               fps: Fraction | str | None = None, audio_from: Path | None = None, crf: int = 18,
               preset: str = "medium", codec: str = "libx264", progress: Progress = NULL_PROGRESS,
-              workers: int = 2) -> RepaletteResult:
+              workers: int | None = None) -> RepaletteResult:
     """Write ``output`` (a video by suffix, else a frame folder named like colorize's output): the
     frames of the run whose layers are in ``layers``, with ``mapping``'s palette colours replaced."""
     start = time.perf_counter()
@@ -119,7 +120,7 @@ def repalette(layers: Path | str, mapping: Mapping[str, str], output: Path | str
                          codec=codec, crf=crf, preset=preset, progress=progress)
     try:
         with writer:
-            for name, frame in _in_order(jobs, lambda job: _frame(layers, *job), workers):
+            for name, frame in _in_order(jobs, lambda job: _frame(layers, *job), workers or os.cpu_count() or 1):
                 writer.write(frame, name)
                 task.advance()
     finally:
