@@ -6,6 +6,7 @@ Only the CLI imports rich and typer; the library reports through ``lacvid.progre
 from __future__ import annotations
 
 import sys
+from fractions import Fraction
 from pathlib import Path
 from typing import Annotated
 
@@ -30,6 +31,27 @@ from lacvid.progress import NULL_PROGRESS, Progress
 Quiet = Annotated[bool, typer.Option("--quiet", "-q", help="No progress bars or messages; errors only.")]
 Debug = Annotated[bool, typer.Option("--debug", help="Show tracebacks on errors (also LACVID_DEBUG=1).")]
 Overwrite = Annotated[bool, typer.Option("--overwrite", help="Replace OUTPUT if it exists.")]
+# The video settings of the commands that encode frames they did not colour (encode, repalette).
+AudioFrom = Annotated[Path | None, typer.Option(
+    "--audio-from", help="Copy the audio streams of this file (not re-encoded when the container allows).",
+    show_default=False)]
+VideoCrf = Annotated[int, typer.Option("--crf", min=0, max=63, help="Quality: lower is better and bigger.")]
+VideoPreset = Annotated[str, typer.Option("--preset", help="Encoder speed/size trade-off (x264/x265 presets).")]
+VideoCodec = Annotated[str, typer.Option("--codec", help="FFmpeg video encoder, e.g. libx264, libx265, ffv1.")]
+
+
+
+def fps_option(value: str | None) -> Fraction | None:
+    """``--fps`` as an exact rate (``24``, ``23.976``, ``24000/1001``); a bad one is a usage error."""
+    if value is None:
+        return None
+    from lacvid.media import parse_fps
+
+    try:
+        return parse_fps(value)
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc), param_hint="'--fps'") from exc
+
 
 stderr_console = Console(stderr=True)
 _live: list[RichProgress] = []  # bars drawing now: stopped before the final error line

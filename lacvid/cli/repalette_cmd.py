@@ -8,8 +8,17 @@ from typing import Annotated
 import typer
 
 from lacvid.cli.app import app
-from lacvid.cli.common import Debug, Overwrite, Quiet, make_progress
-from lacvid.cli.media_cmds import _fps
+from lacvid.cli.common import (
+    AudioFrom,
+    Debug,
+    Overwrite,
+    Quiet,
+    VideoCodec,
+    VideoCrf,
+    VideoPreset,
+    fps_option,
+    make_progress,
+)
 
 
 @app.command("repalette")
@@ -23,14 +32,10 @@ def repalette_cmd(
     fps: Annotated[str | None, typer.Option(
         "--fps", metavar="FPS", show_default=False,
         help="Video frame rate. Default: the coloured input's, or 24 for a frame folder.")] = None,
-    audio_from: Annotated[Path | None, typer.Option(
-        "--audio-from", help="Copy the audio streams of this file (e.g. the coloured input).", show_default=False)]
-    = None,
-    crf: Annotated[int, typer.Option("--crf", min=0, max=63, help="Quality: lower is better and bigger.")] = 18,
-    preset: Annotated[str, typer.Option("--preset", help="Encoder speed/size trade-off (x264/x265 presets).")]
-    = "medium",
-    codec: Annotated[str, typer.Option("--codec", help="FFmpeg video encoder, e.g. libx264, libx265, ffv1.")]
-    = "libx264",
+    audio_from: AudioFrom = None,
+    crf: VideoCrf = 18,
+    preset: VideoPreset = "medium",
+    codec: VideoCodec = "libx264",
     overwrite: Overwrite = False,
     quiet: Quiet = False,
     debug: Debug = False,
@@ -40,6 +45,6 @@ def repalette_cmd(
     progress = make_progress(quiet, debug)
     from lacvid.pipeline.repalette import load_map, repalette
 
-    result = repalette(layers, load_map(map_file), output, overwrite=overwrite, fps=_fps(fps), audio_from=audio_from,
-                       crf=crf, preset=preset, codec=codec, progress=progress)
+    result = repalette(layers, load_map(map_file), output, overwrite=overwrite, fps=fps_option(fps),
+                       audio_from=audio_from, crf=crf, preset=preset, codec=codec, progress=progress)
     typer.echo(str(result.output))
