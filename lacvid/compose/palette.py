@@ -114,11 +114,11 @@ def index_layer(paint: np.ndarray, colors: np.ndarray) -> np.ndarray:
     return np.where(words[order][pos] == pixels, entry, OFF_PALETTE).astype(np.uint8)
 
 
-def recolored_paint(index: np.ndarray, colors: np.ndarray, paint: np.ndarray) -> np.ndarray:
+def recolored_paint(index: np.ndarray, colors: np.ndarray, paint: np.ndarray | None) -> np.ndarray:
     """uint8 (H, W, 4): the paint layer with every indexed pixel painted ``colors[index]`` (paper
-    transparent while ``colors[PAPER]`` stays white); ``OFF_PALETTE`` pixels keep ``paint``."""
+    transparent while ``colors[PAPER]`` stays white); ``OFF_PALETTE`` pixels keep ``paint`` (which
+    may be None when the index has none: the index alone is then the paint)."""
     check_array(index, "index", np.uint8, ("H", "W"))
-    check_array(paint, "paint", np.uint8, (*index.shape, 4))
     lut = np.zeros((256, 4), np.uint8)                       # (256, 4) RGBA per index
     lut[:len(colors), :3] = colors[:MAX_ENTRIES]
     lut[:len(colors), 3] = 255
@@ -126,11 +126,16 @@ def recolored_paint(index: np.ndarray, colors: np.ndarray, paint: np.ndarray) ->
         lut[PAPER, 3] = 0
     out = lut.view(np.uint32)[:, 0][index].view(np.uint8).reshape(*index.shape, 4)  # (H, W, 4), a word a pixel
     off = cv2.compare(index, OFF_PALETTE, cv2.CMP_EQ)         # (H, W) 255 where the paint decides
+    if paint is None:
+        if cv2.countNonZero(off):
+            raise ValueError("the index layer holds off-palette pixels (255): their paint layer is needed")
+        return out
+    check_array(paint, "paint", np.uint8, (*index.shape, 4))
     cv2.copyTo(paint, off, out)
     return out
 
 
-def recompose(index: np.ndarray, colors: np.ndarray, paint: np.ndarray, ink: np.ndarray,
+def recompose(index: np.ndarray, colors: np.ndarray, paint: np.ndarray | None, ink: np.ndarray,
               trace_painted: bool = False) -> np.ndarray:
     """uint8 (H, W, 3): the finished frame from its index layer (with ``colors``), paint and ink
     (``trace_painted``: a run with ``--trace-lines paint``, see ``Layers``)."""

@@ -21,7 +21,7 @@ from pathlib import Path
 import numpy as np
 
 from lacvid.compose.layers import Layers
-from lacvid.compose.palette import mapped_palettes, parse_color, recompose
+from lacvid.compose.palette import OFF_PALETTE, mapped_palettes, parse_color, recompose
 from lacvid.errors import InputError
 from lacvid.media import MediaInfo, open_writer, parse_fps
 from lacvid.media.images import read_rgba
@@ -135,13 +135,15 @@ def _layer(layers: Path, kind: str, name: str) -> Path:
 
 def _frame(layers: Path, name: str, colors: np.ndarray | None, trace: bool) -> tuple[str, np.ndarray]:
     """Frame ``name`` recomposed with ``colors`` (None: a shot without a palette, as it was)."""
-    paint, ink = read_rgba(_layer(layers, "paint", name)), read_rgba(_layer(layers, "ink", name))
+    ink = read_rgba(_layer(layers, "ink", name))
     if colors is None:
-        return name, Layers(paint, ink, trace_painted=trace).flatten()
+        return name, Layers(read_rgba(_layer(layers, "paint", name)), ink, trace_painted=trace).flatten()
     index, stored = read_indexed_png(_layer(layers, "index", name))
     if len(stored) != len(colors):
         raise InputError(f"index layer {_layer(layers, 'index', name)} has {len(stored)} palette entries but "
                          f"{PALETTE_FILE} lists {len(colors)}; colour the input again with lacvid colorize --layers")
+    # The paint layer is read only for the pixels whose paint is no palette colour (255).
+    paint = read_rgba(_layer(layers, "paint", name)) if (index == OFF_PALETTE).any() else None
     return name, recompose(index, colors, paint, ink, trace_painted=trace)
 
 

@@ -69,3 +69,15 @@ def test_colours_are_hex() -> None:
     assert parse_color("#FFd0b0") == (255, 208, 176)
     with pytest.raises(InputError, match="#rrggbb"):
         parse_color("peach")
+
+
+def test_an_index_without_off_palette_pixels_needs_no_paint_layer() -> None:
+    paint, ink, colors = _frame()
+    paint[:3, :5] = (255, 208, 176, 255)
+    paint[5, :4, 3] = 255
+    index = index_layer(paint, colors)
+    assert (index != OFF_PALETTE).all()
+    np.testing.assert_array_equal(recompose(index, colors, None, ink), Layers(paint, ink).flatten())
+    index[0, 0] = OFF_PALETTE
+    with pytest.raises(ValueError, match="paint layer is needed"):
+        recompose(index, colors, None, ink)
