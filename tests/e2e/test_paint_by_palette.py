@@ -129,3 +129,17 @@ def test_repalette_names_the_palette_when_a_colour_is_not_in_it(run, tmp_path) -
 def test_repalette_of_a_run_without_a_palette_says_why(unflat, tmp_path) -> None:
     line = assert_one_error_line(_repalette(unflat["layers"], {"#ffffff": "#000000"}, tmp_path / "n"))
     assert "has no palette" in line and "--no-flat was given" in line
+
+
+def test_a_map_that_is_not_a_json_object_is_one_line(run, tmp_path) -> None:
+    (tmp_path / "list.json").write_text('["#ffffff"]')
+    (tmp_path / "broken.json").write_text('{"#ffffff": ')
+    for name, expect in (("list.json", "one JSON object"), ("broken.json", "as JSON"),
+                         ("missing.json", "does not exist")):
+        res = CliRunner().invoke(app, ["repalette", str(run["layers"]), "--map", str(tmp_path / name), "-o",
+                                       str(tmp_path / "n")])
+        assert expect in assert_one_error_line(res)
+    (tmp_path / "ok.json").write_text('{"#ffffff": "#000000"}')
+    res = CliRunner().invoke(app, ["repalette", str(tmp_path / "nowhere"), "--map", str(tmp_path / "ok.json"),
+                                   "-o", str(tmp_path / "n")])
+    assert "does not exist" in assert_one_error_line(res)
