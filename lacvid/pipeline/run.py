@@ -149,6 +149,7 @@ class _Writer:
             composer = Composer(writer, task.advance, layers)
             error: BaseException | None = None
             before = [0]  # frames of the shots before each
+            unindexed: list[tuple[int, str]] = []  # --layers: shots without a palette, and why
             for shot_task in written:
                 before.append(before[-1] + len(shot_task.frames))
             try:
@@ -167,9 +168,7 @@ class _Writer:
                         composer.submit_shot(functools.partial(layers.shot, number, shot_task.shot, source.palette,
                                                                source.no_palette_why))
                         if source.palette is None:
-                            progress.log(f"note: shot {number} (frames {shot_task.shot.start} to "
-                                         f"{shot_task.shot.stop - 1}) has no palette, so no index layer in "
-                                         f"{enc.layers}/index: {source.no_palette_why}")
+                            unindexed.append((number, source.no_palette_why))
                     for t in shot_task.frames:
                         composer.submit(functools.partial(make, t), self.run.names[t])
             except BaseException as exc:
@@ -182,6 +181,11 @@ class _Writer:
                 finally:
                     if layers is not None:  # published only with the frames; dropped on any failure
                         layers.close(error or composer.error)
+        if unindexed:  # one note, not one per shot: a run of colour footage has no palette anywhere
+            numbers = ", ".join(str(n) for n, _ in unindexed[:10]) + (", ..." if len(unindexed) > 10 else "")
+            progress.log(f"note: {len(unindexed)} shot(s) ({numbers}) have no palette, so no index layer in "
+                         f"{enc.layers}/index (shot {unindexed[0][0]}: {unindexed[0][1]}); see "
+                         f"{enc.layers}/palette.json")
         self.seconds = composer.seconds
         if bar is None:
             task.close()

@@ -75,7 +75,7 @@ def unflat(run, tmp_path_factory) -> dict:
 
 
 def test_a_shot_without_a_palette_says_why_and_gets_no_index_layer(unflat) -> None:
-    assert "has no palette, so no index layer" in unflat["stderr"] and "--no-flat was given" in unflat["stderr"]
+    assert "have no palette, so no index layer" in unflat["stderr"] and "--no-flat was given" in unflat["stderr"]
     assert not (unflat["layers"] / "index").exists()
     (shot,) = json.loads((unflat["layers"] / "palette.json").read_text())["shots"]
     assert shot["palette"] is None and "--no-flat" in shot["why"]
