@@ -15,6 +15,7 @@ from lacvid.cli import model_cmds  # noqa: E402,F401
 from lacvid.cli import preprocess_cmds  # noqa: E402,F401
 from lacvid.cli import train_cmds  # noqa: E402,F401
 from lacvid.cli import colorize_cmd  # noqa: E402,F401
+from lacvid.cli import repalette_cmd  # noqa: E402,F401
 from lacvid.cli import cache_cmds  # noqa: E402,F401
 from lacvid.cli import config_cmd  # noqa: E402,F401
 from lacvid.cli import batch_cmd  # noqa: E402,F401

@@ -73,13 +73,18 @@ Cache = Annotated[Path | None, typer.Option(
 Ink = Annotated[str, typer.Option(
     "--ink", help="What goes over the paint: auto (a drawing's ink as drawn; nothing on colour footage, whose "
                   "extracted lines are not an artist's ink), drawn, multiply (the line art multiplied) or none.")]
+TraceLines = Annotated[str, typer.Option(
+    "--trace-lines", help="Lines drawn in a colour (shadow and highlight boundaries): keep (shown as drawn) or "
+                          "paint (in the colour of the area they bound on their shadow side, as a finished "
+                          "production frame; the ink layer of --layers keeps them as drawn).")]
 Crf = Annotated[int, typer.Option("--crf", min=0, max=51, help="Video quality (lower is better).")]
 Preset = Annotated[str, typer.Option("--preset", help="x264 preset.")]
 Codec = Annotated[str, typer.Option("--codec", help="Video codec for a video output.")]
 LayersDir = Annotated[Path | None, typer.Option(
     "--layers", show_default=False,
     help="Also write each frame's paint layer (RGBA, fills without ink, transparent on bare paper) and ink layer "
-         "(RGBA, the lines as drawn) as DIR/paint/NAME.png and DIR/ink/NAME.png, for compositing.")]
+         "(RGBA, the lines as drawn) as DIR/paint/NAME.png and DIR/ink/NAME.png, for compositing; shots painted "
+         "from their keys' palette also DIR/index/NAME.png and DIR/palette.json, for lacvid repalette.")]
 
 Frames = Annotated[str | None, typer.Option(
     "--frames", show_default=False, metavar="A-B",
@@ -145,6 +150,7 @@ def colorize_command(
     shots: Shots = "auto",
     lines: Lines = "auto",
     ink: Ink = "auto",
+    trace_lines: TraceLines = "keep",
     cache: Cache = None,
     crf: Crf = 18,
     preset: Preset = "medium",
@@ -169,6 +175,7 @@ def colorize_command(
     progress = make_progress(quiet, debug, progress_mode, log_file)
     options = run_options(model=model, device=device, backend=backend, size=size, flat=flat, refs=refs,
                           temporal=temporal, batch=batch, warp=warp, shots=shots, lines=lines, ink=ink, cache=cache,
+                          trace_lines=trace_lines,
                           overwrite=overwrite, frames=frames, shot=shot,
                           crf=crf, preset=preset, codec=codec, format=format, layers=layers)
     use_threads(threads, "torch")
@@ -222,6 +229,7 @@ def preview_command(
     shots: Shots = "auto",
     lines: Lines = "auto",
     ink: Ink = "auto",
+    trace_lines: TraceLines = "keep",
     cache: Cache = None,
     frames: Frames = None,
     shot: ShotNumber = None,
@@ -241,6 +249,7 @@ def preview_command(
     progress = make_progress(quiet, debug, progress_mode)
     options = run_options(model=model, device=device, backend=backend, size=size, flat=flat, refs=refs,
                           temporal=temporal, batch=batch, warp=warp, shots=shots, lines=lines, ink=ink, cache=cache,
+                          trace_lines=trace_lines,
                           overwrite=overwrite, frames=frames, shot=shot)
     use_threads(threads, "torch")
     input = read_input(input, progress, cache)

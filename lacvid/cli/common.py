@@ -6,6 +6,7 @@ Only the CLI imports rich and typer; the library reports through ``lacvid.progre
 from __future__ import annotations
 
 import sys
+from fractions import Fraction
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -38,6 +39,25 @@ Threads = Annotated[int | None, typer.Option(
     "--threads", min=1, metavar="N", show_default=False,
     help="CPU threads to use (torch, numba, OpenCV, ONNX Runtime, FFmpeg and lacvid's own pools). Default: "
          "$LACVID_THREADS, else the CPUs this process may use (its affinity and cgroup quota), not every core.")]
+# The video settings of the commands that encode frames they did not colour (encode, repalette).
+AudioFrom = Annotated[Path | None, typer.Option(
+    "--audio-from", help="Copy the audio streams of this file (not re-encoded when the container allows).",
+    show_default=False)]
+VideoCrf = Annotated[int, typer.Option("--crf", min=0, max=63, help="Quality: lower is better and bigger.")]
+VideoPreset = Annotated[str, typer.Option("--preset", help="Encoder speed/size trade-off (x264/x265 presets).")]
+VideoCodec = Annotated[str, typer.Option("--codec", help="FFmpeg video encoder, e.g. libx264, libx265, ffv1.")]
+
+def fps_option(value: str | None) -> Fraction | None:
+    """``--fps`` as an exact rate (``24``, ``23.976``, ``24000/1001``); a bad one is a usage error."""
+    if value is None:
+        return None
+    from lacvid.media import parse_fps
+
+    try:
+        return parse_fps(value)
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc), param_hint="'--fps'") from exc
+
 
 stderr_console = Console(stderr=True)
 _live: list[RichProgress] = []  # bars drawing now: stopped before the final error line

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from fractions import Fraction
 from pathlib import Path
 from typing import Annotated
 
@@ -10,27 +9,21 @@ import typer
 
 from lacvid.cli.app import app
 from lacvid.cli.common import (
+    AudioFrom,
     Debug,
     Format,
     Overwrite,
     Quiet,
     Threads,
+    VideoCodec,
+    VideoCrf,
+    VideoPreset,
     echo_output,
+    fps_option,
     make_progress,
     read_input,
     use_threads,
 )
-
-
-def _fps(value: str | None) -> Fraction | None:
-    if value is None:
-        return None
-    from lacvid.media import parse_fps
-
-    try:
-        return parse_fps(value)
-    except ValueError as exc:
-        raise typer.BadParameter(str(exc), param_hint="'--fps'") from exc
 
 
 @app.command("frames")
@@ -66,14 +59,10 @@ def encode_cmd(
     fps: Annotated[str | None, typer.Option(
         "--fps", metavar="FPS", show_default=False,
         help="Frame rate: 24, 23.976 or 24000/1001. Default: the source video's, or 24 for frames.")] = None,
-    audio_from: Annotated[Path | None, typer.Option(
-        "--audio-from", help="Copy the audio streams of this file (not re-encoded when the container allows).",
-        show_default=False)] = None,
-    crf: Annotated[int, typer.Option("--crf", min=0, max=63, help="Quality: lower is better and bigger.")] = 18,
-    preset: Annotated[str, typer.Option("--preset", help="Encoder speed/size trade-off (x264/x265 presets).")]
-    = "medium",
-    codec: Annotated[str, typer.Option("--codec", help="FFmpeg video encoder, e.g. libx264, libx265, ffv1.")]
-    = "libx264",
+    audio_from: AudioFrom = None,
+    crf: VideoCrf = 18,
+    preset: VideoPreset = "medium",
+    codec: VideoCodec = "libx264",
     format: Format = None,
     threads: Threads = None,
     overwrite: Overwrite = False,
@@ -85,6 +74,6 @@ def encode_cmd(
     use_threads(threads)
     from lacvid.media import encode_video
 
-    path = encode_video(read_input(source, progress), output, fps=_fps(fps), audio_from=audio_from, codec=codec,
-                        crf=crf, preset=preset, overwrite=overwrite, container=format, progress=progress)
+    path = encode_video(read_input(source, progress), output, fps=fps_option(fps), audio_from=audio_from,
+                        codec=codec, crf=crf, preset=preset, overwrite=overwrite, container=format, progress=progress)
     echo_output(path)

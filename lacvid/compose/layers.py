@@ -19,9 +19,22 @@ from lacvid.preprocess.ink import InkFrame
 
 
 @dataclass(frozen=True)
+class IndexLayer:
+    """A frame's palette index layer (``lacvid.compose.palette``): ``index`` uint8 (H, W) into ``colors``
+    uint8 (P, 3), entry 0 paper, 255 a pixel whose paint is no palette colour (the paint layer holds it)."""
+
+    index: np.ndarray
+    colors: np.ndarray
+
+
+@dataclass(frozen=True)
 class Layers:
     paint: np.ndarray  # uint8 (H, W, 4)
     ink: np.ndarray    # uint8 (H, W, 4)
+    index: IndexLayer | None = None  # flat shots with --layers: which palette entry each paint pixel is
+    # --trace-lines paint: the ink's coloured lines stay in the ink layer as drawn but are left out of
+    # the flatten; the paint beneath them holds the colour of the area they bound (compose.trace).
+    trace_painted: bool = False
 
     def flatten(self) -> np.ndarray:
         """uint8 (H, W, 3): ink over paint over white paper, rounded once per term as cv2 does.
@@ -31,9 +44,17 @@ class Layers:
         a_paint = _alpha3(self.paint)                                                        # (H, W, 3)
         on_paper = cv2.add(cv2.multiply(np.ascontiguousarray(self.paint[..., :3]), a_paint, scale=1 / 255),
                            cv2.bitwise_not(a_paint))                                         # (H, W, 3)
-        a_ink = _alpha3(self.ink)
+        a_ink = _alpha3(self.neutral_ink() if self.trace_painted else self.ink)
         return cv2.add(cv2.multiply(on_paper, cv2.bitwise_not(a_ink), scale=1 / 255),
                        cv2.multiply(np.ascontiguousarray(self.ink[..., :3]), a_ink, scale=1 / 255))  # (H, W, 3)
+
+
+    def neutral_ink(self) -> np.ndarray:
+        """uint8 (H, W, 4): the ink without its coloured lines (the only ink whose RGB is not black)."""
+        black = cv2.inRange(np.ascontiguousarray(self.ink[..., :3]), (0, 0, 0), (0, 0, 0))  # (H, W) 255 on black
+        ink = self.ink.copy()
+        ink[..., 3] = cv2.bitwise_and(np.ascontiguousarray(self.ink[..., 3]), black)
+        return ink
 
 
 def _alpha3(rgba: np.ndarray) -> np.ndarray:

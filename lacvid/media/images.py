@@ -85,6 +85,16 @@ def read_image_alpha(path: Path | str) -> tuple[np.ndarray, np.ndarray | None]:
     return _to_rgba8(_decode(path), path)
 
 
+def read_rgba(path: Path | str) -> np.ndarray:
+    """uint8 RGBA ``(H, W, 4)`` as stored, never composited (an opaque image gets alpha 255): a layer."""
+    path = Path(path)
+    img = _decode(path)
+    if img.dtype == np.uint8 and img.ndim == 3 and img.shape[2] == 4:  # what write_image wrote: one conversion
+        return cv2.cvtColor(img, cv2.COLOR_BGRA2RGBA)
+    rgb, alpha = _to_rgba8(img, path)
+    return np.dstack([rgb, np.full(rgb.shape[:2], 255, np.uint8) if alpha is None else alpha])
+
+
 def read_image(path: Path | str) -> np.ndarray:
     """Read any still image as uint8 RGB ``(H, W, 3)``: gray expanded, alpha on white, 16-bit scaled."""
     rgb, alpha = read_image_alpha(path)

@@ -34,12 +34,14 @@ from lacvid.compose.held import FrameDrawing, KeyDrawing, paste_held
 from lacvid.compose.key_colors import KeyColors
 from lacvid.compose.layers import Layers, drawing_ink, line_art_ink, no_ink, paint_layer, resolve_ink
 from lacvid.compose.regions import label_regions
+from lacvid.compose.trace import paint_trace_lines
 from lacvid.media import FrameWriter
 from lacvid.pipeline.cache import PrepEntry
 from lacvid.pipeline.layer_files import LayerWriter
 from lacvid.pipeline.networks import nearest_keys
 from lacvid.pipeline.options import ComposeOptions
 from lacvid.preprocess.ink import InkModel
+from lacvid.preprocess.lines import INK_THRESHOLD
 from lacvid.util.cpus import thread_limit
 from lacvid.util.store import FrameArrays
 
@@ -94,6 +96,13 @@ class Composer:
             raise self.error
         self.jobs.put((make_frame, name))
 
+    def submit_shot(self, action: Callable[[], None]) -> None:
+        """Run ``action`` on the writing thread after the frames submitted before it are written (the
+        layers folder learns which shot the next frames belong to)."""
+        if self.error is not None:
+            raise self.error
+        self.jobs.put((action, None))
+
     def wait_written(self, frames: int) -> None:
         """Block until ``frames`` frames are written; a frame's error is raised here."""
         with self._progress:
@@ -123,11 +132,23 @@ class Composer:
                 if job is None:
                     closing = True
                 elif self.error is None and not self._drop:
-                    inflight.append((self._pool.submit(self._compose, job[0]), job[1]))
+                    if job[1] is None:  # an action in order with the frames, not a frame
+                        done: Future = Future()
+                        done.set_result(job[0])
+                        inflight.append((done, None))
+                    else:
+                        inflight.append((self._pool.submit(self._compose, job[0]), job[1]))
             if inflight:
                 self._write(*inflight.popleft())
 
-    def _write(self, future: Future, name: str) -> None:
+    def _write(self, future: Future, name: str | None) -> None:
+        if name is None:
+            try:
+                if self.error is None and not self._drop:
+                    future.result()()
+            except BaseException as exc:
+                self.error = self.error or exc
+            return
         try:
             if self._drop and future.cancel():
                 return
@@ -157,16 +178,20 @@ class Composer:
             raise self.error
 
 
-def flat_palette(keys_full: dict[int, np.ndarray], prep: PrepEntry, flat: bool | None) -> np.ndarray | None:
-    """The shot's palette when its frames are to be flat-filled, else None (see ``ColorizeOptions.flat``)."""
+def flat_palette(keys_full: dict[int, np.ndarray], prep: PrepEntry, flat: bool | None) -> tuple[np.ndarray | None, str]:
+    """The shot's palette when its frames are to be flat-filled, else None and why not (see
+    ``ColorizeOptions.flat``): the why is what ``--layers`` says of a shot without an index layer."""
     if flat is False:
-        return None
+        return None, "--no-flat was given"
     keys = list(keys_full.values())
     lines = [prep.frames.get("lines_full", i) for i in keys_full]
     palette = palette_from_keys(keys, lines)
-    if flat is None and palette_coverage(keys, lines, palette) < FLAT_COVERAGE:
-        return None
-    return palette
+    if flat is None:
+        coverage = palette_coverage(keys, lines, palette)
+        if coverage < FLAT_COVERAGE:
+            return None, (f"its keys are not flat cel paint (only {coverage:.0%} of their paint is in "
+                          f"{len(palette)} palette colours; {FLAT_COVERAGE:.0%} needed)")
+    return palette, ""
 
 
 class ShotComposer:
@@ -243,7 +268,11 @@ class ShotComposer:
         fill = paste_held(fill, FrameDrawing.of(*labels, lines_full), key_drawings, t)
         ink = resolve_ink(self.options.ink, drawing=self.ink is not None)
         if ink == "drawn":
-            return Layers(paint_layer(fill), drawing_ink(self.ink.frame(self.prep.drawn.get("rgb", t))))
+            drawn = self.ink.frame(self.prep.drawn.get("rgb", t))
+            if self.options.trace_lines == "paint":  # coloured lines in their area's colour (compose.trace)
+                fill = paint_trace_lines(fill, drawn.colored, drawn.mask | (lines_full < INK_THRESHOLD), self.palette)
+                return Layers(paint_layer(fill), drawing_ink(drawn), trace_painted=True)
+            return Layers(paint_layer(fill), drawing_ink(drawn))
         if ink == "multiply":
             return Layers(paint_layer(fill), line_art_ink(lines_full))
         return Layers(paint_layer(fill), no_ink(lines_full.shape))

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from lacvid.compose.layers import INK_MODES
+from lacvid.compose.trace import TRACE_MODES
 from lacvid.errors import InputError
 from lacvid.models.config import BACKENDS, DEFAULT_MODEL
 from lacvid.preprocess.lines import LINE_MODES
@@ -38,6 +39,7 @@ class ComposeOptions:
     warp: bool = True             # fuse the keys matched onto each frame with the network's color
     max_refs: int = 3             # the keys warped onto a frame: its K nearest
     ink: str = "auto"             # see ColorizeOptions.ink
+    trace_lines: str = "keep"     # see ColorizeOptions.trace_lines
 
 
 @dataclass(frozen=True)
@@ -121,6 +123,10 @@ class ColorizeOptions:
     # What goes over the paint (lacvid.compose.layers.INK_MODES): auto = a drawing's ink as drawn,
     # nothing on colour footage (its extracted lines are not an artist's ink); drawn, multiply, none.
     ink: str = "auto"
+    # Lines drawn in a colour (shadow and highlight boundaries; lacvid.compose.trace.TRACE_MODES): keep =
+    # in the finished frame as drawn; paint = in the colour of the area they bound on their shadow side
+    # (the ink layer keeps them as drawn either way).
+    trace_lines: str = "keep"
     # Colour part of the input (lacvid.pipeline.selection): frames "A-B" (0-based, inclusive) and/or
     # shot N (1-based, as lacvid shots lists them). Not part of any cache key: a shot's frames are
     # the same whichever part of the input a run colours.
@@ -145,6 +151,7 @@ class ColorizeOptions:
         one_of("backend", "--backend", BACKENDS)
         one_of("lines", "--lines", LINE_MODES)
         one_of("ink", "--ink", INK_MODES)
+        one_of("trace_lines", "--trace-lines", TRACE_MODES)
         integer("size", "--size", 32, 4096, optional=True)
         integer("refs", "--refs", 1, 8)
         integer("batch", "--batch", 1, optional=True)
@@ -168,7 +175,7 @@ class ColorizeOptions:
         return NetworkOptions(self.refs, self.temporal, self.batch)
 
     def compose(self) -> ComposeOptions:
-        return ComposeOptions(self.flat, self.warp, self.refs, self.ink)
+        return ComposeOptions(self.flat, self.warp, self.refs, self.ink, self.trace_lines)
 
     def encode(self) -> EncodeOptions:
         return EncodeOptions(self.overwrite, self.layers, self.crf, self.preset, self.codec, self.format)

@@ -158,10 +158,14 @@ class _Writer:
         coloring = {t.shot: t for t in tasks}
         plan, flat_shots = self.run.plan, 0
         with self._open_writer(enc, progress) as writer:
-            layers = LayerWriter(enc.layers, enc.overwrite) if enc.layers is not None else None
+            layers = LayerWriter(enc.layers, enc.overwrite, fps=self.run.info.fps,
+                                 key_names={k.index: k.path.name for k in self.run.keys},
+                                 trace_lines=self.options.trace_lines) \
+                if enc.layers is not None else None
             composer = Composer(writer, task.advance, layers)
             error: BaseException | None = None
             before = [0]  # frames of the shots before each
+            unindexed: list[tuple[int, str]] = []  # --layers: shots without a palette, and why
             for shot_task in written:
                 before.append(before[-1] + len(shot_task.frames))
             try:
@@ -174,8 +178,15 @@ class _Writer:
                     source = self.executor.layers(plan, coloring[shot_task.shot]) if own else \
                         cached_layers(plan, self.run.cache, shot_task.shot)
                     flat_shots += own and source.flat
+                    make = source.layers
+                    if layers is not None:
+                        make = source.indexed
+                        composer.submit_shot(functools.partial(layers.shot, number, shot_task.shot, source.palette,
+                                                               source.no_palette_why))
+                        if source.palette is None:
+                            unindexed.append((number, source.no_palette_why))
                     for t in shot_task.frames:
-                        composer.submit(functools.partial(source.layers, t), self.run.names[t])
+                        composer.submit(functools.partial(make, t), self.run.names[t])
             except BaseException as exc:
                 error = exc
                 self.executor.cancel()
@@ -186,6 +197,11 @@ class _Writer:
                 finally:
                     if layers is not None:  # published only with the frames; dropped on any failure
                         layers.close(error or composer.error)
+        if unindexed:  # one note, not one per shot: a run of colour footage has no palette anywhere
+            numbers = ", ".join(str(n) for n, _ in unindexed[:10]) + (", ..." if len(unindexed) > 10 else "")
+            progress.log(f"note: {len(unindexed)} shot(s) ({numbers}) have no palette, so no index layer in "
+                         f"{enc.layers}/index (shot {unindexed[0][0]}: {unindexed[0][1]}); see "
+                         f"{enc.layers}/palette.json")
         self.seconds = composer.seconds
         if bar is None:
             task.close()

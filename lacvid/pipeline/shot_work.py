@@ -23,6 +23,7 @@ import numpy as np
 
 from lacvid._version import __version__
 from lacvid.compose.layers import Layers, key_layers
+from lacvid.compose.palette import ShotPalette, with_index
 from lacvid.errors import InputError
 from lacvid.models.runtime import NetworkBackend, load_model, make_backend
 from lacvid.pipeline.cache import ColorizeCache, PrepEntry, damaged_message
@@ -74,9 +75,11 @@ class RunPlan:
         o = self.options
         # 2: regions the drawing holds still since a key take its paint (compose.held); per-pixel paint
         # only in colours the keys hold (compose.key_colors); 3: the nearest key where the propagation
-        # knows nothing; 4: drawings with gradient keys take the propagated colour in the regions the
-        # keys paint flat (compose.fusion.paint_confident_regions)
-        return fingerprint("finish", 4, self.networks_id, self.propagation_id, o.flat, o.warp, o.refs, o.ink)
+        # knows nothing; 5: drawings with gradient keys take the propagated colour in the regions the
+        # keys paint flat (compose.fusion.paint_confident_regions); the shot's indexed palette in the
+        # entry's attributes (--layers index), and --trace-lines (the paint under coloured lines)
+        return fingerprint("finish", 5, self.networks_id, self.propagation_id, o.flat, o.warp, o.refs, o.ink,
+                           o.trace_lines)
 
     def shot_keys(self, shot: Shot) -> list[KeyFrame]:
         return [KeyFrame(index, Path(path)) for index, path, _ in self.keys if index in shot]
@@ -124,10 +127,20 @@ class ShotLayers:
     def __init__(self, finished: FrameArrays, composer: ShotComposer | None = None,
                  keys_full: dict[int, np.ndarray] | None = None, flat: bool = False) -> None:
         self.finished, self.composer, self.keys_full, self.flat = finished, composer, keys_full or {}, flat
+        attrs = finished.group.attrs
+        # The shot's indexed palette (flat shots), or why it has none: what --layers writes beside the frames.
+        self.palette = ShotPalette.from_attrs(attrs["palette"]) if attrs.get("palette") else None
+        self.no_palette_why = str(attrs.get("palette_why") or "it was coloured without a palette")
+        self.trace_painted = attrs.get("trace_lines") == "paint"  # see Layers.trace_painted
+
+    def indexed(self, t: int) -> Layers:
+        """``layers(t)`` with its index layer (a shot with a palette; else as ``layers``)."""
+        layers = self.layers(t)
+        return layers if self.palette is None else with_index(layers, self.palette.colors)
 
     def layers(self, t: int) -> Layers:
         if self.finished.is_done(t):
-            return Layers(self.finished.get("paint", t), self.finished.get("ink", t))
+            return Layers(self.finished.get("paint", t), self.finished.get("ink", t), trace_painted=self.trace_painted)
         if self.composer is None:
             raise InputError(f"frame {t} is not in the cache entry {self.finished.entry}; colour it first "
                              "(run without --frames and --shot)")
@@ -191,15 +204,21 @@ class ShotWorker:
         with ThreadPoolExecutor(1, thread_name_prefix="lacvid-networks") as pool:  # leaving it waits for the thread
             networks = pool.submit(self._networks, shot, keys_small, arrays)
             try:
-                palette = flat_palette(keys_full, self.prep, options.flat)
+                palette, why = flat_palette(keys_full, self.prep, options.flat)
                 propagated, ink, shot_palette, flat_colors = self._propagate(shot, keys_full, arrays)
             except BaseException:
                 self.networks.stop.set()  # an error or Ctrl-C here: the networks stop at their next batch
                 raise
             networks.result()  # their error, if any, raised here
+        if palette is not None:
+            # Every colour the paint is made of, for the index layer: the propagation's, then the keys' own fills.
+            indexed = ShotPalette.of([p for p in (shot_palette, palette) if p is not None], keys_full)
+            arrays.finished.group.attrs.update({"palette": indexed.to_attrs(), "palette_why": ""})
+        else:
+            arrays.finished.group.attrs.update({"palette": None, "palette_why": why})
         if palette is not None and shot_palette is not None:
             palette = shot_palette  # the colours the propagation voted with, so no vote is lost to snapping
-        arrays.finished.group.attrs["flat"] = palette is not None
+        arrays.finished.group.attrs.update({"flat": palette is not None, "trace_lines": options.trace_lines})
         composer = ShotComposer(keys_full, keys_small, self.prep, arrays.refined, palette, options.compose(),
                                 propagated=propagated, ink=ink, propagated_palette=shot_palette,
                                 flat_colors=flat_colors)
