@@ -22,6 +22,7 @@ import numpy as np
 
 from lacvid.compose.layers import IndexLayer, Layers
 from lacvid.errors import InputError
+from lacvid.preprocess.distance import nearest_values
 from lacvid.util.arrays import rgb_cells
 from lacvid.util.checks import check_array
 
@@ -135,10 +136,36 @@ def recolored_paint(index: np.ndarray, colors: np.ndarray, paint: np.ndarray | N
     return out
 
 
+def follow_nearest_entry(index: np.ndarray, paint: np.ndarray, before: np.ndarray, after: np.ndarray) -> np.ndarray:
+    """The paint layer (uint8 (H, W, 4)) with each off-palette pixel moved as its nearest palette
+    pixel's colour moves (``before`` -> ``after``, both (P, 3)), clipped; the other pixels as they are.
+
+    Off-palette paint is mostly a blend at an edge (a key's anti-aliased fill beside its line, pasted
+    where the drawing holds still): left as it was, a night palette would show day-coloured specks
+    along the outlines. A pixel whose nearest entry keeps its colour keeps its paint bit for bit.
+    """
+    off = index == OFF_PALETTE                                                  # (H, W)
+    indexed = ~off & (index < len(before))
+    if not off.any() or not indexed.any():
+        return paint
+    shift = after.astype(np.int16) - before.astype(np.int16)                    # (P, 3)
+    if not shift.any():
+        return paint
+    nearest = nearest_values(np.where(indexed, index, 0).astype(np.int32), indexed)  # (H, W) entry
+    moved = paint.copy()
+    rgb = paint[..., :3].astype(np.int16) + shift[nearest]                      # (H, W, 3)
+    moved[..., :3][off] = np.clip(rgb[off], 0, 255).astype(np.uint8)
+    return moved
+
+
 def recompose(index: np.ndarray, colors: np.ndarray, paint: np.ndarray | None, ink: np.ndarray,
-              trace_painted: bool = False) -> np.ndarray:
+              trace_painted: bool = False, original: np.ndarray | None = None) -> np.ndarray:
     """uint8 (H, W, 3): the finished frame from its index layer (with ``colors``), paint and ink
-    (``trace_painted``: a run with ``--trace-lines paint``, see ``Layers``)."""
+    (``trace_painted``: a run with ``--trace-lines paint``, see ``Layers``). ``original``: the colours
+    the run was painted with, when ``colors`` replaces some: off-palette paint then follows its
+    nearest entry's change (``follow_nearest_entry``)."""
+    if paint is not None and original is not None:
+        paint = follow_nearest_entry(index, paint, original, colors)
     return Layers(recolored_paint(index, colors, paint), ink, trace_painted=trace_painted).flatten()
 
 

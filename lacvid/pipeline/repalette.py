@@ -144,7 +144,7 @@ def _frame(layers: Path, name: str, colors: np.ndarray | None, trace: bool) -> t
                          f"{PALETTE_FILE} lists {len(colors)}; colour the input again with lacvid colorize --layers")
     # The paint layer is read only for the pixels whose paint is no palette colour (255).
     paint = read_rgba(_layer(layers, "paint", name)) if (index == OFF_PALETTE).any() else None
-    return name, recompose(index, colors, paint, ink, trace_painted=trace)
+    return name, recompose(index, colors, paint, ink, trace_painted=trace, original=stored)
 
 
 def _in_order(jobs: list, work: Callable, workers: int) -> Iterator:

@@ -81,3 +81,22 @@ def test_an_index_without_off_palette_pixels_needs_no_paint_layer() -> None:
     index[0, 0] = OFF_PALETTE
     with pytest.raises(ValueError, match="paint layer is needed"):
         recompose(index, colors, None, ink)
+
+
+def test_off_palette_paint_follows_its_nearest_entry() -> None:
+    """A key's anti-aliased edge (no palette colour) beside a recoloured fill moves with it, so a
+    night palette leaves no day-coloured specks; beside a fill that keeps its colour it stays."""
+    from lacvid.compose.palette import OFF_PALETTE, follow_nearest_entry
+
+    before = np.array([[255, 255, 255], [200, 150, 100], [40, 160, 80]], np.uint8)
+    after = before.copy()
+    after[1] = (100, 110, 160)                                                    # entry 1 to night
+    index = np.array([[1, 1, OFF_PALETTE, 2, 2]], np.uint8)
+    paint = np.zeros((1, 5, 4), np.uint8)
+    paint[..., 3] = 255
+    paint[0, :, :3] = [(200, 150, 100), (200, 150, 100), (190, 140, 95), (40, 160, 80), (40, 160, 80)]
+    moved = follow_nearest_entry(index, paint, before, after)
+    assert tuple(moved[0, 2, :3]) == (90, 100, 155)                               # (190,140,95) + the shift
+    index[0, 2] = OFF_PALETTE
+    index[0, :2] = 2                                                              # its nearest now unchanged
+    np.testing.assert_array_equal(follow_nearest_entry(index, paint, before, after), paint)
