@@ -4,6 +4,7 @@ real browser; the PNG sheet split into pages; the review folder under the usual 
 from __future__ import annotations
 
 import html
+import json
 import re
 
 import cv2
@@ -117,9 +118,12 @@ def test_sheet_is_split_into_pages_and_every_page_is_printed(cli, clip, tmp_path
     one_shot = cv2.imread(str(pages[1])).shape[0]
     assert [cv2.imread(str(p)).shape[0] for p in pages] == [one_shot] * 3
     monkeypatch.setattr(preview_module, "SHOTS_PER_PAGE", 2)      # fewer pages replace more: no stale page left
-    result = cli(*_args(clip, sheet, "--overwrite"))
-    assert result.stdout.splitlines() == [str(p) for p in pages[:2]] and not pages[2].exists()
-    assert cv2.imread(str(pages[0])).shape[0] > one_shot
+    result = cli(*_args(clip, sheet, "--overwrite", "--progress", "json", "--html", str(tmp_path / "review")))
+    assert result.stdout.splitlines() == [*(str(p) for p in pages[:2]), str(tmp_path / "review")]
+    assert not pages[2].exists() and cv2.imread(str(pages[0])).shape[0] > one_shot
+    event = json.loads(result.stderr.splitlines()[-1])
+    assert event["event"] == "result" and event["output"] == str(sheet)
+    assert event["pages"] == [str(p) for p in pages[:2]] and event["html"] == str(tmp_path / "review")
 
 
 def test_html_into_an_existing_folder_follows_the_overwrite_rules(cli, clip, review, tmp_path) -> None:
