@@ -16,18 +16,17 @@ from lacvid.pipeline.preview import sheet_pages
 from lacvid.pipeline.review_page import write_review_page
 from tests.support.browser import broken_images, needs_chromium, screenshot
 from tests.support.checks import assert_no_temporaries, assert_one_error_line
-from tests.support.tiny_clip import make_shots_clip, read_rgb
+from tests.support.tiny_clip import make_shots_clip, preview_args, read_rgb
 
 
 @pytest.fixture(scope="module")
 def clip(tmp_path_factory):
+    """Three shots (6, 5 and 7 frames), keys at both ends of each."""
     return make_shots_clip(tmp_path_factory.mktemp("review"))
 
 
 def _args(clip, sheet, *extra):
-    return ["preview", str(clip["lines_dir"]), "--keys", str(clip["keys_dir"]), "-o", str(sheet), "--model",
-            str(clip["model"]), "--cache", str(clip["cache"]), "--backend", "torch", "--shots",
-            str(clip["shots_file"]), "--per-shot", "2", "-q", *extra]
+    return preview_args(clip, sheet, "--per-shot", "2", *extra)
 
 
 @pytest.fixture(scope="module")
