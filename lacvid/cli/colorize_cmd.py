@@ -207,7 +207,13 @@ def _summary(result, cache: Path | None, progress_mode: str, progress) -> None:
         warn(progress, full)
 
 
-Sheet = Annotated[Path, typer.Option("--output", "-o", show_default=False, help="The contact sheet to write (PNG).")]
+Sheet = Annotated[Path, typer.Option(
+    "--output", "-o", show_default=False,
+    help="The contact sheet to write (PNG); past 20 shots, split into SHEET.png, SHEET-2.png, ...")]
+HtmlDir = Annotated[Path | None, typer.Option(
+    "--html", show_default=False, metavar="DIR",
+    help="Also write a review page, DIR/index.html (pictures in DIR/img/): per shot its figures, keys, drawings, "
+         "lacvid's frames, palette and a looping flip-book; one page to scroll for a whole episode.")]
 PerShot = Annotated[int, typer.Option("--per-shot", min=1, max=16, help="Frames of each shot shown besides its keys.")]
 
 
@@ -217,6 +223,7 @@ def preview_command(
     keys: Keys,
     output: Sheet,
     per_shot: PerShot = 4,
+    html: HtmlDir = None,
     model: Model = DEFAULT_MODEL,
     device: Device = "auto",
     backend: Backend = "auto",
@@ -243,7 +250,7 @@ def preview_command(
     debug: Debug = False,
 ) -> None:
     """Contact sheet of INPUT coloured from KEYS: per shot its keys, a few drawings, lacvid's frames for them and
-    the palette; only those frames are coloured (a render afterwards reuses them). Prints the sheet's path."""
+    the palette; only those frames are coloured (a render afterwards reuses them). Prints every path written."""
     from lacvid.pipeline.preview import preview
 
     progress = make_progress(quiet, debug, progress_mode)
@@ -254,7 +261,11 @@ def preview_command(
     use_threads(threads, "torch")
     input = read_input(input, progress, cache)
     with shot_executor(workers, ray, worker_cpus) as executor:
-        result = preview(input, keys, output, options, per_shot=per_shot, progress=progress, executor=executor)
-    report_result(progress, output=str(result.sheet), frames=sum(len(p.frames) for p in result.shots),
+        result = preview(input, keys, output, options, per_shot=per_shot, progress=progress, executor=executor,
+                         html=html)
+    written = [*result.pages, *([result.html] if result.html else [])]
+    report_result(progress, output=str(result.sheet), pages=[str(p) for p in result.pages],
+                  html=str(result.html) if result.html else None, frames=sum(len(p.frames) for p in result.shots),
                   shots=len(result.shots), seconds=round(result.seconds, 3))
-    typer.echo(str(result.sheet))
+    for path in written:
+        typer.echo(str(path))

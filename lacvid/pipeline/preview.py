@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -45,6 +45,8 @@ class PreviewResult:
     sheet: Path
     shots: list[ShotPreview]
     seconds: float
+    pages: list[Path] = field(default_factory=list)   # every sheet page written, ``sheet`` first
+    html: Path | None = None                           # the review folder (``--html``), if asked for
 
 
 def sample_frames(shot: Shot, keys: list[int], n: int) -> list[int]:
@@ -58,20 +60,30 @@ def sample_frames(shot: Shot, keys: list[int], n: int) -> list[int]:
 def preview(input_path: Path | str, keys_dir: Path | str, sheet: Path | str,
             options: ColorizeOptions = ColorizeOptions(), per_shot: int = 4,
             progress: Progress | Callable[[ProgressEvent], Any] | None = None,
-            executor: ShotExecutor | None = None) -> PreviewResult:
-    """Colour ``per_shot`` frames of every shot (or of ``options.shot``/``options.frames``) and write the sheet;
-    ``progress`` as for ``colorize``."""
+            executor: ShotExecutor | None = None, html: Path | str | None = None) -> PreviewResult:
+    """Colour ``per_shot`` frames of every shot (or of ``options.shot``/``options.frames``) and write the sheet
+    (split into pages, ``sheet_pages``) and, given ``html``, the review page there; ``progress`` as for
+    ``colorize``."""
+    from lacvid.pipeline.review_page import check_review_output, write_review_page
+
     started = time.perf_counter()
     progress = as_progress(progress)
     input_path, keys_dir, sheet = Path(input_path), Path(keys_dir), Path(sheet)
     executor = executor or LocalExecutor()
     refuse_stdio_folder(keys_dir, "--keys")
     refuse_stdio_folder(sheet, "-o", "a PNG contact sheet")
-    check_not_an_input(sheet, protected_paths(input_path, keys_dir, options))
+    protected = protected_paths(input_path, keys_dir, options)
+    check_not_an_input(sheet, protected)
     check_output_path(sheet, options.overwrite)
+    if html is not None:
+        html = Path(html)
+        refuse_stdio_folder(html, "--html", "a review folder")
+        check_review_output(html, options.overwrite, protected, [sheet])
     info = probe(input_path)
     with open_session(input_path, keys_dir, info, options, executor, progress) as run:
         selection, chosen = run.choose(options)
+        pages = sheet_pages(sheet, len(chosen))
+        _check_pages(pages, html, protected, options.overwrite)
         key_frames = [k.index for k in run.keys]
         tasks = [ShotTask(s, range(s.start, s.stop)) for s in chosen]
         samples = {s: [t for t in sample_frames(s, key_frames, per_shot) if selection is None or t in selection]
@@ -82,8 +94,10 @@ def preview(input_path: Path | str, keys_dir: Path | str, sheet: Path | str,
         for s in chosen:
             previews.append(_shot_preview(run, executor, ShotTask(s, range(s.start, s.stop)), samples[s], task))
         task.close()
-    write_sheet(sheet, contact_sheet(preview_rows(previews), TILE_HEIGHT), overwrite=options.overwrite)
-    return PreviewResult(sheet, previews, time.perf_counter() - started)
+    write_sheet_pages(pages, previews, options.overwrite)
+    if html is not None:
+        write_review_page(html, previews, title=f"lacvid preview: {input_path.name}", overwrite=options.overwrite)
+    return PreviewResult(sheet, previews, time.perf_counter() - started, pages, html)
 
 
 def _shot_preview(run: RunSession, executor: ShotExecutor, task: ShotTask, sample: list[int], bar) -> ShotPreview:
@@ -113,3 +127,46 @@ def preview_rows(previews: list[ShotPreview]) -> list[Row]:
             rows.append(("lacvid", [p.frames[t] for t in frames]))
         rows.append(("palette", [palette_strip(p.palette, TILE_HEIGHT, TILE_HEIGHT // 4)]))
     return rows
+
+
+SHOTS_PER_PAGE = 20   # a sheet page: about 14,000 px tall at most, which viewers and PNG tools open
+
+
+def sheet_pages(sheet: Path, shots: int) -> list[Path]:
+    """Where the sheet's pages go: ``SHEET.png`` holds the first ``SHOTS_PER_PAGE`` shots,
+    ``SHEET-2.png`` the next, and so on, rather than one picture 200,000 px tall."""
+    count = max(1, -(-shots // SHOTS_PER_PAGE))
+    return [sheet] + [sheet.with_name(f"{sheet.stem}-{i}{sheet.suffix}") for i in range(2, count + 1)]
+
+
+def _check_pages(pages: list[Path], html: Path | None, protected: dict[str, Path], overwrite: bool) -> None:
+    """The pages after the first may be written (the first was checked before any work)."""
+    from lacvid.pipeline.review_page import check_apart
+
+    for page in pages[1:]:
+        check_not_an_input(page, protected)
+        check_output_path(page, overwrite)
+    if html is not None:
+        check_apart(html, pages)
+
+
+def write_sheet_pages(pages: list[Path], previews: list[ShotPreview], overwrite: bool) -> None:
+    """Each page's shots as one contact sheet; with ``overwrite``, the pages an earlier, longer sheet
+    of the same name left beyond these are removed (lacvid wrote them: ``SHEET-N.png``)."""
+    for i, page in enumerate(pages):
+        shots = previews[i * SHOTS_PER_PAGE:(i + 1) * SHOTS_PER_PAGE]
+        write_sheet(page, contact_sheet(preview_rows(shots), TILE_HEIGHT), overwrite=overwrite)
+    first = pages[0]
+    n = len(pages) + 1
+    while overwrite and (stale := first.with_name(f"{first.stem}-{n}{first.suffix}")).is_file():
+        stale.unlink()
+        n += 1
+
+
+def shot_figures(p: ShotPreview) -> list[tuple[str, str]]:
+    """A shot's figures as (name, value), what the review page shows beside its pictures: one place,
+    so a figure added to ``ShotPreview`` reaches the page by one line here."""
+    return [("frames", f"{p.shot.start}-{p.shot.stop - 1} ({p.shot.stop - p.shot.start})"),
+            ("keys", ", ".join(str(t) for t in sorted(p.keys)) or "none"),
+            ("sampled", ", ".join(str(t) for t in sorted(p.frames)) or "none"),
+            ("palette", f"{len(p.palette)} colours")]

@@ -9,18 +9,12 @@ import pytest
 from lacvid.pipeline.preview import sample_frames
 from lacvid.shots.detect import Shot
 from tests.support.checks import assert_one_error_line
-from tests.support.tiny_clip import colorize_args, folder_hashes, make_shots_clip
+from tests.support.tiny_clip import colorize_args, folder_hashes, make_shots_clip, preview_args
 
 
 @pytest.fixture(scope="module")
 def clip(tmp_path_factory):
     return make_shots_clip(tmp_path_factory.mktemp("preview"))
-
-
-def _preview_args(clip, sheet, *extra):
-    return ["preview", str(clip["lines_dir"]), "--keys", str(clip["keys_dir"]), "-o", str(sheet), "--model",
-            str(clip["model"]), "--cache", str(clip["cache"]), "--backend", "torch", "--shots",
-            str(clip["shots_file"]), "-q", *extra]
 
 
 def test_sample_leaves_keys_out_and_spreads_over_the_shot() -> None:
@@ -30,7 +24,7 @@ def test_sample_leaves_keys_out_and_spreads_over_the_shot() -> None:
 
 def test_preview_sheet_then_render_reuses_the_previewed_frames(cli, clip, tmp_path) -> None:
     sheet = tmp_path / "sheet.png"
-    result = cli(*_preview_args(clip, sheet, "--per-shot", "2"))
+    result = cli(*preview_args(clip, sheet, "--per-shot", "2"))
     assert result.exit_code == 0, result.stderr
     assert result.stdout.strip() == str(sheet)
     image = cv2.imread(str(sheet))
@@ -41,7 +35,7 @@ def test_preview_sheet_then_render_reuses_the_previewed_frames(cli, clip, tmp_pa
     reference = tmp_path / "reference"
     assert cli(*colorize_args(fresh, reference, "-q", "--shots", str(clip["shots_file"]))).exit_code == 0
     assert folder_hashes(render) == folder_hashes(reference)   # frames previewed first are the frames rendered
-    again = assert_one_error_line(cli(*_preview_args(clip, sheet)))
+    again = assert_one_error_line(cli(*preview_args(clip, sheet)))
     assert "--overwrite" in again and str(sheet) in again
 
 

@@ -75,6 +75,13 @@ def colorize_args(clip: dict, out: Path, *extra: str, source: Path | None = None
             "--model", str(clip["model"]), "--cache", str(clip["cache"]), "--backend", "torch", *extra]
 
 
+def preview_args(clip: dict, sheet: Path, *extra: str) -> list[str]:
+    """``lacvid preview`` of a ``make_shots_clip`` clip (its cuts from ``shots.json``), quiet."""
+    return ["preview", str(clip["lines_dir"]), "--keys", str(clip["keys_dir"]), "-o", str(sheet), "--model",
+            str(clip["model"]), "--cache", str(clip["cache"]), "--backend", "torch", "--shots",
+            str(clip["shots_file"]), "-q", *extra]
+
+
 def lacvid_process(args: list[str], **kw) -> subprocess.Popen:
     """A real ``python -m lacvid ARGS`` process (one torch thread: the test machine is shared)."""
     env = {**os.environ, "OMP_NUM_THREADS": "1", "LACVID_THREADS": "1"}
