@@ -144,22 +144,24 @@ def _marked(p: ShotPreview, t: int) -> np.ndarray:
     return mark_doubt(p.frames[t], p.doubts[t]) if t in p.doubts else p.frames[t]
 
 
-def _heading(p: ShotPreview) -> str:
-    text = f"shot {p.number}: {p.shot.start}-{p.shot.stop - 1}"
-    if p.doubt is not None and p.doubt.worst_frame is not None:
-        text += f"  doubtful {p.doubt.doubtful:.0%}, worst frame {p.doubt.worst_frame}"
-    return text
+def _lacvid_label(p: ShotPreview) -> str:
+    """The label of lacvid's frames: the shot's doubtful share and worst frame (short: labels are narrow)."""
+    if p.doubt is None:
+        return "lacvid"
+    if p.doubt.worst_frame is None:
+        return "lacvid, no doubt"
+    return f"lacvid {p.doubt.doubtful:.0%}, worst {p.doubt.worst_frame}"
 
 
 def preview_rows(previews: list[ShotPreview]) -> list[Row]:
-    """Per shot: a heading, its keys, the sampled drawings, lacvid's frames, the palette."""
+    """Per shot: a heading, its keys, the sampled drawings, lacvid's frames (doubt hatched), the palette."""
     rows: list[Row] = []
     for p in previews:
         frames = sorted(p.frames)
-        rows.append((_heading(p), []))
+        rows.append((f"shot {p.number}: {p.shot.start}-{p.shot.stop - 1}", []))
         rows.append(("keys " + " ".join(str(k) for k in sorted(p.keys)), [p.keys[k] for k in sorted(p.keys)]))
         if frames:
             rows.append(("drawing " + " ".join(str(t) for t in frames), [p.drawings[t] for t in frames]))
-            rows.append(("lacvid (doubt hatched)", [_marked(p, t) for t in frames]))
+            rows.append((_lacvid_label(p), [_marked(p, t) for t in frames]))
         rows.append(("palette", [palette_strip(p.palette, TILE_HEIGHT, TILE_HEIGHT // 4)]))
     return rows

@@ -102,5 +102,11 @@ def test_keys_next_names_the_shots_without_a_key(cli, clip, tmp_path) -> None:
     assert not (tmp_path / "next").exists()
 
 
+def test_keys_next_needs_keys_and_a_count(cli, clip, tmp_path) -> None:
+    res = cli("keys", clip["lines_dir"], "--keys", clip["keys_dir"], "-o", tmp_path / "next")
+    assert res.exit_code == 2 and "--next" in res.stderr and "Traceback" not in res.stderr
+    assert not (tmp_path / "next").exists()
+
+
 def test_doubtful_threshold_is_half_trust() -> None:
     assert DOUBTFUL == 128
