@@ -91,7 +91,8 @@ class ColorizeJob:
         stages = {**self.run.stages, **executor.stages(), "compose+encode": writer.seconds}
         return ColorizeResult(output=self.output, frames=self.frames, shots=self.run.shots,
                               keys=[k.index for k in self.run.keys], seconds=time.perf_counter() - self.started,
-                              stage_seconds=stages, flat_shots=flat_shots, warnings=list(self.progress.warnings))
+                              stage_seconds=stages, flat_shots=flat_shots, warnings=list(self.progress.warnings),
+                              doubt=writer.doubt)
 
 
 @contextlib.contextmanager
@@ -151,6 +152,7 @@ class _Writer:
         self.executor, self.run, self.output, self.options, self.update_folder = executor, run, output, options, \
             update_folder
         self.seconds = 0.0
+        self.doubt: dict[int, dict] = {}  # shot number -> its doubt figures, once its frames are written
 
     def write(self, written: list[ShotTask], tasks: list[ShotTask], progress: Progress,
               bar: ProgressTask | None = None) -> int:
@@ -190,7 +192,8 @@ class _Writer:
                     shares: dict[int, float] = {}  # the shot's doubt, frame by frame, as they compose
                     for t in shot_task.frames:
                         composer.submit(functools.partial(_tallied, make, t, shares), self.run.names[t])
-                    composer.submit_shot(functools.partial(_report_shot, progress, number, shot_task, shares))
+                    composer.submit_shot(functools.partial(_report_shot, progress, number, shot_task, shares,
+                                                           self.doubt))
             except BaseException as exc:
                 error = exc
                 self.executor.cancel()
@@ -227,7 +230,10 @@ def _tallied(make: Callable[[int], Layers], t: int, shares: dict[int, float]) ->
     return layers
 
 
-def _report_shot(progress: Progress, number: int, task: ShotTask, shares: dict[int, float]) -> None:
-    """Once a shot's frames are written: its doubt figures (``--progress json``: its ``shot`` event)."""
+def _report_shot(progress: Progress, number: int, task: ShotTask, shares: dict[int, float],
+                 kept: dict[int, dict]) -> None:
+    """Once a shot's frames are written: its doubt figures, kept for the result and reported
+    (``--progress json``: its ``shot`` event)."""
+    kept[number] = ShotDoubt(shares).figures()
     report_shot(progress, shot=number, start=task.shot.start, stop=task.shot.stop, frames=len(task.frames),
-                **ShotDoubt(shares).figures())
+                **kept[number])

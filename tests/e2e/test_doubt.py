@@ -73,6 +73,15 @@ def test_colorize_json_ends_each_shot_with_its_doubt(cli, clip, tmp_path) -> Non
     assert events[-1]["event"] == "result" and "doubtful" not in events[-1]
 
 
+def test_the_result_holds_each_shots_doubt(clip, tmp_path) -> None:
+    from lacvid import colorize
+
+    result = colorize(clip["lines_dir"], clip["keys_dir"], tmp_path / "out", model=str(clip["model"]),
+                      cache=clip["cache"], backend="torch", shots=str(clip["shots_file"]))
+    assert sorted(result.doubt) == [1, 2, 3]
+    assert all(set(f) == {"doubtful", "worst_frame", "worst_doubtful"} for f in result.doubt.values())
+
+
 def test_keys_next_writes_the_line_art_of_the_frames_to_paint_next(cli, clip, tmp_path) -> None:
     out = tmp_path / "next"
     args = ["keys", clip["lines_dir"], "--keys", clip["keys_dir"], "--next", "2", "-o", out, "--model",
