@@ -82,6 +82,22 @@ def test_the_result_holds_each_shots_doubt(clip, tmp_path) -> None:
     assert all(set(f) == {"doubtful", "worst_frame", "worst_doubtful"} for f in result.doubt.values())
 
 
+def test_doubt_without_the_networks_is_the_doubt_of_the_finished_frames(cli, clip, tmp_path) -> None:
+    """A preview of one frame per shot on a fresh cache makes every other frame's doubt from the
+    propagation (``ShotComposer.frame_doubt``); the render composes them: the figures agree."""
+    from lacvid import colorize
+
+    cache = tmp_path / "cache"
+    res = cli("preview", clip["lines_dir"], "--keys", clip["keys_dir"], "-o", tmp_path / "sheet.png", "--model",
+              clip["model"], "--cache", cache, "--backend", "torch", *_shots(clip), "-q", "--per-shot", "1", "--json")
+    assert res.exit_code == 0, res.stderr
+    previewed = {s["shot"]: {k: s[k] for k in ("doubtful", "worst_frame", "worst_doubtful")}
+                 for s in json.loads(res.stdout)["shots"]}
+    rendered = colorize(clip["lines_dir"], clip["keys_dir"], tmp_path / "out", model=str(clip["model"]),
+                        cache=cache, backend="torch", shots=str(clip["shots_file"]))
+    assert rendered.doubt == previewed
+
+
 def test_keys_next_writes_the_line_art_of_the_frames_to_paint_next(cli, clip, tmp_path) -> None:
     out = tmp_path / "next"
     args = ["keys", clip["lines_dir"], "--keys", clip["keys_dir"], "--next", "2", "-o", out, "--model",
