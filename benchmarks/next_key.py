@@ -9,8 +9,9 @@ One more key is added, chosen three ways:
 
 - ``--next``: ``lacvid keys LINES --keys KEYS --next 1`` (the frame whose painting would most
   reduce doubt: ``lacvid.compose.doubt``), from the cache the first run left;
-- ``lacvid keys``: the frame ``lacvid keys --per-shot N`` picks today (where the drawing changes
-  most; ``lacvid.shots.suggest``), the first of its picks that is not already a key;
+- ``lacvid keys``: the frame ``lacvid keys --per-shot 2`` picks today besides the first (where the
+  drawing changes most; ``lacvid.shots.suggest``); where that is the last frame, already a key, or
+  none, the new frame ``--per-shot 3`` (then 4) adds; the middle frame if none does;
 - ``middle``: the frame halfway between the two keys.
 
 Each way is one ``lacvid colorize`` run with the default model (``--shots single``); the score is
@@ -94,10 +95,13 @@ def picks(shot: Shot, root: Path) -> dict[str, int]:
              "-o", str(root / "next"), "-q", "--model", "default", "--shots", "single", "--cache",
              str(root / "cache")])
     chosen = sorted(root.joinpath("next").glob("*.png"))
-    drawings = shot.given or shot.lines
-    today = suggest_keys(drawings, [Cut(0, last + 1)], per_shot=4)[Cut(0, last + 1)]
+    drawings, cut, today = shot.given or shot.lines, Cut(0, last + 1), None
+    for per_shot in (2, 3, 4):
+        today = next((t for t in suggest_keys(drawings, [cut], per_shot=per_shot)[cut] if 0 < t < last), None)
+        if today is not None:
+            break
     return {"--next": int(chosen[0].stem) if chosen else last // 2,
-            "lacvid keys": next((t for t in today if 0 < t < last), last // 2),
+            "lacvid keys": last // 2 if today is None else today,
             "middle": last // 2}
 
 
