@@ -25,7 +25,8 @@ class ProgressTask(Protocol):
 
 class Progress(Protocol):
     """What the library reports through. A reporter may also have ``warning(message)``; one without
-    it gets each warning as ``log("warning: ...")`` (``warn``)."""
+    it gets each warning as ``log("warning: ...")`` (``warn``). One with ``shot(**figures)`` also hears
+    each shot's doubt figures once its frames are written (``report_shot``)."""
 
     def task(self, description: str, total: int | None = None, unit: str = "frames") -> ProgressTask:
         """Start a task; ``total`` may be None when the length is unknown (streams)."""
@@ -51,6 +52,13 @@ def deliver_warning(progress: Progress, message: str) -> None:
         warning(message)
     else:
         progress.log(f"warning: {message}")
+
+
+def report_shot(progress: Progress, **figures: Any) -> None:
+    """``progress.shot(**figures)`` where the reporter has it (``--progress json``: a ``shot`` event), else nothing."""
+    shot = getattr(progress, "shot", None)
+    if callable(shot):
+        shot(**figures)
 
 
 class _NullTask:
@@ -161,3 +169,6 @@ class WarningRecorder:
     def warning(self, message: str) -> None:
         self.warnings.append(message)
         deliver_warning(self.inner, message)
+
+    def shot(self, **figures: Any) -> None:
+        report_shot(self.inner, **figures)

@@ -25,87 +25,35 @@ from lacvid.cli.common import (
     stderr_console,
     use_threads,
 )
+from lacvid.cli.run_flags import (
+    Backend,
+    Batch,
+    Cache,
+    Codec,
+    Crf,
+    Device,
+    Flat,
+    Frames,
+    Ink,
+    Input,
+    Keys,
+    LayersDir,
+    Lines,
+    Model,
+    Output,
+    Preset,
+    RayAddress,
+    Refs,
+    ShotNumber,
+    Shots,
+    Size,
+    Temporal,
+    TraceLines,
+    Warp,
+    WorkerCpus,
+    Workers,
+)
 from lacvid.models.config import DEFAULT_MODEL
-
-# The options, one alias each, so the command reads as a list of what it takes.
-Input = Annotated[Path, typer.Argument(
-    help="Line-art video file or frame directory (colour footage is turned into line art first); - reads a "
-         "video from stdin.",
-    show_default=False)]
-Keys = Annotated[Path, typer.Option(
-    "--keys", "-k", show_default=False,
-    help="Folder of painted key frames at full resolution, named like the input frames (frame dirs) or by "
-         "frame index (videos).")]
-Output = Annotated[Path, typer.Option(
-    "--output", "-o", show_default=False,
-    help="Output video (by suffix, audio copied from the input) or frame directory; - writes the video to "
-         "stdout (see --format).")]
-Model = Annotated[str, typer.Option(
-    "--model", "-m", help=f"'{DEFAULT_MODEL}' (the bundled CPU model) or a checkpoint path.")]
-Device = Annotated[str, typer.Option("--device", help="auto, cpu, cuda or cuda:N.")]
-Backend = Annotated[str, typer.Option(
-    "--backend", help="What runs the networks: auto (ONNX Runtime on the CPU when installed, else PyTorch), "
-                      "torch or onnx (CPU only).")]
-Size = Annotated[int | None, typer.Option(
-    "--size", min=32, max=4096, show_default=False,
-    help="Working size: the short side the networks see, in pixels. Default: the size the model was trained at.")]
-Flat = Annotated[bool | None, typer.Option(
-    "--flat/--no-flat", show_default=False,
-    help="Fill every line-enclosed region with one colour of the keys' palette, as a cel painter does. "
-         "Default: per shot, when its keys are flat cel paint.")]
-Refs = Annotated[int, typer.Option("--refs", min=1, max=8, help="Use the K nearest keys of the shot as references.")]
-Temporal = Annotated[bool, typer.Option("--temporal/--no-temporal", help="Run the temporal constraint network.")]
-Batch = Annotated[int | None, typer.Option(
-    "--batch", min=1, show_default=False, metavar="N",
-    help="Frames per network call. Default: 16 on a GPU (halved if it runs out of memory), 1 on the CPU.")]
-Warp = Annotated[bool, typer.Option(
-    "--warp/--no-warp",
-    help="Also match the keys onto each frame and fuse them with the network's colour: for drawings, region "
-         "colours propagated frame to frame from every key; for colour footage, keys warped by optical flow.")]
-Shots = Annotated[str, typer.Option(
-    "--shots", help="auto (detect cuts), single (one shot) or a JSON file from 'lacvid shots --json'.")]
-Lines = Annotated[str, typer.Option(
-    "--lines", help="How to read the input: auto, lines (already line art) or color (extract line art from "
-                    "colour footage).")]
-Cache = Annotated[Path | None, typer.Option(
-    "--cache", show_default=False,
-    help="Cache folder (default: ~/.cache/lacvid or $LACVID_CACHE); a rerun resumes from it.")]
-Ink = Annotated[str, typer.Option(
-    "--ink", help="What goes over the paint: auto (a drawing's ink as drawn; nothing on colour footage, whose "
-                  "extracted lines are not an artist's ink), drawn, multiply (the line art multiplied) or none.")]
-TraceLines = Annotated[str, typer.Option(
-    "--trace-lines", help="Lines drawn in a colour (shadow and highlight boundaries): keep (shown as drawn) or "
-                          "paint (in the colour of the area they bound on their shadow side, as a finished "
-                          "production frame; the ink layer of --layers keeps them as drawn).")]
-Crf = Annotated[int, typer.Option("--crf", min=0, max=51, help="Video quality (lower is better).")]
-Preset = Annotated[str, typer.Option("--preset", help="x264 preset.")]
-Codec = Annotated[str, typer.Option("--codec", help="Video codec for a video output.")]
-LayersDir = Annotated[Path | None, typer.Option(
-    "--layers", show_default=False,
-    help="Also write each frame's paint layer (RGBA, fills without ink, transparent on bare paper) and ink layer "
-         "(RGBA, the lines as drawn) as DIR/paint/NAME.png and DIR/ink/NAME.png, for compositing; shots painted "
-         "from their keys' palette also DIR/index/NAME.png and DIR/palette.json, for lacvid repalette.")]
-
-Frames = Annotated[str | None, typer.Option(
-    "--frames", show_default=False, metavar="A-B",
-    help="Colour only frames A to B (0-based, as 'lacvid shots' prints them): a frame folder output gets only "
-         "those frames, a video is written whole with the other frames from the cache of an earlier run.")]
-ShotNumber = Annotated[int | None, typer.Option(
-    "--shot", min=1, show_default=False, metavar="N",
-    help="Colour only shot N (numbered from 1 as 'lacvid shots' lists them), e.g. after repainting its key; "
-         "as --frames for what is written.")]
-
-Workers = Annotated[int | None, typer.Option(
-    "--workers", min=1, show_default=False, metavar="N",
-    help="Colour the shots on a local Ray cluster of N worker processes (this machine's cores shared among "
-         "them); needs pip install 'lacvid[ray]'. Default: no Ray, one process.")]
-RayAddress = Annotated[str | None, typer.Option(
-    "--ray", show_default=False, metavar="ADDRESS",
-    help="Colour the shots on a running Ray cluster: auto, or ray://HOST:10001. The cache, inputs, keys and "
-         "model must be on storage every node reaches at the same path.")]
-WorkerCpus = Annotated[int | None, typer.Option(
-    "--worker-cpus", min=1, show_default=False, metavar="N",
-    help="CPU cores per Ray worker. Default: this machine's cores / --workers; 1 on a cluster.")]
 
 
 @contextlib.contextmanager
@@ -215,6 +163,8 @@ HtmlDir = Annotated[Path | None, typer.Option(
     help="Also write a review page, DIR/index.html (pictures in DIR/img/): per shot its figures, keys, drawings, "
          "lacvid's frames, palette and a looping flip-book; one page to scroll for a whole episode.")]
 PerShot = Annotated[int, typer.Option("--per-shot", min=1, max=16, help="Frames of each shot shown besides its keys.")]
+DoubtJson = Annotated[bool, typer.Option(
+    "--json", help="Print the sheet's path and each shot's doubt figures as one JSON object instead of the table.")]
 
 
 @app.command("preview")
@@ -224,6 +174,7 @@ def preview_command(
     output: Sheet,
     per_shot: PerShot = 4,
     html: HtmlDir = None,
+    as_json: DoubtJson = False,
     model: Model = DEFAULT_MODEL,
     device: Device = "auto",
     backend: Backend = "auto",
@@ -249,8 +200,9 @@ def preview_command(
     quiet: Quiet = False,
     debug: Debug = False,
 ) -> None:
-    """Contact sheet of INPUT coloured from KEYS: per shot its keys, a few drawings, lacvid's frames for them and
-    the palette; only those frames are coloured (a render afterwards reuses them). Prints every path written."""
+    """Contact sheet of INPUT coloured from KEYS: per shot its keys, a few drawings, lacvid's frames for them (where
+    lacvid guessed outlined and hatched) and the palette; only those frames are coloured (a render afterwards reuses
+    them). Prints per shot the doubtful share of its frames and its worst frame, then every path written."""
     from lacvid.pipeline.preview import preview
 
     progress = make_progress(quiet, debug, progress_mode)
@@ -267,5 +219,21 @@ def preview_command(
     report_result(progress, output=str(result.sheet), pages=[str(p) for p in result.pages],
                   html=str(result.html) if result.html else None, frames=sum(len(p.frames) for p in result.shots),
                   shots=len(result.shots), seconds=round(result.seconds, 3))
+    _print_doubt(result, as_json, written)
+
+
+def _print_doubt(result: Any, as_json: bool, written: list) -> None:
+    """stdout: the shots' doubt table, then every path written (sheet pages, review page), one a line;
+    or one JSON object."""
+    import json
+
+    from lacvid.pipeline.preview import doubt_figures, doubt_table
+
+    if as_json:
+        typer.echo(json.dumps({"sheet": str(result.sheet), "pages": [str(p) for p in result.pages],
+                               "html": str(result.html) if result.html else None,
+                               "shots": [doubt_figures(p) for p in result.shots]}))
+        return
+    typer.echo(doubt_table(result.shots))
     for path in written:
         typer.echo(str(path))

@@ -21,7 +21,9 @@ from lacvid.cli.common import (
     read_input,
     use_threads,
 )
+from lacvid.cli.run_flags import Backend, Cache, Device, Lines, Model, Refs, Shots, Size, Warp
 from lacvid.errors import MediaError
+from lacvid.models.config import DEFAULT_MODEL
 from lacvid.shots.detect import Shot, ShotSettings
 
 # Commands import media, numba and OpenCV when they run, so ``lacvid --help`` stays fast.
@@ -153,6 +155,22 @@ def keys_cmd(
     force_replace_painted: Annotated[bool, typer.Option(
         "--force-replace-painted", help="With --overwrite, replace KEYDIR even though it holds painted keys.")]
     = False,
+    painted: Annotated[Path | None, typer.Option(
+        "--keys", "-k", show_default=False,
+        help="With --next: the folder of keys painted so far (as for 'lacvid colorize --keys').")] = None,
+    next_n: Annotated[int | None, typer.Option(
+        "--next", min=1, show_default=False, metavar="N",
+        help="Suggest the N frames whose painting would most reduce lacvid's doubt, from the painted --keys and "
+             "the run's cache (the colorize options below find it); prints why on stdout.")] = None,
+    model: Model = DEFAULT_MODEL,
+    device: Device = "auto",
+    backend: Backend = "auto",
+    size: Size = None,
+    refs: Refs = 3,
+    warp: Warp = True,
+    shots: Shots = "auto",
+    lines: Lines = "auto",
+    cache: Cache = None,
     threads: Threads = None,
     quiet: Quiet = False,
     debug: Debug = False,
@@ -160,8 +178,16 @@ def keys_cmd(
     """Suggest frames to paint; writes their line art (full size, named by frame index) and prints KEYDIR.
 
     Paint the files in place and pass the folder to 'lacvid colorize --keys'. The table of shots
-    and keys goes to stderr.
+    and keys goes to stderr. With --keys and --next N: the N frames where one more painted key
+    would take the most doubt out of its shot, and a table of why on stdout.
     """
+    if next_n is not None or painted is not None:
+        from lacvid.cli.keys_next import keys_next
+
+        keys_next(source, painted, output, next_n, overwrite, force_replace_painted, quiet, debug, threads,
+                  dict(model=model, device=device, backend=backend, size=size, refs=refs, warp=warp, shots=shots,
+                       lines=lines, cache=cache))
+        return
     from lacvid.preprocess.lines import LINE_MODES
 
     if mode not in LINE_MODES:

@@ -7,6 +7,9 @@ One object per line, written to a text stream (the CLI uses stderr), and nothing
   ``interval`` seconds per task, and once more when the task ends (``"finished": true``);
 - ``{"event": "log", "message": "..."}`` for every message the run has for the user;
 - ``{"event": "warning", "message": "..."}`` for every warning (``lacvid.progress.warn``);
+- ``{"event": "shot", "shot": 2, "start": 40, "stop": 96, "frames": 56, "doubtful": 0.12,
+  "worst_frame": 71, "worst_doubtful": 0.31}``: ``colorize``, once each shot's frames are written:
+  the doubtful share of its frames and its worst frame (``lacvid.compose.doubt``);
 - ``{"event": "result", "output": "...", "frames": 96, "shots": 3, "seconds": 41.2,
   "warnings": [...]}``: once, last, when the command succeeds (``result``; each command adds
   its own fields);
@@ -24,7 +27,7 @@ import sys
 import time
 from typing import IO, Any
 
-from lacvid.progress import Progress, ProgressTask, deliver_warning
+from lacvid.progress import Progress, ProgressTask, deliver_warning, report_shot
 
 _SHOT = re.compile(r"\bshot (\d+)")
 
@@ -98,6 +101,10 @@ class JsonLinesProgress:
         self.warnings.append(message)
         self.emit({"event": "warning", "message": message})
 
+    def shot(self, **figures: Any) -> None:
+        """A shot's frames are written: its doubt figures."""
+        self.emit({"event": "shot", **figures})
+
     def result(self, **fields: Any) -> None:
         """The run's one result event: ``fields`` (output, frames, ...) and every warning it gave."""
         self.emit({"event": "result", **fields, "warnings": list(self.warnings)})
@@ -125,6 +132,10 @@ class LogFileProgress:
     def warning(self, message: str) -> None:
         self._write(f"warning: {message}")
         deliver_warning(self.inner, message)
+
+    def shot(self, **figures: Any) -> None:
+        self._write("shot " + " ".join(f"{k}={v}" for k, v in figures.items()))
+        report_shot(self.inner, **figures)
 
     def result(self, **fields: Any) -> None:
         result = getattr(self.inner, "result", None)

@@ -218,6 +218,29 @@ def paste_held(fill: np.ndarray, frame: FrameDrawing, keys: Sequence[KeyDrawing]
     paint; where several keys hold a pixel, the nearest in time (then the earlier) wins. The
     frame's strokes whose nearest bare paper is held take that paper's paint, so the ink goes on
     top of the colour it bounds, not of a guess."""
+    return paste_held_with_mask(fill, frame, keys, index, min_cover, band_px)[0]
+
+
+def held_mask(frame: FrameDrawing, keys: Sequence[KeyDrawing], min_cover: float = MIN_COVER,
+              band_px: float = BAND_PX) -> np.ndarray:
+    """bool (H, W): the pixels ``paste_held`` takes from some key (its paint there is a key's, as painted),
+    the strokes painted with held paper's paint included."""
+    held = np.zeros(frame.labels.shape, bool)
+    for key in keys:
+        held |= held_pixels(frame, key, min_cover, band_px)
+    return held | _under_held_ink(frame, held)
+
+
+def _under_held_ink(frame: FrameDrawing, held: np.ndarray) -> np.ndarray:
+    """bool (H, W): stroke pixels whose nearest bare paper is held (they take that paper's paint)."""
+    if not (held.any() and frame.paper.any()):
+        return np.zeros(held.shape, bool)
+    return ~frame.paper & (nearest_values(held.view(np.uint8), frame.paper) > 0)
+
+
+def paste_held_with_mask(fill: np.ndarray, frame: FrameDrawing, keys: Sequence[KeyDrawing], index: int,
+                         min_cover: float = MIN_COVER, band_px: float = BAND_PX) -> tuple[np.ndarray, np.ndarray]:
+    """``paste_held`` and ``held_mask`` at once (each key matched once): (uint8 (H, W, 3), bool (H, W))."""
     check_array(fill, "fill", np.uint8, frame.labels.shape + (3,))
     out = fill.copy()
     held_any = np.zeros(frame.labels.shape, bool)
@@ -231,4 +254,5 @@ def paste_held(fill: np.ndarray, frame: FrameDrawing, keys: Sequence[KeyDrawing]
         nearest = nearest_values(np.dstack([out, held_any.view(np.uint8)]), frame.paper)  # (H, W, 4)
         under_ink = ~frame.paper & (nearest[..., 3] > 0)
         out[under_ink] = nearest[..., :3][under_ink]
-    return out
+        return out, held_any | under_ink
+    return out, held_any

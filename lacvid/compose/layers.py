@@ -35,6 +35,8 @@ class Layers:
     # --trace-lines paint: the ink's coloured lines stay in the ink layer as drawn but are left out of
     # the flatten; the paint beneath them holds the colour of the area they bound (compose.trace).
     trace_painted: bool = False
+    # Where lacvid guessed (``lacvid.compose.doubt``): uint8 (H, W), 0 sure .. 255 guessed; never in the flatten.
+    doubt: np.ndarray | None = None
 
     def flatten(self) -> np.ndarray:
         """uint8 (H, W, 3): ink over paint over white paper, rounded once per term as cv2 does.
@@ -107,4 +109,5 @@ def line_art_ink(lines: np.ndarray) -> np.ndarray:
 def key_layers(key: np.ndarray) -> Layers:
     """A painted key comes out exactly as painted: all of it paint (its ink included), no ink layer."""
     h, w = key.shape[:2]
-    return Layers(np.dstack([key, np.full((h, w), 255, np.uint8)]), np.zeros((h, w, 4), np.uint8))
+    return Layers(np.dstack([key, np.full((h, w), 255, np.uint8)]), np.zeros((h, w, 4), np.uint8),
+                  doubt=np.zeros((h, w), np.uint8))

@@ -165,11 +165,12 @@ class ColorizeCache:
 
     def finished(self, settings_id: str, full_size: tuple[int, int]) -> FrameArrays:
         """Finished frames as the two layers ``lacvid.compose.layers`` flattens (paint, ink: RGBA at full
-        resolution)."""
+        resolution) and their doubt (``lacvid.compose.doubt``: uint8 (H, W))."""
         group = self._group(f"run-{settings_id}/finished")
         H, W = full_size
         try:
-            return FrameArrays(group, {"paint": ((H, W, 4), "uint8"), "ink": ((H, W, 4), "uint8")})
+            return FrameArrays(group, {"paint": ((H, W, 4), "uint8"), "ink": ((H, W, 4), "uint8"),
+                                       "doubt": ((H, W), "uint8")})
         except (ValueError, KeyError, TypeError) as exc:
             raise self.unreadable(exc, group.path) from exc
 

@@ -16,11 +16,13 @@ import time
 from collections import deque
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import replace
 
 import cv2
 import numpy as np
 
 from lacvid.compose.composite import composite_full_resolution
+from lacvid.compose.doubt import clear_held, pixel_doubt, region_doubt
 from lacvid.compose.flat import palette_coverage, palette_from_keys
 from lacvid.compose.fusion import (
     Candidate,
@@ -30,7 +32,7 @@ from lacvid.compose.fusion import (
     paint_confident_regions,
     warped_key_candidates,
 )
-from lacvid.compose.held import FrameDrawing, KeyDrawing, paste_held
+from lacvid.compose.held import FrameDrawing, KeyDrawing, held_mask, paste_held_with_mask
 from lacvid.compose.key_colors import KeyColors
 from lacvid.compose.layers import Layers, drawing_ink, line_art_ink, no_ink, paint_layer, resolve_ink
 from lacvid.compose.regions import label_regions
@@ -265,7 +267,34 @@ class ShotComposer:
                                                rgba[..., 3].astype(np.float32) / 255.0, self.propagated_palette,
                                                self.flat_colors)
         # Where the drawing holds still since a key, that key's paint, pixel for pixel (compose.held).
-        fill = paste_held(fill, FrameDrawing.of(*labels, lines_full), key_drawings, t)
+        fill, held = paste_held_with_mask(fill, FrameDrawing.of(*labels, lines_full), key_drawings, t)
+        return replace(self._layers(t, fill, lines_full), doubt=self.doubt(t, labels, held, candidates))
+
+    def doubt(self, t: int, labels: tuple[np.ndarray, int], held: np.ndarray,
+              candidates: list[Candidate]) -> np.ndarray:
+        """uint8 (H, W): frame ``t``'s doubt (``lacvid.compose.doubt``) from what its paint was made of:
+        ``labels`` its regions, ``held`` its pixels pasted from a key, ``candidates`` as ``candidates(t)``."""
+        if self.propagated is not None:  # a drawing: per region, the propagation's confidence
+            conf = self.propagated.get("rgb", t)[..., 3].astype(np.float32) / 255.0    # (m, n) float32
+            doubt = region_doubt(labels, conf)
+        else:  # colour footage (or no propagation): per pixel, the warped keys' confidence
+            doubt = pixel_doubt([c.color for c in candidates], [c.weight for c in candidates], labels[0].shape)
+        return clear_held(doubt, held)
+
+    def frame_doubt(self, t: int) -> np.ndarray:
+        """uint8 (H, W): ``frame(t).doubt`` without the networks or the paint (``lacvid keys --next``):
+        the same regions, held pixels and candidates; a key's is 0."""
+        lines_full = self.prep.frames.get("lines_full", t)                    # (H, W) uint8
+        if t in self.keys_full:
+            return np.zeros(lines_full.shape, np.uint8)
+        settings = FusionSettings()
+        labels = label_regions(lines_full, close_gaps=settings.close_gaps, min_area=settings.min_area)
+        held = held_mask(FrameDrawing.of(*labels, lines_full), self.keys()[0])
+        candidates = [] if self.propagated is not None else self.candidates(t)
+        return self.doubt(t, labels, held, candidates)
+
+    def _layers(self, t: int, fill: np.ndarray, lines_full: np.ndarray) -> Layers:
+        """The paint ``fill`` (uint8 (H, W, 3)) and frame ``t``'s ink as layers."""
         ink = resolve_ink(self.options.ink, drawing=self.ink is not None)
         if ink == "drawn":
             drawn = self.ink.frame(self.prep.drawn.get("rgb", t))

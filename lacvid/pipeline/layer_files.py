@@ -1,6 +1,7 @@
-"""``--layers DIR``: each finished frame's paint and ink layers (``lacvid.compose.layers``) as PNGs,
-and for shots painted from a palette their index layers and ``DIR/palette.json``
-(``lacvid.compose.palette``), which ``lacvid repalette`` recomposes with new colours."""
+"""``--layers DIR``: each finished frame's paint and ink layers (``lacvid.compose.layers``) and its doubt
+(``lacvid.compose.doubt``, 8-bit grey: 0 sure, 255 guessed) as PNGs, and for shots painted from a
+palette their index layers and ``DIR/palette.json`` (``lacvid.compose.palette``), which
+``lacvid repalette`` recomposes with new colours."""
 
 from __future__ import annotations
 
@@ -17,7 +18,7 @@ from lacvid.media.indexed_png import write_indexed_png
 from lacvid.shots.detect import Shot
 from lacvid.util.outputs import atomic_output, check_output_path
 
-LAYER_ENTRIES = ("paint", "ink", "index", "palette.json")  # what a layers folder lacvid wrote holds
+LAYER_ENTRIES = ("paint", "ink", "index", "doubt", "palette.json")  # what a layers folder lacvid wrote holds
 PALETTE_FILE = "palette.json"
 PALETTE_VERSION = 1
 
@@ -32,7 +33,7 @@ class _ShotRecord:
 
 
 class LayerWriter:
-    """``DIR/paint/NAME.png``, ``DIR/ink/NAME.png`` (and ``DIR/index/NAME.png``) per frame, then
+    """``DIR/paint/NAME.png``, ``DIR/ink/NAME.png``, ``DIR/doubt/NAME.png`` (and ``DIR/index/NAME.png``) per frame, then
     ``DIR/palette.json``; the folder published when complete."""
 
     def __init__(self, folder: Path, overwrite: bool = False, fps: Fraction | None = None,
@@ -52,6 +53,9 @@ class LayerWriter:
         png = str(Path(name).with_suffix(".png"))
         write_image(self._tmp / "paint" / png, layers.paint)
         write_image(self._tmp / "ink" / png, layers.ink)
+        if layers.doubt is not None:
+            (self._tmp / "doubt").mkdir(exist_ok=True)
+            write_image(self._tmp / "doubt" / png, layers.doubt)
         if layers.index is not None:
             (self._tmp / "index").mkdir(exist_ok=True)
             write_indexed_png(self._tmp / "index" / png, layers.index.index, layers.index.colors)

@@ -193,3 +193,6 @@ class ColorizeResult:
     # What the run warned about, in order (each also went to the ``lacvid`` logger and the progress
     # reporter): a key that does not match its frame, a video cut short, an odd size re-encoded, ...
     warnings: list[str] = field(default_factory=list)
+    # Per shot number (1-based) written, its doubt figures (``lacvid.compose.doubt.ShotDoubt.figures``):
+    # the doubtful share of its frames, its worst frame and that frame's share.
+    doubt: dict[int, dict] = field(default_factory=dict)

@@ -1,5 +1,7 @@
 """``preview``: one contact sheet of a run, per shot its keys, a sample of its drawings, lacvid's
-frames for them and the shot's palette: what an animator checks before rendering an episode.
+frames for them (doubtful areas outlined and hatched: ``lacvid.compose.doubt``) and the shot's
+palette: what an animator checks before rendering an episode. Per shot it also sums up where
+lacvid guessed: the doubtful share of its frames and the worst frame (``pipeline.doubt``).
 
 It colours only the sampled frames (the shots' networks and propagation run whole, as in a
 render, and stay in the cache), so a preview costs a fraction of a render, and a preview after
@@ -16,10 +18,12 @@ from typing import Any
 
 import numpy as np
 
+from lacvid.compose.doubt import ShotDoubt, mark_doubt
 from lacvid.compose.flat import palette_from_keys
 from lacvid.media import probe
 from lacvid.media.contact_sheet import Row, contact_sheet, palette_strip, write_sheet
 from lacvid.media.pipes import refuse_stdio_folder
+from lacvid.pipeline.doubt import shot_doubts
 from lacvid.pipeline.executors import LocalExecutor, ShotExecutor, ShotTask
 from lacvid.pipeline.options import ColorizeOptions
 from lacvid.pipeline.session import RunSession, open_session, protected_paths
@@ -38,6 +42,8 @@ class ShotPreview:
     drawings: dict[int, np.ndarray]  # sampled frame -> its drawing or line art
     frames: dict[int, np.ndarray]   # sampled frame -> lacvid's finished frame (H, W, 3)
     palette: np.ndarray             # (N, 3) the keys' colours
+    doubts: dict[int, np.ndarray] = field(default_factory=dict)  # sampled frame -> its doubt (H, W) uint8
+    doubt: ShotDoubt | None = None  # the shot's doubt figures, over all its frames
 
 
 @dataclass
@@ -94,6 +100,7 @@ def preview(input_path: Path | str, keys_dir: Path | str, sheet: Path | str,
         for s in chosen:
             previews.append(_shot_preview(run, executor, ShotTask(s, range(s.start, s.stop)), samples[s], task))
         task.close()
+        _add_doubt(run, previews)
     write_sheet_pages(pages, previews, options.overwrite)
     if html is not None:
         write_review_page(html, previews, title=f"lacvid preview: {input_path.name}", overwrite=options.overwrite)
@@ -103,20 +110,65 @@ def preview(input_path: Path | str, keys_dir: Path | str, sheet: Path | str,
 def _shot_preview(run: RunSession, executor: ShotExecutor, task: ShotTask, sample: list[int], bar) -> ShotPreview:
     shot = task.shot
     layers = executor.layers(run.plan, task)
-    frames = {}
+    frames, doubts = {}, {}
     for t in sample:
-        frames[t] = layers.layers(t).flatten()
+        finished = layers.layers(t)
+        frames[t] = finished.flatten()
+        if finished.doubt is not None:
+            doubts[t] = finished.doubt
         bar.advance()
     keys = {k.index: k.load(run.plan.full, backdrop=run.prep.frames.get("lines_full", k.index))
             for k in run.plan.shot_keys(shot)}
     drawings = {t: run.prep.drawn.get("rgb", t) if run.prep.has_drawing(t) else run.prep.frames.get("lines_full", t)
                 for t in sample}
     palette = palette_from_keys(list(keys.values()), [run.prep.frames.get("lines_full", i) for i in keys])
-    return ShotPreview(run.shots.index(shot) + 1, shot, keys, drawings, frames, palette)
+    return ShotPreview(run.shots.index(shot) + 1, shot, keys, drawings, frames, palette, doubts)
+
+
+def _add_doubt(run: RunSession, previews: list[ShotPreview]) -> None:
+    """Each shot's doubt figures, over every frame of it (``pipeline.doubt``: no network runs)."""
+    task = run.progress.task("measuring doubt", total=sum(len(p.shot) for p in previews))
+    try:
+        for p, d in zip(previews, shot_doubts(run, [p.shot for p in previews], task)):
+            p.doubt = d.figures
+    finally:
+        task.close()
+
+
+def doubt_figures(p: ShotPreview) -> dict:
+    """One shot's row of ``lacvid preview``'s table and ``--json``."""
+    return {"shot": p.number, "start": p.shot.start, "stop": p.shot.stop, **(p.doubt.figures() if p.doubt else {})}
+
+
+def doubt_table(previews: list[ShotPreview]) -> str:
+    """Per shot: its frames, the doubtful share of its painted area, its worst frame and that frame's share."""
+    head = ["shot", "frames", "doubtful", "worst frame", "its doubtful"]
+    rows = []
+    for p in previews:
+        f = doubt_figures(p)
+        worst = f.get("worst_frame")
+        rows.append([str(p.number), f"{p.shot.start}-{p.shot.stop - 1}", f"{f.get('doubtful', 0):.1%}",
+                     "-" if worst is None else str(worst), "-" if worst is None else f"{f['worst_doubtful']:.1%}"])
+    widths = [max(len(h), *(len(r[j]) for r in rows)) for j, h in enumerate(head)]
+    return "\n".join("  ".join(c.rjust(w) for c, w in zip(r, widths)) for r in [head, *rows])
+
+
+def _marked(p: ShotPreview, t: int) -> np.ndarray:
+    """lacvid's frame ``t`` with its doubtful areas outlined and hatched (the paint stays visible)."""
+    return mark_doubt(p.frames[t], p.doubts[t]) if t in p.doubts else p.frames[t]
+
+
+def _lacvid_label(p: ShotPreview) -> str:
+    """The label of lacvid's frames: the shot's doubtful share and worst frame (short: labels are narrow)."""
+    if p.doubt is None:
+        return "lacvid"
+    if p.doubt.worst_frame is None:
+        return "lacvid, no doubt"
+    return f"lacvid {p.doubt.doubtful:.0%}, worst {p.doubt.worst_frame}"
 
 
 def preview_rows(previews: list[ShotPreview]) -> list[Row]:
-    """Per shot: a heading, its keys, the sampled drawings, lacvid's frames, the palette."""
+    """Per shot: a heading, its keys, the sampled drawings, lacvid's frames (doubt hatched), the palette."""
     rows: list[Row] = []
     for p in previews:
         frames = sorted(p.frames)
@@ -124,7 +176,7 @@ def preview_rows(previews: list[ShotPreview]) -> list[Row]:
         rows.append(("keys " + " ".join(str(k) for k in sorted(p.keys)), [p.keys[k] for k in sorted(p.keys)]))
         if frames:
             rows.append(("drawing " + " ".join(str(t) for t in frames), [p.drawings[t] for t in frames]))
-            rows.append(("lacvid", [p.frames[t] for t in frames]))
+            rows.append((_lacvid_label(p), [_marked(p, t) for t in frames]))
         rows.append(("palette", [palette_strip(p.palette, TILE_HEIGHT, TILE_HEIGHT // 4)]))
     return rows
 

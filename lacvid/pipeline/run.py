@@ -24,6 +24,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from lacvid.compose.doubt import ShotDoubt, doubtful_share
+from lacvid.compose.layers import Layers
 from lacvid.errors import InputError
 from lacvid.media import open_writer, probe
 from lacvid.media.pipes import is_stdio, refuse_stdio_folder, stdout_format
@@ -36,7 +38,7 @@ from lacvid.pipeline.options import ColorizeOptions, ColorizeResult, option_name
 from lacvid.pipeline.selection import frames_of
 from lacvid.pipeline.session import RunSession, open_session, protected_paths
 from lacvid.pipeline.shot_work import RunPlan, ShotArrays
-from lacvid.progress import Progress, ProgressEvent, ProgressTask, WarningRecorder, as_progress
+from lacvid.progress import Progress, ProgressEvent, ProgressTask, WarningRecorder, as_progress, report_shot
 from lacvid.util.outputs import check_not_an_input, check_output_path
 
 
@@ -89,7 +91,8 @@ class ColorizeJob:
         stages = {**self.run.stages, **executor.stages(), "compose+encode": writer.seconds}
         return ColorizeResult(output=self.output, frames=self.frames, shots=self.run.shots,
                               keys=[k.index for k in self.run.keys], seconds=time.perf_counter() - self.started,
-                              stage_seconds=stages, flat_shots=flat_shots, warnings=list(self.progress.warnings))
+                              stage_seconds=stages, flat_shots=flat_shots, warnings=list(self.progress.warnings),
+                              doubt=writer.doubt)
 
 
 @contextlib.contextmanager
@@ -149,6 +152,7 @@ class _Writer:
         self.executor, self.run, self.output, self.options, self.update_folder = executor, run, output, options, \
             update_folder
         self.seconds = 0.0
+        self.doubt: dict[int, dict] = {}  # shot number -> its doubt figures, once its frames are written
 
     def write(self, written: list[ShotTask], tasks: list[ShotTask], progress: Progress,
               bar: ProgressTask | None = None) -> int:
@@ -185,8 +189,11 @@ class _Writer:
                                                                source.no_palette_why))
                         if source.palette is None:
                             unindexed.append((number, source.no_palette_why))
+                    shares: dict[int, float] = {}  # the shot's doubt, frame by frame, as they compose
                     for t in shot_task.frames:
-                        composer.submit(functools.partial(make, t), self.run.names[t])
+                        composer.submit(functools.partial(_tallied, make, t, shares), self.run.names[t])
+                    composer.submit_shot(functools.partial(_report_shot, progress, number, shot_task, shares,
+                                                           self.doubt))
             except BaseException as exc:
                 error = exc
                 self.executor.cancel()
@@ -213,3 +220,20 @@ class _Writer:
             return FrameFolderUpdate(self.output, frame_names=info.names or ())
         return open_writer(self.output, like=info, overwrite=enc.overwrite, crf=enc.crf, preset=enc.preset,
                            codec=enc.codec, container=enc.format, progress=progress)
+
+
+def _tallied(make: Callable[[int], Layers], t: int, shares: dict[int, float]) -> Layers:
+    """``make(t)``, its doubtful share noted in ``shares`` (on a composing thread: one key per frame)."""
+    layers = make(t)
+    if layers.doubt is not None:
+        shares[t] = doubtful_share(layers.doubt)
+    return layers
+
+
+def _report_shot(progress: Progress, number: int, task: ShotTask, shares: dict[int, float],
+                 kept: dict[int, dict]) -> None:
+    """Once a shot's frames are written: its doubt figures, kept for the result and reported
+    (``--progress json``: its ``shot`` event)."""
+    kept[number] = ShotDoubt(shares).figures()
+    report_shot(progress, shot=number, start=task.shot.start, stop=task.shot.stop, frames=len(task.frames),
+                **kept[number])

@@ -15,6 +15,7 @@ fingerprint (``RunPlan.shot_id``): repainting one key recolours one shot, and ``
 from __future__ import annotations
 
 import time
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -77,8 +78,9 @@ class RunPlan:
         # only in colours the keys hold (compose.key_colors); 3: the nearest key where the propagation
         # knows nothing; 5: drawings with gradient keys take the propagated colour in the regions the
         # keys paint flat (compose.fusion.paint_confident_regions); the shot's indexed palette in the
-        # entry's attributes (--layers index), and --trace-lines (the paint under coloured lines)
-        return fingerprint("finish", 5, self.networks_id, self.propagation_id, o.flat, o.warp, o.refs, o.ink,
+        # entry's attributes (--layers index), and --trace-lines (the paint under coloured lines); 6: each
+        # frame's doubt (compose.doubt) beside its layers
+        return fingerprint("finish", 6, self.networks_id, self.propagation_id, o.flat, o.warp, o.refs, o.ink,
                            o.trace_lines)
 
     def shot_keys(self, shot: Shot) -> list[KeyFrame]:
@@ -140,12 +142,13 @@ class ShotLayers:
 
     def layers(self, t: int) -> Layers:
         if self.finished.is_done(t):
-            return Layers(self.finished.get("paint", t), self.finished.get("ink", t), trace_painted=self.trace_painted)
+            return Layers(self.finished.get("paint", t), self.finished.get("ink", t), trace_painted=self.trace_painted,
+                          doubt=self.finished.get("doubt", t))
         if self.composer is None:
             raise InputError(f"frame {t} is not in the cache entry {self.finished.entry}; colour it first "
                              "(run without --frames and --shot)")
         layers = key_layers(self.keys_full[t]) if t in self.keys_full else self.composer.frame(t)
-        self.finished.put(t, paint=layers.paint, ink=layers.ink)
+        self.finished.put(t, paint=layers.paint, ink=layers.ink, doubt=layers.doubt)
         return layers
 
 
@@ -233,6 +236,25 @@ class ShotWorker:
             shot_layers.layers(t)
         self.stages["compose"] = self.stages.get("compose", 0.0) + time.perf_counter() - t0
         return shot_layers.flat
+
+    def doubts(self, shot: Shot) -> Iterator[tuple[int, np.ndarray]]:
+        """Each frame of ``shot`` with its doubt (``lacvid.compose.doubt``, uint8 (H, W)): the finished
+        frame's where the cache holds it, else from the propagation (run where needed) and the keys'
+        held paint, the same as composing would give; the networks are not run."""
+        arrays = ShotArrays.open(self.cache, self.plan, shot)
+        composer: ShotComposer | None = None
+        for t in range(shot.start, shot.stop):
+            if arrays.finished.is_done(t):
+                yield t, arrays.finished.get("doubt", t)
+                continue
+            if composer is None:
+                self._verify(arrays.propagated, range(shot.start, shot.stop))
+                keys_full = self.load_keys(shot)
+                keys_small = {i: resize_to(img, self.plan.work_size) for i, img in keys_full.items()}
+                propagated, ink, _, _ = self._propagate(shot, keys_full, arrays)
+                composer = ShotComposer(keys_full, keys_small, self.prep, arrays.refined, None,
+                                        self.plan.options.compose(), propagated=propagated, ink=ink)
+            yield t, composer.frame_doubt(t)
 
     def run_networks(self, shot: Shot) -> None:
         """The networks of ``shot`` alone, into the cache (``prepare`` overlaps them with the propagation;
