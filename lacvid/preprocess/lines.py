@@ -156,7 +156,7 @@ def normalize_lines(image: np.ndarray, settings: LineSettings = LineSettings()) 
     return out
 
 
-def _like_the_strokes(rgb: np.ndarray, gray: np.ndarray, marked: np.ndarray) -> np.ndarray:
+def _like_the_strokes(chroma: np.ndarray, gray: np.ndarray, marked: np.ndarray) -> np.ndarray:
     """bool (H, W): pixels of the drawing's own ink colour, at its strokes' full tone.
 
     A drawing's filled areas (pupils, hair, cast shadows in grey pencil or blue-grey ink) are its
@@ -164,9 +164,9 @@ def _like_the_strokes(rgb: np.ndarray, gray: np.ndarray, marked: np.ndarray) -> 
     The strokes are the ``marked`` (non-paper) pixels a 3x3 erosion removes (lines, and the rims
     of filled areas). Grey strokes and coloured ones (a blue shadow line beside grey pencil) are
     two inks, each with its own full tone: that of its darkest few pixels (the cores of the lines).
+    ``chroma``: int16 (H, W, 3), each pixel's RGB less its grey.
     """
     thin = marked & ~cv2.erode(marked.astype(np.uint8), np.ones((3, 3), np.uint8)).astype(bool)
-    chroma = rgb.astype(np.int16) - gray[..., None].astype(np.int16)                  # (H, W, 3)
     colored = np.abs(chroma).max(-1) >= 25                                               # (H, W)
     like = np.zeros_like(marked)
     for ink in (thin & ~colored, thin & colored):
@@ -208,20 +208,20 @@ def detect_kind(image: np.ndarray) -> Kind:
     # that survive an erosion (at 256 px even thick strokes are gone after a 5x5 erosion). Areas
     # filled with the strokes' own ink (a pencil-shaded pupil, solid hair) are no paint.
     paint = ~near & ~ink
-    if small.ndim == 3 and med >= 170:  # ink darker than light paper (inverted drawings keep the old rule)
-        paint &= ~_like_the_strokes(small, gray, ~near)
+    chroma = small.astype(np.int16) - gray[..., None].astype(np.int16) if small.ndim == 3 else None  # (H, W, 3)
+    if chroma is not None and med >= 170:  # ink darker than light paper (inverted drawings keep the old rule)
+        paint &= ~_like_the_strokes(chroma, gray, ~near)
     erode = cv2.getStructuringElement(cv2.MORPH_RECT, (5, 5))
     solid = cv2.erode(paint.astype(np.uint8), erode)
     if solid.mean() > 0.01:
         return "color"
-    if small.ndim == 3:
+    if chroma is not None:
         sat = small.max(axis=2).astype(np.int16) - small.min(axis=2)
         if float(np.median(sat[near])) > 60:  # coloured "paper" is a painted flat area
             return "color"
         # Light paint near the paper's brightness (a pale blue petal, a cream dress) differs from
         # the paper in hue, not tone: filled areas of another hue than the paper's are paint. A
         # scan's uneven light changes the paper's brightness, not its hue.
-        chroma = small.astype(np.int16) - gray[..., None].astype(np.int16)               # (H, W, 3)
         paper = np.median(chroma[near], axis=0)                                           # (3,)
         tinted = near & (np.abs(chroma - paper).max(-1) > 12)
         if cv2.erode(tinted.astype(np.uint8), erode).mean() > 0.01:  # as for paint above
