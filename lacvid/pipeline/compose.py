@@ -230,10 +230,11 @@ class ShotComposer:
                 self._keys = drawings, KeyColors.of([d.paint for d in drawings], [d.paper for d in drawings])
             return self._keys
 
-    def candidates(self, t: int) -> list[Candidate]:
-        """What joins the network's color on frame ``t``: propagated region colours, or warped keys."""
-        if self.propagated is not None and self.palette is not None:
-            rgba = self.propagated.get("rgb", t)                              # (m, n, 4) uint8
+    def candidates(self, t: int, propagated: np.ndarray | None = None) -> list[Candidate]:
+        """What joins the network's color on frame ``t``: propagated region colours (``propagated``, its
+        cached RGB + confidence), or warped keys."""
+        if propagated is not None and self.palette is not None:
+            rgba = propagated                                                 # (m, n, 4) uint8
             m, n = rgba.shape[:2]
             key = self.keys_full[nearest_keys(t, sorted(self.keys_full), 1)[0]]
             nearest = cv2.resize(key, (n, m), interpolation=cv2.INTER_NEAREST)  # (m, n, 3): its colours exact
@@ -248,7 +249,9 @@ class ShotComposer:
     def frame(self, t: int) -> Layers:
         network = self.refined.get("rgb", t)                                  # (h, w, 3) uint8
         lines_full = self.prep.frames.get("lines_full", t)                    # (H, W) uint8
-        candidates = self.candidates(t)
+        # The propagated colours and confidence, read once: candidates, flat regions and doubt use them.
+        rgba = self.propagated.get("rgb", t) if self.propagated is not None else None   # (m, n, 4) uint8
+        candidates = self.candidates(t, rgba)
         # Propagated colours yield to the network only where they found no evidence at all.
         settings = FusionSettings(network_weight=PROPAGATED_NETWORK_WEIGHT, min_confidence=PROPAGATED_NETWORK_WEIGHT) \
             if self.propagated is not None and self.palette is not None else FusionSettings()
@@ -261,21 +264,21 @@ class ShotComposer:
             fill = composite_full_resolution(fuse_pixels(network, _at_size(candidates, network.shape[:2]), settings),
                                              lines_full, with_ink=False)
             fill = key_colors.project(fill)
-            if self.propagated is not None:  # regions the keys paint flat: their propagated colour whole
-                rgba = self.propagated.get("rgb", t)                          # (m, n, 4) uint8
+            if rgba is not None:  # regions the keys paint flat: their propagated colour whole
                 fill = paint_confident_regions(fill, labels, np.ascontiguousarray(rgba[..., :3]),
                                                rgba[..., 3].astype(np.float32) / 255.0, self.propagated_palette,
                                                self.flat_colors)
         # Where the drawing holds still since a key, that key's paint, pixel for pixel (compose.held).
         fill, held = paste_held_with_mask(fill, FrameDrawing.of(*labels, lines_full), key_drawings, t)
-        return replace(self._layers(t, fill, lines_full), doubt=self.doubt(t, labels, held, candidates))
+        return replace(self._layers(t, fill, lines_full), doubt=self.doubt(labels, held, candidates, rgba))
 
-    def doubt(self, t: int, labels: tuple[np.ndarray, int], held: np.ndarray,
-              candidates: list[Candidate]) -> np.ndarray:
-        """uint8 (H, W): frame ``t``'s doubt (``lacvid.compose.doubt``) from what its paint was made of:
-        ``labels`` its regions, ``held`` its pixels pasted from a key, ``candidates`` as ``candidates(t)``."""
-        if self.propagated is not None:  # a drawing: per region, the propagation's confidence
-            conf = self.propagated.get("rgb", t)[..., 3].astype(np.float32) / 255.0    # (m, n) float32
+    def doubt(self, labels: tuple[np.ndarray, int], held: np.ndarray, candidates: list[Candidate],
+              propagated: np.ndarray | None) -> np.ndarray:
+        """uint8 (H, W): a frame's doubt (``lacvid.compose.doubt``) from what its paint was made of:
+        ``labels`` its regions, ``held`` its pixels pasted from a key, ``candidates`` as ``candidates(t)``,
+        ``propagated`` its cached propagation (RGB + confidence; None: footage)."""
+        if propagated is not None:  # a drawing: per region, the propagation's confidence
+            conf = propagated[..., 3].astype(np.float32) / 255.0                      # (m, n) float32
             doubt = region_doubt(labels, conf)
         else:  # colour footage (or no propagation): per pixel, the warped keys' confidence
             doubt = pixel_doubt([c.color for c in candidates], [c.weight for c in candidates], labels[0].shape)
@@ -290,8 +293,9 @@ class ShotComposer:
         settings = FusionSettings()
         labels = label_regions(lines_full, close_gaps=settings.close_gaps, min_area=settings.min_area)
         held = held_mask(FrameDrawing.of(*labels, lines_full), self.keys()[0])
-        candidates = [] if self.propagated is not None else self.candidates(t)
-        return self.doubt(t, labels, held, candidates)
+        if self.propagated is not None:
+            return self.doubt(labels, held, [], self.propagated.get("rgb", t))
+        return self.doubt(labels, held, self.candidates(t), None)
 
     def _layers(self, t: int, fill: np.ndarray, lines_full: np.ndarray) -> Layers:
         """The paint ``fill`` (uint8 (H, W, 3)) and frame ``t``'s ink as layers."""
