@@ -9,7 +9,6 @@ original run's. No network and no propagation: it runs at the speed of decoding 
 from __future__ import annotations
 
 import json
-import os
 import time
 from collections import deque
 from collections.abc import Callable, Iterator, Mapping
@@ -29,6 +28,7 @@ from lacvid.media.indexed_png import read_indexed_png
 from lacvid.media.write import check_encoder
 from lacvid.pipeline.layer_files import PALETTE_FILE
 from lacvid.progress import NULL_PROGRESS, Progress
+from lacvid.util.cpus import thread_limit
 from lacvid.util.outputs import check_output_path
 
 
@@ -120,7 +120,7 @@ def repalette(layers: Path | str, mapping: Mapping[str, str], output: Path | str
                          codec=codec, crf=crf, preset=preset, progress=progress)
     try:
         with writer:
-            for name, frame in _in_order(jobs, lambda job: _frame(layers, *job), workers or os.cpu_count() or 1):
+            for name, frame in _in_order(jobs, lambda job: _frame(layers, *job), workers or thread_limit()):
                 writer.write(frame, name)
                 task.advance()
     finally:
