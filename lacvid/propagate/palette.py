@@ -14,6 +14,8 @@ import numpy as np
 from lacvid.propagate.segments import Segments
 from lacvid.util.kernels import distinct_colors
 
+MERGE = 10  # levels: region medians this close are one palette colour (``build_palette``, ``flat_colors``)
+
 
 def _region_colors(key: np.ndarray, seg: Segments) -> tuple[np.ndarray, np.ndarray]:
     """Median key colour (n, 3) and the pixel count behind it (n,) per region."""
@@ -36,7 +38,7 @@ def _region_colors(key: np.ndarray, seg: Segments) -> tuple[np.ndarray, np.ndarr
     return colors, weight
 
 
-def build_palette(keys: Sequence[np.ndarray], segments: Sequence[Segments], tolerance: int = 10) -> np.ndarray:
+def build_palette(keys: Sequence[np.ndarray], segments: Sequence[Segments], tolerance: int = MERGE) -> np.ndarray:
     """uint8 (P, 3), most used first: the distinct region colours of the keys."""
     parts = [_region_colors(k, s) for k, s in zip(keys, segments)]
     colors = np.concatenate([c for c, _ in parts])
@@ -53,7 +55,7 @@ def build_palette(keys: Sequence[np.ndarray], segments: Sequence[Segments], tole
 
 
 def flat_colors(keys: Sequence[np.ndarray], segments: Sequence[Segments], palette: np.ndarray,
-                tolerance: int = 24, share: float = 0.9, merge: int = 10) -> np.ndarray:
+                tolerance: int = 24, share: float = 0.9, merge: int = MERGE) -> np.ndarray:
     """bool (P,): which palette colours stand only for regions the keys paint flat.
 
     A key region is flat when ``share`` of its deep pixels lie within ``tolerance`` levels (every
