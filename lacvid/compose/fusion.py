@@ -27,6 +27,7 @@ from lacvid.compose.composite import multiply_lines
 from lacvid.compose.flat import region_winners, snap_indices
 from lacvid.compose.regions import fill_ink_labels, label_regions
 from lacvid.propagate.flow import warp_key_with_confidence
+from lacvid.propagate.palette import FLAT_SPREAD, MERGE
 
 
 @dataclass(frozen=True)
@@ -117,7 +118,7 @@ def fuse_regions(lines_full: np.ndarray, network: np.ndarray, warped: Sequence[C
 
 def paint_confident_regions(fill: np.ndarray, labels: tuple[np.ndarray, int], propagated: np.ndarray,
                             confidence: np.ndarray, palette: np.ndarray, flat_colors: np.ndarray,
-                            min_confidence: float = 1 / 255) -> np.ndarray:
+                            min_confidence: float = 1 / 255, shading: np.ndarray | None = None) -> np.ndarray:
     """``fill`` (H, W, 3) with every region whose propagated colour is confident painted that colour.
 
     For drawings whose keys are not all flat paint (grey tones over a gradient background): the
@@ -127,8 +128,13 @@ def paint_confident_regions(fill: np.ndarray, labels: tuple[np.ndarray, int], pr
     flat (``flat_colors`` bool (P,), ``propagate.palette.flat_colors``) and the propagation heard
     any evidence for it (mean confidence >= ``min_confidence``, the smallest level the cache
     stores): however weak, one key colour over the whole region is never the blotches of a
-    per-pixel paste, and its median is what a painter's fill would give. Regions whose keys' paint
-    is a gradient, and those no chain reached, keep their per-pixel paint.
+    per-pixel paste, and its median is what a painter's fill would give. A painter's fill may hold
+    a gentle shade, as much as the keys' regions of that colour do (``shading`` float32 (P,),
+    ``key_shading``; None: up to ``FLAT_SPREAD``, what ``flat_colors`` allows): the smooth part of the
+    per-pixel paint within that much of the colour is kept, so the keys' shading carries onto the
+    frame and a key pasted over part of the region (``compose.held``) meets it, not a seam; keys
+    painted truly flat leave nothing to keep, and the region is one colour exactly. Regions whose
+    keys' paint is a gradient, and those no chain reached, keep their per-pixel paint.
 
     ``propagated`` uint8 (h, w, 3) palette colours and ``confidence`` float32 (h, w) in [0, 1] at
     the propagation's size; ``labels``: ``label_regions`` of the frame's line art at ``fill``'s size.
@@ -144,7 +150,49 @@ def paint_confident_regions(fill: np.ndarray, labels: tuple[np.ndarray, int], pr
     flat = (mean >= min_confidence) & flat_colors[winner]
     flat[0] = False
     full = fill_ink_labels(lab_map)                                                         # (H, W): ink as its region
-    chosen = flat[full]                                                                     # (H, W) bool
+    colour = palette[winner][full]                                                          # (H, W, 3)
+    region = flat[full]                                                                     # (H, W) bool
     out = fill.copy()
-    out[chosen] = palette[winner][full][chosen]
+    amplitude = np.full(len(palette), FLAT_SPREAD, np.float32) if shading is None else \
+        np.minimum(np.asarray(shading, np.float32), FLAT_SPREAD)                             # (P,)
+    spread = amplitude[winner][full][..., None]                                             # (H, W, 1)
+    shade = fill.astype(np.float32) - colour                                                # (H, W, 3)
+    within = region & (np.abs(shade).max(-1) <= spread[..., 0])                             # (H, W) bool
+    if not (amplitude[winner[flat]] >= 1).any():  # keys painted truly flat: one colour exactly
+        out[region] = colour[region]
+        return out
+    # A painter's shading is smooth; what a warp carried of it is not (pixels from a little off): keep
+    # its low frequencies, averaged over the pixels within the spread only (normalised convolution).
+    sigma = max(1.0, min(size) / 100)
+    weight = cv2.GaussianBlur(within.astype(np.float32), (0, 0), sigma)                     # (H, W)
+    smooth = cv2.GaussianBlur(shade * within[..., None], (0, 0), sigma)                     # (H, W, 3)
+    shade = np.clip(smooth / np.maximum(weight, 1e-6)[..., None], -spread, spread)
+    painted = np.clip(np.rint(colour + shade), 0, 255).astype(np.uint8)                    # (H, W, 3)
+    out[region] = painted[region]
     return out
+
+
+def key_shading(paints: Sequence[np.ndarray], labels: Sequence[np.ndarray], clean: Sequence[np.ndarray],
+                palette: np.ndarray, share: float = 0.9, merge: int = MERGE) -> np.ndarray:
+    """float32 (P,): how much shade the keys paint within each palette colour's regions: per key region
+    (``labels`` int32 (H, W), 0 on ink) whose median is that colour (within ``merge`` levels), the
+    levels (largest channel) that ``share`` of its ``clean`` pixels (bool (H, W): no ink in them) lie
+    within of its median; the largest over the regions. 0 for cel paint, a few levels for a
+    painter's gentle shade, more for a gradient (``paint_confident_regions`` keeps up to this much)."""
+    shading = np.zeros(len(palette), np.float32)
+    pal = palette.astype(np.float32)
+    for paint, lab, ok in zip(paints, labels, clean):
+        inside = (lab > 0) & ok
+        ids = lab[inside]
+        pixels = paint[inside].astype(np.float32)                                            # (N, 3)
+        order = np.argsort(ids, kind="stable")
+        ids, pixels = ids[order], pixels[order]
+        starts = np.flatnonzero(np.r_[True, ids[1:] != ids[:-1]])
+        for a, b in zip(starts, np.r_[starts[1:], len(ids)]):
+            region = pixels[a:b]                                                              # (m, 3)
+            median = np.median(region, 0)
+            entry = int(np.abs(pal - median).max(1).argmin())
+            if np.abs(pal[entry] - median).max() <= merge:
+                spread = float(np.quantile(np.abs(region - median).max(1), share))
+                shading[entry] = max(shading[entry], spread)
+    return shading

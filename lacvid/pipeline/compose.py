@@ -29,6 +29,7 @@ from lacvid.compose.fusion import (
     FusionSettings,
     fuse_pixels,
     fuse_regions,
+    key_shading,
     paint_confident_regions,
     warped_key_candidates,
 )
@@ -214,6 +215,7 @@ class ShotComposer:
         self.propagated, self.ink = propagated, ink
         self.propagated_palette, self.flat_colors = propagated_palette, flat_colors
         self._keys: tuple[list[KeyDrawing], KeyColors] | None = None
+        self._shading: np.ndarray | None = None  # float32 (P,): the keys' shade per propagated colour
         self._keys_lock = threading.Lock()
 
     def keys(self) -> tuple[list[KeyDrawing], KeyColors]:
@@ -228,6 +230,9 @@ class ShotComposer:
                     labels = label_regions(lines, close_gaps=settings.close_gaps, min_area=settings.min_area)
                     drawings.append(KeyDrawing.of(i, key, lines, labels))
                 self._keys = drawings, KeyColors.of([d.paint for d in drawings], [d.paper for d in drawings])
+                if self.propagated_palette is not None:
+                    self._shading = key_shading([d.paint for d in drawings], [d.labels for d in drawings],
+                                                [d.paper for d in drawings], self.propagated_palette)
             return self._keys
 
     def candidates(self, t: int, propagated: np.ndarray | None = None) -> list[Candidate]:
@@ -267,7 +272,7 @@ class ShotComposer:
             if rgba is not None:  # regions the keys paint flat: their propagated colour whole
                 fill = paint_confident_regions(fill, labels, np.ascontiguousarray(rgba[..., :3]),
                                                rgba[..., 3].astype(np.float32) / 255.0, self.propagated_palette,
-                                               self.flat_colors)
+                                               self.flat_colors, shading=self._shading)
         # Where the drawing holds still since a key, that key's paint, pixel for pixel (compose.held).
         fill, held = paste_held_with_mask(fill, FrameDrawing.of(*labels, lines_full), key_drawings, t)
         return replace(self._layers(t, fill, lines_full), doubt=self.doubt(labels, held, candidates, rgba))

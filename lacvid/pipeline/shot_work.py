@@ -79,8 +79,9 @@ class RunPlan:
         # knows nothing; 5: drawings with gradient keys take the propagated colour in the regions the
         # keys paint flat (compose.fusion.paint_confident_regions); the shot's indexed palette in the
         # entry's attributes (--layers index), and --trace-lines (the paint under coloured lines); 6: each
-        # frame's doubt (compose.doubt) beside its layers
-        return fingerprint("finish", 6, self.networks_id, self.propagation_id, o.flat, o.warp, o.refs, o.ink,
+        # frame's doubt (compose.doubt) beside its layers; 7: those regions keep the keys' own shade
+        # (compose.fusion.key_shading)
+        return fingerprint("finish", 7, self.networks_id, self.propagation_id, o.flat, o.warp, o.refs, o.ink,
                            o.trace_lines)
 
     def shot_keys(self, shot: Shot) -> list[KeyFrame]:

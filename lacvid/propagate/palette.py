@@ -15,6 +15,10 @@ from lacvid.propagate.segments import Segments
 from lacvid.util.kernels import distinct_colors
 
 MERGE = 10  # levels: region medians this close are one palette colour (``build_palette``, ``flat_colors``)
+# Levels (every channel) a key region's deep pixels may stray from its median and still be flat paint:
+# a painter's gentle shading within one fill (``flat_colors``), and what a flat fill keeps of it
+# (``compose.fusion.paint_confident_regions``).
+FLAT_SPREAD = 24
 
 
 def _region_colors(key: np.ndarray, seg: Segments) -> tuple[np.ndarray, np.ndarray]:
@@ -55,7 +59,7 @@ def build_palette(keys: Sequence[np.ndarray], segments: Sequence[Segments], tole
 
 
 def flat_colors(keys: Sequence[np.ndarray], segments: Sequence[Segments], palette: np.ndarray,
-                tolerance: int = 24, share: float = 0.9, merge: int = MERGE) -> np.ndarray:
+                tolerance: int = FLAT_SPREAD, share: float = 0.9, merge: int = MERGE) -> np.ndarray:
     """bool (P,): which palette colours stand only for regions the keys paint flat.
 
     A key region is flat when ``share`` of its deep pixels lie within ``tolerance`` levels (every
