@@ -69,7 +69,8 @@ class RunPlan:
 
     @property
     def propagation_id(self) -> str:
-        return fingerprint("propagate", 3, self.prep_id)  # 3: also for keys not all flat, with flat colours
+        # 3: also for keys not all flat, with flat colours; 4: the keys' colours merge within their own noise
+        return fingerprint("propagate", 4, self.prep_id)
 
     @property
     def finish_id(self) -> str:

@@ -42,6 +42,29 @@ def _region_colors(key: np.ndarray, seg: Segments) -> tuple[np.ndarray, np.ndarr
     return colors, weight
 
 
+def merge_tolerance(keys: Sequence[np.ndarray], segments: Sequence[Segments], share: float = 0.9,
+                    floor: int = 2, ceiling: int = MERGE) -> int:
+    """Levels within which two of the keys' region colours are one paint: the keys' own noise.
+
+    Per key region (at least 30 deep pixels), the levels (largest channel) ``share`` of its deep
+    pixels lie within of its median; the median of that over the regions, kept between ``floor`` and
+    ``ceiling``. Cel paint exported losslessly is exact (0: a white dress 6 levels off the paper and
+    the skin beside it stay three colours); shaded or compressed paint is not, and two colours
+    closer than the paint's own spread cannot be told apart, so they merge (up to ``MERGE``)."""
+    spreads = []
+    for key, seg in zip(keys, segments):
+        colors, _ = _region_colors(key, seg)
+        deep = seg.interior & (seg.dist >= 1.5)
+        lab = seg.labels[deep]
+        off = np.abs(key[deep].astype(np.float32) - colors[lab]).max(-1)                         # (N,)
+        order = np.argsort(lab, kind="stable")
+        lab, off = lab[order], off[order]
+        bounds = np.searchsorted(lab, np.arange(seg.n + 1))
+        spreads += [np.quantile(off[a:b], share) for a, b in zip(bounds[:-1], bounds[1:]) if b - a >= 30]
+    noise = float(np.median(spreads)) if spreads else float(ceiling)
+    return int(np.clip(np.ceil(noise), floor, ceiling))
+
+
 def build_palette(keys: Sequence[np.ndarray], segments: Sequence[Segments], tolerance: int = MERGE) -> np.ndarray:
     """uint8 (P, 3), most used first: the distinct region colours of the keys."""
     parts = [_region_colors(k, s) for k, s in zip(keys, segments)]

@@ -19,7 +19,7 @@ import numpy as np
 
 from lacvid.propagate.evidence import Belief, CarrySettings, carry, fuse, key_belief, mix
 from lacvid.propagate.flow import distance_image, estimate_flow
-from lacvid.propagate.palette import build_palette, flat_colors, snap
+from lacvid.propagate.palette import build_palette, flat_colors, merge_tolerance, snap
 from lacvid.propagate.segments import Segments, segment
 from lacvid.util.cpus import thread_limit
 
@@ -75,9 +75,11 @@ class ShotPropagation:
         self.segments: list[Segments] = [segment(m, settings.gap_radius, settings.min_area) for m in ink]
         self.fields = [distance_image(s.dist) for s in self.segments]
         self.keys = sorted(keys)
-        self.palette = build_palette([keys[k] for k in self.keys], [self.segments[k] for k in self.keys])
+        painted, their_segments = [keys[k] for k in self.keys], [self.segments[k] for k in self.keys]
+        merge = merge_tolerance(painted, their_segments)  # the keys' own paint noise
+        self.palette = build_palette(painted, their_segments, merge)
         # Which palette colours only flat key regions hold (a gradient's do not): see ``flat_colors``.
-        self.flat = flat_colors([keys[k] for k in self.keys], [self.segments[k] for k in self.keys], self.palette)
+        self.flat = flat_colors(painted, their_segments, self.palette, merge=merge)
         self.key_beliefs = {k: key_belief(*snap(keys[k], self.palette), self.segments[k], len(self.palette))
                             for k in self.keys}
 

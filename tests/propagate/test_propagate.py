@@ -112,3 +112,24 @@ def test_flat_colors_tell_a_painters_tone_from_a_gradient() -> None:
     flat = flat_colors([key], [seg], palette)
     red = np.abs(palette.astype(int) - RED).max(1).argmin()
     assert flat[red] and flat.sum() == 1, (palette, flat)
+
+
+def test_colours_merge_only_within_the_keys_own_paint_noise() -> None:
+    """Cel paint exported losslessly keeps a white dress 6 levels off the paper its own colour; the
+    same paint with noise in every fill merges the two (their difference is within the noise)."""
+    from lacvid.propagate.palette import MERGE, build_palette, merge_tolerance
+    from lacvid.propagate.segments import segment
+
+    ink = np.zeros((H, W), np.uint8)
+    cv2.rectangle(ink, (20, 20), (80, 80), 1, 2)
+    seg = segment(ink > 0)
+    key = np.full((H, W, 3), 255, np.uint8)
+    key[24:77, 24:77] = (249, 247, 245)                                   # the dress
+    exact = merge_tolerance([key], [seg])
+    assert exact == 2
+    assert len(build_palette([key], [seg], exact)) == 2
+    noisy = np.clip(key.astype(np.int16) + np.random.default_rng(0).integers(-9, 10, key.shape), 0, 255)
+    noisy = noisy.astype(np.uint8)
+    tolerance = merge_tolerance([noisy], [seg])
+    assert 6 <= tolerance <= MERGE
+    assert len(build_palette([noisy], [seg], tolerance)) == 1
