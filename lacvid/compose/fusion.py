@@ -26,7 +26,7 @@ import numpy as np
 from lacvid.compose.composite import multiply_lines
 from lacvid.compose.flat import region_winners, snap_indices
 from lacvid.compose.regions import fill_ink_labels, label_regions
-from lacvid.propagate.flow import warp_key_with_confidence
+from lacvid.propagate.flow import key_flow_with_confidence, upsample_flow, warp, warp_key_with_confidence
 from lacvid.propagate.palette import FLAT_SPREAD, MERGE
 
 
@@ -63,6 +63,32 @@ def warped_key_candidates(target_lines: np.ndarray, keys: Mapping[int, np.ndarra
         warped, confidence = warp_key_with_confidence(target_lines, keys[k], key_lines[k])  # (h,w,3), (h,w)
         out.append(Candidate(warped, (confidence * (w * len(order))).astype(np.float32)))
     return out
+
+
+def footage_paint(target_lines: np.ndarray, keys: Mapping[int, np.ndarray], key_lines: Mapping[int, np.ndarray],
+                  nearest_full: np.ndarray, index: int) -> tuple[np.ndarray, list[Candidate]]:
+    """Colour footage: the frame's paint, the nearest key (``nearest_full`` uint8 (H, W, 3), at full size)
+    warped onto it, and every key warped at working size as a ``Candidate`` (for the doubt).
+
+    The nearest key alone: on footage the lines are extracted from the paint, and far from them both
+    distance fields are flat and agree whatever the key shows, so the warp's confidence cannot tell
+    which key shows a pixel; time can. (Clips 01-06, keys first and last: taking per pixel the more
+    confident of two warped keys 25.71 dB, the nearest alone 26.57; switching to the other key only
+    where the nearest's confidence is below 0.05 still 26.11.) The flow is found at the working size
+    (``target_lines``, ``key_lines`` uint8 (h, w)), where large motion fits its search window, and the
+    key's colour sampled at full size, where its detail is (26.46 dB warped small and enlarged, 26.74
+    this way, 26.57 with the flow found at full size).
+    """
+    order = sorted(keys)
+    nearest = min(order, key=lambda k: (abs(k - index), k))
+    weights = time_weights(index, order)
+    candidates, paint = [], nearest_full
+    for k, w in zip(order, weights):
+        flow, confidence = key_flow_with_confidence(target_lines, key_lines[k])                # (h, w, 2), (h, w)
+        candidates.append(Candidate(warp(keys[k], flow), (confidence * (w * len(order))).astype(np.float32)))
+        if k == nearest:
+            paint = warp(nearest_full, upsample_flow(flow, nearest_full.shape[:2]))            # (H, W, 3)
+    return paint, candidates
 
 
 def fuse_pixels(network: np.ndarray, warped: Sequence[Candidate], settings: FusionSettings = FusionSettings()

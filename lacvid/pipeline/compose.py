@@ -1,10 +1,11 @@
 """Pass 3 of colorize: finished frames at full resolution, written in order on their own thread.
 
 A frame is its key as painted, or the network's color (working size) fused with the region
-colours propagated from the keys (drawings: ``pipeline.propagation``) or with the keys warped
-onto it (colour footage: ``lacvid.compose.fusion``), per region with the keys' palette when the shot is
-flat cel paint, else per pixel; regions the drawing holds still since a key take that key's paint
-(``lacvid.compose.held``); then the artist's ink goes on top, as drawn (``lacvid.preprocess.ink``). Frames
+colours propagated from the keys (drawings: ``pipeline.propagation``), per region with the keys' palette
+when the shot is flat cel paint, else per pixel; regions the drawing holds still since a key take that
+key's paint (``lacvid.compose.held``); then the artist's ink goes on top, as drawn
+(``lacvid.preprocess.ink``). Colour footage is its nearest key warped onto it at full size
+(``lacvid.compose.fusion.footage_paint``). Frames
 compose on a few threads and are written in order on another, while the caller prepares the next shot.
 """
 
@@ -27,6 +28,7 @@ from lacvid.compose.flat import palette_coverage, palette_from_keys
 from lacvid.compose.fusion import (
     Candidate,
     FusionSettings,
+    footage_paint,
     fuse_pixels,
     fuse_regions,
     key_shading,
@@ -256,7 +258,8 @@ class ShotComposer:
         lines_full = self.prep.frames.get("lines_full", t)                    # (H, W) uint8
         # The propagated colours and confidence, read once: candidates, flat regions and doubt use them.
         rgba = self.propagated.get("rgb", t) if self.propagated is not None else None   # (m, n, 4) uint8
-        candidates = self.candidates(t, rgba)
+        footage = self.footage(rgba is not None)
+        candidates = self.candidates(t, rgba) if not footage else []
         # Propagated colours yield to the network only where they found no evidence at all.
         settings = FusionSettings(network_weight=PROPAGATED_NETWORK_WEIGHT, min_confidence=PROPAGATED_NETWORK_WEIGHT) \
             if self.propagated is not None and self.palette is not None else FusionSettings()
@@ -264,6 +267,12 @@ class ShotComposer:
         key_drawings, key_colors = self.keys()
         if self.palette is not None:  # every region one palette colour: the keys' by construction
             fill = fuse_regions(lines_full, network, candidates, self.palette, settings, labels=labels, with_ink=False)
+        elif footage:  # colour footage: the nearest key warped at full size (compose.fusion.footage_paint)
+            near = nearest_keys(t, sorted(self.keys_small), self.options.max_refs)
+            paint, candidates = footage_paint(self.prep.frames.get("lines", t), {k: self.keys_small[k] for k in near},
+                                              {k: self.key_lines[k] for k in near},
+                                              self.keys_full[nearest_keys(t, near, 1)[0]], t)
+            fill = key_colors.project(paint)
         else:  # per pixel: only colours the keys hold, the network's and the upsampling's blends included
             network = key_colors.project(network)
             fill = composite_full_resolution(fuse_pixels(network, _at_size(candidates, network.shape[:2]), settings),
@@ -274,8 +283,16 @@ class ShotComposer:
                                                rgba[..., 3].astype(np.float32) / 255.0, self.propagated_palette,
                                                self.flat_colors, shading=self._shading)
         # Where the drawing holds still since a key, that key's paint, pixel for pixel (compose.held).
-        fill, held = paste_held_with_mask(fill, FrameDrawing.of(*labels, lines_full), key_drawings, t)
+        if footage:  # a still part warps onto itself, the key's paint already; strokes keep their own paint
+            held = np.zeros(lines_full.shape, bool)
+        else:
+            fill, held = paste_held_with_mask(fill, FrameDrawing.of(*labels, lines_full), key_drawings, t)
         return replace(self._layers(t, fill, lines_full), doubt=self.doubt(labels, held, candidates, rgba))
+
+    def footage(self, propagated: bool) -> bool:
+        """Whether frames are colour footage painted by warping the nearest key (``footage_paint``): no
+        drawing's ink, no propagation (``propagated``: the frame has one), no palette, warps not turned off."""
+        return self.ink is None and not propagated and self.palette is None and self.options.warp
 
     def doubt(self, labels: tuple[np.ndarray, int], held: np.ndarray, candidates: list[Candidate],
               propagated: np.ndarray | None) -> np.ndarray:
@@ -297,7 +314,8 @@ class ShotComposer:
             return np.zeros(lines_full.shape, np.uint8)
         settings = FusionSettings()
         labels = label_regions(lines_full, close_gaps=settings.close_gaps, min_area=settings.min_area)
-        held = held_mask(FrameDrawing.of(*labels, lines_full), self.keys()[0])
+        held = held_mask(FrameDrawing.of(*labels, lines_full), self.keys()[0]) \
+            if not self.footage(self.propagated is not None) else np.zeros(lines_full.shape, bool)
         if self.propagated is not None:
             return self.doubt(labels, held, [], self.propagated.get("rgb", t))
         return self.doubt(labels, held, self.candidates(t), None)

@@ -18,8 +18,8 @@ import numpy as np
 
 from lacvid.preprocess.distance import normalized_distance
 
-__all__ = ["FLOW_PARAMS", "distance_flow", "warp", "warp_key", "warp_key_with_confidence", "distance_image", "dis_flow",
-           "global_shift", "estimate_flow"]
+__all__ = ["FLOW_PARAMS", "distance_flow", "warp", "warp_key", "warp_key_with_confidence", "key_flow_with_confidence",
+           "upsample_flow", "distance_image", "dis_flow", "global_shift", "estimate_flow"]
 
 FLOW_PARAMS: dict[str, float | int] = {
     "pyr_scale": 0.5,
@@ -70,16 +70,28 @@ def warp_key(target_lines: np.ndarray, key_color: np.ndarray, key_lines: np.ndar
 def warp_key_with_confidence(
     target_lines: np.ndarray, key_color: np.ndarray, key_lines: np.ndarray, *, sigma: float = 0.05
 ) -> tuple[np.ndarray, np.ndarray]:
-    """The key's colour warped onto the target (uint8 (H, W, 3)) and how far to trust it.
+    """The key's colour warped onto the target (uint8 (H, W, 3)) and how far to trust it
+    (``key_flow_with_confidence``)."""
+    if key_color.shape[:2] != target_lines.shape:
+        raise ValueError(f"key colour {key_color.shape[:2]} and target line art {target_lines.shape} differ in size")
+    flow, confidence = key_flow_with_confidence(target_lines, key_lines, sigma=sigma)
+    return warp(key_color, flow), confidence
+
+
+def key_flow_with_confidence(target_lines: np.ndarray, key_lines: np.ndarray, *, sigma: float = 0.05
+                             ) -> tuple[np.ndarray, np.ndarray]:
+    """Flow float32 (H, W, 2) from the target's drawing to the key's (``distance_flow``) and how far to
+    trust it.
 
     Confidence float32 (H, W) in (0, 1]: ``exp(-|D_target - warp(D_key)| / sigma)``, the match
     of the two normalised distance fields after warping, blurred over a few pixels. Where the
     flow found the target's strokes in the key it is near 1; where the key does not hold what
     the target shows (a character entering, a disocclusion) the fields disagree and it drops,
-    so a later or earlier key can outvote this one there.
+    so a later or earlier key can outvote this one there. Far from every stroke both fields are
+    flat and agree whatever the key shows: there it says little.
     """
-    if key_color.shape[:2] != target_lines.shape:
-        raise ValueError(f"key colour {key_color.shape[:2]} and target line art {target_lines.shape} differ in size")
+    if target_lines.shape != key_lines.shape:
+        raise ValueError(f"target and key line art differ in size: {target_lines.shape} vs {key_lines.shape}")
     scale = 8.0 * min(target_lines.shape) / 256.0
     dt = normalized_distance(target_lines, scale=scale)  # (H, W) float32
     dk = normalized_distance(key_lines, scale=scale)
@@ -89,7 +101,18 @@ def warp_key_with_confidence(
     err = np.abs(dt - warp(dk, flow))  # (H, W)
     k = max(3, int(round(min(target_lines.shape) / 64)) | 1)
     err = cv2.GaussianBlur(err, (k, k), 0)
-    return warp(key_color, flow), np.exp(-err / sigma).astype(np.float32)
+    return flow, np.exp(-err / sigma).astype(np.float32)
+
+
+def upsample_flow(flow: np.ndarray, size: tuple[int, int]) -> np.ndarray:
+    """A flow float32 (h, w, 2) found at a working size, for an image of ``size`` (H, W): resized and its
+    displacements scaled (in pixels of the larger image)."""
+    h, w = flow.shape[:2]
+    H, W = size
+    if (h, w) == (H, W):
+        return flow
+    up = cv2.resize(flow, (W, H), interpolation=cv2.INTER_LINEAR)  # (H, W, 2)
+    return up * np.array([W / w, H / h], np.float32)
 
 
 # ----------------------------------------------------------------------------- DIS flow with a pan prior

@@ -77,3 +77,42 @@ def test_keys_painted_truly_flat_leave_no_shade_to_keep() -> None:
     out = paint_confident_regions(fill, labels, propagated, np.full((H, W), 0.5, np.float32), palette,
                                   np.array([True, True]), shading=shaded)
     assert np.abs(out[inside].astype(int) - COAT).max() <= shaded[0] + 1 and not (out[inside] == COAT).all()
+
+
+def test_footage_is_its_nearest_key_warped_at_full_size() -> None:
+    """Colour footage: the nearest key alone (a farther key, however well its strokes match, paints
+    nothing), warped by the flow found at working size, its colour sampled at full size."""
+    from lacvid.compose.fusion import footage_paint
+
+    Hf, Wf, h, w = 128, 192, 64, 96
+
+    def drawing(shift: int) -> tuple[np.ndarray, np.ndarray]:
+        """(lines uint8 (Hf, Wf), paint uint8 (Hf, Wf, 3)): a box with a fine stripe texture, moved by ``shift``."""
+        lines = np.full((Hf, Wf), 255, np.uint8)
+        cv2.rectangle(lines, (40 + shift, 30), (130 + shift, 100), 0, 2)
+        for k in range(1, 6):                                                   # strokes inside: the flow has hold
+            cv2.line(lines, (40 + shift + 15 * k, 30), (40 + shift + 15 * k - 8, 100), 0, 2)
+        paint = np.full((Hf, Wf, 3), 230, np.uint8)
+        x = np.arange(Wf)
+        stripes = ((x - shift) // 2) % 2 == 0                                       # 2 px stripes: lost at h
+        box = np.zeros((Hf, Wf), bool)
+        box[32:99, 42 + shift:129 + shift] = True
+        paint[box & stripes[None]] = (200, 40, 40)
+        paint[box & ~stripes[None]] = (40, 40, 200)
+        return lines, np.minimum(paint, lines[..., None])
+
+    small = lambda im: cv2.resize(im, (w, h), interpolation=cv2.INTER_AREA)   # noqa: E731
+    key_lines, key = drawing(0)
+    frame_lines, truth = drawing(6)
+    far_key = np.zeros_like(key)
+    far_key[..., 1] = 255                                                       # what a farther key would paint: green
+    paint, candidates = footage_paint(small(frame_lines), {0: small(key), 9: small(far_key)},
+                                      {0: small(key_lines), 9: small(key_lines)}, key, 2)
+    assert paint.shape == (Hf, Wf, 3) and len(candidates) == 2
+    inside = np.zeros((Hf, Wf), bool)
+    inside[40:90, 60:120] = True                                                # well inside the moved box
+    err = np.abs(paint[inside].astype(int) - truth[inside]).max(-1)
+    assert (err <= 40).mean() >= 0.9                                            # the stripes, where they moved
+    enlarged = cv2.resize(candidates[0].color, (Wf, Hf), interpolation=cv2.INTER_LINEAR)
+    assert err.mean() < 0.5 * np.abs(enlarged[inside].astype(int) - truth[inside]).max(-1).mean()  # lost when small
+    assert not ((paint[..., 1] > 150) & (paint[..., 0] < 100)).any()              # nothing of the farther key
