@@ -61,7 +61,6 @@ if TYPE_CHECKING:
 ONNX_ATTENTION_LIMIT = int(1.5e9)
 _EXPORT_FORMAT = 2  # 2: the reference keys' graph input is named attn_keys
 _MANIFEST = "export.json"
-_GRAPHS = ("color_encode.onnx", "color_frame.onnx", "temporal.onnx")  # what a backend loads (temporal: if any)
 
 
 def _torch():
@@ -135,6 +134,7 @@ def load_model(model: str | os.PathLike = DEFAULT_MODEL) -> LoadedModel:
 
 
 def _trained_size(ckpt: Checkpoint) -> int | None:
+    """The working size ``ckpt`` was trained at (``colorize --size``'s default), None where unrecorded."""
     trained = (ckpt.meta or {}).get("work_size")  # the checkpoint's key, kept for files already written
     return int(trained) if trained else None
 
