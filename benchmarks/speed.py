@@ -201,8 +201,7 @@ def stages_alone(video: Path, keys_dir: Path, model: Path, args: argparse.Namesp
     shots = resolve_shots("auto", detect_shots(images), n)
     loaded = load_model(model)
     device = str(resolve_device(args.device))
-    backend = make_backend(loaded.checkpoint, loaded.path, device, args.backend, folder / "cache", work_size=work,
-                           max_refs=3, model_digest=loaded.digest)
+    backend = make_backend(loaded, device, args.backend, folder / "cache", work_size=work, max_refs=3)
     keys = find_keys(keys_dir, info)
     plan = RunPlan(video, folder / "stage-cache", "bench", "bench", full, work, ColorizeOptions(backend=args.backend),
                    loaded.path, loaded.digest, device, backend.name,

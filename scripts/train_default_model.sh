@@ -70,4 +70,8 @@ mkdir -p "$(dirname "$MODEL_OUT")" "$ASSETS"
 cp "$RUN/model.pt" "$MODEL_OUT"
 cp "$RUN/losses.png" "$RUN/config.json" "$ASSETS/"
 cp "$(ls "$RUN"/samples/step-*.png | sort | tail -n 1)" "$ASSETS/samples.png"
+if [ "$MODEL_OUT" = lacvid/weights/default.pt ]; then
+    # The bundled model's graphs ship beside it (its first run exports nothing); stale ones would not load.
+    "$PYTHON" scripts/ship_default_onnx.py >&2
+fi
 echo "$MODEL_OUT"

@@ -78,3 +78,15 @@ def test_sdist_holds_the_tests_and_their_helpers(tmp_path) -> None:
                           cwd=ROOT, capture_output=True, text=True)
     count = re.compile(r"(\d+) tests? collected")
     assert count.search(collected.stdout).group(1) == count.search(here.stdout).group(1)
+
+
+def test_package_data_ships_the_bundled_models_graphs() -> None:
+    """Every file of lacvid/weights (the checkpoint and its shipped ONNX graphs) matches a package-data
+    pattern, so wheels and the sdist carry them: without the graphs a first run exports with torch."""
+    from fnmatch import fnmatch
+
+    patterns = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]["package-data"]["lacvid"]
+    weights = [p.relative_to(ROOT / "lacvid").as_posix() for p in (ROOT / "lacvid" / "weights").rglob("*")
+               if p.is_file() and "__pycache__" not in p.parts]
+    assert "weights/default-onnx/export.json" in weights
+    assert [w for w in weights if not any(fnmatch(w, pattern) for pattern in patterns)] == []

@@ -45,7 +45,7 @@ def batch_command(
 
     started = time.perf_counter()
     progress = make_progress(quiet, debug, progress_mode, log_file)
-    use_threads(threads, "torch")
+    use_threads(threads)
     batch = read_jobs(jobs, ColorizeOptions(overwrite=overwrite))
     with shot_executor(workers, ray, worker_cpus) as executor:
         results = colorize_batch(batch, executor, progress)

@@ -126,7 +126,7 @@ def colorize_command(
                           trace_lines=trace_lines,
                           overwrite=overwrite, frames=frames, shot=shot,
                           crf=crf, preset=preset, codec=codec, format=format, layers=layers)
-    use_threads(threads, "torch")
+    use_threads(threads)
     input = read_input(input, progress, cache)
     with shot_executor(workers, ray, worker_cpus) as executor:
         result = colorize(input, keys, output, options, progress, executor=executor)
@@ -210,7 +210,7 @@ def preview_command(
                           temporal=temporal, batch=batch, warp=warp, shots=shots, lines=lines, ink=ink, cache=cache,
                           trace_lines=trace_lines,
                           overwrite=overwrite, frames=frames, shot=shot)
-    use_threads(threads, "torch")
+    use_threads(threads)
     input = read_input(input, progress, cache)
     with shot_executor(workers, ray, worker_cpus) as executor:
         result = preview(input, keys, output, options, per_shot=per_shot, progress=progress, executor=executor,

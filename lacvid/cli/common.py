@@ -176,7 +176,9 @@ def echo_output(path: Path) -> None:
 
 def use_threads(threads: int | None, *load: str) -> int:
     """Apply ``--threads`` (see ``lacvid.util.cpus``) before a command computes anything; ``load``: the
-    libraries it will use that are not imported yet (``"torch"``), told now."""
+    libraries it will surely use that are not imported yet (``"torch"``), told now. One it may not use
+    (torch for colorize, whose ONNX Runtime path never imports it) is told where lacvid imports it
+    (``cpus.load_library``)."""
     from lacvid.util.cpus import set_thread_limit
 
     return set_thread_limit(threads, load=("cv2", *load))

@@ -26,7 +26,7 @@ def keys_next(source: Path, painted: Path | None, output: Path, n: int | None, o
     if not force_replace_painted:  # first: the "already exists" line must not suggest --overwrite here
         check_no_painted_keys(output)
     progress = make_progress(quiet, debug)
-    use_threads(threads, "torch")
+    use_threads(threads)
     source = read_input(source, progress, flags.get("cache"))
     result = suggest_next(source, painted, output, n, ColorizeOptions(**flags, overwrite=overwrite), progress)
     typer.echo(next_table(result.rows))

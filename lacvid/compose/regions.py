@@ -15,12 +15,12 @@ from __future__ import annotations
 
 import cv2
 import numpy as np
-from numba import njit, prange
+from numba import prange
 
 from lacvid.preprocess.distance import nearest_values
 from lacvid.preprocess.lines import INK_THRESHOLD, line_mask
 from lacvid.util.checks import check_array
-from lacvid.util.kernels import numba_threads
+from lacvid.util.kernels import RowKernel, kernel, sum_rows
 
 __all__ = [
     "ink_mask",
@@ -95,7 +95,7 @@ def label_regions(
     return np.ascontiguousarray(labels, dtype=np.int32), n
 
 
-@njit(cache=True)
+@kernel()
 def _grow_kernel(labels, allowed):  # pragma: no cover
     h, w = labels.shape
     out = labels.copy()
@@ -167,8 +167,7 @@ def fill_ink_labels(labels: np.ndarray) -> np.ndarray:
 # --------------------------------------------------------------------------- kernels
 
 
-@njit(cache=True, parallel=True)
-def _palette_votes_kernel(labels, index, weights, n_regions, n_palette, n_chunks):  # pragma: no cover
+def _palette_votes_rows(labels, index, weights, n_regions, n_palette, n_chunks):  # pragma: no cover
     h, w = labels.shape
     acc = np.zeros((n_chunks, n_regions + 1, n_palette), np.float64)
     rows = (h + n_chunks - 1) // n_chunks
@@ -178,10 +177,10 @@ def _palette_votes_kernel(labels, index, weights, n_regions, n_palette, n_chunks
                 lab = labels[y, x]
                 if lab > 0:
                     acc[c, lab, index[y, x]] += weights[y, x]
-    out = np.zeros((n_regions + 1, n_palette), np.float64)
-    for c in range(n_chunks):
-        out += acc[c]
-    return out
+    return acc  # (n_chunks, n_regions + 1, n_palette): summed by the wrapper (sum_rows)
+
+
+_palette_votes_kernel = RowKernel(_palette_votes_rows)
 
 
 def region_palette_votes(
@@ -209,5 +208,4 @@ def region_palette_votes(
         raise ValueError(f"labels must lie in 0..{n_regions}, got {labels.min()}..{labels.max()}")
     if index.size and (index.min() < 0 or index.max() >= n_palette):
         raise ValueError(f"index must lie in 0..{n_palette - 1}, got {index.min()}..{index.max()}")
-    with numba_threads(threads) as t:
-        return _palette_votes_kernel(labels, index, weights, int(n_regions), int(n_palette), t)
+    return sum_rows(_palette_votes_kernel(labels, index, weights, int(n_regions), int(n_palette), threads=threads))

@@ -16,6 +16,12 @@ from typing import Any
 DEFAULT_MODEL = "default"                # the checkpoint bundled with lacvid (models.runtime.default_model_path)
 BACKENDS = ("auto", "torch", "onnx")     # what runs the networks (models.runtime.make_backend)
 
+# The exported graphs' tensor names (models.export writes them, models.runtime feeds them): here, without
+# torch, so ONNX Runtime runs the bundled graphs in a process that never imports torch.
+COLOR_INPUTS = ["target_lines", "target_dist", "ref_lines", "ref_colors", "ref_dists"]
+COLOR_OUTPUTS = ["y", "y_mid", "y_sim"]
+REF_NAMES = ["color_feats", "attn_keys", "mask_ref", "style"]  # color.References' fields, in order (tested)
+
 
 def _from_dict(cls: type, data: Any, where: str) -> Any:
     """Build a flat dataclass from a dict, refusing unknown keys and wrong types (not guessing)."""

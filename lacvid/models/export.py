@@ -29,13 +29,10 @@ import torch.nn as nn
 
 from lacvid.models.blocks import inference_copy
 from lacvid.models.color import ColorTransformNet, References
-from lacvid.models.config import ModelConfig
+from lacvid.models.config import COLOR_INPUTS, COLOR_OUTPUTS, REF_NAMES, ModelConfig
 from lacvid.models.temporal import TemporalConstraintNet
 
 OPSET = 17
-COLOR_INPUTS = ["target_lines", "target_dist", "ref_lines", "ref_colors", "ref_dists"]
-COLOR_OUTPUTS = ["y", "y_mid", "y_sim"]
-REF_NAMES = list(References._fields)  # color_feats, attn_keys, mask_ref, style
 
 _TARGET_AXES = {0: "batch", 2: "height", 3: "width"}
 _REF_AXES = {0: "batch", 1: "refs", 3: "height", 4: "width"}

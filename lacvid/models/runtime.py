@@ -18,7 +18,13 @@ on 2 cores (AMD EPYC, torch 2.13, ORT 1.32), CPU model (width 8), K = 2, colour 
 per frame, best of 15 interleaved rounds: 256 x 256: torch fp32 132 ms, torch bf16 autocast
 103-112 ms, ORT 97 ms; 256 x 456: 285, 248, 198 ms, i.e. ORT is ~1.4x eager fp32 and
 ~1.1-1.25x bf16 autocast (whose error ORT does not add). The exported graphs are written once
-per checkpoint into the cache (``OnnxBackend``).
+per checkpoint into the cache (``OnnxBackend``); the bundled model's ship with lacvid
+(``lacvid/weights/default-onnx/``, checked against ``default.pt``'s digest: ``bundled_graphs``), so
+its first run exports nothing.
+
+torch is imported only where a backend runs it (``TorchBackend``, an export): the ONNX Runtime path
+of the bundled model never imports it (seconds of every run's start). ``load_model`` reads a
+checkpoint's networks on first use of ``LoadedModel.checkpoint``.
 """
 
 from __future__ import annotations
@@ -27,28 +33,29 @@ import errno
 import json
 import math
 import os
+import threading
 import warnings
 from contextlib import nullcontext
-from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
-import torch
 
 from lacvid._version import __version__
 from lacvid.errors import CheckpointError, InputError, disk_full
-from lacvid.models.blocks import inference_copy
-from lacvid.models.checkpoint import Checkpoint, load_checkpoint
-from lacvid.models.color import References
-from lacvid.models.config import BACKENDS, DEFAULT_MODEL
-from lacvid.models.export import COLOR_INPUTS, REF_NAMES, export_color_net, export_temporal_net
+from lacvid.models.config import BACKENDS, COLOR_INPUTS, DEFAULT_MODEL, REF_NAMES
 from lacvid.progress import NULL_PROGRESS, Progress, warn
 from lacvid.util.cache_home import default_cache_dir
-from lacvid.util.cpus import thread_limit
+from lacvid.util.cpus import load_library, thread_limit
 from lacvid.util.hashing import file_digest
 from lacvid.util.outputs import atomic_output
+
+if TYPE_CHECKING:
+    import torch
+
+    from lacvid.models.checkpoint import Checkpoint
+    from lacvid.models.color import References
 
 # Above this estimate "auto" runs torch on the CPU too; see attention_bytes.
 ONNX_ATTENTION_LIMIT = int(1.5e9)
@@ -56,24 +63,54 @@ _EXPORT_FORMAT = 2  # 2: the reference keys' graph input is named attn_keys
 _MANIFEST = "export.json"
 
 
+def _torch():
+    """torch, imported where a backend first runs it, and told ``--threads`` then (``load_library``)."""
+    return load_library("torch")
+
 
 def default_model_path() -> Path:
     """The model bundled with lacvid (``lacvid/weights/default.pt``)."""
     return Path(str(resources.files("lacvid") / "weights" / "default.pt"))
 
 
-@dataclass(frozen=True)
-class LoadedModel:
-    """A checkpoint read once: its networks on the CPU, the file, and what it was trained at."""
+def bundled_graphs_dir() -> Path:
+    """Where the bundled model's exported graphs ship (``lacvid/weights/default-onnx/``)."""
+    return Path(str(resources.files("lacvid") / "weights" / "default-onnx"))
 
-    checkpoint: Checkpoint
-    path: Path
-    digest: str       # content hash: keys every cache of its outputs and exported graphs
-    trained_size: int | None  # the working size (short side, px) it was trained at, when recorded
+
+class LoadedModel:
+    """A checkpoint found once: the file, its digest, what it was trained at and whether it holds a
+    temporal net; its networks (``checkpoint``, on the CPU) are read on first use, so a run that
+    needs only shipped graphs never imports torch. ``graphs``: the checkpoint's shipped ONNX graphs
+    (the bundled model's, verified by ``bundled_graphs``), else None (exported into the cache)."""
+
+    def __init__(self, path: Path, digest: str, trained_size: int | None, has_temporal: bool,
+                 graphs: Path | None = None, checkpoint: Checkpoint | None = None) -> None:
+        self.path = path
+        self.digest = digest              # content hash: keys every cache of its outputs and exported graphs
+        self.trained_size = trained_size  # the working size (short side, px) it was trained at, when recorded
+        self.has_temporal = has_temporal
+        self.graphs = graphs
+        self._checkpoint = checkpoint
+        self._lock = threading.Lock()
+
+    @property
+    def checkpoint(self) -> Checkpoint:
+        """The checkpoint's networks, read (with torch) the first time they are asked for."""
+        with self._lock:
+            if self._checkpoint is None:
+                from lacvid.models.checkpoint import load_checkpoint
+
+                self._checkpoint = load_checkpoint(self.path)
+            return self._checkpoint
+
+    def __repr__(self) -> str:
+        return f"LoadedModel({str(self.path)!r}, digest={self.digest!r}, trained_size={self.trained_size})"
 
 
 def load_model(model: str | os.PathLike = DEFAULT_MODEL) -> LoadedModel:
-    """Read ``model`` (a checkpoint path, or ``"default"`` for the bundled one)."""
+    """Find ``model`` (a checkpoint path, or ``"default"`` for the bundled one) and read what a run needs to
+    know of it: from the shipped graphs' manifest for the bundled model (no torch), else from the file."""
     path = default_model_path() if str(model) == DEFAULT_MODEL else Path(model)
     if path.is_dir():  # a run folder: it exists, so "does not exist" would mislead
         inside = sorted(path.glob("*.pt"), key=lambda p: p.name != "model.pt")  # lacvid train's final model first
@@ -85,16 +122,64 @@ def load_model(model: str | os.PathLike = DEFAULT_MODEL) -> LoadedModel:
             raise CheckpointError(f"the bundled default model {path} is missing from this install; reinstall "
                                   "lacvid or pass --model PATH")
         raise CheckpointError(f"model {path} does not exist; pass --model PATH to a lacvid checkpoint")
+    digest = file_digest(path)
+    shipped = bundled_graphs(digest)
+    if shipped is not None:
+        info = json.loads((shipped / _MANIFEST).read_text())["model"]
+        return LoadedModel(path, digest, info["trained_size"], info["has_temporal"], graphs=shipped)
+    from lacvid.models.checkpoint import load_checkpoint
+
     ckpt = load_checkpoint(path)
+    return LoadedModel(path, digest, _trained_size(ckpt), ckpt.temporal_net is not None, checkpoint=ckpt)
+
+
+def _trained_size(ckpt: Checkpoint) -> int | None:
+    """The working size ``ckpt`` was trained at (``colorize --size``'s default), None where unrecorded."""
     trained = (ckpt.meta or {}).get("work_size")  # the checkpoint's key, kept for files already written
-    return LoadedModel(ckpt, path, file_digest(path), int(trained) if trained else None)
+    return int(trained) if trained else None
+
+
+def bundled_graphs(model_digest: str, folder: Path | None = None) -> Path | None:
+    """The shipped graphs folder when it holds an intact export (every file's size and digest as its
+    manifest records them) of the checkpoint whose digest is ``model_digest``; else None.
+
+    Checked on every load, so a replaced ``default.pt`` or a damaged graph is never run: that
+    checkpoint is exported into the cache instead, as any other. ``write_bundled_graphs`` makes it.
+    """
+    folder = bundled_graphs_dir() if folder is None else folder
+    if not _valid_export(folder):
+        return None
+    try:
+        manifest = json.loads((folder / _MANIFEST).read_text())
+        if manifest.get("checkpoint") != model_digest or not isinstance(manifest.get("model"), dict):
+            return None
+    except (OSError, ValueError):
+        return None
+    return folder
+
+
+def write_bundled_graphs(model_path: str | os.PathLike, folder: str | os.PathLike) -> Path:
+    """Export ``model_path``'s graphs into ``folder`` (replaced) as ``bundled_graphs`` reads them: the
+    export's manifest plus the checkpoint's digest and what a run needs to know of it without torch
+    (``scripts/ship_default_onnx.py`` runs it for the bundled model)."""
+    from lacvid.models.checkpoint import load_checkpoint
+
+    path, folder = Path(model_path), Path(folder)
+    ckpt = load_checkpoint(path)
+    with atomic_output(folder, overwrite=True, directory=True) as tmp:
+        _write_export(ckpt, tmp)
+        manifest = json.loads((tmp / _MANIFEST).read_text())
+        manifest["checkpoint"] = file_digest(path)
+        manifest["model"] = {"trained_size": _trained_size(ckpt), "has_temporal": ckpt.temporal_net is not None}
+        (tmp / _MANIFEST).write_text(json.dumps(manifest, indent=2) + "\n")
+    return folder
 
 
 class NetworkBackend(Protocol):
     """The colour and temporal networks of one checkpoint, ready to run (see the module doc)."""
 
     name: str  # "torch" or "onnx": part of the run cache key, as their outputs differ in the last bits
-    device: torch.device  # where the networks run
+    device: str  # where the networks run: "cpu", "cuda:0" (a string, so ONNX Runtime needs no torch)
     has_temporal: bool  # False when the checkpoint holds no temporal network
 
     def encode_references(self, ref_lines: np.ndarray, ref_colors: np.ndarray, ref_dists: np.ndarray) -> Any:
@@ -122,43 +207,47 @@ class TorchBackend:
     name = "torch"
 
     def __init__(self, ckpt: Checkpoint, device: str | torch.device = "cpu") -> None:
-        self.device = torch.device(device)
-        self.color_net = inference_copy(ckpt.color_net).to(self.device)
-        self.temporal_net = (inference_copy(ckpt.temporal_net).to(self.device)
+        from lacvid.models.blocks import inference_copy
+
+        torch = self._torch = _torch()
+        self.torch_device = torch.device(device)
+        self.device = str(self.torch_device)
+        self.color_net = inference_copy(ckpt.color_net).to(self.torch_device)
+        self.temporal_net = (inference_copy(ckpt.temporal_net).to(self.torch_device)
                              if ckpt.temporal_net is not None else None)
         self.has_temporal = self.temporal_net is not None
         # bf16 on CUDA: ~2x faster, and color is stored as uint8, far coarser than bf16's error.
-        self._autocast = (torch.autocast("cuda", dtype=torch.bfloat16) if self.device.type == "cuda"
+        self._autocast = (torch.autocast("cuda", dtype=torch.bfloat16) if self.torch_device.type == "cuda"
                           else nullcontext())
 
     def _tensor(self, x: np.ndarray) -> torch.Tensor:
-        return torch.from_numpy(np.ascontiguousarray(x, dtype=np.float32)).to(self.device)
+        return self._torch.from_numpy(np.ascontiguousarray(x, dtype=np.float32)).to(self.torch_device)
 
     @staticmethod
     def _array(t: torch.Tensor) -> np.ndarray:
         return t.float().cpu().numpy()
 
-    @torch.inference_mode()
     def encode_references(self, ref_lines: np.ndarray, ref_colors: np.ndarray, ref_dists: np.ndarray) -> References:
-        with self._autocast:
+        with self._torch.inference_mode(), self._autocast:
             return self.color_net.encode_references(self._tensor(ref_lines), self._tensor(ref_colors),
                                                     self._tensor(ref_dists))
 
-    @torch.inference_mode()
     def color(self, target_lines: np.ndarray, target_dist: np.ndarray, refs: References) -> np.ndarray:
-        batch = target_lines.shape[0]
-        if refs.style.shape[0] != batch:  # one reference set for a batch of targets: shared, not copied
-            refs = References(*(r.expand(batch, *r.shape[1:]) for r in refs))
-        with self._autocast:
-            y, _, _ = self.color_net.forward_with_references(self._tensor(target_lines), self._tensor(target_dist),
-                                                             refs)  # (1, 3, h, w)
-        return self._array(y)
+        from lacvid.models.color import References
 
-    @torch.inference_mode()
+        batch = target_lines.shape[0]
+        with self._torch.inference_mode():
+            if refs.style.shape[0] != batch:  # one reference set for a batch of targets: shared, not copied
+                refs = References(*(r.expand(batch, *r.shape[1:]) for r in refs))
+            with self._autocast:
+                y, _, _ = self.color_net.forward_with_references(self._tensor(target_lines),
+                                                                 self._tensor(target_dist), refs)  # (1, 3, h, w)
+            return self._array(y)
+
     def temporal(self, frames: np.ndarray) -> np.ndarray:
         if self.temporal_net is None:
             raise ValueError("this checkpoint holds no temporal network (check has_temporal first)")
-        with self._autocast:
+        with self._torch.inference_mode(), self._autocast:
             return self._array(self.temporal_net(self._tensor(frames)))  # (1, 3, h, w)
 
 
@@ -193,7 +282,7 @@ def onnx_export_dir(model_digest: str, cache_dir: str | os.PathLike | None = Non
     exporter) and onnxruntime's (what must load the graph), so any of them changing exports anew.
     """
     root = Path(cache_dir) if cache_dir is not None else default_cache_dir()
-    versions = f"lacvid{__version__}-torch{torch.__version__}-ort{_ort().__version__}"
+    versions = f"lacvid{__version__}-torch{_torch().__version__}-ort{_ort().__version__}"
     return root / "onnx" / f"{model_digest}-{versions}".replace("+", "_")
 
 
@@ -215,6 +304,10 @@ def _valid_export(folder: Path) -> bool:
 
 def _write_export(ckpt: Checkpoint, folder: Path) -> None:
     """Export the split colour net and the temporal net into ``folder``, then the manifest (last)."""
+    from lacvid.models.blocks import inference_copy
+    from lacvid.models.export import export_color_net, export_temporal_net
+
+    torch = _torch()
     color = inference_copy(ckpt.color_net).cpu()
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # exporter chatter; the graphs are parity-tested
@@ -260,13 +353,14 @@ def ensure_onnx_export(ckpt: Checkpoint, model_digest: str, cache_dir: str | os.
 def export_bytes(ckpt: Checkpoint) -> int:
     """About what the exported graphs take on disk: the colour net's weights twice (the whole net,
     exported to be checked, and its two halves), the temporal net's once, float32."""
-    def weights(net: torch.nn.Module | None) -> int:
+    def weights(net: Any) -> int:  # a torch module or None
         return 0 if net is None else 4 * sum(t.numel() for t in net.state_dict().values())
     return 2 * weights(ckpt.color_net) + weights(ckpt.temporal_net) + 1_000_000
 
 
 class OnnxBackend:
-    """ONNX Runtime on the CPU over the checkpoint's exported graphs (exported once, cached).
+    """ONNX Runtime on the CPU over the checkpoint's exported graphs: the shipped ones of the bundled
+    model (``model.graphs``), else exported once into the cache (which needs torch).
 
     ``threads``: ORT's intra-op threads, default ``thread_limit()`` (``--threads``: the CPUs this
     process may use). The graphs are float32 only; results match ``TorchBackend`` on the CPU to ~1e-5.
@@ -274,14 +368,12 @@ class OnnxBackend:
 
     name = "onnx"
 
-    def __init__(self, ckpt: Checkpoint, model_path: str | os.PathLike, cache_dir: str | os.PathLike | None = None,
-                 *, threads: int | None = None, model_digest: str | None = None,
+    def __init__(self, model: LoadedModel, cache_dir: str | os.PathLike | None = None, *, threads: int | None = None,
                  progress: Progress = NULL_PROGRESS) -> None:
         ort = _ort()
-        self.device = torch.device("cpu")
-        self.has_temporal = ckpt.temporal_net is not None
-        digest = model_digest or file_digest(Path(model_path))
-        self.folder = ensure_onnx_export(ckpt, digest, cache_dir, progress)
+        self.device = "cpu"
+        self.has_temporal = model.has_temporal
+        self.folder = model.graphs or ensure_onnx_export(model.checkpoint, model.digest, cache_dir, progress)
         opts = ort.SessionOptions()
         opts.intra_op_num_threads = threads or thread_limit()
         opts.inter_op_num_threads = 1
@@ -325,12 +417,11 @@ def _f32(x: np.ndarray) -> np.ndarray:
     return np.ascontiguousarray(x, dtype=np.float32)
 
 
-def make_backend(ckpt: Checkpoint, model_path: str | os.PathLike, device: str | torch.device = "cpu",
-                 backend: str = "auto", cache_dir: str | os.PathLike | None = None, *,
-                 work_size: tuple[int, int] | None = None, max_refs: int | None = None,
-                 threads: int | None = None, model_digest: str | None = None,
+def make_backend(model: LoadedModel, device: str = "cpu", backend: str = "auto",
+                 cache_dir: str | os.PathLike | None = None, *, work_size: tuple[int, int] | None = None,
+                 max_refs: int | None = None, threads: int | None = None,
                  progress: Progress = NULL_PROGRESS) -> NetworkBackend:
-    """The backend to run ``ckpt`` with: ``auto``, ``torch`` or ``onnx``.
+    """The backend to run ``model`` with: ``auto``, ``torch`` or ``onnx``.
 
     ``auto`` = ONNX Runtime on the CPU when onnxruntime imports and the attention matrix at
     ``work_size`` with ``max_refs`` references stays under ``ONNX_ATTENTION_LIMIT``
@@ -340,22 +431,23 @@ def make_backend(ckpt: Checkpoint, model_path: str | os.PathLike, device: str | 
     """
     if backend not in BACKENDS:
         raise InputError(f"unknown backend {backend!r}; use auto, torch or onnx")
-    device = torch.device(device)
+    device = str(device)
     if backend == "torch":
-        return TorchBackend(ckpt, device)
-    if device.type != "cpu":
+        return TorchBackend(model.checkpoint, device)
+    if device.split(":")[0] != "cpu":
         if backend == "onnx":
             raise InputError(f"--backend onnx runs on the CPU only, but device {device} was asked for; use "
                              "--device cpu or --backend torch")
-        return TorchBackend(ckpt, device)
+        return TorchBackend(model.checkpoint, device)
     try:
         _ort()
-        import onnx  # noqa: F401  torch's exporter needs it to write the graphs
+        if model.graphs is None:
+            import onnx  # noqa: F401  torch's exporter needs it to write the graphs
     except ImportError as exc:
         if backend == "onnx":
             raise InputError("--backend onnx needs the onnxruntime and onnx packages; pip install onnxruntime "
                              "onnx, or use --backend torch") from exc
-        return TorchBackend(ckpt, device)
+        return TorchBackend(model.checkpoint, device)
     if work_size is not None and max_refs is not None:
         need = attention_bytes(work_size, max_refs)
         if need > ONNX_ATTENTION_LIMIT:
@@ -363,7 +455,7 @@ def make_backend(ckpt: Checkpoint, model_path: str | os.PathLike, device: str | 
             if backend == "auto":
                 progress.log(f"running the networks in PyTorch: ONNX Runtime would hold a {need / 1e9:.1f} GB "
                              f"attention matrix per frame at {size}")
-                return TorchBackend(ckpt, device)
+                return TorchBackend(model.checkpoint, device)
             warn(progress, f"ONNX Runtime holds a {need / 1e9:.1f} GB attention matrix per frame at {size} "
                            "(about twice that at peak); use --backend torch if memory runs out")
-    return OnnxBackend(ckpt, model_path, cache_dir, threads=threads, model_digest=model_digest, progress=progress)
+    return OnnxBackend(model, cache_dir, threads=threads, progress=progress)

@@ -16,7 +16,7 @@ from lacvid.pipeline.cache import ColorizeCache
 from lacvid.pipeline.shot_work import RunPlan, ShotArrays, ShotLayers, ShotWorker, open_backend
 from lacvid.progress import Progress
 from lacvid.shots.detect import Shot
-from lacvid.util.devices import resolve_device
+from lacvid.util.devices import device_name
 
 
 @dataclass(frozen=True)
@@ -58,7 +58,7 @@ class LocalExecutor:
         self.workers: dict[RunPlan, ShotWorker] = {}
 
     def device(self, option: str) -> str:
-        return str(resolve_device(option))
+        return device_name(option)
 
     def start(self, plan: RunPlan, cache: ColorizeCache, tasks: list[ShotTask], progress: Progress,
               backend: NetworkBackend | None) -> None:

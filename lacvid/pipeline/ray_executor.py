@@ -208,7 +208,7 @@ def _worker_backend(plan: RunPlan) -> NetworkBackend:
         if model.digest != plan.model_digest:
             raise WorkerMismatch(f"worker {socket.gethostname()} sees a different model at {plan.model_path} than "
                                  "the driver; every node must have the same model file")
-        _BACKENDS[key] = open_backend(plan, model.checkpoint)
+        _BACKENDS[key] = open_backend(plan, model)
     return _BACKENDS[key]
 
 

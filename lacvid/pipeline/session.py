@@ -102,8 +102,8 @@ def _driver_backend(model: LoadedModel, device: str, options: ColorizeOptions, c
     into the cache every worker reads); None on a GPU, which always runs PyTorch."""
     if not device.startswith("cpu") and options.backend != "onnx":
         return None
-    return make_backend(model.checkpoint, model.path, device, options.backend, cache_dir, work_size=work_size,
-                        max_refs=options.refs, model_digest=model.digest, progress=progress)
+    return make_backend(model, device, options.backend, cache_dir, work_size=work_size, max_refs=options.refs,
+                        progress=progress)
 
 
 def _warn_mismatched_keys(plan: RunPlan, prep: PrepEntry, keys: list[KeyFrame], progress: Progress) -> None:

@@ -26,7 +26,7 @@ from lacvid._version import __version__
 from lacvid.compose.layers import Layers, key_layers
 from lacvid.compose.palette import ShotPalette, with_index
 from lacvid.errors import InputError
-from lacvid.models.runtime import NetworkBackend, load_model, make_backend
+from lacvid.models.runtime import LoadedModel, NetworkBackend, load_model, make_backend
 from lacvid.pipeline.cache import ColorizeCache, PrepEntry, damaged_message
 from lacvid.pipeline.compose import ShotComposer, flat_palette
 from lacvid.pipeline.keys import KeyFrame
@@ -154,13 +154,12 @@ class ShotLayers:
         return layers
 
 
-def open_backend(plan: RunPlan, checkpoint=None, progress: Progress = NULL_PROGRESS) -> NetworkBackend:
+def open_backend(plan: RunPlan, model: LoadedModel | None = None, progress: Progress = NULL_PROGRESS) -> NetworkBackend:
     """The networks of ``plan`` as its driver resolved them (model, device, backend), in this process."""
-    if checkpoint is None:
-        checkpoint = load_model(plan.model_path).checkpoint
-    return make_backend(checkpoint, plan.model_path, plan.device, plan.backend, plan.cache_root,
-                        work_size=plan.work_size,
-                        max_refs=plan.options.refs, model_digest=plan.model_digest, progress=progress)
+    if model is None:
+        model = load_model(plan.model_path)
+    return make_backend(model, plan.device, plan.backend, plan.cache_root, work_size=plan.work_size,
+                        max_refs=plan.options.refs, progress=progress)
 
 
 @dataclass

@@ -8,7 +8,8 @@ process may run on (its CPU affinity) and caps it by the cgroup CPU quota (v2 ``
 
 ``$LACVID_THREADS`` sets the default. ``set_thread_limit(n)`` tells torch, numba and OpenCV;
 lacvid's own pools, ONNX Runtime sessions, FFmpeg codecs and numba kernels read
-``thread_limit()`` when they start.
+``thread_limit()`` when they start. A library imported later, where a run first needs it
+(``load_library("torch")``: the ONNX Runtime path never imports torch), is told then.
 """
 
 from __future__ import annotations
@@ -20,11 +21,13 @@ import os
 import sys
 from collections.abc import Collection
 from pathlib import Path
+from types import ModuleType
 
 CGROUP_ROOT = Path("/sys/fs/cgroup")
 PROC_CGROUP = Path("/proc/self/cgroup")
 
 _state: dict[str, int] = {}
+_told: set[str] = set()  # the libraries told set_thread_limit's limit (none until it is called)
 
 
 def affinity_cpus() -> int:
@@ -150,10 +153,28 @@ def set_thread_limit(threads: int | None = None, load: Collection[str] = ()) -> 
     if isinstance(threads, bool) or not isinstance(threads, int) or threads < 1:
         raise ValueError(f"threads must be a positive integer, got {threads!r}")
     _state["limit"] = threads
+    _state["set"] = 1
+    _told.clear()
     for library in ("torch", "numba", "cv2"):
         if library not in sys.modules and library in load:
             with contextlib.suppress(ImportError):
                 importlib.import_module(library)
         if library in sys.modules:
             _tell(library, threads)
+            _told.add(library)
     return threads
+
+
+def load_library(name: str) -> ModuleType:
+    """Import ``name`` (``torch``, ``numba`` or ``cv2``) where lacvid first needs it, and tell it the
+    limit ``set_thread_limit`` set, if it has not been told yet.
+
+    So a command imports torch (seconds) only when it runs torch, and torch still runs on
+    ``--threads`` threads; without a ``set_thread_limit`` call (a library user's process) the
+    library keeps its own setting, as it would have had lacvid imported it at start.
+    """
+    module = importlib.import_module(name)
+    if "set" in _state and name not in _told:
+        _tell(name, _state["limit"])
+        _told.add(name)
+    return module

@@ -63,6 +63,14 @@ def test_temporal_parity(exported, b: int, h: int, w: int) -> None:
     np.testing.assert_allclose(got, want, atol=1e-4, rtol=0)
 
 
+def test_reference_names_are_the_references_fields() -> None:
+    """The graphs' reference tensors are named in models.config (no torch there) after color.References'
+    fields, in their order: a field renamed or moved in one place fails here, not in a run."""
+    from lacvid.models.color import References
+
+    assert list(References._fields) == REF_NAMES
+
+
 def test_manifest(exported) -> None:
     manifest = json.loads((exported[0] / "model.json").read_text())
     assert ModelConfig.from_dict(manifest["config"]) == CFG

@@ -13,8 +13,15 @@ import torch
 
 from lacvid.errors import InputError
 from lacvid.models import ColorNetConfig, ModelConfig, TemporalNetConfig, build_net, save_checkpoint
-from lacvid.models.checkpoint import Checkpoint, load_checkpoint
-from lacvid.models.runtime import OnnxBackend, TorchBackend, attention_bytes, make_backend, onnx_export_dir
+from lacvid.models.runtime import (
+    LoadedModel,
+    OnnxBackend,
+    TorchBackend,
+    attention_bytes,
+    load_model,
+    make_backend,
+    onnx_export_dir,
+)
 
 needs_ort = pytest.mark.skipif(importlib.util.find_spec("onnxruntime") is None, reason="onnxruntime not installed")
 
@@ -22,14 +29,14 @@ CFG = ModelConfig(color=ColorNetConfig(width=8, res_blocks=2), temporal=Temporal
 
 
 @pytest.fixture(scope="module")
-def model(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Checkpoint]:
+def model(tmp_path_factory: pytest.TempPathFactory) -> LoadedModel:
     torch.manual_seed(0)
     color, temporal = build_net("color", CFG), build_net("temporal", CFG)
     # One train-mode forward runs spectral norm's power iteration, so u, v are not their init.
     color(*[torch.rand(1, *s) for s in [(1, 16, 16), (1, 16, 16), (2, 1, 16, 16), (2, 3, 16, 16), (2, 1, 16, 16)]])
     path = save_checkpoint(tmp_path_factory.mktemp("model") / "m.pt", config=CFG,
                            nets={"color": color, "temporal": temporal})
-    return path, load_checkpoint(path)
+    return load_model(path)
 
 
 @pytest.fixture(scope="module")
@@ -39,8 +46,7 @@ def cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="module")
 def backends(model, cache) -> tuple[TorchBackend, OnnxBackend]:
-    path, ckpt = model
-    return TorchBackend(ckpt), OnnxBackend(ckpt, path, cache, threads=1)
+    return TorchBackend(model.checkpoint), OnnxBackend(model, cache, threads=1)
 
 
 @needs_ort
@@ -64,13 +70,12 @@ def test_onnx_matches_torch(backends, h: int, w: int, k: int) -> None:
 
 @needs_ort
 def test_export_is_cached_and_reused(model, cache, backends) -> None:
-    path, ckpt = model
     folder = backends[1].folder
     assert folder.parent == cache / "onnx"
     files = json.loads((folder / "export.json").read_text())["files"]
     assert set(files) == {"color_encode.onnx", "color_frame.onnx", "temporal.onnx"}
     before = {p.name: p.stat().st_mtime_ns for p in folder.iterdir()}
-    again = OnnxBackend(ckpt, path, cache, threads=1)
+    again = OnnxBackend(model, cache, threads=1)
     assert again.folder == folder
     assert {p.name: p.stat().st_mtime_ns for p in folder.iterdir()} == before  # nothing written again
     assert not [p for p in folder.parent.iterdir() if p.name.endswith(".tmp")]  # no temporary folder left
@@ -78,13 +83,12 @@ def test_export_is_cached_and_reused(model, cache, backends) -> None:
 
 @needs_ort
 def test_truncated_export_is_exported_again(model, cache, backends, tmp_path: Path) -> None:
-    path, ckpt = model
     shutil.copytree(cache / "onnx", tmp_path / "onnx")  # the module's export, to damage a copy
     folder = tmp_path / "onnx" / backends[1].folder.name
     frame = folder / "color_frame.onnx"
     size = frame.stat().st_size
     frame.write_bytes(frame.read_bytes()[: size // 2])  # as if the disk filled up mid-write
-    backend = OnnxBackend(ckpt, path, tmp_path, threads=1)
+    backend = OnnxBackend(model, tmp_path, threads=1)
     assert backend.folder == folder and frame.stat().st_size == size and (folder / "export.json").exists()
     x = torch.rand(1, 1, 1, 16, 16).numpy()
     refs = backend.encode_references(x, torch.rand(1, 1, 3, 16, 16).numpy(), x)
@@ -99,22 +103,20 @@ def test_export_folder_keyed_by_model_and_versions(tmp_path: Path) -> None:
 
 
 def test_make_backend_choice(model, cache) -> None:
-    path, ckpt = model
-    assert isinstance(make_backend(ckpt, path, "cpu", "torch", cache), TorchBackend)
+    assert isinstance(make_backend(model, "cpu", "torch", cache), TorchBackend)
     with pytest.raises(InputError, match="unknown backend"):
-        make_backend(ckpt, path, "cpu", "tensorrt", cache)
+        make_backend(model, "cpu", "tensorrt", cache)
     with pytest.raises(InputError, match="CPU only"):
-        make_backend(ckpt, path, "cuda", "onnx", cache)
-    assert make_backend(ckpt, path, "cpu", "torch").device.type == "cpu"
+        make_backend(model, "cuda", "onnx", cache)
+    assert make_backend(model, "cpu", "torch").device == "cpu"
 
 
 @needs_ort
 def test_make_backend_auto(model, cache) -> None:
-    path, ckpt = model
-    assert isinstance(make_backend(ckpt, path, "cpu", "auto", cache, work_size=(256, 256), max_refs=3), OnnxBackend)
+    assert isinstance(make_backend(model, "cpu", "auto", cache, work_size=(256, 256), max_refs=3), OnnxBackend)
     # 512 x 912 with 3 references: a 10 GB attention matrix in the exported graph -> torch.
     assert attention_bytes((512, 912), 3) > 9e9
-    chosen = make_backend(ckpt, path, "cpu", "auto", cache, work_size=(512, 912), max_refs=3)
+    chosen = make_backend(model, "cpu", "auto", cache, work_size=(512, 912), max_refs=3)
     assert isinstance(chosen, TorchBackend)
 
 

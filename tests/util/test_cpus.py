@@ -128,3 +128,23 @@ def test_a_command_without_networks_does_not_import_torch_for_threads(make_video
                              "--threads", "1"], capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stderr
     assert result.stdout.splitlines()[-1] == "False", result.stdout
+
+
+def test_load_library_tells_a_late_import_the_limit(monkeypatch) -> None:
+    """torch imported after --threads was applied (colorize imports it only for the torch backend) is told
+    the limit when lacvid loads it; without a limit set, it keeps its own."""
+    import torch
+
+    before = torch.get_num_threads()
+    try:
+        monkeypatch.setattr(cpus, "_state", {})
+        monkeypatch.setattr(cpus, "_told", set())
+        torch.set_num_threads(3)
+        assert cpus.load_library("torch") is torch and torch.get_num_threads() == 3  # no limit set: untouched
+        cpus._state.update(limit=2, set=1)  # as set_thread_limit(2) before torch was imported
+        assert cpus.load_library("torch") is torch and torch.get_num_threads() == 2
+        torch.set_num_threads(3)
+        cpus.load_library("torch")  # told once: a later change by the caller stands
+        assert torch.get_num_threads() == 3
+    finally:
+        torch.set_num_threads(before)

@@ -96,3 +96,56 @@ def test_distinct_colors_equal_numpy_unique() -> None:
         np.testing.assert_array_equal(colors[inverse], rgb)
     with pytest.raises(ValueError, match=r"\(N, 3\)"):
         kernels.distinct_colors(np.zeros((4, 4), np.uint8))
+
+
+def test_row_kernels_serial_and_parallel_twins_agree_bit_for_bit() -> None:
+    """One source compiled twice (serial for one thread, parallel for more): the same chunks, the same sums."""
+    a, b = _masks()
+    da, db = distance_transform(a), distance_transform(b)
+    args = (a, da, b, db, 1, -2, 3.0, 1.5)
+    for chunks in (1, 3):
+        serial = kernels._chamfer_sums.serial(*args, chunks)
+        assert serial.shape == (chunks, 6)
+        np.testing.assert_array_equal(serial, kernels._chamfer_sums.parallel(*args, chunks))
+    rows = np.random.default_rng(0).random((4, 5))
+    assert kernels.sum_rows(rows).tobytes() == (((rows[0] + rows[1]) + rows[2]) + rows[3]).tobytes()
+
+
+_CACHE_PROBE = """
+import numpy as np, numba
+from lacvid.util import kernels
+labels = np.zeros((4, 5), np.int32); labels[1, 1] = 1
+out = kernels.remove_small_components(labels, np.array([0, 1], np.int32), 1)
+print(kernels.CACHE, numba.config.CACHE_DIR or "", int(out.sum()), sep="|")
+"""
+
+
+@pytest.mark.parametrize("lacvid_cache_writable", [True, False])
+def test_kernels_import_where_numba_has_no_writable_cache(tmp_path, lacvid_cache_writable: bool) -> None:
+    """A read-only install with no writable home: numba's ``cache=True`` raised at import ("no locator
+    available"). lacvid's cache folder is used instead, or, where that is not writable either, the
+    kernels compile in memory; the kernels import and run either way."""
+    import os
+    import subprocess
+    import sys
+
+    import numba
+
+    if not hasattr(numba.config, "CACHE_LOCATOR_CLASSES"):
+        pytest.skip("this numba cannot be told to skip the in-tree cache (NUMBA_CACHE_LOCATOR_CLASSES)")
+    blocked = tmp_path / "file"  # a path under a file: no folder can be made there, even by root
+    blocked.write_text("")
+    lacvid_cache = tmp_path / "lacvid-cache" if lacvid_cache_writable else blocked / "lacvid"
+    env = {k: v for k, v in os.environ.items() if k != "NUMBA_CACHE_DIR"}
+    # Beside the source counts as read-only here: only $NUMBA_CACHE_DIR's locator and the user-wide one.
+    env.update(NUMBA_CACHE_LOCATOR_CLASSES="UserProvidedCacheLocator,UserWideCacheLocator",
+               HOME=str(blocked / "home"), XDG_CACHE_HOME=str(blocked / "xdg"), LACVID_CACHE=str(lacvid_cache))
+    done = subprocess.run([sys.executable, "-c", _CACHE_PROBE], env=env, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-2000:]
+    cached, folder, ink = done.stdout.strip().splitlines()[-1].split("|")
+    assert ink == "1"  # the kernel ran
+    if lacvid_cache_writable:
+        assert (cached, folder) == ("True", str(lacvid_cache / "numba"))
+        assert list((lacvid_cache / "numba").rglob("*.nbi"))  # the kernel's cache index was written there
+    else:
+        assert cached == "False"
