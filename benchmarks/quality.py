@@ -440,9 +440,9 @@ def evaluate(sets: dict[str, list[Shot]], methods: Sequence[str], sheet_rows: li
 
 
 def look_sheet(root: Path, path: Path) -> None:
-    """clip07, clip08 (one painted frame, no truth) and clip11: line art, lacvid, truth where known."""
+    """clip07, clip08 (one painted frame, no truth), clip11 and clip13: line art, lacvid, truth where known."""
     rows: list[tuple[str, Frames]] = []
-    for clip in ("clip07", "clip08", "clip11"):
+    for clip in ("clip07", "clip08", "clip11", "clip13"):
         drawn, color = _frames(root / clip / "lines"), sorted((root / clip / "color").glob("*.png"))
         if not drawn:
             continue
@@ -503,7 +503,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     ap.add_argument("--synth-size", type=int, default=256)
     ap.add_argument("--realdata", type=Path, default=default_realdata())
     ap.add_argument("--sheet", type=Path, default=None, help="write a contact sheet PNG here")
-    ap.add_argument("--look", type=Path, default=None, help="write the clip07/08/11 contact sheet PNG here")
+    ap.add_argument("--look", type=Path, default=None, help="write the clip07/08/11/13 contact sheet PNG here")
     ap.add_argument("--model", default="default", help="lacvid checkpoint for the lacvid methods")
     args = ap.parse_args(argv)
     global LACVID_MODEL
