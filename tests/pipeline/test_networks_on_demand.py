@@ -60,8 +60,10 @@ class Recorded(LocalExecutor):
 def _run(root: Path, clip: tuple[Path, Path], name: str, executor: Recorded, **options) -> list[np.ndarray]:
     """Colour the clip into ``root/name`` (its own cache); the finished frames."""
     out = root / name
-    colorize(*clip, out, ColorizeOptions(model=str(tiny_model(root / "tiny.pt")), cache=root / f"cache-{name}",
-                                         backend="torch", shots="single", **options), executor=executor)
+    executor.result = colorize(*clip, out, ColorizeOptions(model=str(tiny_model(root / "tiny.pt")),
+                                                           cache=root / f"cache-{name}", backend="torch",
+                                                           shots="single", overwrite=True, **options),
+                               executor=executor)
     return [cv2.imread(str(out / f"{t:04d}.png")) for t in range(N)]
 
 
@@ -101,5 +103,19 @@ def test_a_run_killed_inside_a_window_resumes_to_the_same_frames(tmp_path) -> No
     resumed = Recorded()
     got = _run(tmp_path, clip, "lazy", resumed)
     assert (resumed.backend.colour, resumed.backend.temporal_frames) == (0, 1), "the colour made before is reused"
+    for t in range(N):
+        np.testing.assert_array_equal(got[t], want[t])
+
+
+def test_damaged_network_frames_are_found_and_made_again(tmp_path) -> None:
+    clip = write_revealed_box(tmp_path, pan=40)
+    want = _run(tmp_path, clip, "lazy", Recorded())
+    store = next((tmp_path / "cache-lazy").glob("*.zarr"))
+    for chunk in ("finished/paint/c/2/0/0/0", "refined/rgb/c/2/0/0/0", "colour/rgb/c/3/0/0/0"):
+        next(store.glob(f"run-*/*/{chunk}")).unlink()      # frame 2 is composed again, and needs them
+    again = Recorded()
+    got = _run(tmp_path, clip, "lazy", again)
+    assert any("missing or damaged" in w for w in again.result.warnings), again.result.warnings
+    assert (again.backend.colour, again.backend.temporal_frames) == (1, 1), "frame 3's colour, then frame 2"
     for t in range(N):
         np.testing.assert_array_equal(got[t], want[t])
