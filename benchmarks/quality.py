@@ -236,7 +236,24 @@ def run_lacvid(shot: Shot, keys: Mapping[int, np.ndarray], flags: Sequence[str],
             code = app(argv, standalone_mode=False)
         if code:
             raise RuntimeError(f"lacvid {' '.join(argv)} exited with {code}")
+        global LAST_NETWORK_FRAMES
+        LAST_NETWORK_FRAMES = network_frames(root / "cache")
         return [read_image(root / "out" / f"{i:04d}.png") for i in range(len(shot.lines))]
+
+
+LAST_NETWORK_FRAMES: tuple[int, int] | None = None  # the last lacvid run's, read by ``evaluate``
+
+
+def network_frames(cache: Path) -> tuple[int, int]:
+    """Frames the colour and the temporal network ran on in a fresh cache: the done flags of its ``colour`` and
+    ``refined`` stages (``pipeline.cache``: ``run-NETWORKS/SHOT/STAGE``); the networks run only where a frame's
+    composing reads them (``pipeline.networks.NetworksOnDemand``)."""
+    import zarr
+
+    def done(stage: str) -> int:
+        return sum(int(np.asarray(zarr.open_array(str(path / "done"), mode="r")[:]).sum())
+                   for path in cache.glob(f"*.zarr/run-*/*/{stage}"))
+    return done("colour"), done("refined")
 
 
 for _name, _flags in LACVID_VARIANTS.items():
@@ -328,6 +345,7 @@ class Score:
     frames: int
     tdiff: float = 0.0  # flicker: mean over consecutive frame pairs (keys included), lower is better
     pairs: int = 0
+    networks: tuple[int, int] | None = None  # lacvid: frames its colour and temporal networks ran on
 
     @property
     def accuracy(self) -> float:
@@ -335,7 +353,9 @@ class Score:
 
 
 def run_method(method: Method, shot: Shot) -> tuple[Frames, Score, float]:
+    global LAST_NETWORK_FRAMES
     keys = {k: shot.color[k] for k in shot.keys}
+    LAST_NETWORK_FRAMES = None
     t0 = time.perf_counter()
     pred = method(shot, keys)
     dt = time.perf_counter() - t0
@@ -355,7 +375,8 @@ def run_method(method: Method, shot: Shot) -> tuple[Frames, Score, float]:
         correct, regions = correct + c, regions + n
     flicker = [temporal_difference(a, b, ta, tb) for a, b, ta, tb in zip(pred, pred[1:], shot.color, shot.color[1:])]
     score = Score(float(np.mean(p)), float(np.mean(s)), float(np.mean(f)), correct, regions,
-                  dt / len(shot.lines), len(p), float(np.mean(flicker)) if flicker else 0.0, len(flicker))
+                  dt / len(shot.lines), len(p), float(np.mean(flicker)) if flicker else 0.0, len(flicker),
+                  LAST_NETWORK_FRAMES)
     return pred, score, dt
 
 
@@ -375,6 +396,8 @@ def aggregate(scores: Sequence[Score]) -> Score:
         int(tot),
         float(sum(s.tdiff * s.pairs for s in scores) / max(sum(s.pairs for s in scores), 1)),
         sum(s.pairs for s in scores),
+        None if any(s.networks is None for s in scores) else
+        (sum(s.networks[0] for s in scores), sum(s.networks[1] for s in scores)),
     )
 
 
@@ -395,6 +418,11 @@ def print_table(title: str, results: Mapping[str, Score], out=sys.stdout) -> Non
         print(f"{name:<{width}}{s.psnr:>8.2f}{s.ssim:>7.3f}{s.flat:>7.3f}{s.accuracy:>9.3f}{s.tdiff:>7.2f}"
               f"{s.seconds_per_frame:>9.3f}   "
               f"{ratios}", file=out)
+    for name, s in results.items():  # the networks run only where a frame's paint reads them
+        if s.networks is not None:
+            share = s.networks[1] / max(s.frames, 1)
+            print(f"{name}: the networks ran on {s.networks[1]} of {s.frames} frames ({share:.0%}; the colour "
+                  f"network on {s.networks[0]}, their temporal windows included)", file=out)
     out.flush()
 
 
@@ -423,7 +451,8 @@ def evaluate(sets: dict[str, list[Shot]], methods: Sequence[str], sheet_rows: li
                 done[shot.name][m] = score
                 outputs[m] = pred
                 print(f"[{shot.name:<12}] {m:<16} {score.psnr:6.2f} dB  SSIM {score.ssim:.3f}  "
-                      f"flat {score.flat:.3f}  regions {score.accuracy:.3f}  tdiff {score.tdiff:.2f}  {dt:6.1f} s",
+                      f"flat {score.flat:.3f}  regions {score.accuracy:.3f}  tdiff {score.tdiff:.2f}  {dt:6.1f} s"
+                      + (f"  networks on {score.networks[1]} frames" if score.networks is not None else ""),
                       file=log, flush=True)
             if si == 0:  # the first shot of each set goes on the contact sheet
                 sheet_rows.append((f"{shot.name} truth", _sheet_frames(shot, shot.color)))

@@ -14,11 +14,13 @@ Measured, all on the same data:
   costs (the per-checkpoint ONNX export, Numba's cached kernels) are not counted per frame;
 - **each stage alone**, as the pipeline runs it: decode (``read_frames`` on the video);
   preprocessing (line art + working-size line art + distance field, on 2 threads as the scan
-  does); networks (colour + temporal at the working size, through the backend ``colorize`` picks,
-  references encoded once per shot) and the propagation of the keys' region colours (with the
-  shot's palette check), each alone, though a shot worker (``pipeline.shot_work``) overlaps them;
-  compositing at full resolution (fills, the ink layer and the finished-frame cache write); flatten (ink over
-  paint over paper); encode (libx264 crf
+  does); the propagation of the keys' region colours (with the shot's palette check); networks
+  (colour + temporal at the working size, through the backend ``colorize`` picks, references encoded
+  once per shot) as a run runs them: on a drawing with flat keys, only for the frames composing asks
+  for (``pipeline.networks.NetworksOnDemand``; timed apart from the compositing they run inside), and
+  for comparison on every frame, as a shot worker runs them where the keys are not flat (beside the
+  propagation); compositing at full resolution (fills, the ink layer and the finished-frame cache
+  write); flatten (ink over paint over paper); encode (libx264 crf
   18, preset medium, as ``colorize`` writes); and the reference: decoding and re-encoding the
   input with nothing in between;
 - **peak memory** (the child's ``ru_maxrss``, whole process; on CUDA also the GPU's peak allocation)
@@ -173,13 +175,15 @@ def timed(fn):
 def stages_alone(video: Path, keys_dir: Path, model: Path, args: argparse.Namespace, folder: Path) -> dict:
     """Each stage of colorize on its own, through the library's own pass functions, timed apart."""
 
+    from dataclasses import replace
+
     from lacvid.media import open_writer, probe, read_frames
     from lacvid.models.runtime import load_model, make_backend
     from lacvid.pipeline.cache import ColorizeCache
     from lacvid.pipeline.keys import find_keys
     from lacvid.pipeline.options import ColorizeOptions
     from lacvid.pipeline.scan import resolve_shots
-    from lacvid.pipeline.shot_work import RunPlan, ShotWorker
+    from lacvid.pipeline.shot_work import RunPlan, ShotArrays, ShotWorker
     from lacvid.preprocess.frame import ClipLineMode, prepare_frame, working_size
     from lacvid.shots.detect import detect_shots
     from lacvid.util.devices import resolve_device
@@ -210,12 +214,18 @@ def stages_alone(video: Path, keys_dir: Path, model: Path, args: argparse.Namesp
         prep = cache.prep("bench", full, work)
         for i, frame in enumerate(prepped):
             prep.put(i, frame)
+        # On every frame, under a plan of its own (another model digest: its own cache entries).
+        everywhere = ShotWorker(replace(plan, model_digest=f"{loaded.digest}-everywhere"), cache, backend)
+        _, seconds["networks everywhere"] = timed(lambda: [everywhere.run_networks(shot) for shot in shots])
         worker = ShotWorker(plan, cache, backend)
-        _, seconds["networks"] = timed(lambda: [worker.run_networks(shot) for shot in shots])
-        sources, seconds["propagation"] = timed(lambda: [worker.prepare(shot) for shot in shots])  # networks cached
+        sources, seconds["propagation"] = timed(lambda: [worker.prepare(shot) for shot in shots])
         frames = [(src, t) for src, shot in zip(sources, shots) for t in range(shot.start, shot.stop)]
-        layers, seconds["compositing"] = timed(lambda: [src.layers(t) for src, t in frames])
+        layers, composing = timed(lambda: [src.layers(t) for src, t in frames])
+        seconds["networks"] = worker.stages["colour"] + worker.stages["temporal"]  # run on demand while composing
+        seconds["compositing"] = composing - seconds["networks"]
         composed, seconds["flatten"] = timed(lambda: [lay.flatten() for lay in layers])
+        refined = [ShotArrays.open(cache, plan, shot).refined for shot in shots]
+        ran = sum(a.is_done(t) for a, shot in zip(refined, shots) for t in range(shot.start, shot.stop))
 
     def encode() -> None:
         with open_writer(folder / "encoded.mp4", like=info, crf=18, preset="medium", codec="libx264") as writer:
@@ -231,7 +241,7 @@ def stages_alone(video: Path, keys_dir: Path, model: Path, args: argparse.Namesp
 
     _, transcode_s = timed(transcode)
     return {"frames": n, "seconds": seconds, "work": work, "shots": len(shots), "backend": backend.name,
-            "device": device,
+            "device": device, "network_frames": ran, "inner_frames": n - len(keys),
             "transcode": transcode_s}
 
 
@@ -282,9 +292,9 @@ def main() -> None:
     long_run = None if long_clip is None else whole_run(*long_clip, warmup, model, args, folder, "long")
 
     n = stages["frames"]
-    rates = {name: n / s for name, s in stages["seconds"].items()}
+    rates = {name: n / s if s > 0 else float("inf") for name, s in stages["seconds"].items()}
     whole_fps = short["frames"] / short["seconds"]
-    pipeline_stages = dict(rates)
+    pipeline_stages = {name: rate for name, rate in rates.items() if name != "networks everywhere"}
     slowest = min(pipeline_stages, key=pipeline_stages.get)
     share = whole_fps / pipeline_stages[slowest]
     h, w = stages["work"]
@@ -303,7 +313,8 @@ def main() -> None:
     labels = {
         "decode": "decode (H.264 -> RGB)",
         "preprocessing": "preprocessing (lines, working-size lines, distance)",
-        "networks": f"networks (colour + temporal at {w}x{h})",
+        "networks everywhere": f"networks, every frame (colour+temporal at {w}x{h})",
+        "networks": f"networks as run: {stages['network_frames']} of {stages['inner_frames']} frames",
         "propagation": "propagation (region colours from the keys)",
         "compositing": "compositing (fills, ink layer, finished-frame cache)",
         "flatten": "flatten (ink over paint over paper)",
@@ -311,7 +322,7 @@ def main() -> None:
     }
     for name, rate in rates.items():
         mark = "  <- slowest" if name == slowest else ""
-        print(f"| {labels[name]:<52} | {rate:8.2f} | {1000 / rate:8.0f} |{mark}")
+        print(f"| {labels[name]:<52} | {rate:8.2f} | {1000 / rate:8.0f} |{mark}")  # inf, 0 ms: nothing to run
     print(f"| {'whole colorize() run':<52} | {whole_fps:8.2f} | {1000 / whole_fps:8.0f} |")
     transcode_fps = n / stages["transcode"]
     print(f"| {'reference: decode + re-encode the input':<52} | {transcode_fps:8.2f} | {1000 / transcode_fps:8.0f} |")

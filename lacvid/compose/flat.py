@@ -105,8 +105,8 @@ def _snap_distinct(each: np.ndarray, palette: np.ndarray) -> np.ndarray:
     return palette[d.argmin(1)]
 
 
-def _trust(labels: np.ndarray) -> np.ndarray:
-    """Per-pixel weight of a vote: low next to ink, where colour bleeds across lines."""
+def vote_trust(labels: np.ndarray) -> np.ndarray:
+    """Per-pixel weight of a vote, float32 (H, W): low next to ink, where colour bleeds across lines."""
     dist = cv2.distanceTransform((labels > 0).astype(np.uint8), cv2.DIST_L2, 3)  # (H, W) px
     return np.clip(dist / 3.0, 0.2, 1.0).astype(np.float32)
 
@@ -151,7 +151,7 @@ _MODE_TABLE = 1 << 22  # (regions x distinct colours) counts up to this are one 
 def _region_fills(key: np.ndarray, labels: np.ndarray, n: int) -> list[tuple[int, int]]:
     """(packed RGB of the region's most frequent color, the region's area) for each region, by region;
     a tie goes to the smallest packed colour."""
-    interior = _trust(labels) >= 2.0 / 3.0  # >= 2 px from ink
+    interior = vote_trust(labels) >= 2.0 / 3.0  # >= 2 px from ink
     # Regions too thin to have an interior vote with all their pixels.
     has_interior = np.zeros(n + 1, bool)
     has_interior[labels[interior]] = True
@@ -249,17 +249,35 @@ def region_winners(labels: tuple[np.ndarray, int], indices: Sequence[np.ndarray]
 
     ``indices``: per candidate, the palette entry of every pixel (int32 (H, W), ``snap_indices``);
     ``weights``: per candidate, a number or a float (H, W) map. A pixel's vote is its candidate's
-    weight times its distance from the lines (``_trust``); row 0 is ink.
+    weight times its distance from the lines (``vote_trust``); row 0 is ink.
     """
+    return summed_votes(region_votes(labels, indices, weights, n_palette, threads), labels[1], n_palette).argmax(1)
+
+
+def summed_votes(tables: Sequence[np.ndarray], n_regions: int, n_palette: int) -> np.ndarray:
+    """float64 (n_regions + 1, n_palette): ``region_votes``' tables added in their order from zero, the one
+    way every caller sums them, so the same tables give the same bits (and the same ties) everywhere."""
+    votes = np.zeros((n_regions + 1, n_palette), np.float64)
+    for table in tables:
+        votes += table
+    return votes
+
+
+def region_votes(labels: tuple[np.ndarray, int], indices: Sequence[np.ndarray],
+                 weights: Sequence[float | np.ndarray], n_palette: int, threads: int | None = None,
+                 trust: np.ndarray | None = None) -> list[np.ndarray]:
+    """``region_winners``' votes, one float64 (n + 1, n_palette) table per candidate, not yet summed: so a
+    caller can see whether a candidate it has not made yet could still change a region's winner
+    (``compose.fusion.fuse_regions``). ``trust``: ``vote_trust(labels[0])`` when the caller has it."""
     lab_map, n = labels
-    trust = _trust(lab_map)  # (H, W)
-    votes = np.zeros((n + 1, n_palette), np.float64)
+    trust = vote_trust(lab_map) if trust is None else trust  # (H, W)
+    tables = []
     for idx, w in zip(indices, weights):
         wmap = np.ascontiguousarray(trust * np.asarray(w, np.float32), dtype=np.float32)
         if wmap.shape != trust.shape:
             raise ValueError(f"a weight map must have shape {trust.shape}, got {wmap.shape}")
-        votes += region_palette_votes(lab_map, idx, wmap, n, n_palette, threads)
-    return votes.argmax(1)  # (n + 1,) palette index per region
+        tables.append(region_palette_votes(lab_map, idx, wmap, n, n_palette, threads))
+    return tables
 
 
 def palette_coverage(keys: Sequence[np.ndarray], lines: Sequence[np.ndarray], palette: np.ndarray, *,

@@ -17,14 +17,14 @@ Everything here works on uint8 RGB frames and line art, and never imports torch.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 import cv2
 import numpy as np
 
 from lacvid.compose.composite import multiply_lines
-from lacvid.compose.flat import region_winners, snap_indices
+from lacvid.compose.flat import region_votes, region_winners, snap_indices, summed_votes, vote_trust
 from lacvid.compose.regions import fill_ink_labels, label_regions
 from lacvid.propagate.flow import key_flow_with_confidence, upsample_flow, warp, warp_key_with_confidence
 from lacvid.propagate.palette import FLAT_SPREAD, MERGE
@@ -111,9 +111,9 @@ def _upsample(image: np.ndarray, size: tuple[int, int], interpolation: int) -> n
     return image if image.shape[:2] == (H, W) else cv2.resize(image, (W, H), interpolation=interpolation)
 
 
-def fuse_regions(lines_full: np.ndarray, network: np.ndarray, warped: Sequence[Candidate], palette: np.ndarray,
-                 settings: FusionSettings = FusionSettings(), labels: tuple[np.ndarray, int] | None = None,
-                 with_ink: bool = True) -> np.ndarray:
+def fuse_regions(lines_full: np.ndarray, network: np.ndarray | Callable[[], np.ndarray], warped: Sequence[Candidate],
+                 palette: np.ndarray, settings: FusionSettings = FusionSettings(),
+                 labels: tuple[np.ndarray, int] | None = None, with_ink: bool = True) -> np.ndarray:
     """The finished flat frame (H, W, 3): every region of the original line art filled with the
     palette colour its candidates vote for, the original ink multiplied on top (``with_ink``;
     without it the paint alone, ink pixels painted as their region: the paint layer under
@@ -123,22 +123,58 @@ def fuse_regions(lines_full: np.ndarray, network: np.ndarray, warped: Sequence[C
     upsampled with nearest-neighbour sampling (the same as snapping the upsampled colours, at a
     fraction of the pixels), so a vote is always for a colour a candidate really holds, never a
     blend of two fills along their border.
+
+    ``network``: its colour (uint8 (h, w, 3)), or a function that makes it, called only when its vote
+    could change some region's winner (``network_may_decide``). How much the network's pixels weigh
+    does not depend on their colours, so where no region's runner-up trails by less than the network's
+    whole weight in it, every region is decided without the network, and the frame is bit for bit the
+    frame the network's colour, whatever it is, would give: a caller that runs the networks on demand
+    (``pipeline.compose``) skips them there.
     """
     size = lines_full.shape
-    indices = [_upsample(snap_indices(network, palette), size, cv2.INTER_NEAREST)]   # (H, W) int32 each
     # The network speaks where no warped key is confident (what the keys do not show: an
     # entering character, a disocclusion); where a key matches, its exact colours decide.
     best = np.max([np.clip(c.weight, 0, 1) for c in warped], axis=0) if warped else 0.0   # (h, w)
     network_weight = np.float32(settings.network_weight) * (1.0 - best)
-    weights = [_upsample(np.asarray(network_weight, np.float32), size, cv2.INTER_LINEAR)
-               if warped else np.float32(settings.network_weight)]
-    for c in warped:
-        indices.append(_upsample(snap_indices(c.color, palette), size, cv2.INTER_NEAREST))
-        weights.append(_upsample(c.weight, size, cv2.INTER_LINEAR))
+    network_weights = _upsample(np.asarray(network_weight, np.float32), size, cv2.INTER_LINEAR) if warped \
+        else np.float32(settings.network_weight)                                          # (H, W) or a number
+    indices = [_upsample(snap_indices(c.color, palette), size, cv2.INTER_NEAREST) for c in warped]  # (H, W) int32
+    weights = [_upsample(c.weight, size, cv2.INTER_LINEAR) for c in warped]
     if labels is None:
         labels = label_regions(lines_full, close_gaps=settings.close_gaps, min_area=settings.min_area)
-    winner = region_winners(labels, indices, weights, len(palette))   # (n + 1,)
-    fill = palette[winner][fill_ink_labels(labels[0])]                # (H, W, 3): ink as its nearest region
+    trust = vote_trust(labels[0])                                                         # (H, W) float32
+    others = region_votes(labels, indices, weights, len(palette), trust=trust)            # (n + 1, P) each
+    if callable(network):
+        reach = region_votes(labels, [np.zeros(size, np.int32)], [network_weights], 1, trust=trust)[0][:, 0]
+        if not network_may_decide(others, reach, len(palette)):
+            return _regions_filled(palette, summed_votes(others, labels[1], len(palette)).argmax(1), labels[0],
+                                   lines_full, with_ink)
+        network = network()
+    own = region_votes(labels, [_upsample(snap_indices(network, palette), size, cv2.INTER_NEAREST)],
+                       [network_weights], len(palette), trust=trust)
+    winner = summed_votes(own + others, labels[1], len(palette)).argmax(1)                  # (n + 1,) as region_winners
+    return _regions_filled(palette, winner, labels[0], lines_full, with_ink)
+
+
+def network_may_decide(votes: Sequence[np.ndarray], reach: np.ndarray, n_palette: int) -> bool:
+    """Whether a vote of at most ``reach[r]`` (float64 (n + 1,): the network's whole weight in region r)
+    could change any region's winner over ``votes`` (the other candidates' ``region_votes`` tables).
+
+    It can only where it weighs anything and the runner-up trails the winner by no more than it does
+    (it may vote all for the runner-up); a tie is contested too (the first maximum wins it). The slack
+    covers the float64 rounding of the sums (its relative error is ~1e-13 at millions of pixels)."""
+    if n_palette < 2:
+        return False  # one colour: every region takes it
+    total = summed_votes(votes, len(reach) - 1, n_palette)
+    runner_up, top = np.partition(total, -2, axis=1)[:, -2:].T                                # (n + 1,) each
+    contested = (reach > 0) & (top - runner_up <= reach + 1e-9 * (top + reach))
+    return bool(contested.any())
+
+
+def _regions_filled(palette: np.ndarray, winner: np.ndarray, labels: np.ndarray, lines_full: np.ndarray,
+                    with_ink: bool) -> np.ndarray:
+    """Every region its winner's colour, ink as its nearest region (H, W, 3), the ink multiplied on top if asked."""
+    fill = palette[winner][fill_ink_labels(labels)]                                  # (H, W, 3)
     return multiply_lines(fill, lines_full) if with_ink else fill
 
 

@@ -11,6 +11,7 @@ compose on a few threads and are written in order on another, while the caller p
 
 from __future__ import annotations
 
+import functools
 import queue
 import threading
 import time
@@ -202,18 +203,24 @@ def flat_palette(keys_full: dict[int, np.ndarray], prep: PrepEntry, flat: bool |
 class ShotComposer:
     """Makes the frame jobs of one shot: what each finished frame is made of.
 
+    ``network``: frame t's network colour (uint8 (h, w, 3)), read from the cache or run on demand;
+    ``network_on_demand``: the flat fill asks for it only where it could decide a region
+    (``compose.fusion.fuse_regions``), so a frame the keys' colours decide alone never runs the networks
+    (else it is read for every frame, as when the networks ran on every frame first).
     ``propagated``: the shot's region colours from ``pipeline.propagation`` (drawings), the
     candidate that joins the network's color instead of keys warped by flow; ``ink``: the
     clip's ink model, to put a drawing's ink back as drawn (None: the line art is multiplied).
     """
 
     def __init__(self, keys_full: dict[int, np.ndarray], keys_small: dict[int, np.ndarray], prep: PrepEntry,
-                 refined: FrameArrays, palette: np.ndarray | None, options: ComposeOptions,
+                 network: Callable[[int], np.ndarray], palette: np.ndarray | None, options: ComposeOptions,
                  propagated: FrameArrays | None = None, ink: InkModel | None = None,
-                 propagated_palette: np.ndarray | None = None, flat_colors: np.ndarray | None = None) -> None:
+                 propagated_palette: np.ndarray | None = None, flat_colors: np.ndarray | None = None,
+                 network_on_demand: bool = False) -> None:
         self.keys_full, self.keys_small = keys_full, keys_small
         self.key_lines = {i: prep.frames.get("lines", i) for i in keys_small}
-        self.prep, self.refined, self.palette, self.options = prep, refined, palette, options
+        self.prep, self.network, self.palette, self.options = prep, network, palette, options
+        self.network_on_demand = network_on_demand
         self.propagated, self.ink = propagated, ink
         self.propagated_palette, self.flat_colors = propagated_palette, flat_colors
         self._keys: tuple[list[KeyDrawing], KeyColors] | None = None
@@ -254,11 +261,12 @@ class ShotComposer:
                                      {k: self.key_lines[k] for k in near}, t)
 
     def frame(self, t: int) -> Layers:
-        network = self.refined.get("rgb", t)                                  # (h, w, 3) uint8
         lines_full = self.prep.frames.get("lines_full", t)                    # (H, W) uint8
         # The propagated colours and confidence, read once: candidates, flat regions and doubt use them.
         rgba = self.propagated.get("rgb", t) if self.propagated is not None else None   # (m, n, 4) uint8
         footage = self.footage(rgba is not None)
+        # (h, w, 3) uint8, or where the flat fill may do without it, how to get it (footage never reads it)
+        network = functools.partial(self.network, t) if self.network_on_demand or footage else self.network(t)
         candidates = self.candidates(t, rgba) if not footage else []
         # Propagated colours yield to the network only where they found no evidence at all.
         settings = FusionSettings(network_weight=PROPAGATED_NETWORK_WEIGHT, min_confidence=PROPAGATED_NETWORK_WEIGHT) \
@@ -274,7 +282,7 @@ class ShotComposer:
                                               self.keys_full[nearest_keys(t, near, 1)[0]], t)
             fill = key_colors.project(paint)
         else:  # per pixel: only colours the keys hold, the network's and the upsampling's blends included
-            network = key_colors.project(network)
+            network = key_colors.project(network() if callable(network) else network)
             fill = composite_full_resolution(fuse_pixels(network, _at_size(candidates, network.shape[:2]), settings),
                                              lines_full, with_ink=False)
             fill = key_colors.project(fill)

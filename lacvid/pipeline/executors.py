@@ -51,8 +51,9 @@ class ShotExecutor(Protocol):
 
 
 class LocalExecutor:
-    """Shots one after another in this process; each frame composes on the writer's thread while
-    the next shot's networks run here, so composing overlaps the networks."""
+    """Shots one after another in this process; a shot's frames compose on the composing threads
+    (running the networks they need on demand) while the next shot is prepared here, so composing
+    overlaps the next shot's propagation and networks."""
 
     def __init__(self) -> None:
         self.workers: dict[RunPlan, ShotWorker] = {}

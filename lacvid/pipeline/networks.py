@@ -5,6 +5,11 @@ references (each set of references encoded once per shot); the temporal network 
 each frame from its window (t-1, t, t+1), the shot's edges repeated and keys as painted.
 Both read their inputs from the cache and write their uint8 outputs to it.
 
+A shot runs them on every frame in one pass (``color``, ``refine``), or only for the frames its
+composing asks for (``NetworksOnDemand``: drawings with flat keys, where the network decides only
+the regions the keys' propagation leaves open, ``compose.fusion.fuse_regions``). Frames not run are
+simply not done in the cache: a later run that needs them computes them, the same as a whole pass would.
+
 Frames run in batches (``network_batch``: 16 on a GPU, 1 on the CPU where batching gains
 nothing and costs memory). A batch is fixed by the frames' positions in the shot and their
 reference set, never by what a run has left to do, so an interrupted shot resumes to the very
@@ -15,7 +20,8 @@ rest. A GPU out of memory halves the batch (down to one frame) instead of failin
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Hashable, Sequence
+import time
+from collections.abc import Callable, Collection, Hashable, Sequence
 
 import numpy as np
 
@@ -68,7 +74,10 @@ class ShotNetworks:
         if batch < 1:
             raise InputError(f"the network batch must be at least 1 frame, got {batch}")
         self.backend, self.options, self.batch, self.progress = backend, options, batch, progress
-        self.stop = threading.Event()  # set by another thread: return after the batch in hand
+        self.stop = threading.Event()  # set by another thread: a whole-shot pass returns after the batch in hand
+        # One network call at a time: composing threads ask for frames on demand (``NetworksOnDemand``),
+        # maybe while the next shot's whole pass runs; two calls at once would hold two attention matrices.
+        self.lock = threading.Lock()
 
     def _encode(self, refs: tuple[int, ...], keys: dict[int, np.ndarray], prep: PrepEntry):
         ref_lines = images_to_float([prep.frames.get("lines", i) for i in refs])[None]        # (1, K, 1, h, w)
@@ -77,10 +86,13 @@ class ShotNetworks:
         ref_colors = images_to_float([keys[i] for i in refs])[None]                            # (1, K, 3, h, w)
         return self.backend.encode_references(ref_lines, ref_colors, ref_dists)
 
-    def color(self, shot: Shot, keys: dict[int, np.ndarray], prep: PrepEntry, out: FrameArrays) -> None:
-        """Color network on every non-key frame of ``shot`` -> ``out`` (uint8, working size)."""
+    def color(self, shot: Shot, keys: dict[int, np.ndarray], prep: PrepEntry, out: FrameArrays,
+              frames: Collection[int] | None = None, encoded: dict | None = None) -> None:
+        """Color network on every non-key frame of ``shot`` -> ``out`` (uint8, working size); ``frames``:
+        only these (each with its whole batch). ``encoded``: the shot's encoded references, kept by a
+        caller that comes back for more frames."""
         key_indices = sorted(keys)
-        encoded: dict[tuple[int, ...], object] = {}  # each reference set encoded once per shot
+        encoded = {} if encoded is None else encoded  # each reference set encoded once per shot
 
         def refs_of(t: int) -> tuple[int, ...]:
             return tuple(nearest_keys(t, key_indices, self.options.max_refs))
@@ -94,20 +106,21 @@ class ShotNetworks:
             dist = np.stack([prep.frames.get("dist", t).astype(np.float32) for t in group])[:, None]  # (B, 1, h, w)
             return self.backend.color(lines, dist, encoded[refs])                               # (B, 3, h, w)
 
-        frames = [t for t in range(shot.start, shot.stop) if t not in keys]
-        self._in_batches(shot, frames, refs_of, run, out)
+        every = [t for t in range(shot.start, shot.stop) if t not in keys]
+        self._in_batches(shot, every, refs_of, run, out, frames)
 
     def refine(self, shot: Shot, keys: dict[int, np.ndarray], prep: PrepEntry, colored: FrameArrays,
-               out: FrameArrays) -> None:
-        """Temporal network over sliding windows (t-1, t, t+1), edges repeated, keys as painted."""
+               out: FrameArrays, frames: Collection[int] | None = None) -> None:
+        """Temporal network over sliding windows (t-1, t, t+1), edges repeated, keys as painted; ``frames``:
+        only these (each with its whole batch; ``color_inputs`` says what colour they read)."""
         def rgb(i: int) -> np.ndarray:
             i = min(max(i, shot.start), shot.stop - 1)
             return keys[i] if i in keys else colored.get("rgb", i)
 
-        frames = [t for t in range(shot.start, shot.stop) if t not in keys]
-        if not self.backend.has_temporal or not self.options.temporal:
-            for t in frames:
-                if not out.is_done(t) and not self.stop.is_set():
+        every = [t for t in range(shot.start, shot.stop) if t not in keys]
+        if not self.temporal:
+            for t in every if frames is None else sorted(set(frames) & set(every)):
+                if not out.is_done(t) and not (frames is None and self.stop.is_set()):
                     out.put(t, rgb=rgb(t))
             return
 
@@ -120,18 +133,39 @@ class ShotNetworks:
                 windows.append(np.concatenate([colors, lines], axis=1))                         # (3, 4, h, w)
             return self.backend.temporal(np.stack(windows))                                     # (B, 3, h, w)
 
-        self._in_batches(shot, frames, lambda t: None, run, out)
+        self._in_batches(shot, every, lambda t: None, run, out, frames)
+
+    @property
+    def temporal(self) -> bool:
+        """Whether ``refine`` runs the temporal network (else it passes the colour network's frames on)."""
+        return self.backend.has_temporal and self.options.temporal
+
+    def color_inputs(self, shot: Shot, keys: Collection[int], t: int) -> list[int]:
+        """The frames whose colour ``refine`` reads to make frame ``t``: the windows of its whole batch
+        (``_in_batches``: a batch is fixed by position, so a frame made on demand is the very frame a
+        whole pass makes), keys left out (they are read as painted)."""
+        if not self.temporal:
+            return [t]
+        chunk = (t - shot.start) // self.batch
+        group = [u for u in range(shot.start, shot.stop) if u not in keys and (u - shot.start) // self.batch == chunk]
+        window = {min(max(i, shot.start), shot.stop - 1) for u in group for i in (u - 1, u, u + 1)}
+        return sorted(window.difference(keys))
 
     def _in_batches(self, shot: Shot, frames: Sequence[int], group_key: Callable[[int], Hashable],
-                    run: Callable[[list[int]], np.ndarray], out: FrameArrays) -> None:
-        """``run`` over batches of ``frames`` (same position chunk and ``group_key``), storing what ``out`` lacks."""
-        pending = [t for t in frames if not out.is_done(t)]
-        while pending and not self.stop.is_set():
+                    run: Callable[[list[int]], np.ndarray], out: FrameArrays, wanted: Collection[int] | None = None
+                    ) -> None:
+        """``run`` over batches of ``frames`` (same position chunk and ``group_key``), storing what ``out`` lacks;
+        ``wanted``: only the batches holding these. A whole pass (no ``wanted``) returns early once ``stop``
+        is set; frames asked for by name are always made: their caller cannot go on without them."""
+        wanted = None if wanted is None else set(wanted)
+        pending = [t for t in frames if not out.is_done(t) and (wanted is None or t in wanted)]
+        while pending and not (wanted is None and self.stop.is_set()):
             batch, first = self.batch, pending[0]
             chunk, key = (first - shot.start) // batch, group_key(first)
             group = [t for t in frames if (t - shot.start) // batch == chunk and group_key(t) == key]
             try:
-                y = run(group)                                                                  # (B, 3, h, w)
+                with self.lock:
+                    y = run(group)                                                              # (B, 3, h, w)
             except RuntimeError as exc:
                 if not is_out_of_memory(exc):
                     raise
@@ -152,3 +186,35 @@ class ShotNetworks:
         self.batch //= 2
         warn(self.progress, f"out of memory on {self.backend.device}; running the networks "
                             f"{self.batch} frame(s) at a time")
+
+
+class NetworksOnDemand:
+    """One shot's networks, run only for the frames its composing asks for (``frame``), each at most once.
+
+    Frame ``t`` takes the temporal network's batch holding it and, first, the colour network on every
+    frame those windows read (``ShotNetworks.color_inputs``); their outputs go to the cache as a whole
+    pass's would, and are the same bits (the same batches, the same references). Composing threads call
+    ``frame`` at once: one of them runs a frame's networks while the others wait for it or compose.
+    ``record(stage, seconds)`` is told the time each network took.
+    """
+
+    def __init__(self, networks: ShotNetworks, shot: Shot, keys: dict[int, np.ndarray], prep: PrepEntry,
+                 colored: FrameArrays, refined: FrameArrays,
+                 record: Callable[[str, float], None] = lambda stage, seconds: None) -> None:
+        self.networks, self.shot, self.keys, self.prep = networks, shot, keys, prep
+        self.colored, self.refined, self.record = colored, refined, record
+        self._encoded: dict = {}  # the shot's encoded references, kept between frames
+        self._lock = threading.Lock()
+
+    def frame(self, t: int) -> np.ndarray:
+        """Frame ``t``'s network colour (uint8 (h, w, 3)): from the cache, or run now."""
+        with self._lock:
+            if not self.refined.is_done(t):
+                start = time.perf_counter()
+                inputs = self.networks.color_inputs(self.shot, self.keys.keys(), t)
+                self.networks.color(self.shot, self.keys, self.prep, self.colored, inputs, self._encoded)
+                middle = time.perf_counter()
+                self.networks.refine(self.shot, self.keys, self.prep, self.colored, self.refined, [t])
+                self.record("colour", middle - start)
+                self.record("temporal", time.perf_counter() - middle)
+        return self.refined.get("rgb", t)

@@ -188,6 +188,8 @@ class ColorizeResult:
     shots: list[Shot]
     keys: list[int]
     seconds: float
+    # Seconds per pass, summed over threads and processes. Networks run on demand while a frame composes
+    # (``pipeline.networks.NetworksOnDemand``) count in colour and temporal, and in this process's compose+encode.
     stage_seconds: dict[str, float] = field(default_factory=dict)
     flat_shots: int = 0           # shots filled flat with the keys' palette
     # What the run warned about, in order (each also went to the ``lacvid`` logger and the progress

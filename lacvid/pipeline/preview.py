@@ -3,9 +3,10 @@ frames for them (doubtful areas outlined and hatched: ``lacvid.compose.doubt``) 
 palette: what an animator checks before rendering an episode. Per shot it also sums up where
 lacvid guessed: the doubtful share of its frames and the worst frame (``pipeline.doubt``).
 
-It colours only the sampled frames (the shots' networks and propagation run whole, as in a
-render, and stay in the cache), so a preview costs a fraction of a render, and a preview after
-a render (or a render after a preview) reuses everything the other computed.
+It colours only the sampled frames (the shots' propagation runs whole, as in a render, and the
+networks as a render runs them: on every frame, or on drawings with flat keys for the sampled frames
+that need them; all of it stays in the cache), so a preview costs a fraction of a render, and a
+preview after a render (or a render after a preview) reuses everything the other computed.
 """
 
 from __future__ import annotations

@@ -4,7 +4,8 @@ The driver of a run, each pass resumable from the Zarr cache (``pipeline.cache``
 
 1. ``scan``: stream frames, preprocess them (``lacvid.preprocess.frame``), detect shots;
 2. per shot, on an executor (``pipeline.executors``: this process, or Ray workers): the
-   networks, the propagation of the keys' colours, and the finished frames (``shot_work``);
+   propagation of the keys' colours, the networks (on every frame, or on drawings with flat keys
+   only where a frame's paint needs them) and the finished frames (``shot_work``);
 3. the finished frames, read in order, encoded on a writer thread that overlaps the next shot.
 
 ``--frames``/``--shot`` (``pipeline.selection``) colour part of the input: a frame folder gets

@@ -5,15 +5,28 @@ keys (references never cross a cut), so every shot has its own cache entries, ke
 fingerprint (``RunPlan.shot_id``): repainting one key recolours one shot, and ``--shot N`` or
 ``--frames A-B`` reuse every other shot's finished frames. The passes of a shot:
 
-1. ``networks``: color transform then temporal network (working size);
-2. ``propagation``: region colours from the keys (drawings);
+1. ``propagation``: region colours from the keys (drawings);
+2. ``networks``: color transform then temporal network (working size);
 3. ``compose``: each finished frame as paint and ink layers at full resolution, stored in the
    cache (``finished``), so the frame written to the output is read back bit for bit by any
    process: the writer, a rerun, or the driver of a Ray job.
+
+Which frames the networks run on depends on what reads them. A drawing whose keys are flat cel paint
+takes each region's colour by a vote (``compose.fusion.fuse_regions``) where the network's vote is
+tiny beside the propagation's and the nearest key's: it can only decide a region the propagation
+found (next to) no evidence for and the nearest key paints in more than one colour. So such a shot
+propagates first and then composes, and composing runs the networks for a frame (with its temporal
+window) only when the vote could go the network's way there (``pipeline.networks.NetworksOnDemand``);
+every other frame is bit for bit what it would be had the networks run. Colour footage whose keys are
+not flat is its nearest key warped (``compose.fusion.footage_paint``) and never reads the networks: they
+do not run. Drawings whose keys are not all flat, and ``--no-warp``, read the network everywhere: there
+the networks run on every frame, on their own thread beside the propagation.
 """
 
 from __future__ import annotations
 
+import functools
+import threading
 import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -30,7 +43,7 @@ from lacvid.models.runtime import LoadedModel, NetworkBackend, load_model, make_
 from lacvid.pipeline.cache import ColorizeCache, PrepEntry, damaged_message
 from lacvid.pipeline.compose import ShotComposer, flat_palette
 from lacvid.pipeline.keys import KeyFrame
-from lacvid.pipeline.networks import ShotNetworks, network_batch
+from lacvid.pipeline.networks import NetworksOnDemand, ShotNetworks, network_batch
 from lacvid.pipeline.options import ColorizeOptions
 from lacvid.pipeline.propagation import ShotPropagator, match_size
 from lacvid.preprocess.frame import resize_to
@@ -154,6 +167,11 @@ class ShotLayers:
         return layers
 
 
+def _no_network(t: int) -> np.ndarray:
+    # ShotComposer.frame_doubt and a footage frame never ask
+    raise AssertionError(f"frame {t}: made without the networks, yet they were asked for")
+
+
 def open_backend(plan: RunPlan, model: LoadedModel | None = None, progress: Progress = NULL_PROGRESS) -> NetworkBackend:
     """The networks of ``plan`` as its driver resolved them (model, device, backend), in this process."""
     if model is None:
@@ -171,7 +189,11 @@ class ShotWorker:
     backend: NetworkBackend
     progress: Progress = NULL_PROGRESS
     stages: dict[str, float] = field(default_factory=lambda: {"colour": 0.0, "temporal": 0.0, "propagate": 0.0})
+    # Run the networks on every frame and let every flat fill read them, as before they ran on demand:
+    # what tests and benchmarks compare the on-demand frames with (the same bits).
+    networks_everywhere: bool = False
     _ink: InkModel | None = None
+    _stages_lock: threading.Lock = field(default_factory=threading.Lock)
 
     def __post_init__(self) -> None:
         self.prep: PrepEntry = self.cache.prep(self.plan.prep_id, self.plan.full, self.plan.work_size)
@@ -184,7 +206,8 @@ class ShotWorker:
                 for k in self.plan.shot_keys(shot)}
 
     def prepare(self, shot: Shot, frames: range | None = None, segment: bool = False) -> ShotLayers:
-        """Networks and propagation of ``shot`` (what the cache lacks); its frames then compose one by one.
+        """Propagation of ``shot``, and its networks where every frame reads them (what the cache lacks); its
+        frames then compose one by one, running the networks they need on demand (module doc).
 
         ``frames``: the finished frames this call reads (default: all), the ones checked against their
         checksums here. ``segment``: a part of a shot whose networks and propagation an earlier task ran
@@ -202,18 +225,32 @@ class ShotWorker:
         keys_full = self.load_keys(shot)
         keys_small = {i: resize_to(img, self.plan.work_size) for i, img in keys_full.items()}
         options = self.plan.options
-        # The networks and the propagation need nothing of each other: the networks run on a
-        # second thread (ONNX Runtime and torch release the GIL) while this one propagates.
-        self.networks.stop.clear()
-        with ThreadPoolExecutor(1, thread_name_prefix="lacvid-networks") as pool:  # leaving it waits for the thread
-            networks = pool.submit(self._networks, shot, keys_small, arrays)
-            try:
-                palette, why = flat_palette(keys_full, self.prep, options.flat)
-                propagated, ink, shot_palette, flat_colors = self._propagate(shot, keys_full, arrays)
-            except BaseException:
-                self.networks.stop.set()  # an error or Ctrl-C here: the networks stop at their next batch
-                raise
-            networks.result()  # their error, if any, raised here
+        palette, why = flat_palette(keys_full, self.prep, options.flat)
+        # A drawing with flat keys: the flat fill reads the network only where the propagation leaves a
+        # region open, so the propagation goes first and composing runs the networks it needs (module doc).
+        on_demand = palette is not None and self._propagates(shot) and not self.networks_everywhere
+        # Colour footage is its nearest key warped (compose.fusion.footage_paint): no frame reads the networks.
+        footage = palette is None and options.warp and not self.prep.has_drawing(shot.start)
+        if on_demand:
+            propagated, ink, shot_palette, flat_colors = self._propagate(shot, keys_full, arrays)
+            network = NetworksOnDemand(self.networks, shot, keys_small, self.prep, arrays.colored, arrays.refined,
+                                       self._record).frame
+        elif footage and not self.networks_everywhere:
+            propagated, ink, shot_palette, flat_colors = self._propagate(shot, keys_full, arrays)
+            network = _no_network
+        else:
+            # The networks and the propagation need nothing of each other: the networks run on a
+            # second thread (ONNX Runtime and torch release the GIL) while this one propagates.
+            self.networks.stop.clear()
+            with ThreadPoolExecutor(1, thread_name_prefix="lacvid-networks") as pool:  # leaving it waits for it
+                networks = pool.submit(self._networks, shot, keys_small, arrays)
+                try:
+                    propagated, ink, shot_palette, flat_colors = self._propagate(shot, keys_full, arrays)
+                except BaseException:
+                    self.networks.stop.set()  # an error or Ctrl-C here: the networks stop at their next batch
+                    raise
+                networks.result()  # their error, if any, raised here
+            network = functools.partial(arrays.refined.get, "rgb")
         if palette is not None:
             # Every colour the paint is made of, for the index layer: the propagation's, then the keys' own fills.
             indexed = ShotPalette.of([p for p in (shot_palette, palette) if p is not None], keys_full)
@@ -223,19 +260,20 @@ class ShotWorker:
         if palette is not None and shot_palette is not None:
             palette = shot_palette  # the colours the propagation voted with, so no vote is lost to snapping
         arrays.finished.group.attrs.update({"flat": palette is not None, "trace_lines": options.trace_lines})
-        composer = ShotComposer(keys_full, keys_small, self.prep, arrays.refined, palette, options.compose(),
+        composer = ShotComposer(keys_full, keys_small, self.prep, network, palette, options.compose(),
                                 propagated=propagated, ink=ink, propagated_palette=shot_palette,
-                                flat_colors=flat_colors)
+                                flat_colors=flat_colors, network_on_demand=on_demand)
         return ShotLayers(arrays.finished, composer, keys_full, flat=palette is not None)
 
     def finish(self, shot: Shot, frames: range, segment: bool = False) -> bool:
         """Colour ``frames`` of ``shot`` into the cache (a Ray task's whole job); returns whether it was flat-filled.
         ``segment``: as for ``prepare``."""
         shot_layers = self.prepare(shot, frames, segment)
-        t0 = time.perf_counter()
+        t0, networks = time.perf_counter(), self.stages["colour"] + self.stages["temporal"]
         for t in frames:
             shot_layers.layers(t)
-        self.stages["compose"] = self.stages.get("compose", 0.0) + time.perf_counter() - t0
+        # The networks composing ran on demand count as theirs, not as composing.
+        self._record("compose", time.perf_counter() - t0 - (self.stages["colour"] + self.stages["temporal"] - networks))
         return shot_layers.flat
 
     def doubts(self, shot: Shot) -> Iterator[tuple[int, np.ndarray]]:
@@ -253,13 +291,13 @@ class ShotWorker:
                 keys_full = self.load_keys(shot)
                 keys_small = {i: resize_to(img, self.plan.work_size) for i, img in keys_full.items()}
                 propagated, ink, _, _ = self._propagate(shot, keys_full, arrays)
-                composer = ShotComposer(keys_full, keys_small, self.prep, arrays.refined, None,
+                composer = ShotComposer(keys_full, keys_small, self.prep, _no_network, None,
                                         self.plan.options.compose(), propagated=propagated, ink=ink)
             yield t, composer.frame_doubt(t)
 
     def run_networks(self, shot: Shot) -> None:
-        """The networks of ``shot`` alone, into the cache (``prepare`` overlaps them with the propagation;
-        benchmarks time the passes apart with this)."""
+        """The networks of ``shot`` alone, on every frame, into the cache (what ``prepare`` runs beside the
+        propagation where the network is read everywhere; benchmarks time the passes apart with this)."""
         keys_small = {i: resize_to(img, self.plan.work_size) for i, img in self.load_keys(shot).items()}
         self._networks(shot, keys_small, ShotArrays.open(self.cache, self.plan, shot))
 
@@ -276,7 +314,16 @@ class ShotWorker:
     def _timed(self, stage: str, fn, *args) -> None:
         t0 = time.perf_counter()
         fn(*args)
-        self.stages[stage] += time.perf_counter() - t0
+        self._record(stage, time.perf_counter() - t0)
+
+    def _record(self, stage: str, seconds: float) -> None:
+        """Add ``seconds`` to ``stage``: composing threads run networks on demand while this one works."""
+        with self._stages_lock:
+            self.stages[stage] = self.stages.get(stage, 0.0) + seconds
+
+    def _propagates(self, shot: Shot) -> bool:
+        """Whether ``_propagate`` carries region colours over ``shot`` (a drawing, with ``--warp``)."""
+        return self.prep.has_drawing(shot.start) and self.plan.options.warp
 
     def _propagate(self, shot: Shot, keys_full: dict, arrays: ShotArrays
                    ) -> tuple[FrameArrays | None, InkModel | None, np.ndarray | None, np.ndarray | None]:
@@ -293,5 +340,5 @@ class ShotWorker:
         t0 = time.perf_counter()
         propagator = ShotPropagator(self.prep, arrays.propagated, match_size(*self.plan.full))
         palette, flat_colors = propagator.run(shot, keys_full)
-        self.stages["propagate"] += time.perf_counter() - t0
+        self._record("propagate", time.perf_counter() - t0)
         return arrays.propagated, self._ink, palette, flat_colors

@@ -133,7 +133,7 @@ def test_region_fills_take_each_regions_most_frequent_colour_by_table_or_by_sort
     specks = rng.random(key.shape[:2]) < 0.2                              # 20% of pixels one level off
     noisy[specks] = np.clip(noisy[specks].astype(int) + rng.integers(-1, 2, (int(specks.sum()), 3)), 0, 255)
     labels, n = label_regions(lines, close_gaps=2, min_area=8)
-    interior = flat._trust(labels) >= 2.0 / 3.0
+    interior = flat.vote_trust(labels) >= 2.0 / 3.0
     has_interior = np.zeros(n + 1, bool)
     has_interior[labels[interior]] = True
     use = (labels > 0) & (interior | ~has_interior[labels])

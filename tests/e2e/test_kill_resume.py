@@ -26,10 +26,12 @@ SEED = 11
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
-# Where a run can be killed: after k frames preprocessed, refined, or written to its temporary output
-# ({pid}: the running process's own temporary, not one a killed run left).
+# Where a run can be killed: after k frames preprocessed, finished in the cache, or written to its temporary
+# output ({pid}: the running process's own temporary, not one a killed run left). (The networks run on no
+# frame of this clip: its keys decide every region; tests/pipeline/test_networks_on_demand.py resumes them.)
 # One kill per pass, at a seeded random frame of it.
-STAGES = ([("prep-*/done/c/*", k) for k in range(1, N - 4)], [("run-*/*/refined/done/c/*", k) for k in range(1, N - 4)],
+STAGES = ([("prep-*/done/c/*", k) for k in range(1, N - 4)],
+          [("run-*/*/finished/done/c/*", k) for k in range(1, N - 4)],
           [(f".out{TMP_MARKER}-{{pid}}-*/*.png", k) for k in range(1, N - 4)])
 
 

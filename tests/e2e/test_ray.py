@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import sys
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -153,3 +154,22 @@ def test_ctrl_c_on_the_driver_stops_the_job_and_a_rerun_resumes(clip, tmp_path) 
     stdout, stderr = again.communicate(timeout=300)
     assert again.returncode == 0, stderr[-2000:]
     assert folder_hashes(out) == clip["reference"]
+
+
+def test_networks_run_on_demand_on_the_workers_give_the_one_process_frames(cluster, tmp_path) -> None:
+    """A shot whose frame 2 needs the networks (``tests.support.drawings.revealed_box``), in segments of two
+    frames: the segment holding it runs them on its worker, and the frames are the one-process frames."""
+    from tests.support.drawings import write_revealed_box
+    from tests.support.tiny_clip import tiny_model
+
+    lines, keys = write_revealed_box(tmp_path / "clip", pan=40)
+    options = ColorizeOptions(model=str(tiny_model(tmp_path / "tiny.pt")), backend="torch", shots="single")
+    colorize(lines, keys, tmp_path / "one", replace(options, cache=tmp_path / "one-cache"))
+    executor = RayExecutor(workers=2, segment_frames=2)
+    try:
+        colorize(lines, keys, tmp_path / "ray", replace(options, cache=tmp_path / "ray-cache"), executor=executor)
+    finally:
+        executor.close()
+    assert folder_hashes(tmp_path / "ray") == folder_hashes(tmp_path / "one")
+    refined = list((tmp_path / "ray-cache").glob("*.zarr/run-*/*/refined/done/c/*"))
+    assert len(refined) == 1, "the networks ran on a worker, for frame 2 alone"

@@ -1,0 +1,121 @@
+"""On drawings with flat keys the networks run only for the frames whose paint their vote could change
+(``pipeline.networks.NetworksOnDemand``): a real tiny random model, its calls counted at the backend, the
+frames it made read from the cache, and every frame compared with a run that made the networks everywhere."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+
+from lacvid import ColorizeOptions, colorize
+from lacvid.models.runtime import NetworkBackend
+from lacvid.pipeline.executors import LocalExecutor
+from lacvid.pipeline.shot_work import ShotArrays, ShotWorker, open_backend
+from tests.support.drawings import write_revealed_box
+from tests.support.tiny_clip import tiny_model
+
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
+N = 5  # keys 0 and 4; only frame 2 pans
+
+
+class Counting:
+    """A real backend that counts the frames of every colour and temporal call (and can fail one, like a
+    process killed mid-shot)."""
+
+    def __init__(self, backend: NetworkBackend, fail_temporal: bool = False) -> None:
+        self.backend, self.fail_temporal = backend, fail_temporal
+        self.name, self.device, self.has_temporal = backend.name, backend.device, backend.has_temporal
+        self.colour = self.temporal_frames = 0
+
+    def encode_references(self, *args):
+        return self.backend.encode_references(*args)
+
+    def color(self, lines, dist, refs):
+        self.colour += len(lines)
+        return self.backend.color(lines, dist, refs)
+
+    def temporal(self, frames):
+        if self.fail_temporal:
+            raise RuntimeError("killed before the temporal network")
+        self.temporal_frames += len(frames)
+        return self.backend.temporal(frames)
+
+
+class Recorded(LocalExecutor):
+    """This process's executor with a counting backend; ``everywhere``: the networks on every frame."""
+
+    def __init__(self, everywhere: bool = False, fail_temporal: bool = False) -> None:
+        super().__init__()
+        self.everywhere, self.fail_temporal = everywhere, fail_temporal
+
+    def start(self, plan, cache, tasks, progress, backend) -> None:
+        self.backend = Counting(backend or open_backend(plan, progress=progress), self.fail_temporal)
+        self.workers[plan] = ShotWorker(plan, cache, self.backend, progress, networks_everywhere=self.everywhere)
+        self.arrays = ShotArrays.open(cache, plan, tasks[0].shot)
+
+
+def _run(root: Path, clip: tuple[Path, Path], name: str, executor: Recorded, **options) -> list[np.ndarray]:
+    """Colour the clip into ``root/name`` (its own cache); the finished frames."""
+    out = root / name
+    executor.result = colorize(*clip, out, ColorizeOptions(model=str(tiny_model(root / "tiny.pt")),
+                                                           cache=root / f"cache-{name}", backend="torch",
+                                                           shots="single", overwrite=True, **options),
+                               executor=executor)
+    return [cv2.imread(str(out / f"{t:04d}.png")) for t in range(N)]
+
+
+def _made(arrays) -> list[int]:
+    return [t for t in range(N) if arrays.is_done(t)]
+
+
+def test_flat_keys_that_resolve_every_region_run_no_network(tmp_path) -> None:
+    clip = write_revealed_box(tmp_path, pan=0)
+    lazy, everywhere = Recorded(), Recorded(everywhere=True)
+    got, want = _run(tmp_path, clip, "lazy", lazy), _run(tmp_path, clip, "everywhere", everywhere)
+    assert (lazy.backend.colour, lazy.backend.temporal_frames) == (0, 0)
+    assert _made(lazy.arrays.colored) == _made(lazy.arrays.refined) == []   # nothing stored as if computed
+    assert (everywhere.backend.colour, everywhere.backend.temporal_frames) == (3, 3)
+    for t in range(N):
+        np.testing.assert_array_equal(got[t], want[t])
+
+
+@pytest.mark.parametrize("temporal", [True, False])
+def test_an_unresolved_region_runs_exactly_its_window(tmp_path, temporal: bool) -> None:
+    clip = write_revealed_box(tmp_path, pan=40)
+    lazy, everywhere = Recorded(), Recorded(everywhere=True)
+    got = _run(tmp_path, clip, "lazy", lazy, temporal=temporal)
+    want = _run(tmp_path, clip, "everywhere", everywhere, temporal=temporal)
+    window = [1, 2, 3] if temporal else [2]   # the temporal net at frame 2 reads the colour of 1, 2 and 3
+    assert _made(lazy.arrays.colored) == window and _made(lazy.arrays.refined) == [2]
+    assert (lazy.backend.colour, lazy.backend.temporal_frames) == (len(window), int(temporal))
+    for t in range(N):
+        np.testing.assert_array_equal(got[t], want[t])
+
+
+def test_a_run_killed_inside_a_window_resumes_to_the_same_frames(tmp_path) -> None:
+    clip = write_revealed_box(tmp_path, pan=40)
+    want = _run(tmp_path, clip, "everywhere", Recorded(everywhere=True))
+    with pytest.raises(RuntimeError, match="killed before the temporal network"):
+        _run(tmp_path, clip, "lazy", Recorded(fail_temporal=True))
+    resumed = Recorded()
+    got = _run(tmp_path, clip, "lazy", resumed)
+    assert (resumed.backend.colour, resumed.backend.temporal_frames) == (0, 1), "the colour made before is reused"
+    for t in range(N):
+        np.testing.assert_array_equal(got[t], want[t])
+
+
+def test_damaged_network_frames_are_found_and_made_again(tmp_path) -> None:
+    clip = write_revealed_box(tmp_path, pan=40)
+    want = _run(tmp_path, clip, "lazy", Recorded())
+    store = next((tmp_path / "cache-lazy").glob("*.zarr"))
+    for chunk in ("finished/paint/c/2/0/0/0", "refined/rgb/c/2/0/0/0", "colour/rgb/c/3/0/0/0"):
+        next(store.glob(f"run-*/*/{chunk}")).unlink()      # frame 2 is composed again, and needs them
+    again = Recorded()
+    got = _run(tmp_path, clip, "lazy", again)
+    assert any("missing or damaged" in w for w in again.result.warnings), again.result.warnings
+    assert (again.backend.colour, again.backend.temporal_frames) == (1, 1), "frame 3's colour, then frame 2"
+    for t in range(N):
+        np.testing.assert_array_equal(got[t], want[t])
