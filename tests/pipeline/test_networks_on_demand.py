@@ -119,3 +119,27 @@ def test_damaged_network_frames_are_found_and_made_again(tmp_path) -> None:
     assert (again.backend.colour, again.backend.temporal_frames) == (1, 1), "frame 3's colour, then frame 2"
     for t in range(N):
         np.testing.assert_array_equal(got[t], want[t])
+
+
+def test_colour_footage_runs_no_network(tmp_path) -> None:
+    """Colour footage whose keys are painted with gradients is its nearest key warped (compose.fusion.
+    footage_paint): the networks never run, and the frames are those of a run that made them everywhere."""
+    from tests.support.tiny_clip import make_clip
+
+    clip = make_clip(tmp_path / "clip", n=N)
+    y, x = np.mgrid[0:clip["colors"][0].shape[0], 0:clip["colors"][0].shape[1]]
+    shade = (40 * x / x.max() + 20 * y / y.max()).astype(np.int16)[..., None]       # not flat cel paint
+    footage, keys = tmp_path / "footage", tmp_path / "keys"
+    footage.mkdir()
+    keys.mkdir()
+    for t, color in enumerate(clip["colors"]):
+        painted = cv2.cvtColor(np.clip(color.astype(np.int16) - shade, 0, 255).astype(np.uint8), cv2.COLOR_RGB2BGR)
+        cv2.imwrite(str(footage / f"{t:04d}.png"), painted)
+        if t in (0, N - 1):
+            cv2.imwrite(str(keys / f"{t:04d}.png"), painted)
+    lazy, everywhere = Recorded(), Recorded(everywhere=True)
+    got = _run(tmp_path, (footage, keys), "lazy", lazy, lines="color")
+    want = _run(tmp_path, (footage, keys), "everywhere", everywhere, lines="color")
+    assert (lazy.backend.colour, lazy.backend.temporal_frames) == (0, 0)
+    assert everywhere.backend.colour > 0
+    assert all(np.array_equal(a, b) for a, b in zip(got, want))
