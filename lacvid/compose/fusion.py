@@ -25,7 +25,7 @@ import numpy as np
 
 from lacvid.compose.composite import multiply_lines
 from lacvid.compose.flat import region_winners, snap_indices
-from lacvid.compose.regions import fill_ink_labels, label_regions
+from lacvid.compose.regions import fill_ink_labels, label_regions, paint_regions, region_sums
 from lacvid.propagate.flow import warp_key_with_confidence
 
 
@@ -86,19 +86,20 @@ def _upsample(image: np.ndarray, size: tuple[int, int], interpolation: int) -> n
 
 def fuse_regions(lines_full: np.ndarray, network: np.ndarray, warped: Sequence[Candidate], palette: np.ndarray,
                  settings: FusionSettings = FusionSettings(), labels: tuple[np.ndarray, int] | None = None,
-                 with_ink: bool = True) -> np.ndarray:
+                 with_ink: bool = True, full: np.ndarray | None = None) -> np.ndarray:
     """The finished flat frame (H, W, 3): every region of the original line art filled with the
     palette colour its candidates vote for, the original ink multiplied on top (``with_ink``;
     without it the paint alone, ink pixels painted as their region: the paint layer under
     ``lacvid.compose.layers``' ink layer).
 
     Each candidate is snapped to the palette at its own size, then its palette indices are
-    upsampled with nearest-neighbour sampling (the same as snapping the upsampled colours, at a
+    sampled by nearest neighbour at full size (the same as snapping the upsampled colours, at a
     fraction of the pixels), so a vote is always for a colour a candidate really holds, never a
-    blend of two fills along their border.
+    blend of two fills along their border. ``full``: ``fill_ink_labels(labels[0])`` when the
+    caller has it already (the frame's doubt needs it too).
     """
     size = lines_full.shape
-    indices = [_upsample(snap_indices(network, palette), size, cv2.INTER_NEAREST)]   # (H, W) int32 each
+    indices = [snap_indices(network, palette)]                          # (h, w) int32 each, sampled at (H, W)
     # The network speaks where no warped key is confident (what the keys do not show: an
     # entering character, a disocclusion); where a key matches, its exact colours decide.
     best = np.max([np.clip(c.weight, 0, 1) for c in warped], axis=0) if warped else 0.0   # (h, w)
@@ -106,18 +107,20 @@ def fuse_regions(lines_full: np.ndarray, network: np.ndarray, warped: Sequence[C
     weights = [_upsample(np.asarray(network_weight, np.float32), size, cv2.INTER_LINEAR)
                if warped else np.float32(settings.network_weight)]
     for c in warped:
-        indices.append(_upsample(snap_indices(c.color, palette), size, cv2.INTER_NEAREST))
-        weights.append(_upsample(c.weight, size, cv2.INTER_LINEAR))
+        indices.append(snap_indices(c.color, palette))
+        weights.append(_upsample(c.weight, size, cv2.INTER_LINEAR))    # (H, W) float32: bilinear, as cv2 makes it
     if labels is None:
         labels = label_regions(lines_full, close_gaps=settings.close_gaps, min_area=settings.min_area)
     winner = region_winners(labels, indices, weights, len(palette))   # (n + 1,)
-    fill = palette[winner][fill_ink_labels(labels[0])]                # (H, W, 3): ink as its nearest region
+    if full is None:
+        full = fill_ink_labels(labels[0])                              # (H, W): ink as its nearest region
+    fill = paint_regions(palette[winner], full)                       # (H, W, 3)
     return multiply_lines(fill, lines_full) if with_ink else fill
 
 
 def paint_confident_regions(fill: np.ndarray, labels: tuple[np.ndarray, int], propagated: np.ndarray,
                             confidence: np.ndarray, palette: np.ndarray, flat_colors: np.ndarray,
-                            min_confidence: float = 1 / 255) -> np.ndarray:
+                            min_confidence: float = 1 / 255, full: np.ndarray | None = None) -> np.ndarray:
     """``fill`` (H, W, 3) with every region whose propagated colour is confident painted that colour.
 
     For drawings whose keys are not all flat paint (grey tones over a gradient background): the
@@ -131,20 +134,20 @@ def paint_confident_regions(fill: np.ndarray, labels: tuple[np.ndarray, int], pr
     is a gradient, and those no chain reached, keep their per-pixel paint.
 
     ``propagated`` uint8 (h, w, 3) palette colours and ``confidence`` float32 (h, w) in [0, 1] at
-    the propagation's size; ``labels``: ``label_regions`` of the frame's line art at ``fill``'s size.
+    the propagation's size; ``labels``: ``label_regions`` of the frame's line art at ``fill``'s size;
+    ``full``: ``fill_ink_labels(labels[0])`` when the caller has it already.
     """
     lab_map, n = labels
-    size = lab_map.shape
-    index = _upsample(snap_indices(propagated, palette), size, cv2.INTER_NEAREST)         # (H, W) int32
-    conf = _upsample(confidence, size, cv2.INTER_NEAREST)                                  # (H, W) float32
+    index = snap_indices(propagated, palette)                                               # (h, w) int32
+    conf = np.ascontiguousarray(confidence, np.float32)                                     # (h, w), sampled at (H, W)
     winner = region_winners(labels, [index], [conf], len(palette))                          # (n + 1,)
-    inside = lab_map > 0
-    mean = np.bincount(lab_map[inside], weights=conf[inside], minlength=n + 1) / \
-        np.maximum(np.bincount(lab_map[inside], minlength=n + 1), 1)                        # (n + 1,)
+    total, count = region_sums(lab_map, n, conf)                                            # (n + 1,) twice
+    mean = total / np.maximum(count, 1)                                                     # (n + 1,)
     flat = (mean >= min_confidence) & flat_colors[winner]
     flat[0] = False
-    full = fill_ink_labels(lab_map)                                                         # (H, W): ink as its region
-    chosen = flat[full]                                                                     # (H, W) bool
+    if full is None:
+        full = fill_ink_labels(lab_map)                                                     # (H, W): ink as its region
+    chosen = paint_regions(flat, full)                                                      # (H, W) bool
     out = fill.copy()
-    out[chosen] = palette[winner][full][chosen]
+    out[chosen] = paint_regions(palette[winner], full)[chosen]
     return out

@@ -14,8 +14,10 @@ from dataclasses import dataclass
 
 import cv2
 import numpy as np
+from numba import njit
 
 from lacvid.preprocess.ink import InkFrame
+from lacvid.util.checks import check_array
 
 
 @dataclass(frozen=True)
@@ -64,18 +66,51 @@ def _alpha3(rgba: np.ndarray) -> np.ndarray:
     return cv2.cvtColor(np.ascontiguousarray(rgba[..., 3]), cv2.COLOR_GRAY2RGB)
 
 
+@njit(cache=True, nogil=True)
+def _paint_layer(fill):  # (H, W, 3) uint8 -> (H, W, 4) uint8
+    h, w = fill.shape[:2]
+    out = np.empty((h, w, 4), np.uint8)
+    for y in range(h):
+        for x in range(w):
+            r, g, b = fill[y, x, 0], fill[y, x, 1], fill[y, x, 2]
+            out[y, x, 0], out[y, x, 1], out[y, x, 2] = r, g, b
+            out[y, x, 3] = 0 if (r == 255 and g == 255 and b == 255) else 255
+    return out
+
+
 def paint_layer(fill: np.ndarray) -> np.ndarray:
-    """RGBA: the fills, opaque, transparent where they are pure white paper."""
-    alpha = 255 - cv2.inRange(fill, (255, 255, 255), (255, 255, 255))   # (H, W) uint8: 0 on bare paper
-    return cv2.merge([np.ascontiguousarray(fill), alpha])              # (H, W, 4)
+    """RGBA (H, W, 4): the fills, opaque, transparent where they are pure white paper; one pass
+    over ``fill`` (uint8 (H, W, 3)) instead of a mask and a merge."""
+    check_array(fill, "fill", np.uint8, ("H", "W", 3))
+    return _paint_layer(np.ascontiguousarray(fill))
+
+
+@njit(cache=True, nogil=True)
+def _drawing_ink(colored, ink_rgb, alpha, strength):  # (H, W) bool, (H, W, 3) uint8, (H, W) float32 x2
+    h, w = colored.shape
+    out = np.empty((h, w, 4), np.uint8)
+    full = np.float32(255.0)
+    for y in range(h):
+        for x in range(w):
+            if colored[y, x]:
+                out[y, x, 0], out[y, x, 1], out[y, x, 2] = ink_rgb[y, x, 0], ink_rgb[y, x, 1], ink_rgb[y, x, 2]
+                a = alpha[y, x]
+            else:
+                out[y, x, 0], out[y, x, 1], out[y, x, 2] = 0, 0, 0
+                a = strength[y, x]
+            out[y, x, 3] = np.uint8(np.rint(full * a))  # the float32 product numpy makes, rounded half to even
+    return out
 
 
 def drawing_ink(ink: InkFrame) -> np.ndarray:
-    """RGBA of a drawing's ink: neutral ink black with its strength as alpha (so over the paint it
-    multiplies it), a coloured line in its own colour with its coverage as alpha."""
-    rgb = np.where(ink.colored[..., None], ink.ink_rgb, 0).astype(np.uint8)
-    alpha = np.rint(255 * np.where(ink.colored, ink.alpha, ink.strength)).astype(np.uint8)
-    return cv2.merge([rgb, alpha])                                     # (H, W, 4)
+    """RGBA (H, W, 4) of a drawing's ink: neutral ink black with its strength as alpha (so over the paint
+    it multiplies it), a coloured line in its own colour with its coverage as alpha. One pass, bit for
+    bit ``np.where`` over the colour and ``rint(255 * where(colored, alpha, strength))``."""
+    check_array(ink.colored, "colored", np.bool_, ("H", "W"))
+    check_array(ink.ink_rgb, "ink_rgb", np.uint8, ink.colored.shape + (3,))
+    check_array(ink.alpha, "alpha", np.float32, ink.colored.shape)
+    check_array(ink.strength, "strength", np.float32, ink.colored.shape)
+    return _drawing_ink(*(np.ascontiguousarray(a) for a in (ink.colored, ink.ink_rgb, ink.alpha, ink.strength)))
 
 
 # What goes on top of the paint: the artist's ink as drawn (drawings), the line art multiplied,

@@ -211,3 +211,116 @@ def region_palette_votes(
         raise ValueError(f"index must lie in 0..{n_palette - 1}, got {index.min()}..{index.max()}")
     with numba_threads(threads) as t:
         return _palette_votes_kernel(labels, index, weights, int(n_regions), int(n_palette), t)
+
+
+# The frame is composed at full resolution from inputs at working size. Each low-resolution input is
+# sampled through its own nearest-neighbour maps (``nearest_map``) inside the kernels below, so no
+# full-resolution copy of it (upsampled indices, confidences) is ever made; the maps are OpenCV's own,
+# so every sample is the pixel ``cv2.resize(..., INTER_NEAREST)`` would have put there.
+
+
+def nearest_map(small: int, full: int) -> np.ndarray:
+    """int32 (full,): the source index of every output index along one axis of a ``cv2.resize`` from
+    ``small`` to ``full`` pixels with ``INTER_NEAREST`` (taken from OpenCV itself, so it is exact)."""
+    if small < 1 or full < 1:
+        raise ValueError(f"sizes must be >= 1, got {small} -> {full}")
+    row = np.arange(small, dtype=np.int32)[None]                                    # (1, small)
+    return np.ascontiguousarray(cv2.resize(row, (full, 1), interpolation=cv2.INTER_NEAREST)[0])  # (full,)
+
+
+def nearest_maps(shape: tuple[int, ...], size: tuple[int, int]) -> tuple[np.ndarray, np.ndarray]:
+    """(rows int32 (H,), columns int32 (W,)): where each pixel of ``size`` (H, W) samples an array of
+    ``shape`` (h, w, ...) upsampled by nearest neighbour."""
+    return nearest_map(shape[0], size[0]), nearest_map(shape[1], size[1])
+
+
+@njit(cache=True, parallel=True)
+def _sampled_votes_kernel(labels, trust, index, iy, ix, weight, wy, wx, n_regions, n_palette,
+                          n_chunks):  # pragma: no cover
+    h, w = labels.shape
+    acc = np.zeros((n_chunks, n_regions + 1, n_palette), np.float64)
+    rows = (h + n_chunks - 1) // n_chunks
+    for c in prange(n_chunks):  # one private accumulator per chunk of rows: no races
+        for y in range(c * rows, min(h, (c + 1) * rows)):
+            yi, yw = iy[y], wy[y]
+            for x in range(w):
+                lab = labels[y, x]
+                if lab > 0:  # float32 product first, as trust * weight map was, then summed in float64
+                    acc[c, lab, index[yi, ix[x]]] += trust[y, x] * weight[yw, wx[x]]
+    out = np.zeros((n_regions + 1, n_palette), np.float64)
+    for c in range(n_chunks):
+        out += acc[c]
+    return out
+
+
+def sampled_palette_votes(labels: np.ndarray, trust: np.ndarray, index: np.ndarray, weight: np.ndarray | float,
+                          n_regions: int, n_palette: int, threads: int | None = None) -> np.ndarray:
+    """``region_palette_votes(labels, upsampled index, trust * upsampled weight)`` without the
+    upsampled copies: float64 (n_regions + 1, n_palette), bit for bit the same.
+
+    ``trust`` float32 (H, W) at the labels' size; ``index`` int32 (h, w) palette entries and ``weight``
+    float32 (h', w') (or a number) at any size, each sampled by nearest neighbour (``nearest_map``).
+    """
+    check_array(labels, "labels", np.int32, ("H", "W"), contiguous=True)
+    check_array(trust, "trust", np.float32, labels.shape, contiguous=True)
+    check_array(index, "index", np.int32, ("h", "w"), contiguous=True)
+    weight = np.ascontiguousarray(np.asarray(weight, np.float32).reshape(np.shape(weight) or (1, 1)))  # (h', w')
+    check_array(weight, "weight", np.float32, ("h", "w"))
+    if index.size and (index.min() < 0 or index.max() >= n_palette):
+        raise ValueError(f"index must lie in 0..{n_palette - 1}, got {index.min()}..{index.max()}")
+    if labels.size and (labels.min() < 0 or labels.max() > n_regions):
+        raise ValueError(f"labels must lie in 0..{n_regions}, got {labels.min()}..{labels.max()}")
+    iy, ix = nearest_maps(index.shape, labels.shape)
+    wy, wx = nearest_maps(weight.shape, labels.shape)
+    with numba_threads(threads) as t:
+        return _sampled_votes_kernel(labels, trust, index, iy, ix, weight, wy, wx, int(n_regions), int(n_palette), t)
+
+
+@njit(cache=True, nogil=True)
+def _region_sums_kernel(labels, values, vy, vx, n_regions):  # pragma: no cover
+    h, w = labels.shape
+    total = np.zeros(n_regions + 1, np.float64)
+    count = np.zeros(n_regions + 1, np.int64)
+    for y in range(h):  # pixel order, as np.bincount adds its weights
+        yv = vy[y]
+        for x in range(w):
+            lab = labels[y, x]
+            if lab > 0:
+                total[lab] += values[yv, vx[x]]
+                count[lab] += 1
+    return total, count
+
+
+def region_sums(labels: np.ndarray, n: int, values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(float64 (n + 1,), int64 (n + 1,)): the sum of ``values`` (float32 (h, w), at any size, sampled by
+    nearest neighbour) over each region of ``labels`` (int32 (H, W)) and its pixel count; ink (0)
+    counts nothing. Bit for bit ``np.bincount(labels[inside], weights=upsampled[inside])``."""
+    check_array(labels, "labels", np.int32, ("H", "W"), contiguous=True)
+    check_array(values, "values", np.float32, ("h", "w"), contiguous=True)
+    if labels.size and (labels.min() < 0 or labels.max() > n):
+        raise ValueError(f"labels must lie in 0..{n}, got {labels.min()}..{labels.max()}")
+    vy, vx = nearest_maps(values.shape, labels.shape)
+    return _region_sums_kernel(labels, values, vy, vx, int(n))
+
+
+@njit(cache=True, nogil=True)
+def _take_rows_kernel(table, labels):  # (K, C), (N,) int32 -> (N, C)
+    n, c = labels.shape[0], table.shape[1]
+    out = np.empty((n, c), table.dtype)
+    for i in range(n):
+        for k in range(c):
+            out[i, k] = table[labels[i], k]
+    return out
+
+
+def paint_regions(table: np.ndarray, labels: np.ndarray) -> np.ndarray:
+    """``table[labels]``: each region's row (``table`` (n + 1,) or (n + 1, C)) at each of its pixels
+    (``labels`` int32 (H, W)) -> (H, W) or (H, W, C), in one pass (numpy's fancy index makes two)."""
+    check_array(labels, "labels", np.int32, ("H", "W"), contiguous=True)
+    if table.ndim not in (1, 2):
+        raise ValueError(f"table must be (K,) or (K, C), got {table.shape}")
+    if labels.size and (labels.min() < 0 or labels.max() >= len(table)):
+        raise ValueError(f"labels must lie in 0..{len(table) - 1}, got {labels.min()}..{labels.max()}")
+    rows = np.ascontiguousarray(table.reshape(len(table), -1))                      # (K, C)
+    out = _take_rows_kernel(rows, labels.reshape(-1))                               # (N, C)
+    return out.reshape(labels.shape + table.shape[1:])

@@ -35,7 +35,7 @@ from lacvid.compose.fusion import (
 from lacvid.compose.held import FrameDrawing, KeyDrawing, held_mask, paste_held_with_mask
 from lacvid.compose.key_colors import KeyColors
 from lacvid.compose.layers import Layers, drawing_ink, line_art_ink, no_ink, paint_layer, resolve_ink
-from lacvid.compose.regions import label_regions
+from lacvid.compose.regions import fill_ink_labels, label_regions
 from lacvid.compose.trace import paint_trace_lines
 from lacvid.media import FrameWriter
 from lacvid.pipeline.cache import PrepEntry
@@ -256,9 +256,12 @@ class ShotComposer:
         settings = FusionSettings(network_weight=PROPAGATED_NETWORK_WEIGHT, min_confidence=PROPAGATED_NETWORK_WEIGHT) \
             if self.propagated is not None and self.palette is not None else FusionSettings()
         labels = label_regions(lines_full, close_gaps=settings.close_gaps, min_area=settings.min_area)
+        # (H, W): ink as its nearest region; made once for the fill and the doubt (footage needs it for neither)
+        full = fill_ink_labels(labels[0]) if self.palette is not None or rgba is not None else None
         key_drawings, key_colors = self.keys()
         if self.palette is not None:  # every region one palette colour: the keys' by construction
-            fill = fuse_regions(lines_full, network, candidates, self.palette, settings, labels=labels, with_ink=False)
+            fill = fuse_regions(lines_full, network, candidates, self.palette, settings, labels=labels, with_ink=False,
+                                full=full)
         else:  # per pixel: only colours the keys hold, the network's and the upsampling's blends included
             network = key_colors.project(network)
             fill = composite_full_resolution(fuse_pixels(network, _at_size(candidates, network.shape[:2]), settings),
@@ -267,19 +270,20 @@ class ShotComposer:
             if rgba is not None:  # regions the keys paint flat: their propagated colour whole
                 fill = paint_confident_regions(fill, labels, np.ascontiguousarray(rgba[..., :3]),
                                                rgba[..., 3].astype(np.float32) / 255.0, self.propagated_palette,
-                                               self.flat_colors)
+                                               self.flat_colors, full=full)
         # Where the drawing holds still since a key, that key's paint, pixel for pixel (compose.held).
         fill, held = paste_held_with_mask(fill, FrameDrawing.of(*labels, lines_full), key_drawings, t)
-        return replace(self._layers(t, fill, lines_full), doubt=self.doubt(labels, held, candidates, rgba))
+        return replace(self._layers(t, fill, lines_full), doubt=self.doubt(labels, held, candidates, rgba, full))
 
     def doubt(self, labels: tuple[np.ndarray, int], held: np.ndarray, candidates: list[Candidate],
-              propagated: np.ndarray | None) -> np.ndarray:
+              propagated: np.ndarray | None, full: np.ndarray | None = None) -> np.ndarray:
         """uint8 (H, W): a frame's doubt (``lacvid.compose.doubt``) from what its paint was made of:
         ``labels`` its regions, ``held`` its pixels pasted from a key, ``candidates`` as ``candidates(t)``,
-        ``propagated`` its cached propagation (RGB + confidence; None: footage)."""
+        ``propagated`` its cached propagation (RGB + confidence; None: footage); ``full`` the regions
+        with ink as its nearest (``fill_ink_labels``) when ``frame`` made them already."""
         if propagated is not None:  # a drawing: per region, the propagation's confidence
             conf = propagated[..., 3].astype(np.float32) / 255.0                      # (m, n) float32
-            doubt = region_doubt(labels, conf)
+            doubt = region_doubt(labels, conf, full)
         else:  # colour footage (or no propagation): per pixel, the warped keys' confidence
             doubt = pixel_doubt([c.color for c in candidates], [c.weight for c in candidates], labels[0].shape)
         return clear_held(doubt, held)

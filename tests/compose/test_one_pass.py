@@ -1,0 +1,201 @@
+"""The one-pass compositing kernels against the NumPy/OpenCV chains they replaced, bit for bit.
+
+Each ``_old_*`` below is the code the product ran before (whole-frame temporaries at full
+resolution); the product's kernels must give exactly its bits on generated frames of sizes that
+do and do not divide evenly, since the finished frames are cached and compared bit for bit.
+"""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+import pytest
+
+from lacvid.compose.doubt import _to_doubt, region_doubt
+from lacvid.compose.flat import _trust, region_winners, snap_indices
+from lacvid.compose.fusion import Candidate, FusionSettings, fuse_regions, paint_confident_regions
+from lacvid.compose.layers import drawing_ink, paint_layer
+from lacvid.compose.regions import (
+    fill_ink_labels,
+    label_regions,
+    nearest_map,
+    paint_regions,
+    region_palette_votes,
+    region_sums,
+)
+from lacvid.preprocess.distance import nearest_values
+from lacvid.preprocess.ink import InkFrame
+from lacvid.synth import render_shot
+
+SIZES = [((36, 64), (101, 179)), ((27, 48), (108, 192)), ((40, 40), (40, 40)), ((50, 90), (37, 61))]
+
+
+def _up(image: np.ndarray, size: tuple[int, int], interpolation: int) -> np.ndarray:
+    H, W = size
+    return image if image.shape[:2] == (H, W) else cv2.resize(image, (W, H), interpolation=interpolation)
+
+
+def _old_region_winners(labels, indices, weights, n_palette):
+    lab_map, n = labels
+    trust = _trust(lab_map)
+    votes = np.zeros((n + 1, n_palette), np.float64)
+    for idx, w in zip(indices, weights):
+        idx = _up(idx, lab_map.shape, cv2.INTER_NEAREST)
+        if np.ndim(w) == 2:
+            w = _up(w, lab_map.shape, cv2.INTER_NEAREST)
+        wmap = np.ascontiguousarray(trust * np.asarray(w, np.float32), dtype=np.float32)
+        votes += region_palette_votes(lab_map, np.ascontiguousarray(idx), wmap, n, n_palette)
+    return votes.argmax(1)
+
+
+def _old_fuse_regions(lines_full, network, warped, palette, settings, labels):
+    size = lines_full.shape
+    indices = [_up(snap_indices(network, palette), size, cv2.INTER_NEAREST)]
+    best = np.max([np.clip(c.weight, 0, 1) for c in warped], axis=0) if warped else 0.0
+    network_weight = np.float32(settings.network_weight) * (1.0 - best)
+    weights = [_up(np.asarray(network_weight, np.float32), size, cv2.INTER_LINEAR)
+               if warped else np.float32(settings.network_weight)]
+    for c in warped:
+        indices.append(_up(snap_indices(c.color, palette), size, cv2.INTER_NEAREST))
+        weights.append(_up(c.weight, size, cv2.INTER_LINEAR))
+    winner = _old_region_winners(labels, indices, weights, len(palette))
+    return palette[winner][fill_ink_labels(labels[0])]
+
+
+def _old_region_doubt(labels, confidence):
+    lab_map, n = labels
+    H, W = lab_map.shape
+    conf = _up(confidence, (H, W), cv2.INTER_NEAREST)
+    inside = lab_map > 0
+    total = np.bincount(lab_map[inside], weights=conf[inside], minlength=n + 1)
+    area = np.bincount(lab_map[inside], minlength=n + 1)
+    per_region = _to_doubt(total / np.maximum(area, 1))
+    per_region[area == 0] = 255
+    return per_region[fill_ink_labels(np.ascontiguousarray(lab_map))]
+
+
+def _old_paint_confident(fill, labels, propagated, confidence, palette, flat_colors, min_confidence=1 / 255):
+    lab_map, n = labels
+    size = lab_map.shape
+    index = _up(snap_indices(propagated, palette), size, cv2.INTER_NEAREST)
+    conf = _up(confidence, size, cv2.INTER_NEAREST)
+    winner = _old_region_winners(labels, [index], [conf], len(palette))
+    inside = lab_map > 0
+    mean = np.bincount(lab_map[inside], weights=conf[inside], minlength=n + 1) / \
+        np.maximum(np.bincount(lab_map[inside], minlength=n + 1), 1)
+    flat = (mean >= min_confidence) & flat_colors[winner]
+    flat[0] = False
+    full = fill_ink_labels(lab_map)
+    chosen = flat[full]
+    out = fill.copy()
+    out[chosen] = palette[winner][full][chosen]
+    return out
+
+
+def _old_nearest_values(values, sources):
+    _, label = cv2.distanceTransformWithLabels((~sources).view(np.uint8), cv2.DIST_L2, 5,
+                                               labelType=cv2.DIST_LABEL_PIXEL)
+    table = np.zeros((int(label.max()) + 1,) + values.shape[2:], values.dtype)
+    table[label[sources]] = values[sources]
+    return table[label]
+
+
+def _frame(size: tuple[int, int], seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """A generated cel frame (colour, line art) at ``size`` (H, W)."""
+    color, lines = next(iter(render_shot(seed, 0, 1, *size)))
+    return color, lines
+
+
+@pytest.mark.parametrize("small,full", SIZES)
+def test_nearest_map_is_opencvs_own(small, full) -> None:
+    image = np.random.default_rng(0).integers(0, 1 << 20, small, dtype=np.int32)
+    want = cv2.resize(image, full[::-1], interpolation=cv2.INTER_NEAREST)                 # (H, W)
+    ys, xs = nearest_map(small[0], full[0]), nearest_map(small[1], full[1])
+    np.testing.assert_array_equal(image[ys[:, None], xs[None, :]], want)
+
+
+@pytest.mark.parametrize("small,full", SIZES)
+def test_fuse_regions_equals_the_upsampling_chain(small, full) -> None:
+    rng = np.random.default_rng(1)
+    color, lines = _frame(full)
+    palette = np.unique(color.reshape(-1, 3), axis=0)[:12]                                 # (P, 3)
+    network = cv2.resize(color, small[::-1], interpolation=cv2.INTER_AREA)               # (h, w, 3)
+    noisy = np.clip(network.astype(int) + rng.integers(-40, 40, network.shape), 0, 255).astype(np.uint8)
+    warped = [Candidate(noisy, rng.random(small).astype(np.float32)),
+              Candidate(network[::-1].copy(), rng.random(small).astype(np.float32))]
+    labels = label_regions(lines)
+    for cands in ([], warped):
+        want = _old_fuse_regions(lines, noisy, cands, palette, FusionSettings(), labels)
+        got = fuse_regions(lines, noisy, cands, palette, FusionSettings(), labels=labels, with_ink=False)
+        np.testing.assert_array_equal(got, want)
+        full_labels = fill_ink_labels(labels[0])
+        np.testing.assert_array_equal(fuse_regions(lines, noisy, cands, palette, labels=labels, with_ink=False,
+                                                   full=full_labels), want)
+
+
+@pytest.mark.parametrize("small,full", SIZES)
+def test_region_winners_sample_small_inputs_as_upsampled_ones(small, full) -> None:
+    rng = np.random.default_rng(2)
+    _, lines = _frame(full, seed=3)
+    labels = label_regions(lines)
+    index = rng.integers(0, 5, small, dtype=np.int32)
+    weight = rng.random(small).astype(np.float32)
+    want = _old_region_winners(labels, [index, index[::-1].copy()], [weight, 0.3], 5)
+    np.testing.assert_array_equal(region_winners(labels, [index, index[::-1].copy()], [weight, 0.3], 5), want)
+
+
+@pytest.mark.parametrize("small,full", SIZES)
+def test_region_doubt_and_confident_regions_equal_the_chain(small, full) -> None:
+    rng = np.random.default_rng(4)
+    color, lines = _frame(full, seed=5)
+    labels = label_regions(lines)
+    conf = (rng.integers(0, 256, small).astype(np.float32) / 255.0)                      # (h, w) float32
+    np.testing.assert_array_equal(region_doubt(labels, conf), _old_region_doubt(labels, conf))
+    palette = np.unique(color.reshape(-1, 3), axis=0)[:8]
+    propagated = palette[rng.integers(0, len(palette), small)]                           # (h, w, 3)
+    flat = rng.random(len(palette)) > 0.3
+    want = _old_paint_confident(color, labels, propagated, conf, palette, flat)
+    np.testing.assert_array_equal(paint_confident_regions(color, labels, propagated, conf, palette, flat), want)
+
+
+def test_region_sums_and_paint_regions_equal_bincount_and_indexing() -> None:
+    rng = np.random.default_rng(6)
+    labels = rng.integers(0, 7, (45, 70), dtype=np.int32)
+    values = rng.random((45, 70)).astype(np.float32)
+    total, count = region_sums(labels, 6, values)
+    inside = labels > 0
+    np.testing.assert_array_equal(total, np.bincount(labels[inside], weights=values[inside], minlength=7))
+    np.testing.assert_array_equal(count, np.bincount(labels[inside], minlength=7))
+    table = rng.integers(0, 256, (7, 3), dtype=np.uint8)
+    np.testing.assert_array_equal(paint_regions(table, labels), table[labels])
+    np.testing.assert_array_equal(paint_regions(table[:, 0].copy(), labels), table[:, 0][labels])
+    with pytest.raises(ValueError, match="labels must lie"):
+        paint_regions(table[:3], labels)
+    with pytest.raises(ValueError, match="labels must lie"):
+        region_sums(labels, 3, values)
+
+
+def test_layers_kernels_equal_the_numpy_forms() -> None:
+    rng = np.random.default_rng(7)
+    fill = rng.integers(250, 256, (33, 47, 3), dtype=np.uint8)                           # many pure white pixels
+    alpha = 255 - cv2.inRange(fill, (255, 255, 255), (255, 255, 255))
+    np.testing.assert_array_equal(paint_layer(fill), cv2.merge([fill, alpha]))
+    colored = rng.random((33, 47)) > 0.5
+    ink = InkFrame(rng.random((33, 47)).astype(np.float32), colored.copy(), colored,
+                   rng.integers(0, 256, (33, 47, 3), dtype=np.uint8), rng.random((33, 47)).astype(np.float32))
+    ink.alpha[0, :4] = [0.5 / 255, 1.5 / 255, 1.0, 0.0]                                   # halves round to even
+    rgb = np.where(ink.colored[..., None], ink.ink_rgb, 0).astype(np.uint8)
+    a = np.rint(255 * np.where(ink.colored, ink.alpha, ink.strength)).astype(np.uint8)
+    np.testing.assert_array_equal(drawing_ink(ink), cv2.merge([rgb, a]))
+    with pytest.raises(ValueError, match="alpha"):
+        drawing_ink(InkFrame(ink.strength, ink.mask, ink.colored, ink.ink_rgb, ink.alpha.astype(np.float64)))
+
+
+@pytest.mark.parametrize("channels", [(), (4,)])
+def test_nearest_values_equals_the_table_gather(channels) -> None:
+    rng = np.random.default_rng(8)
+    sources = rng.random((61, 83)) > 0.7
+    values = rng.integers(0, 255, (61, 83) + channels).astype(np.uint8)
+    np.testing.assert_array_equal(nearest_values(values, sources), _old_nearest_values(values, sources))
+    labels = rng.integers(0, 50, (61, 83), dtype=np.int32)
+    np.testing.assert_array_equal(nearest_values(labels, sources), _old_nearest_values(labels, sources))
