@@ -14,7 +14,7 @@ import pytest
 from lacvid.compose.doubt import _to_doubt, region_doubt
 from lacvid.compose.flat import _trust, region_winners, snap_indices
 from lacvid.compose.fusion import Candidate, FusionSettings, fuse_regions, paint_confident_regions
-from lacvid.compose.layers import drawing_ink, paint_layer
+from lacvid.compose.layers import Layers, drawing_ink, paint_layer
 from lacvid.compose.regions import (
     fill_ink_labels,
     label_regions,
@@ -199,3 +199,44 @@ def test_nearest_values_equals_the_table_gather(channels) -> None:
     np.testing.assert_array_equal(nearest_values(values, sources), _old_nearest_values(values, sources))
     labels = rng.integers(0, 50, (61, 83), dtype=np.int32)
     np.testing.assert_array_equal(nearest_values(labels, sources), _old_nearest_values(labels, sources))
+
+
+def _old_flatten(layers: Layers) -> np.ndarray:
+    def alpha3(rgba):
+        return cv2.cvtColor(np.ascontiguousarray(rgba[..., 3]), cv2.COLOR_GRAY2RGB)
+
+    a_paint = alpha3(layers.paint)
+    on_paper = cv2.add(cv2.multiply(np.ascontiguousarray(layers.paint[..., :3]), a_paint, scale=1 / 255),
+                       cv2.bitwise_not(a_paint))
+    a_ink = alpha3(layers.neutral_ink() if layers.trace_painted else layers.ink)
+    return cv2.add(cv2.multiply(on_paper, cv2.bitwise_not(a_ink), scale=1 / 255),
+                   cv2.multiply(np.ascontiguousarray(layers.ink[..., :3]), a_ink, scale=1 / 255))
+
+
+@pytest.mark.parametrize("width", [1, 17, 33, 259, 460])
+@pytest.mark.parametrize("trace_painted", [False, True])
+def test_flatten_equals_the_cv2_chain(width, trace_painted) -> None:
+    rng = np.random.default_rng(width)
+    paint = rng.integers(0, 256, (13, width, 4), dtype=np.uint8)
+    ink = rng.integers(0, 256, (13, width, 4), dtype=np.uint8)
+    ink[::2, ::3, :3] = 0                                                                 # neutral (black) ink
+    paint[1, :, 3], ink[2, :, 3] = 0, 255
+    layers = Layers(paint, ink, trace_painted=trace_painted)
+    np.testing.assert_array_equal(layers.flatten(), _old_flatten(layers))
+
+
+def test_ink_classes_equal_the_numpy_chroma_test() -> None:
+    from lacvid.util.kernels import ink_classes
+
+    rng = np.random.default_rng(9)
+    rgb = rng.integers(0, 256, (29, 51, 3), dtype=np.uint8)
+    rgb[0, :3] = [[0, 0, 0], [255, 209, 209], [100, 100, 125]]                       # no top, sat edge, chroma edge
+    strong = rng.random((29, 51)) > 0.2
+    top = np.maximum(np.maximum(rgb[..., 0], rgb[..., 1]), rgb[..., 2])
+    chroma = (top - np.minimum(np.minimum(rgb[..., 0], rgb[..., 1]), rgb[..., 2])).astype(np.float32)
+    sat = chroma / np.maximum(top.astype(np.float32), 1.0)
+    for min_chroma, min_sat in ((25.0, 0.18), (46.0, 0.22), (0.5, 0.1)):
+        want = (chroma >= min_chroma) & (sat >= min_sat) & strong
+        got = ink_classes(rgb, strong, min_chroma, min_sat)
+        np.testing.assert_array_equal(got[..., :3], rgb)
+        np.testing.assert_array_equal(got[..., 3], want.view(np.uint8))
