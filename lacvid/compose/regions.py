@@ -73,26 +73,22 @@ def label_regions(
         seed_paper = cv2.erode(paper.view(np.uint8), disc)  # paper minus the dilated ink
         ns, seeds = cv2.connectedComponents(seed_paper, connectivity=4, ltype=cv2.CV_32S)
         if ns > 1:
-            # Plain components that hold no seed at all (thin strips) keep their own label.
-            seeded = np.zeros(n0, bool)
-            seeded[base[seeds > 0]] = True
-            orphan = ~seeded[base] & paper
-            seeds[orphan] = base[orphan] + ns  # distinct from every seed label
+            # Plain components that hold no seed at all (thin strips) keep their own label, distinct
+            # from every seed label.
+            _seed_orphans(base, seeds, paper, n0, ns)
             labels = grow_labels(seeds, paper)
-    labels = _relabel(labels)
+    labels, counts = _relabel(labels)
     if min_area > 1:
-        counts = np.bincount(labels.ravel())
         small = counts < min_area
         small[0] = False
         if small.any() and not small[1:].all():
-            labels[small[labels]] = 0
+            _drop_labels(labels, small)
             labels = grow_labels(labels, paper)
             lost = paper & (labels == 0)  # specks walled in by ink: nearest region instead
             if lost.any():
                 labels = np.where(paper, _nearest_fill(labels, labels > 0), 0).astype(np.int32)
-            labels = _relabel(labels)
-    n = int(labels.max())
-    return np.ascontiguousarray(labels, dtype=np.int32), n
+            labels, counts = _relabel(labels)
+    return labels, len(counts) - 1
 
 
 @njit(cache=True)
@@ -145,13 +141,61 @@ def grow_labels(seeds: np.ndarray, allowed: np.ndarray) -> np.ndarray:
     return _grow_kernel(seeds, allowed)
 
 
-def _relabel(labels: np.ndarray) -> np.ndarray:
-    """Renumber the labels in use to 1..n, keeping their order; 0 (ink) stays 0."""
-    present = np.bincount(labels.ravel()) > 0  # (max + 1,)
-    present[0] = False
-    lut = np.cumsum(present).astype(np.int32)  # old label -> new label
+@njit(cache=True, nogil=True)
+def _relabel_kernel(labels):  # (H, W) int32 >= 0 -> (H, W) int32, (n + 1,) int64  # pragma: no cover
+    h, w = labels.shape
+    top = 0
+    for y in range(h):
+        for x in range(w):
+            top = max(top, labels[y, x])
+    lut = np.zeros(top + 1, np.int32)  # old label -> new label
+    for y in range(h):
+        for x in range(w):
+            lut[labels[y, x]] = 1
+    n = 0
+    for i in range(1, top + 1):
+        if lut[i]:
+            n += 1
+            lut[i] = n
     lut[0] = 0
-    return lut[labels]
+    out = np.empty((h, w), np.int32)
+    counts = np.zeros(n + 1, np.int64)
+    for y in range(h):
+        for x in range(w):
+            v = lut[labels[y, x]]
+            out[y, x] = v
+            counts[v] += 1
+    return out, counts
+
+
+def _relabel(labels: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Renumber the labels in use (int32 (H, W), >= 0) to 1..n, keeping their order; 0 (ink) stays 0.
+    Also each new label's pixel count, int64 (n + 1,) (``np.bincount`` of the result): one kernel
+    instead of a bincount, a table and a gather, and the bincount the ``min_area`` test made after."""
+    return _relabel_kernel(np.ascontiguousarray(labels, dtype=np.int32))
+
+
+@njit(cache=True, nogil=True)
+def _seed_orphans(base, seeds, paper, n0, ns):  # (H, W) int32 x2, bool; seeds in place  # pragma: no cover
+    h, w = base.shape
+    seeded = np.zeros(n0, np.bool_)
+    for y in range(h):
+        for x in range(w):
+            if seeds[y, x] > 0:
+                seeded[base[y, x]] = True
+    for y in range(h):
+        for x in range(w):
+            if paper[y, x] and not seeded[base[y, x]]:
+                seeds[y, x] = base[y, x] + ns
+
+
+@njit(cache=True, nogil=True)
+def _drop_labels(labels, drop):  # (H, W) int32 in place, (n + 1,) bool  # pragma: no cover
+    h, w = labels.shape
+    for y in range(h):
+        for x in range(w):
+            if drop[labels[y, x]]:
+                labels[y, x] = 0
 
 
 def fill_ink_labels(labels: np.ndarray) -> np.ndarray:

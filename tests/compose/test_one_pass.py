@@ -240,3 +240,61 @@ def test_ink_classes_equal_the_numpy_chroma_test() -> None:
         got = ink_classes(rgb, strong, min_chroma, min_sat)
         np.testing.assert_array_equal(got[..., :3], rgb)
         np.testing.assert_array_equal(got[..., 3], want.view(np.uint8))
+
+
+def _old_label_regions(lines, close_gaps=2, min_area=8):
+    from lacvid.compose.regions import _nearest_fill, grow_labels, ink_mask
+
+    def relabel(labels):
+        present = np.bincount(labels.ravel()) > 0
+        present[0] = False
+        lut = np.cumsum(present).astype(np.int32)
+        lut[0] = 0
+        return lut[labels]
+
+    paper = np.ascontiguousarray(~ink_mask(lines))
+    n0, base = cv2.connectedComponents(paper.view(np.uint8), connectivity=4, ltype=cv2.CV_32S)
+    labels = base
+    if close_gaps > 0 and n0 > 1:
+        r = (int(close_gaps) + 1) // 2
+        disc = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * r + 1, 2 * r + 1))
+        ns, seeds = cv2.connectedComponents(cv2.erode(paper.view(np.uint8), disc), connectivity=4, ltype=cv2.CV_32S)
+        if ns > 1:
+            seeded = np.zeros(n0, bool)
+            seeded[base[seeds > 0]] = True
+            orphan = ~seeded[base] & paper
+            seeds[orphan] = base[orphan] + ns
+            labels = grow_labels(seeds, paper)
+    labels = relabel(labels)
+    if min_area > 1:
+        counts = np.bincount(labels.ravel())
+        small = counts < min_area
+        small[0] = False
+        if small.any() and not small[1:].all():
+            labels[small[labels]] = 0
+            labels = grow_labels(labels, paper)
+            lost = paper & (labels == 0)
+            if lost.any():
+                labels = np.where(paper, _nearest_fill(labels, labels > 0), 0).astype(np.int32)
+            labels = relabel(labels)
+    return np.ascontiguousarray(labels, dtype=np.int32), int(labels.max())
+
+
+@pytest.mark.parametrize("style", ["clean", "stress"])
+@pytest.mark.parametrize("close_gaps,min_area", [(2, 8), (0, 8), (4, 30), (2, 1)])
+def test_label_regions_equal_the_numpy_relabelling(style, close_gaps, min_area) -> None:
+    from lacvid.preprocess.ink import InkModel
+
+    for seed, size in ((0, (90, 160)), (1, (137, 241))):
+        _, drawn = next(iter(render_shot(seed, 2, 1, *size, style=style)))
+        lines = drawn if drawn.ndim == 2 else InkModel.fit([drawn]).line_art(drawn)
+        got, n = label_regions(lines, close_gaps=close_gaps, min_area=min_area)
+        want, m = _old_label_regions(lines, close_gaps, min_area)
+        assert n == m and got.dtype == np.int32
+        np.testing.assert_array_equal(got, want)
+    blank = np.full((20, 30), 255, np.uint8)
+    for lines in (blank, np.zeros((20, 30), np.uint8)):
+        got, n = label_regions(lines, close_gaps=close_gaps, min_area=min_area)
+        want, m = _old_label_regions(lines, close_gaps, min_area)
+        assert n == m
+        np.testing.assert_array_equal(got, want)
