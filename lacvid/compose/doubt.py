@@ -30,7 +30,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from lacvid.compose.regions import fill_ink_labels
+from lacvid.compose.regions import fill_ink_labels, paint_regions, region_sums
 from lacvid.util.checks import check_array
 
 DOUBTFUL = 128        # doubt at or above this marks a pixel as doubtful (trust below one half)
@@ -42,21 +42,20 @@ def _to_doubt(trust: np.ndarray) -> np.ndarray:
     return np.rint(255.0 * (1.0 - np.clip(trust, 0.0, 1.0))).astype(np.uint8)
 
 
-def region_doubt(labels: tuple[np.ndarray, int], confidence: np.ndarray) -> np.ndarray:
+def region_doubt(labels: tuple[np.ndarray, int], confidence: np.ndarray, full: np.ndarray | None = None) -> np.ndarray:
     """uint8 (H, W): per region of ``labels`` (``label_regions`` of the frame's full-size line art),
-    ``255 * (1 - mean confidence)``; ``confidence`` float32 (h, w) in [0, 1] at the propagation's size."""
+    ``255 * (1 - mean confidence)``; ``confidence`` float32 (h, w) in [0, 1] at the propagation's size
+    (sampled by nearest neighbour, never upsampled whole); ``full``: ``fill_ink_labels(labels[0])`` when
+    the caller has it already."""
     lab_map, n = labels
     check_array(lab_map, "labels", np.int32, ("H", "W"))
     check_array(confidence, "confidence", np.float32, ("h", "w"))
-    H, W = lab_map.shape
-    conf = confidence if confidence.shape == (H, W) else \
-        cv2.resize(confidence, (W, H), interpolation=cv2.INTER_NEAREST)          # (H, W) float32
-    inside = lab_map > 0
-    total = np.bincount(lab_map[inside], weights=conf[inside], minlength=n + 1)  # (n + 1,)
-    area = np.bincount(lab_map[inside], minlength=n + 1)                        # (n + 1,)
+    total, area = region_sums(np.ascontiguousarray(lab_map), n, np.ascontiguousarray(confidence))  # (n + 1,) twice
     per_region = _to_doubt(total / np.maximum(area, 1))                          # (n + 1,) uint8
     per_region[area == 0] = 255
-    return per_region[fill_ink_labels(np.ascontiguousarray(lab_map))]            # (H, W): ink as its region
+    if full is None:
+        full = fill_ink_labels(np.ascontiguousarray(lab_map))                    # (H, W): ink as its region
+    return paint_regions(per_region, full)                                       # (H, W) uint8
 
 
 def pixel_doubt(colors: Sequence[np.ndarray], weights: Sequence[np.ndarray], size: tuple[int, int]) -> np.ndarray:

@@ -22,7 +22,7 @@ import numpy as np
 from lacvid.compose.regions import (
     fill_ink_labels,
     label_regions,
-    region_palette_votes,
+    sampled_palette_votes,
 )
 from lacvid.preprocess.lines import INK_THRESHOLD
 from lacvid.util.arrays import most_common, rgb_cells
@@ -247,8 +247,10 @@ def region_winners(labels: tuple[np.ndarray, int], indices: Sequence[np.ndarray]
                    weights: Sequence[float | np.ndarray], n_palette: int, threads: int | None = None) -> np.ndarray:
     """The palette entry each region of ``labels`` (``label_regions``' result) votes for: int (n + 1,).
 
-    ``indices``: per candidate, the palette entry of every pixel (int32 (H, W), ``snap_indices``);
-    ``weights``: per candidate, a number or a float (H, W) map. A pixel's vote is its candidate's
+    ``indices``: per candidate, the palette entry of every pixel (int32 (h, w), ``snap_indices``);
+    ``weights``: per candidate, a number or a float (h', w') map. Either may be smaller than the labels:
+    it is then sampled by nearest neighbour, exactly as if upsampled with ``cv2.INTER_NEAREST`` first
+    (``regions.sampled_palette_votes``: no full-resolution copy). A pixel's vote is its candidate's
     weight times its distance from the lines (``vote_trust``); row 0 is ink.
     """
     return summed_votes(region_votes(labels, indices, weights, n_palette, threads), labels[1], n_palette).argmax(1)
@@ -273,10 +275,8 @@ def region_votes(labels: tuple[np.ndarray, int], indices: Sequence[np.ndarray],
     trust = vote_trust(lab_map) if trust is None else trust  # (H, W)
     tables = []
     for idx, w in zip(indices, weights):
-        wmap = np.ascontiguousarray(trust * np.asarray(w, np.float32), dtype=np.float32)
-        if wmap.shape != trust.shape:
-            raise ValueError(f"a weight map must have shape {trust.shape}, got {wmap.shape}")
-        tables.append(region_palette_votes(lab_map, idx, wmap, n, n_palette, threads))
+        tables.append(sampled_palette_votes(lab_map, trust, np.ascontiguousarray(idx, np.int32), w, n, n_palette,
+                                            threads))
     return tables
 
 

@@ -25,7 +25,7 @@ import numpy as np
 
 from lacvid.compose.composite import multiply_lines
 from lacvid.compose.flat import region_votes, region_winners, snap_indices, summed_votes, vote_trust
-from lacvid.compose.regions import fill_ink_labels, label_regions
+from lacvid.compose.regions import fill_ink_labels, label_regions, paint_regions, region_sums
 from lacvid.propagate.flow import key_flow_with_confidence, upsample_flow, warp, warp_key_with_confidence
 from lacvid.propagate.palette import FLAT_SPREAD, MERGE
 
@@ -113,14 +113,15 @@ def _upsample(image: np.ndarray, size: tuple[int, int], interpolation: int) -> n
 
 def fuse_regions(lines_full: np.ndarray, network: np.ndarray | Callable[[], np.ndarray], warped: Sequence[Candidate],
                  palette: np.ndarray, settings: FusionSettings = FusionSettings(),
-                 labels: tuple[np.ndarray, int] | None = None, with_ink: bool = True) -> np.ndarray:
+                 labels: tuple[np.ndarray, int] | None = None, with_ink: bool = True,
+                 full: np.ndarray | None = None) -> np.ndarray:
     """The finished flat frame (H, W, 3): every region of the original line art filled with the
     palette colour its candidates vote for, the original ink multiplied on top (``with_ink``;
     without it the paint alone, ink pixels painted as their region: the paint layer under
     ``lacvid.compose.layers``' ink layer).
 
     Each candidate is snapped to the palette at its own size, then its palette indices are
-    upsampled with nearest-neighbour sampling (the same as snapping the upsampled colours, at a
+    sampled by nearest neighbour at full size (the same as snapping the upsampled colours, at a
     fraction of the pixels), so a vote is always for a colour a candidate really holds, never a
     blend of two fills along their border.
 
@@ -129,7 +130,8 @@ def fuse_regions(lines_full: np.ndarray, network: np.ndarray | Callable[[], np.n
     does not depend on their colours, so where no region's runner-up trails by less than the network's
     whole weight in it, every region is decided without the network, and the frame is bit for bit the
     frame the network's colour, whatever it is, would give: a caller that runs the networks on demand
-    (``pipeline.compose``) skips them there.
+    (``pipeline.compose``) skips them there. ``full``: ``fill_ink_labels(labels[0])`` when the caller
+    has it already (the frame's doubt needs it too).
     """
     size = lines_full.shape
     # The network speaks where no warped key is confident (what the keys do not show: an
@@ -138,22 +140,21 @@ def fuse_regions(lines_full: np.ndarray, network: np.ndarray | Callable[[], np.n
     network_weight = np.float32(settings.network_weight) * (1.0 - best)
     network_weights = _upsample(np.asarray(network_weight, np.float32), size, cv2.INTER_LINEAR) if warped \
         else np.float32(settings.network_weight)                                          # (H, W) or a number
-    indices = [_upsample(snap_indices(c.color, palette), size, cv2.INTER_NEAREST) for c in warped]  # (H, W) int32
-    weights = [_upsample(c.weight, size, cv2.INTER_LINEAR) for c in warped]
+    indices = [snap_indices(c.color, palette) for c in warped]                 # (h, w) int32 each, sampled at (H, W)
+    weights = [_upsample(c.weight, size, cv2.INTER_LINEAR) for c in warped]    # (H, W) float32, bilinear (cv2)
     if labels is None:
         labels = label_regions(lines_full, close_gaps=settings.close_gaps, min_area=settings.min_area)
     trust = vote_trust(labels[0])                                                         # (H, W) float32
     others = region_votes(labels, indices, weights, len(palette), trust=trust)            # (n + 1, P) each
     if callable(network):
-        reach = region_votes(labels, [np.zeros(size, np.int32)], [network_weights], 1, trust=trust)[0][:, 0]
+        reach = region_votes(labels, [np.zeros((1, 1), np.int32)], [network_weights], 1, trust=trust)[0][:, 0]
         if not network_may_decide(others, reach, len(palette)):
             return _regions_filled(palette, summed_votes(others, labels[1], len(palette)).argmax(1), labels[0],
-                                   lines_full, with_ink)
+                                   lines_full, with_ink, full)
         network = network()
-    own = region_votes(labels, [_upsample(snap_indices(network, palette), size, cv2.INTER_NEAREST)],
-                       [network_weights], len(palette), trust=trust)
+    own = region_votes(labels, [snap_indices(network, palette)], [network_weights], len(palette), trust=trust)
     winner = summed_votes(own + others, labels[1], len(palette)).argmax(1)                  # (n + 1,) as region_winners
-    return _regions_filled(palette, winner, labels[0], lines_full, with_ink)
+    return _regions_filled(palette, winner, labels[0], lines_full, with_ink, full)
 
 
 def network_may_decide(votes: Sequence[np.ndarray], reach: np.ndarray, n_palette: int) -> bool:
@@ -172,15 +173,19 @@ def network_may_decide(votes: Sequence[np.ndarray], reach: np.ndarray, n_palette
 
 
 def _regions_filled(palette: np.ndarray, winner: np.ndarray, labels: np.ndarray, lines_full: np.ndarray,
-                    with_ink: bool) -> np.ndarray:
-    """Every region its winner's colour, ink as its nearest region (H, W, 3), the ink multiplied on top if asked."""
-    fill = palette[winner][fill_ink_labels(labels)]                                  # (H, W, 3)
+                    with_ink: bool, full: np.ndarray | None = None) -> np.ndarray:
+    """Every region its winner's colour, ink as its nearest region (H, W, 3), the ink multiplied on top if asked;
+    ``full``: ``fill_ink_labels(labels)`` when the caller has it."""
+    if full is None:
+        full = fill_ink_labels(labels)                                            # (H, W): ink as its nearest region
+    fill = paint_regions(palette[winner], full)                                       # (H, W, 3)
     return multiply_lines(fill, lines_full) if with_ink else fill
 
 
 def paint_confident_regions(fill: np.ndarray, labels: tuple[np.ndarray, int], propagated: np.ndarray,
                             confidence: np.ndarray, palette: np.ndarray, flat_colors: np.ndarray,
-                            min_confidence: float = 1 / 255, shading: np.ndarray | None = None) -> np.ndarray:
+                            min_confidence: float = 1 / 255, shading: np.ndarray | None = None,
+                            full: np.ndarray | None = None) -> np.ndarray:
     """``fill`` (H, W, 3) with every region whose propagated colour is confident painted that colour.
 
     For drawings whose keys are not all flat paint (grey tones over a gradient background): the
@@ -199,25 +204,25 @@ def paint_confident_regions(fill: np.ndarray, labels: tuple[np.ndarray, int], pr
     keys' paint is a gradient, and those no chain reached, keep their per-pixel paint.
 
     ``propagated`` uint8 (h, w, 3) palette colours and ``confidence`` float32 (h, w) in [0, 1] at
-    the propagation's size; ``labels``: ``label_regions`` of the frame's line art at ``fill``'s size.
+    the propagation's size; ``labels``: ``label_regions`` of the frame's line art at ``fill``'s size;
+    ``full``: ``fill_ink_labels(labels[0])`` when the caller has it already.
     """
     lab_map, n = labels
-    size = lab_map.shape
-    index = _upsample(snap_indices(propagated, palette), size, cv2.INTER_NEAREST)         # (H, W) int32
-    conf = _upsample(confidence, size, cv2.INTER_NEAREST)                                  # (H, W) float32
+    index = snap_indices(propagated, palette)                                               # (h, w) int32
+    conf = np.ascontiguousarray(confidence, np.float32)                                     # (h, w), sampled at (H, W)
     winner = region_winners(labels, [index], [conf], len(palette))                          # (n + 1,)
-    inside = lab_map > 0
-    mean = np.bincount(lab_map[inside], weights=conf[inside], minlength=n + 1) / \
-        np.maximum(np.bincount(lab_map[inside], minlength=n + 1), 1)                        # (n + 1,)
+    total, count = region_sums(lab_map, n, conf)                                            # (n + 1,) twice
+    mean = total / np.maximum(count, 1)                                                     # (n + 1,)
     flat = (mean >= min_confidence) & flat_colors[winner]
     flat[0] = False
-    full = fill_ink_labels(lab_map)                                                         # (H, W): ink as its region
-    colour = palette[winner][full]                                                          # (H, W, 3)
-    region = flat[full]                                                                     # (H, W) bool
+    if full is None:
+        full = fill_ink_labels(lab_map)                                                     # (H, W): ink as its region
+    colour = paint_regions(palette[winner], full)                                           # (H, W, 3)
+    region = paint_regions(flat, full)                                                      # (H, W) bool
     out = fill.copy()
     amplitude = np.full(len(palette), FLAT_SPREAD, np.float32) if shading is None else \
         np.minimum(np.asarray(shading, np.float32), FLAT_SPREAD)                             # (P,)
-    spread = amplitude[winner][full][..., None]                                             # (H, W, 1)
+    spread = paint_regions(amplitude[winner], full)[..., None]                              # (H, W, 1)
     shade = fill.astype(np.float32) - colour                                                # (H, W, 3)
     within = region & (np.abs(shade).max(-1) <= spread[..., 0])                             # (H, W) bool
     if not (amplitude[winner[flat]] >= 1).any():  # keys painted truly flat: one colour exactly
@@ -225,7 +230,7 @@ def paint_confident_regions(fill: np.ndarray, labels: tuple[np.ndarray, int], pr
         return out
     # A painter's shading is smooth; what a warp carried of it is not (pixels from a little off): keep
     # its low frequencies, averaged over the pixels within the spread only (normalised convolution).
-    sigma = max(1.0, min(size) / 100)
+    sigma = max(1.0, min(fill.shape[:2]) / 100)
     weight = cv2.GaussianBlur(within.astype(np.float32), (0, 0), sigma)                     # (H, W)
     smooth = cv2.GaussianBlur(shade * within[..., None], (0, 0), sigma)                     # (H, W, 3)
     shade = np.clip(smooth / np.maximum(weight, 1e-6)[..., None], -spread, spread)

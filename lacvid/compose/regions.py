@@ -73,26 +73,22 @@ def label_regions(
         seed_paper = cv2.erode(paper.view(np.uint8), disc)  # paper minus the dilated ink
         ns, seeds = cv2.connectedComponents(seed_paper, connectivity=4, ltype=cv2.CV_32S)
         if ns > 1:
-            # Plain components that hold no seed at all (thin strips) keep their own label.
-            seeded = np.zeros(n0, bool)
-            seeded[base[seeds > 0]] = True
-            orphan = ~seeded[base] & paper
-            seeds[orphan] = base[orphan] + ns  # distinct from every seed label
+            # Plain components that hold no seed at all (thin strips) keep their own label, distinct
+            # from every seed label.
+            _seed_orphans(base, seeds, paper, n0, ns)
             labels = grow_labels(seeds, paper)
-    labels = _relabel(labels)
+    labels, counts = _relabel(labels)
     if min_area > 1:
-        counts = np.bincount(labels.ravel())
         small = counts < min_area
         small[0] = False
         if small.any() and not small[1:].all():
-            labels[small[labels]] = 0
+            _drop_labels(labels, small)
             labels = grow_labels(labels, paper)
             lost = paper & (labels == 0)  # specks walled in by ink: nearest region instead
             if lost.any():
                 labels = np.where(paper, _nearest_fill(labels, labels > 0), 0).astype(np.int32)
-            labels = _relabel(labels)
-    n = int(labels.max())
-    return np.ascontiguousarray(labels, dtype=np.int32), n
+            labels, counts = _relabel(labels)
+    return labels, len(counts) - 1
 
 
 @kernel()
@@ -145,13 +141,61 @@ def grow_labels(seeds: np.ndarray, allowed: np.ndarray) -> np.ndarray:
     return _grow_kernel(seeds, allowed)
 
 
-def _relabel(labels: np.ndarray) -> np.ndarray:
-    """Renumber the labels in use to 1..n, keeping their order; 0 (ink) stays 0."""
-    present = np.bincount(labels.ravel()) > 0  # (max + 1,)
-    present[0] = False
-    lut = np.cumsum(present).astype(np.int32)  # old label -> new label
+@kernel(nogil=True)
+def _relabel_kernel(labels):  # (H, W) int32 >= 0 -> (H, W) int32, (n + 1,) int64  # pragma: no cover
+    h, w = labels.shape
+    top = 0
+    for y in range(h):
+        for x in range(w):
+            top = max(top, labels[y, x])
+    lut = np.zeros(top + 1, np.int32)  # old label -> new label
+    for y in range(h):
+        for x in range(w):
+            lut[labels[y, x]] = 1
+    n = 0
+    for i in range(1, top + 1):
+        if lut[i]:
+            n += 1
+            lut[i] = n
     lut[0] = 0
-    return lut[labels]
+    out = np.empty((h, w), np.int32)
+    counts = np.zeros(n + 1, np.int64)
+    for y in range(h):
+        for x in range(w):
+            v = lut[labels[y, x]]
+            out[y, x] = v
+            counts[v] += 1
+    return out, counts
+
+
+def _relabel(labels: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Renumber the labels in use (int32 (H, W), >= 0) to 1..n, keeping their order; 0 (ink) stays 0.
+    Also each new label's pixel count, int64 (n + 1,) (``np.bincount`` of the result): one kernel
+    instead of a bincount, a table and a gather, and the bincount the ``min_area`` test made after."""
+    return _relabel_kernel(np.ascontiguousarray(labels, dtype=np.int32))
+
+
+@kernel(nogil=True)
+def _seed_orphans(base, seeds, paper, n0, ns):  # (H, W) int32 x2, bool; seeds in place  # pragma: no cover
+    h, w = base.shape
+    seeded = np.zeros(n0, np.bool_)
+    for y in range(h):
+        for x in range(w):
+            if seeds[y, x] > 0:
+                seeded[base[y, x]] = True
+    for y in range(h):
+        for x in range(w):
+            if paper[y, x] and not seeded[base[y, x]]:
+                seeds[y, x] = base[y, x] + ns
+
+
+@kernel(nogil=True)
+def _drop_labels(labels, drop):  # (H, W) int32 in place, (n + 1,) bool  # pragma: no cover
+    h, w = labels.shape
+    for y in range(h):
+        for x in range(w):
+            if drop[labels[y, x]]:
+                labels[y, x] = 0
 
 
 def fill_ink_labels(labels: np.ndarray) -> np.ndarray:
@@ -209,3 +253,115 @@ def region_palette_votes(
     if index.size and (index.min() < 0 or index.max() >= n_palette):
         raise ValueError(f"index must lie in 0..{n_palette - 1}, got {index.min()}..{index.max()}")
     return sum_rows(_palette_votes_kernel(labels, index, weights, int(n_regions), int(n_palette), threads=threads))
+
+
+# The frame is composed at full resolution from inputs at working size. Each low-resolution input is
+# sampled through its own nearest-neighbour maps (``nearest_map``) inside the kernels below, so no
+# full-resolution copy of it (upsampled indices, confidences) is ever made; the maps are OpenCV's own,
+# so every sample is the pixel ``cv2.resize(..., INTER_NEAREST)`` would have put there.
+
+
+def nearest_map(small: int, full: int) -> np.ndarray:
+    """int32 (full,): the source index of every output index along one axis of a ``cv2.resize`` from
+    ``small`` to ``full`` pixels with ``INTER_NEAREST`` (taken from OpenCV itself, so it is exact)."""
+    if small < 1 or full < 1:
+        raise ValueError(f"sizes must be >= 1, got {small} -> {full}")
+    row = np.arange(small, dtype=np.int32)[None]                                    # (1, small)
+    return np.ascontiguousarray(cv2.resize(row, (full, 1), interpolation=cv2.INTER_NEAREST)[0])  # (full,)
+
+
+def nearest_maps(shape: tuple[int, ...], size: tuple[int, int]) -> tuple[np.ndarray, np.ndarray]:
+    """(rows int32 (H,), columns int32 (W,)): where each pixel of ``size`` (H, W) samples an array of
+    ``shape`` (h, w, ...) upsampled by nearest neighbour."""
+    return nearest_map(shape[0], size[0]), nearest_map(shape[1], size[1])
+
+
+def _sampled_votes_rows(labels, trust, index, iy, ix, weight, wy, wx, n_regions, n_palette,
+                        threads):  # pragma: no cover
+    h, w = labels.shape
+    acc = np.zeros((threads, n_regions + 1, n_palette), np.float64)
+    rows = (h + threads - 1) // threads
+    for c in prange(threads):  # one private accumulator per chunk of rows: no races
+        for y in range(c * rows, min(h, (c + 1) * rows)):
+            yi, yw = iy[y], wy[y]
+            for x in range(w):
+                lab = labels[y, x]
+                if lab > 0:  # float32 product first, as trust * weight map was, then summed in float64
+                    acc[c, lab, index[yi, ix[x]]] += trust[y, x] * weight[yw, wx[x]]
+    return acc
+
+
+_sampled_votes_kernel = RowKernel(_sampled_votes_rows)
+
+
+def sampled_palette_votes(labels: np.ndarray, trust: np.ndarray, index: np.ndarray, weight: np.ndarray | float,
+                          n_regions: int, n_palette: int, threads: int | None = None) -> np.ndarray:
+    """``region_palette_votes(labels, upsampled index, trust * upsampled weight)`` without the
+    upsampled copies: float64 (n_regions + 1, n_palette), bit for bit the same.
+
+    ``trust`` float32 (H, W) at the labels' size; ``index`` int32 (h, w) palette entries and ``weight``
+    float32 (h', w') (or a number) at any size, each sampled by nearest neighbour (``nearest_map``).
+    """
+    check_array(labels, "labels", np.int32, ("H", "W"), contiguous=True)
+    check_array(trust, "trust", np.float32, labels.shape, contiguous=True)
+    check_array(index, "index", np.int32, ("h", "w"), contiguous=True)
+    weight = np.ascontiguousarray(np.asarray(weight, np.float32).reshape(np.shape(weight) or (1, 1)))  # (h', w')
+    check_array(weight, "weight", np.float32, ("h", "w"))
+    if index.size and (index.min() < 0 or index.max() >= n_palette):
+        raise ValueError(f"index must lie in 0..{n_palette - 1}, got {index.min()}..{index.max()}")
+    if labels.size and (labels.min() < 0 or labels.max() > n_regions):
+        raise ValueError(f"labels must lie in 0..{n_regions}, got {labels.min()}..{labels.max()}")
+    iy, ix = nearest_maps(index.shape, labels.shape)
+    wy, wx = nearest_maps(weight.shape, labels.shape)
+    return sum_rows(_sampled_votes_kernel(labels, trust, index, iy, ix, weight, wy, wx, int(n_regions),
+                                          int(n_palette), threads=threads))
+
+
+@kernel(nogil=True)
+def _region_sums_kernel(labels, values, vy, vx, n_regions):  # pragma: no cover
+    h, w = labels.shape
+    total = np.zeros(n_regions + 1, np.float64)
+    count = np.zeros(n_regions + 1, np.int64)
+    for y in range(h):  # pixel order, as np.bincount adds its weights
+        yv = vy[y]
+        for x in range(w):
+            lab = labels[y, x]
+            if lab > 0:
+                total[lab] += values[yv, vx[x]]
+                count[lab] += 1
+    return total, count
+
+
+def region_sums(labels: np.ndarray, n: int, values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(float64 (n + 1,), int64 (n + 1,)): the sum of ``values`` (float32 (h, w), at any size, sampled by
+    nearest neighbour) over each region of ``labels`` (int32 (H, W)) and its pixel count; ink (0)
+    counts nothing. Bit for bit ``np.bincount(labels[inside], weights=upsampled[inside])``."""
+    check_array(labels, "labels", np.int32, ("H", "W"), contiguous=True)
+    check_array(values, "values", np.float32, ("h", "w"), contiguous=True)
+    if labels.size and (labels.min() < 0 or labels.max() > n):
+        raise ValueError(f"labels must lie in 0..{n}, got {labels.min()}..{labels.max()}")
+    vy, vx = nearest_maps(values.shape, labels.shape)
+    return _region_sums_kernel(labels, values, vy, vx, int(n))
+
+
+@kernel(nogil=True)
+def _take_rows_kernel(table, labels):  # (K, C), (N,) int32 -> (N, C)
+    n, c = labels.shape[0], table.shape[1]
+    out = np.empty((n, c), table.dtype)
+    for i in range(n):
+        for k in range(c):
+            out[i, k] = table[labels[i], k]
+    return out
+
+
+def paint_regions(table: np.ndarray, labels: np.ndarray) -> np.ndarray:
+    """``table[labels]``: each region's row (``table`` (n + 1,) or (n + 1, C)) at each of its pixels
+    (``labels`` int32 (H, W)) -> (H, W) or (H, W, C), in one pass (numpy's fancy index makes two)."""
+    check_array(labels, "labels", np.int32, ("H", "W"), contiguous=True)
+    if table.ndim not in (1, 2):
+        raise ValueError(f"table must be (K,) or (K, C), got {table.shape}")
+    if labels.size and (labels.min() < 0 or labels.max() >= len(table)):
+        raise ValueError(f"labels must lie in 0..{len(table) - 1}, got {labels.min()}..{labels.max()}")
+    rows = np.ascontiguousarray(table.reshape(len(table), -1))                      # (K, C)
+    out = _take_rows_kernel(rows, labels.reshape(-1))                               # (N, C)
+    return out.reshape(labels.shape + table.shape[1:])

@@ -39,7 +39,7 @@ from lacvid.compose.fusion import (
 from lacvid.compose.held import FrameDrawing, KeyDrawing, held_mask, paste_held_with_mask
 from lacvid.compose.key_colors import KeyColors
 from lacvid.compose.layers import Layers, drawing_ink, line_art_ink, no_ink, paint_layer, resolve_ink
-from lacvid.compose.regions import label_regions
+from lacvid.compose.regions import fill_ink_labels, label_regions
 from lacvid.compose.trace import paint_trace_lines
 from lacvid.media import FrameWriter
 from lacvid.pipeline.cache import PrepEntry
@@ -272,9 +272,12 @@ class ShotComposer:
         settings = FusionSettings(network_weight=PROPAGATED_NETWORK_WEIGHT, min_confidence=PROPAGATED_NETWORK_WEIGHT) \
             if self.propagated is not None and self.palette is not None else FusionSettings()
         labels = label_regions(lines_full, close_gaps=settings.close_gaps, min_area=settings.min_area)
+        # (H, W): ink as its nearest region; made once for the fill and the doubt (footage needs it for neither)
+        full = fill_ink_labels(labels[0]) if self.palette is not None or rgba is not None else None
         key_drawings, key_colors = self.keys()
         if self.palette is not None:  # every region one palette colour: the keys' by construction
-            fill = fuse_regions(lines_full, network, candidates, self.palette, settings, labels=labels, with_ink=False)
+            fill = fuse_regions(lines_full, network, candidates, self.palette, settings, labels=labels, with_ink=False,
+                                full=full)
         elif footage:  # colour footage: the nearest key warped at full size (compose.fusion.footage_paint)
             near = nearest_keys(t, sorted(self.keys_small), self.options.max_refs)
             paint, candidates = footage_paint(self.prep.frames.get("lines", t), {k: self.keys_small[k] for k in near},
@@ -289,13 +292,13 @@ class ShotComposer:
             if rgba is not None:  # regions the keys paint flat: their propagated colour whole
                 fill = paint_confident_regions(fill, labels, np.ascontiguousarray(rgba[..., :3]),
                                                rgba[..., 3].astype(np.float32) / 255.0, self.propagated_palette,
-                                               self.flat_colors, shading=self._shading)
+                                               self.flat_colors, shading=self._shading, full=full)
         # Where the drawing holds still since a key, that key's paint, pixel for pixel (compose.held).
         if footage:  # a still part warps onto itself, the key's paint already; strokes keep their own paint
             held = np.zeros(lines_full.shape, bool)
         else:
             fill, held = paste_held_with_mask(fill, FrameDrawing.of(*labels, lines_full), key_drawings, t)
-        return replace(self._layers(t, fill, lines_full), doubt=self.doubt(labels, held, candidates, rgba))
+        return replace(self._layers(t, fill, lines_full), doubt=self.doubt(labels, held, candidates, rgba, full))
 
     def footage(self, propagated: bool) -> bool:
         """Whether frames are colour footage painted by warping the nearest key (``footage_paint``): no
@@ -303,13 +306,14 @@ class ShotComposer:
         return self.ink is None and not propagated and self.palette is None and self.options.warp
 
     def doubt(self, labels: tuple[np.ndarray, int], held: np.ndarray, candidates: list[Candidate],
-              propagated: np.ndarray | None) -> np.ndarray:
+              propagated: np.ndarray | None, full: np.ndarray | None = None) -> np.ndarray:
         """uint8 (H, W): a frame's doubt (``lacvid.compose.doubt``) from what its paint was made of:
         ``labels`` its regions, ``held`` its pixels pasted from a key, ``candidates`` as ``candidates(t)``,
-        ``propagated`` its cached propagation (RGB + confidence; None: footage)."""
+        ``propagated`` its cached propagation (RGB + confidence; None: footage); ``full`` the regions
+        with ink as its nearest (``fill_ink_labels``) when ``frame`` made them already."""
         if propagated is not None:  # a drawing: per region, the propagation's confidence
             conf = propagated[..., 3].astype(np.float32) / 255.0                      # (m, n) float32
-            doubt = region_doubt(labels, conf)
+            doubt = region_doubt(labels, conf, full)
         else:  # colour footage (or no propagation): per pixel, the warped keys' confidence
             doubt = pixel_doubt([c.color for c in candidates], [c.weight for c in candidates], labels[0].shape)
         return clear_held(doubt, held)

@@ -10,16 +10,24 @@ the network speaks.
 
 from __future__ import annotations
 
+import contextlib
+import tempfile
+import threading
+from collections.abc import Sequence
+from pathlib import Path
+
 import numpy as np
 
 from lacvid.pipeline.cache import PrepEntry
 from lacvid.preprocess.frame import resize_to
-from lacvid.propagate import PropagationSettings, ShotPropagation
+from lacvid.propagate import FrameColors, PropagationSettings, ShotPropagation
+from lacvid.propagate.segments import Segments
 from lacvid.shots.detect import Shot
 from lacvid.util.store import FrameArrays
 
 MATCH_SIZE = 576   # short side the matching works at (never upscaled): eyes and buttons survive
 INK_BELOW = 245    # normalised line art below this (after resizing to the matching size) is ink
+SPILL_PREFIX = ".propagate-spill-"  # a shot's matching data while it propagates (removed when it is done)
 
 
 def match_size(height: int, width: int, size: int = MATCH_SIZE) -> tuple[int, int]:
@@ -28,12 +36,58 @@ def match_size(height: int, width: int, size: int = MATCH_SIZE) -> tuple[int, in
     return max(8, int(round(height * scale))), max(8, int(round(width * scale)))
 
 
+class _Masks(Sequence):
+    """A shot's ink masks at the matching size, each read from the cache when asked for (once a frame:
+    ``ShotPropagation`` segments a frame once), so a long shot never holds them all."""
+
+    def __init__(self, prep: PrepEntry, shot: Shot, size: tuple[int, int]) -> None:
+        self.prep, self.shot, self.size = prep, shot, size
+
+    def __len__(self) -> int:
+        return self.shot.stop - self.shot.start
+
+    def __getitem__(self, local: int) -> np.ndarray:  # type: ignore[override]
+        if not 0 <= local < len(self):
+            raise IndexError(local)
+        return resize_to(self.prep.frames.get("lines_full", self.shot.start + local), self.size) < INK_BELOW  # (h, w)
+
+
+class SpilledFrames:
+    """A ``propagate.shot.FrameStore`` on disk: each frame's regions and flow field written once as
+    ``.npy`` files (uncompressed: a 576 px frame in a few ms) and read back when a chain reaches it,
+    so a shot's propagation holds a few frames in memory whatever its length."""
+
+    FIELDS = ("labels", "interior", "area", "dist")
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+
+    def _path(self, t: int, name: str) -> Path:
+        return self.folder / f"{t}-{name}.npy"
+
+    def get(self, t: int) -> tuple[Segments, np.ndarray] | None:
+        if not self._path(t, "field").is_file():  # written last: present means complete
+            return None
+        labels, interior, area, dist = (np.load(self._path(t, name)) for name in self.FIELDS)
+        return Segments(labels, len(area), interior, area, dist), np.load(self._path(t, "field"))
+
+    def put(self, t: int, segments: Segments, field: np.ndarray) -> None:
+        for name in self.FIELDS:
+            np.save(self._path(t, name), getattr(segments, name))
+        np.save(self._path(t, "field"), field)
+
+
 class ShotPropagator:
-    """Propagates one shot at a time and writes its frames into ``out`` (RGB + confidence)."""
+    """Propagates one shot at a time and writes its frames into ``out`` (RGB + confidence).
+
+    ``spill``: a folder (the run's cache folder) to keep the frames' matching data in, in a temporary
+    folder of its own, while the chains walk: memory then stays flat in the shot's length (None: in
+    memory, the whole shot at once).
+    """
 
     def __init__(self, prep: PrepEntry, out: FrameArrays, size: tuple[int, int],
-                 settings: PropagationSettings = PropagationSettings()) -> None:
-        self.prep, self.out, self.size, self.settings = prep, out, size, settings
+                 settings: PropagationSettings = PropagationSettings(), spill: Path | None = None) -> None:
+        self.prep, self.out, self.size, self.settings, self.spill = prep, out, size, settings, spill
 
     def run(self, shot: Shot, keys_full: dict[int, np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
         """Every frame of ``shot`` that is not a key and not yet cached; returns the shot's palette
@@ -43,16 +97,26 @@ class ShotPropagator:
         flat = self.out.group.attrs.get(f"flat-{shot.start}")
         if not todo and stored is not None and flat is not None:
             return np.array(stored, np.uint8).reshape(-1, 3), np.array(flat, bool)
-        masks = [resize_to(self.prep.frames.get("lines_full", t), self.size) < INK_BELOW
-                 for t in range(shot.start, shot.stop)]                                   # (h, w) bool each
         keys = {t - shot.start: resize_to(key, self.size) for t, key in keys_full.items()}  # (h, w, 3) each
-        propagation = ShotPropagation(masks, keys, self.settings)
-        # The palette first: the frames' done flags below vouch for it.
-        self.out.group.attrs[f"palette-{shot.start}"] = propagation.palette.tolist()
-        self.out.group.attrs[f"flat-{shot.start}"] = propagation.flat.tolist()
-        for local, colors in propagation.run().items():
-            t = shot.start + local
-            if t in todo:
-                conf = np.rint(colors.confidence() * 255).astype(np.uint8)                # (h, w)
-                self.out.put(t, rgb=np.dstack([colors.image(propagation.palette), conf]))  # (h, w, 4)
+        with contextlib.ExitStack() as stack:
+            store = None
+            if self.spill is not None:
+                folder = stack.enter_context(tempfile.TemporaryDirectory(prefix=SPILL_PREFIX, dir=self.spill))
+                store = SpilledFrames(Path(folder))
+            propagation = ShotPropagation(_Masks(self.prep, shot, self.size), keys, self.settings, store)
+            # The palette first: the frames' done flags below vouch for it.
+            self.out.group.attrs[f"palette-{shot.start}"] = propagation.palette.tolist()
+            self.out.group.attrs[f"flat-{shot.start}"] = propagation.flat.tolist()
+
+            writing = threading.Lock()  # the chains' threads take turns at the store (it may grow)
+
+            def put(local: int, colors: FrameColors) -> None:  # each frame as soon as its chains are done
+                t = shot.start + local
+                if t in todo:
+                    conf = np.rint(colors.confidence() * 255).astype(np.uint8)                # (h, w)
+                    rgba = np.dstack([colors.image(propagation.palette), conf])                # (h, w, 4)
+                    with writing:
+                        self.out.put(t, rgb=rgba)
+
+            propagation.run(emit=put)
         return propagation.palette, propagation.flat

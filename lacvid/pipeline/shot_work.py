@@ -338,7 +338,8 @@ class ShotWorker:
         if not self.plan.options.warp:
             return None, self._ink, None, None
         t0 = time.perf_counter()
-        propagator = ShotPropagator(self.prep, arrays.propagated, match_size(*self.plan.full))
+        propagator = ShotPropagator(self.prep, arrays.propagated, match_size(*self.plan.full),
+                                     spill=self.plan.cache_root)
         palette, flat_colors = propagator.run(shot, keys_full)
         self._record("propagate", time.perf_counter() - t0)
         return arrays.propagated, self._ink, palette, flat_colors

@@ -22,6 +22,7 @@ import cv2
 import numpy as np
 
 from lacvid.preprocess.lines import INK_THRESHOLD, line_mask
+from lacvid.util.kernels import gather_by_label
 
 DEFAULT_SCALE = 8.0
 """Pixels (at the working size) at which the normalised distance reaches 1 - 1/e."""
@@ -76,6 +77,4 @@ def nearest_values(values: np.ndarray, sources: np.ndarray) -> np.ndarray:
     """
     _, label = cv2.distanceTransformWithLabels((~sources).view(np.uint8), cv2.DIST_L2, 5,
                                                labelType=cv2.DIST_LABEL_PIXEL)  # (H, W) id of the nearest source
-    table = np.zeros((int(label.max()) + 1,) + values.shape[2:], values.dtype)   # (sources + 1, ...)
-    table[label[sources]] = values[sources]
-    return table[label]                                                            # (H, W)
+    return gather_by_label(label, np.ascontiguousarray(sources), values)           # (H, W) or (H, W, C)

@@ -26,24 +26,12 @@ import cv2
 import numpy as np
 
 from lacvid.preprocess.distance import nearest_values
-from lacvid.util.kernels import ink_alpha, paper_darkness
+from lacvid.util.kernels import ink_alpha, ink_classes, paper_darkness
 
 __all__ = ["INK_LEVEL", "InkSettings", "InkModel", "InkFrame", "as_rgb"]
 
 INK_LEVEL = 120  # the lightest ink in normalised line art: below the contract's ink threshold (128)
 PAPER_FLOOR = 0.8  # uneven light: paper may fall to this share of the clip's paper level
-
-
-
-# Reductions over the 3 colour channels as two elementwise operations: numpy's reduce over a
-# last axis of length 3 is ~10x slower at 1080p, and these give the same values (the sum adds
-# in the order the reduce does: (r + g) + b).
-def channel_max(a: np.ndarray) -> np.ndarray:
-    return np.maximum(np.maximum(a[..., 0], a[..., 1]), a[..., 2])
-
-
-def channel_min(a: np.ndarray) -> np.ndarray:
-    return np.minimum(np.minimum(a[..., 0], a[..., 1]), a[..., 2])
 
 
 @dataclass(frozen=True)
@@ -184,12 +172,10 @@ class InkModel:
         (anti-aliased fringes are too diluted to classify on their own)."""
         if not strong.any():
             return np.zeros_like(rgb), np.zeros(mask.shape, bool)
-        top = channel_max(rgb)                                          # (H, W) uint8
-        chroma = (top - channel_min(rgb)).astype(np.float32)            # exact: integers
-        sat = chroma / np.maximum(top.astype(np.float32), 1.0)
         s = self.settings
-        colored_strong = (chroma >= s.min_chroma) & (sat >= s.min_sat) & strong
-        # Colour and class packed in one int32 per pixel, so the nearest strong pixel's are one gather.
-        packed = cv2.merge([np.ascontiguousarray(rgb), colored_strong.view(np.uint8)]).view(np.int32)  # (H, W, 1)
+        # Colour and class (strong ink of a coloured line: chroma and saturation) packed in one int32 per
+        # pixel, so the nearest strong pixel's are one gather.
+        packed = ink_classes(np.ascontiguousarray(rgb), np.ascontiguousarray(strong), s.min_chroma,
+                             s.min_sat).view(np.int32)                  # (H, W, 1)
         near = nearest_values(packed[..., 0], strong).view(np.uint8).reshape(rgb.shape[:2] + (4,))  # (H, W, 4)
         return np.ascontiguousarray(near[..., :3]), near[..., 3].astype(bool) & mask

@@ -11,9 +11,11 @@ with exactly one palette colour and a confidence; low confidence marks what no k
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+import threading
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from typing import Protocol
 
 import numpy as np
 
@@ -63,60 +65,130 @@ def chains(n: int, keys: Sequence[int]) -> list[tuple[int, int, list[int]]]:
     return [c for c in out if c[2]]
 
 
+class FrameStore(Protocol):
+    """Where a shot's per-frame matching data (regions and flow field, about 6 MB a frame at 576 px)
+    waits between the chains that need it: ``ShotPropagation`` keeps only a few frames itself."""
+
+    def get(self, t: int) -> tuple[Segments, np.ndarray] | None: ...
+
+    def put(self, t: int, segments: Segments, field: np.ndarray) -> None: ...
+
+
+class MemoryFrames:
+    """A ``FrameStore`` that keeps every frame in memory (the pipeline passes one that spills to disk)."""
+
+    def __init__(self) -> None:
+        self._frames: dict[int, tuple[Segments, np.ndarray]] = {}
+
+    def get(self, t: int) -> tuple[Segments, np.ndarray] | None:
+        return self._frames.get(t)
+
+    def put(self, t: int, segments: Segments, field: np.ndarray) -> None:
+        self._frames[t] = (segments, field)
+
+
 class ShotPropagation:
-    """Segments, flow fields and key evidence of one shot; ``run`` colors every other frame."""
+    """Segments, flow fields and key evidence of one shot; ``run`` colors every other frame.
+
+    ``ink``: each frame's bool (h, w) ink mask, read once per frame and only when a chain reaches it
+    (a lazy sequence keeps a long shot's masks out of memory). Each frame is segmented once, kept in
+    ``store`` (default: memory) and, while a chain walks, in that chain's window of the last few
+    frames: so with a store that spills to disk the memory a shot needs does not grow with its length.
+    """
 
     def __init__(self, ink: Sequence[np.ndarray], keys: Mapping[int, np.ndarray],
-                 settings: PropagationSettings = PropagationSettings()) -> None:
+                 settings: PropagationSettings = PropagationSettings(), store: FrameStore | None = None) -> None:
         if not keys:
             raise ValueError("propagation needs at least one key")
         self.settings = settings
         self.n = len(ink)
-        self.segments: list[Segments] = [segment(m, settings.gap_radius, settings.min_area) for m in ink]
-        self.fields = [distance_image(s.dist) for s in self.segments]
+        self.ink = ink
+        self.store: FrameStore = store if store is not None else MemoryFrames()
+        self._locks = [threading.Lock() for _ in range(self.n)]  # one frame is segmented by one chain, once
         self.keys = sorted(keys)
-        painted, their_segments = [keys[k] for k in self.keys], [self.segments[k] for k in self.keys]
-        merge = merge_tolerance(painted, their_segments)  # the keys' own paint noise
-        self.palette = build_palette(painted, their_segments, merge)
+        painted, key_segments = [keys[k] for k in self.keys], [self.frame(k)[0] for k in self.keys]
+        merge = merge_tolerance(painted, key_segments)  # the keys' own paint noise
+        self.palette = build_palette(painted, key_segments, merge)
         # Which palette colours only flat key regions hold (a gradient's do not): see ``flat_colors``.
-        self.flat = flat_colors(painted, their_segments, self.palette, merge=merge)
-        self.key_beliefs = {k: key_belief(*snap(keys[k], self.palette), self.segments[k], len(self.palette))
-                            for k in self.keys}
+        self.flat = flat_colors(painted, key_segments, self.palette, merge=merge)
+        self.key_beliefs = {k: key_belief(*snap(keys[k], self.palette), seg, len(self.palette))
+                            for k, seg in zip(self.keys, key_segments)}
 
-    def _hop(self, t: int, src: int, belief: Belief) -> Belief:
-        flow = estimate_flow(self.fields[t], self.fields[src], self.settings.pan_prior)  # (h, w, 2)
-        return carry(self.segments[t], self.segments[src], flow, belief, self.settings.carry)
+    def frame(self, t: int) -> tuple[Segments, np.ndarray]:
+        """Frame ``t``'s regions and flow field (``flow.distance_image``): from the store, else made now."""
+        with self._locks[t]:
+            got = self.store.get(t)
+            if got is None:
+                seg = segment(self.ink[t], self.settings.gap_radius, self.settings.min_area)
+                got = (seg, distance_image(seg.dist))
+                self.store.put(t, *got)
+            return got
 
-    def _chain(self, key: int, step: int, frames: list[int]) -> dict[int, Belief]:
+    def _hop(self, t: int, src: int, belief: Belief, frames: Mapping[int, tuple[Segments, np.ndarray]]) -> Belief:
+        (target, target_field), (source, source_field) = frames[t], frames[src]
+        flow = estimate_flow(target_field, source_field, self.settings.pan_prior)  # (h, w, 2)
+        return carry(target, source, flow, belief, self.settings.carry)
+
+    def _walk(self, key: int, step: int, frames: list[int]) -> Iterator[tuple[int, Belief, Segments]]:
+        """The chain from ``key`` over ``frames``: each frame's belief and regions, in order. Only the
+        frames its next hops read (``back_weights`` back) stay in its window."""
+        back = len(self.settings.back_weights)
         got: dict[int, Belief] = {key: self.key_beliefs[key]}
+        window = {key: self.frame(key)}
         for t in frames:
+            window[t] = self.frame(t)
             sources = [(t - j * step, w) for j, w in enumerate(self.settings.back_weights, start=1)
                        if t - j * step in got and w > 0]
-            beliefs = [self._hop(t, src, got[src]) for src, _ in sources]
+            beliefs = [self._hop(t, src, got[src], window) for src, _ in sources]
             got[t] = beliefs[0] if len(beliefs) == 1 else mix(beliefs, [w for _, w in sources])
-        return got
+            yield t, got[t], window[t][0]
+            got.pop(t - back * step, None)      # no later hop reads it
+            window.pop(t - back * step, None)
 
-    def run(self) -> dict[int, FrameColors]:
+    def _chain(self, key: int, step: int, frames: list[int]) -> dict[int, Belief]:
+        """Every belief of one chain, the key's included (kept whole: for tests and one-off use)."""
+        return {key: self.key_beliefs[key], **{t: b for t, b, _ in self._walk(key, step, frames)}}
+
+    def run(self, emit: Callable[[int, FrameColors], None] | None = None) -> dict[int, FrameColors]:
         """Every frame that is not a key: its regions, their palette colours and confidences.
 
         The chains need nothing of each other, so they run side by side (the flow and most of the
-        carry release the GIL): a shot's two chains take the time of one where a core is free.
+        carry release the GIL): a shot's two chains take the time of one where a core is free. A frame
+        is fused as soon as the last chain that reaches it has (the others' beliefs, a few kB each,
+        wait for it), in chain order as ``fuse`` has always seen them. ``emit``: called with each frame
+        as it is done (from the chains' threads), and nothing is kept; without it, all are returned.
         """
-        heard: dict[int, list[Belief]] = {t: [] for t in range(self.n) if t not in self.keys}
         wanted = {"both": (1, -1), "forward": (1,), "backward": (-1,)}[self.settings.directions]
         todo = [(key, step, frames) for key, step, frames in chains(self.n, self.keys)
                 if step in wanted or _only_chain(frames[0], self.n, self.keys, wanted)]
+        reach: dict[int, list[int]] = {}                     # frame -> the chains (positions in todo) reaching it
+        for i, (_, _, frames) in enumerate(todo):
+            for t in frames:
+                reach.setdefault(t, []).append(i)
+        heard: dict[int, dict[int, Belief]] = {t: {} for t in reach}
+        lock = threading.Lock()
+        out: dict[int, FrameColors] = {}
+
+        def walk(i: int) -> None:
+            for t, belief, seg in self._walk(*todo[i]):
+                with lock:
+                    heard[t][i] = belief
+                    beliefs = [heard[t][j] for j in reach[t]] if len(heard[t]) == len(reach[t]) else None
+                    if beliefs is not None:
+                        del heard[t]
+                if beliefs is None:
+                    continue
+                fused = fuse(beliefs, self.settings.fuse_power)
+                colors = FrameColors(seg.labels, fused.prob.argmax(1), fused.conf)
+                if emit is None:
+                    out[t] = colors
+                else:
+                    emit(t, colors)
+
         with ThreadPoolExecutor(max(1, min(len(todo), thread_limit())),
                                 thread_name_prefix="lacvid-chain") as pool:
-            done = list(pool.map(lambda chain: self._chain(*chain), todo))
-        for (_, _, frames), chain in zip(todo, done):  # in chain order, as fuse has always seen them
-            for t in frames:
-                heard[t].append(chain[t])
-        out = {}
-        for t, beliefs in heard.items():
-            fused = fuse(beliefs, self.settings.fuse_power)
-            out[t] = FrameColors(self.segments[t].labels, fused.prob.argmax(1), fused.conf)
-        return out
+            list(pool.map(walk, range(len(todo))))
+        return dict(sorted(out.items()))
 
 
 def _only_chain(t: int, n: int, keys: list[int], wanted: tuple[int, ...]) -> bool:

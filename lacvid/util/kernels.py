@@ -365,3 +365,66 @@ def distinct_colors(rgb: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     packed = packed[order]
     colors = np.stack([packed >> 16, (packed >> 8) & 255, packed & 255], 1).astype(np.uint8)  # (U, 3)
     return colors, rank[ids]
+
+
+# ----------------------------------------------------------------------------- nearest source's value
+
+
+@kernel(nogil=True)
+def _gather_by_label(label, sources, values):  # (N,) int32, (N,) bool, (N, C) -> (N, C)
+    n, c = values.shape
+    top = 0
+    for i in range(n):
+        top = max(top, label[i])
+    table = np.zeros((top + 1, c), values.dtype)
+    for i in range(n):  # in pixel order: a label shared by two sources keeps the later's value, as numpy's
+        if sources[i]:
+            for k in range(c):
+                table[label[i], k] = values[i, k]
+    out = np.empty((n, c), values.dtype)
+    for i in range(n):
+        for k in range(c):
+            out[i, k] = table[label[i], k]
+    return out
+
+
+def gather_by_label(label: np.ndarray, sources: np.ndarray, values: np.ndarray) -> np.ndarray:
+    """``values`` ((H, W) or (H, W, C), any dtype) at every pixel taken from the ``sources`` pixel
+    (bool (H, W)) that shares its ``label`` (int32 (H, W), >= 0): ``table[label[sources]] = values[sources];
+    table[label]`` in numpy, bit for bit, in one pass and without the two masked (H, W) gathers
+    (``preprocess.distance.nearest_values``: 44 -> 17 ms at 1080p)."""
+    check_array(label, "label", np.int32, ("H", "W"), contiguous=True)
+    check_array(sources, "sources", np.bool_, label.shape, contiguous=True)
+    if values.shape[:2] != label.shape or values.ndim not in (2, 3):
+        raise ValueError(f"values must be {label.shape} or {label.shape} + (C,), got {values.shape}")
+    flat = np.ascontiguousarray(values).reshape(label.size, -1)                     # (N, C)
+    out = _gather_by_label(label.reshape(-1), sources.reshape(-1), flat)            # (N, C)
+    return out.reshape(values.shape)
+
+
+# ----------------------------------------------------------------------------- coloured lines
+
+
+@kernel(nogil=True)
+def _ink_classes(rgb, strong, min_chroma, min_sat):  # (H, W, 3) uint8, (H, W) bool, float32 x2 -> (H, W, 4)
+    h, w = strong.shape
+    out = np.empty((h, w, 4), np.uint8)
+    one = np.float32(1.0)
+    for y in range(h):
+        for x in range(w):
+            r, g, b = rgb[y, x, 0], rgb[y, x, 1], rgb[y, x, 2]
+            top = max(max(r, g), b)
+            chroma = np.float32(top - min(min(r, g), b))
+            sat = chroma / max(np.float32(top), one)
+            out[y, x, 0], out[y, x, 1], out[y, x, 2] = r, g, b
+            out[y, x, 3] = 1 if (chroma >= min_chroma and sat >= min_sat and strong[y, x]) else 0
+    return out
+
+
+def ink_classes(rgb: np.ndarray, strong: np.ndarray, min_chroma: float, min_sat: float) -> np.ndarray:
+    """uint8 (H, W, 4): each pixel's RGB and, fourth, 1 where it is strong ink of a coloured line (its
+    channels spread by ``min_chroma`` or more, and by ``min_sat`` or more of the brightest), in one pass;
+    the float32 chroma and saturation numpy computes, compared in float32 as numpy compares them."""
+    check_array(rgb, "rgb", np.uint8, ("H", "W", 3), contiguous=True)
+    check_array(strong, "strong", np.bool_, rgb.shape[:2], contiguous=True)
+    return _ink_classes(rgb, strong, np.float32(min_chroma), np.float32(min_sat))

@@ -130,6 +130,7 @@ def test_layers_recompose_exactly_into_the_finished_frames(tmp_path) -> None:
                                    str(tmp_path / "out"), "-q", "--model", str(model), "--cache",
                                    str(tmp_path / "cache"), "--shots", "single", "--layers", str(tmp_path / "layers")])
     assert res.exit_code == 0, res.stderr
+    assert not list((tmp_path / "cache").glob(".propagate-spill-*"))  # the propagation's frames go with the shot
     for t in range(4):
         name = f"{t:04d}.png"
         paint = rgba(tmp_path / "layers" / "paint" / name)

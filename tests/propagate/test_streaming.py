@@ -1,0 +1,75 @@
+"""A shot's propagation streams: each frame segmented once, a few frames held, the same bits as holding all."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+
+from lacvid.preprocess.ink import InkModel
+from lacvid.propagate import ShotPropagation
+from lacvid.propagate.segments import Segments
+from lacvid.propagate.shot import MemoryFrames
+from tests.propagate.test_propagate import N, frame
+
+
+class CountingInk(Sequence):
+    """Ink masks that count how often each frame is read."""
+
+    def __init__(self, masks: list[np.ndarray]) -> None:
+        self.masks, self.reads = masks, [0] * len(masks)
+
+    def __len__(self) -> int:
+        return len(self.masks)
+
+    def __getitem__(self, t: int) -> np.ndarray:  # type: ignore[override]
+        self.reads[t] += 1
+        return self.masks[t]
+
+
+class ForgetfulFrames(MemoryFrames):
+    """A store that copies what it is given (as a disk store does) and counts what it holds for the chains."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.puts: list[int] = []
+
+    def put(self, t: int, segments: Segments, field: np.ndarray) -> None:
+        self.puts.append(t)
+        copy = Segments(segments.labels.copy(), segments.n, segments.interior.copy(), segments.area.copy(),
+                        segments.dist.copy())
+        super().put(t, copy, field.copy())
+
+
+def shot() -> tuple[list[np.ndarray], dict[int, np.ndarray]]:
+    drawn, truth = zip(*(frame(t) for t in range(N)))
+    ink = InkModel.fit(drawn[:1])
+    return [ink.frame(d).mask for d in drawn], {0: truth[0], 4: truth[4], N - 1: truth[N - 1]}
+
+
+def test_streamed_frames_equal_the_whole_shot_and_each_frame_is_segmented_once() -> None:
+    masks, keys = shot()
+    whole = ShotPropagation(masks, keys).run()
+    ink, store = CountingInk(masks), ForgetfulFrames()
+    streamed = ShotPropagation(ink, keys, store=store)
+    got: dict[int, object] = {}
+    streamed.run(emit=lambda t, colors: got.setdefault(t, colors))
+    assert sorted(got) == sorted(whole) == [t for t in range(N) if t not in keys]
+    for t, colors in whole.items():
+        np.testing.assert_array_equal(got[t].labels, colors.labels)
+        np.testing.assert_array_equal(got[t].index, colors.index)
+        np.testing.assert_array_equal(got[t].conf, colors.conf)
+    assert ink.reads == [1] * N                        # every mask read once, keys included
+    assert sorted(store.puts) == list(range(N))        # every frame segmented once
+
+
+def test_a_chain_holds_only_the_frames_its_next_hops_read() -> None:
+    masks, keys = shot()
+    prop = ShotPropagation(masks, {0: keys[0], N - 1: keys[N - 1]})
+    walk = prop._walk(0, 1, list(range(1, N - 1)))
+    next(walk)
+    frame = walk.gi_frame.f_locals
+    for _ in range(4):
+        next(walk)
+        assert len(frame["window"]) <= len(prop.settings.back_weights) + 1
+        assert len(frame["got"]) <= len(prop.settings.back_weights) + 1
