@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 from lacvid.compose.doubt import _to_doubt, region_doubt
-from lacvid.compose.flat import _trust, region_winners, snap_indices
+from lacvid.compose.flat import region_winners, snap_indices, vote_trust
 from lacvid.compose.fusion import Candidate, FusionSettings, fuse_regions, paint_confident_regions
 from lacvid.compose.layers import Layers, drawing_ink, paint_layer
 from lacvid.compose.regions import (
@@ -25,6 +25,7 @@ from lacvid.compose.regions import (
 )
 from lacvid.preprocess.distance import nearest_values
 from lacvid.preprocess.ink import InkFrame
+from lacvid.propagate.palette import FLAT_SPREAD
 from lacvid.synth import render_shot
 
 SIZES = [((36, 64), (101, 179)), ((27, 48), (108, 192)), ((40, 40), (40, 40)), ((50, 90), (37, 61))]
@@ -37,7 +38,7 @@ def _up(image: np.ndarray, size: tuple[int, int], interpolation: int) -> np.ndar
 
 def _old_region_winners(labels, indices, weights, n_palette):
     lab_map, n = labels
-    trust = _trust(lab_map)
+    trust = vote_trust(lab_map)
     votes = np.zeros((n + 1, n_palette), np.float64)
     for idx, w in zip(indices, weights):
         idx = _up(idx, lab_map.shape, cv2.INTER_NEAREST)
@@ -86,9 +87,18 @@ def _old_paint_confident(fill, labels, propagated, confidence, palette, flat_col
     flat = (mean >= min_confidence) & flat_colors[winner]
     flat[0] = False
     full = fill_ink_labels(lab_map)
-    chosen = flat[full]
+    colour = palette[winner][full]
+    region = flat[full]
     out = fill.copy()
-    out[chosen] = palette[winner][full][chosen]
+    spread = np.full(len(palette), FLAT_SPREAD, np.float32)[winner][full][..., None]
+    shade = fill.astype(np.float32) - colour
+    within = region & (np.abs(shade).max(-1) <= spread[..., 0])
+    sigma = max(1.0, min(size) / 100)
+    weight = cv2.GaussianBlur(within.astype(np.float32), (0, 0), sigma)
+    smooth = cv2.GaussianBlur(shade * within[..., None], (0, 0), sigma)
+    shade = np.clip(smooth / np.maximum(weight, 1e-6)[..., None], -spread, spread)
+    painted = np.clip(np.rint(colour + shade), 0, 255).astype(np.uint8)
+    out[region] = painted[region]
     return out
 
 
