@@ -43,7 +43,8 @@ Batch = Annotated[int | None, typer.Option(
 Warp = Annotated[bool, typer.Option(
     "--warp/--no-warp",
     help="Also match the keys onto each frame and fuse them with the network's colour: for drawings, region "
-         "colours propagated frame to frame from every key; for colour footage, keys warped by optical flow.")]
+         "colours propagated frame to frame from every key; colour footage is its nearest key warped by optical "
+         "flow (--no-warp: the network's colour).")]
 Shots = Annotated[str, typer.Option(
     "--shots", help="auto (detect cuts), single (one shot) or a JSON file from 'lacvid shots --json'.")]
 Lines = Annotated[str, typer.Option(

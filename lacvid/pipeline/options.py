@@ -109,7 +109,7 @@ class ColorizeOptions:
     temporal: bool = True         # run the temporal constraint network
     batch: int | None = None      # frames per network call; None: 16 on a GPU, 1 on the CPU
     # Match the keys onto each frame and fuse them with the network's color: region colours
-    # propagated frame to frame for drawings (lacvid.propagate), keys warped by flow for footage.
+    # propagated frame to frame for drawings (lacvid.propagate); footage is its nearest key warped by flow.
     warp: bool = True
     shots: str = "auto"           # auto (detect), single (the whole input is one shot) or a JSON file
     lines: str = "auto"           # auto | color | lines, as ``lacvid lines --mode``
