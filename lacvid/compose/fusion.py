@@ -26,7 +26,7 @@ import numpy as np
 from lacvid.compose.composite import multiply_lines
 from lacvid.compose.flat import region_votes, region_winners, snap_indices, summed_votes, vote_trust
 from lacvid.compose.regions import fill_ink_labels, label_regions, paint_regions, region_sums
-from lacvid.propagate.flow import key_flow_with_confidence, upsample_flow, warp, warp_key_with_confidence
+from lacvid.propagate.flow import key_flow_with_confidence, upsample_flow, warp
 from lacvid.propagate.palette import FLAT_SPREAD, MERGE
 
 
@@ -56,19 +56,28 @@ def time_weights(index: int, key_indices: Sequence[int]) -> list[float]:
 def warped_key_candidates(target_lines: np.ndarray, keys: Mapping[int, np.ndarray],
                           key_lines: Mapping[int, np.ndarray], index: int) -> list[Candidate]:
     """Each key (uint8 (h, w, 3) at working size) warped onto ``target_lines`` (h, w)."""
+    return _warped_keys(target_lines, keys, key_lines, index)[0]
+
+
+def _warped_keys(target_lines: np.ndarray, keys: Mapping[int, np.ndarray], key_lines: Mapping[int, np.ndarray],
+                 index: int) -> tuple[list[Candidate], dict[int, np.ndarray]]:
+    """``warped_key_candidates``, and the flow float32 (h, w, 2) each key was warped by."""
     order = sorted(keys)
     weights = time_weights(index, order)
-    out = []
+    candidates, flows = [], {}
     for k, w in zip(order, weights):
-        warped, confidence = warp_key_with_confidence(target_lines, keys[k], key_lines[k])  # (h,w,3), (h,w)
-        out.append(Candidate(warped, (confidence * (w * len(order))).astype(np.float32)))
-    return out
+        if keys[k].shape[:2] != target_lines.shape:
+            raise ValueError(f"key colour {keys[k].shape[:2]} and target line art {target_lines.shape} differ in size")
+        flows[k], confidence = key_flow_with_confidence(target_lines, key_lines[k])           # (h, w, 2), (h, w)
+        candidates.append(Candidate(warp(keys[k], flows[k]), (confidence * (w * len(order))).astype(np.float32)))
+    return candidates, flows
 
 
 def footage_paint(target_lines: np.ndarray, keys: Mapping[int, np.ndarray], key_lines: Mapping[int, np.ndarray],
-                  nearest_full: np.ndarray, index: int) -> tuple[np.ndarray, list[Candidate]]:
-    """Colour footage: the frame's paint, the nearest key (``nearest_full`` uint8 (H, W, 3), at full size)
-    warped onto it, and every key warped at working size as a ``Candidate`` (for the doubt).
+                  index: int, nearest: int, nearest_full: np.ndarray) -> tuple[np.ndarray, list[Candidate]]:
+    """Colour footage: the frame's paint, the nearest key (``nearest``, one of ``keys``; ``nearest_full``
+    uint8 (H, W, 3), it at full size) warped onto it, and every key warped at working size as a
+    ``Candidate`` (for the doubt).
 
     The nearest key alone: on footage the lines are extracted from the paint, and far from them both
     distance fields are flat and agree whatever the key shows, so the warp's confidence cannot tell
@@ -79,16 +88,8 @@ def footage_paint(target_lines: np.ndarray, keys: Mapping[int, np.ndarray], key_
     key's colour sampled at full size, where its detail is (26.46 dB warped small and enlarged, 26.74
     this way, 26.57 with the flow found at full size).
     """
-    order = sorted(keys)
-    nearest = min(order, key=lambda k: (abs(k - index), k))
-    weights = time_weights(index, order)
-    candidates, paint = [], nearest_full
-    for k, w in zip(order, weights):
-        flow, confidence = key_flow_with_confidence(target_lines, key_lines[k])                # (h, w, 2), (h, w)
-        candidates.append(Candidate(warp(keys[k], flow), (confidence * (w * len(order))).astype(np.float32)))
-        if k == nearest:
-            paint = warp(nearest_full, upsample_flow(flow, nearest_full.shape[:2]))            # (H, W, 3)
-    return paint, candidates
+    candidates, flows = _warped_keys(target_lines, keys, key_lines, index)
+    return warp(nearest_full, upsample_flow(flows[nearest], nearest_full.shape[:2])), candidates        # (H, W, 3)
 
 
 def fuse_pixels(network: np.ndarray, warped: Sequence[Candidate], settings: FusionSettings = FusionSettings()

@@ -200,6 +200,13 @@ def flat_palette(keys_full: dict[int, np.ndarray], prep: PrepEntry, flat: bool |
     return palette, ""
 
 
+def paints_footage(drawing: bool, palette: np.ndarray | None, warp: bool) -> bool:
+    """Whether a shot's frames are colour footage painted by warping the nearest key (``compose.fusion.
+    footage_paint``, no network read): not a drawing, no flat palette, warps not turned off (``--no-warp``:
+    the network's colour)."""
+    return not drawing and palette is None and warp
+
+
 class ShotComposer:
     """Makes the frame jobs of one shot: what each finished frame is made of.
 
@@ -262,28 +269,23 @@ class ShotComposer:
 
     def frame(self, t: int) -> Layers:
         lines_full = self.prep.frames.get("lines_full", t)                    # (H, W) uint8
+        if self.footage:
+            return self._footage_frame(t, lines_full)
         # The propagated colours and confidence, read once: candidates, flat regions and doubt use them.
         rgba = self.propagated.get("rgb", t) if self.propagated is not None else None   # (m, n, 4) uint8
-        footage = self.footage(rgba is not None)
-        # (h, w, 3) uint8, or where the flat fill may do without it, how to get it (footage never reads it)
-        network = functools.partial(self.network, t) if self.network_on_demand or footage else self.network(t)
-        candidates = self.candidates(t, rgba) if not footage else []
+        # (h, w, 3) uint8, or where the flat fill may do without it, how to get it
+        network = functools.partial(self.network, t) if self.network_on_demand else self.network(t)
+        candidates = self.candidates(t, rgba)
         # Propagated colours yield to the network only where they found no evidence at all.
         settings = FusionSettings(network_weight=PROPAGATED_NETWORK_WEIGHT, min_confidence=PROPAGATED_NETWORK_WEIGHT) \
             if self.propagated is not None and self.palette is not None else FusionSettings()
         labels = label_regions(lines_full, close_gaps=settings.close_gaps, min_area=settings.min_area)
-        # (H, W): ink as its nearest region; made once for the fill and the doubt (footage needs it for neither)
+        # (H, W): ink as its nearest region; made once for the fill and the doubt
         full = fill_ink_labels(labels[0]) if self.palette is not None or rgba is not None else None
         key_drawings, key_colors = self.keys()
         if self.palette is not None:  # every region one palette colour: the keys' by construction
             fill = fuse_regions(lines_full, network, candidates, self.palette, settings, labels=labels, with_ink=False,
                                 full=full)
-        elif footage:  # colour footage: the nearest key warped at full size (compose.fusion.footage_paint)
-            near = nearest_keys(t, sorted(self.keys_small), self.options.max_refs)
-            paint, candidates = footage_paint(self.prep.frames.get("lines", t), {k: self.keys_small[k] for k in near},
-                                              {k: self.key_lines[k] for k in near},
-                                              self.keys_full[nearest_keys(t, near, 1)[0]], t)
-            fill = key_colors.project(paint)
         else:  # per pixel: only colours the keys hold, the network's and the upsampling's blends included
             network = key_colors.project(network() if callable(network) else network)
             fill = composite_full_resolution(fuse_pixels(network, _at_size(candidates, network.shape[:2]), settings),
@@ -294,28 +296,38 @@ class ShotComposer:
                                                rgba[..., 3].astype(np.float32) / 255.0, self.propagated_palette,
                                                self.flat_colors, shading=self._shading, full=full)
         # Where the drawing holds still since a key, that key's paint, pixel for pixel (compose.held).
-        if footage:  # a still part warps onto itself, the key's paint already; strokes keep their own paint
-            held = np.zeros(lines_full.shape, bool)
-        else:
-            fill, held = paste_held_with_mask(fill, FrameDrawing.of(*labels, lines_full), key_drawings, t)
+        fill, held = paste_held_with_mask(fill, FrameDrawing.of(*labels, lines_full), key_drawings, t)
         return replace(self._layers(t, fill, lines_full), doubt=self.doubt(labels, held, candidates, rgba, full))
 
-    def footage(self, propagated: bool) -> bool:
-        """Whether frames are colour footage painted by warping the nearest key (``footage_paint``): no
-        drawing's ink, no propagation (``propagated``: the frame has one), no palette, warps not turned off."""
-        return self.ink is None and not propagated and self.palette is None and self.options.warp
+    @property
+    def footage(self) -> bool:
+        """Whether frames are painted as colour footage (``paints_footage``)."""
+        return paints_footage(self.ink is not None, self.palette, self.options.warp)
 
-    def doubt(self, labels: tuple[np.ndarray, int], held: np.ndarray, candidates: list[Candidate],
+    def _footage_frame(self, t: int, lines_full: np.ndarray) -> Layers:
+        """Colour footage: its nearest key warped at full size (``compose.fusion.footage_paint``), in the keys'
+        colours. Nothing is pasted (a still part warps onto itself, the key's paint already, and the strokes
+        keep their own paint), and the networks are never read."""
+        near = nearest_keys(t, sorted(self.keys_small), self.options.max_refs)
+        nearest = nearest_keys(t, near, 1)[0]
+        paint, candidates = footage_paint(self.prep.frames.get("lines", t), {k: self.keys_small[k] for k in near},
+                                          {k: self.key_lines[k] for k in near}, t, nearest, self.keys_full[nearest])
+        fill = self.keys()[1].project(paint)                                  # (H, W, 3) uint8
+        held = np.zeros(lines_full.shape, bool)
+        return replace(self._layers(t, fill, lines_full), doubt=self.doubt(None, held, candidates, None))
+
+    def doubt(self, labels: tuple[np.ndarray, int] | None, held: np.ndarray, candidates: list[Candidate],
               propagated: np.ndarray | None, full: np.ndarray | None = None) -> np.ndarray:
         """uint8 (H, W): a frame's doubt (``lacvid.compose.doubt``) from what its paint was made of:
-        ``labels`` its regions, ``held`` its pixels pasted from a key, ``candidates`` as ``candidates(t)``,
+        ``labels`` its regions (needed with ``propagated`` only), ``held`` its pixels pasted from a key,
+        ``candidates`` as ``candidates(t)``,
         ``propagated`` its cached propagation (RGB + confidence; None: footage); ``full`` the regions
         with ink as its nearest (``fill_ink_labels``) when ``frame`` made them already."""
         if propagated is not None:  # a drawing: per region, the propagation's confidence
             conf = propagated[..., 3].astype(np.float32) / 255.0                      # (m, n) float32
             doubt = region_doubt(labels, conf, full)
         else:  # colour footage (or no propagation): per pixel, the warped keys' confidence
-            doubt = pixel_doubt([c.color for c in candidates], [c.weight for c in candidates], labels[0].shape)
+            doubt = pixel_doubt([c.color for c in candidates], [c.weight for c in candidates], held.shape)
         return clear_held(doubt, held)
 
     def frame_doubt(self, t: int) -> np.ndarray:
@@ -324,10 +336,11 @@ class ShotComposer:
         lines_full = self.prep.frames.get("lines_full", t)                    # (H, W) uint8
         if t in self.keys_full:
             return np.zeros(lines_full.shape, np.uint8)
+        if self.footage:  # nothing pasted, as ``frame`` paints it
+            return self.doubt(None, np.zeros(lines_full.shape, bool), self.candidates(t), None)
         settings = FusionSettings()
         labels = label_regions(lines_full, close_gaps=settings.close_gaps, min_area=settings.min_area)
-        held = held_mask(FrameDrawing.of(*labels, lines_full), self.keys()[0]) \
-            if not self.footage(self.propagated is not None) else np.zeros(lines_full.shape, bool)
+        held = held_mask(FrameDrawing.of(*labels, lines_full), self.keys()[0])
         if self.propagated is not None:
             return self.doubt(labels, held, [], self.propagated.get("rgb", t))
         return self.doubt(labels, held, self.candidates(t), None)

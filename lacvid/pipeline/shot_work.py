@@ -41,7 +41,7 @@ from lacvid.compose.palette import ShotPalette, with_index
 from lacvid.errors import InputError
 from lacvid.models.runtime import LoadedModel, NetworkBackend, load_model, make_backend
 from lacvid.pipeline.cache import ColorizeCache, PrepEntry, damaged_message
-from lacvid.pipeline.compose import ShotComposer, flat_palette
+from lacvid.pipeline.compose import ShotComposer, flat_palette, paints_footage
 from lacvid.pipeline.keys import KeyFrame
 from lacvid.pipeline.networks import NetworksOnDemand, ShotNetworks, network_batch
 from lacvid.pipeline.options import ColorizeOptions
@@ -230,7 +230,7 @@ class ShotWorker:
         # region open, so the propagation goes first and composing runs the networks it needs (module doc).
         on_demand = palette is not None and self._propagates(shot) and not self.networks_everywhere
         # Colour footage is its nearest key warped (compose.fusion.footage_paint): no frame reads the networks.
-        footage = palette is None and options.warp and not self.prep.has_drawing(shot.start)
+        footage = paints_footage(self.prep.has_drawing(shot.start), palette, options.warp)
         if on_demand:
             propagated, ink, shot_palette, flat_colors = self._propagate(shot, keys_full, arrays)
             network = NetworksOnDemand(self.networks, shot, keys_small, self.prep, arrays.colored, arrays.refined,

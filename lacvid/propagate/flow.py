@@ -18,8 +18,8 @@ import numpy as np
 
 from lacvid.preprocess.distance import normalized_distance
 
-__all__ = ["FLOW_PARAMS", "distance_flow", "warp", "warp_key", "warp_key_with_confidence", "key_flow_with_confidence",
-           "upsample_flow", "distance_image", "dis_flow", "global_shift", "estimate_flow"]
+__all__ = ["FLOW_PARAMS", "distance_flow", "warp", "warp_key", "key_flow_with_confidence", "upsample_flow",
+           "distance_image", "dis_flow", "global_shift", "estimate_flow"]
 
 FLOW_PARAMS: dict[str, float | int] = {
     "pyr_scale": 0.5,
@@ -65,17 +65,6 @@ def warp_key(target_lines: np.ndarray, key_color: np.ndarray, key_lines: np.ndar
     if key_color.shape[:2] != target_lines.shape:
         raise ValueError(f"key colour {key_color.shape[:2]} and target line art {target_lines.shape} differ in size")
     return warp(key_color, distance_flow(target_lines, key_lines))
-
-
-def warp_key_with_confidence(
-    target_lines: np.ndarray, key_color: np.ndarray, key_lines: np.ndarray, *, sigma: float = 0.05
-) -> tuple[np.ndarray, np.ndarray]:
-    """The key's colour warped onto the target (uint8 (H, W, 3)) and how far to trust it
-    (``key_flow_with_confidence``)."""
-    if key_color.shape[:2] != target_lines.shape:
-        raise ValueError(f"key colour {key_color.shape[:2]} and target line art {target_lines.shape} differ in size")
-    flow, confidence = key_flow_with_confidence(target_lines, key_lines, sigma=sigma)
-    return warp(key_color, flow), confidence
 
 
 def key_flow_with_confidence(target_lines: np.ndarray, key_lines: np.ndarray, *, sigma: float = 0.05

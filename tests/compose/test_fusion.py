@@ -107,7 +107,7 @@ def test_footage_is_its_nearest_key_warped_at_full_size() -> None:
     far_key = np.zeros_like(key)
     far_key[..., 1] = 255                                                       # what a farther key would paint: green
     paint, candidates = footage_paint(small(frame_lines), {0: small(key), 9: small(far_key)},
-                                      {0: small(key_lines), 9: small(key_lines)}, key, 2)
+                                      {0: small(key_lines), 9: small(key_lines)}, 2, 0, key)
     assert paint.shape == (Hf, Wf, 3) and len(candidates) == 2
     inside = np.zeros((Hf, Wf), bool)
     inside[40:90, 60:120] = True                                                # well inside the moved box
