@@ -291,7 +291,9 @@ class ShotWorker:
                 keys_full = self.load_keys(shot)
                 keys_small = {i: resize_to(img, self.plan.work_size) for i, img in keys_full.items()}
                 propagated, ink, _, _ = self._propagate(shot, keys_full, arrays)
-                composer = ShotComposer(keys_full, keys_small, self.prep, _no_network, None,
+                # Footage with flat keys is painted per region, with held pasting (its doubt cleared there)
+                palette = flat_palette(keys_full, self.prep, self.plan.options.flat)[0] if ink is None else None
+                composer = ShotComposer(keys_full, keys_small, self.prep, _no_network, palette,
                                         self.plan.options.compose(), propagated=propagated, ink=ink)
             yield t, composer.frame_doubt(t)
 

@@ -82,19 +82,28 @@ def test_the_result_holds_each_shots_doubt(clip, tmp_path) -> None:
     assert all(set(f) == {"doubtful", "worst_frame", "worst_doubtful"} for f in result.doubt.values())
 
 
-def test_doubt_without_the_networks_is_the_doubt_of_the_finished_frames(cli, clip, tmp_path) -> None:
+@pytest.mark.parametrize("lines", ["lines", "color"])
+def test_doubt_without_the_networks_is_the_doubt_of_the_finished_frames(cli, clip, tmp_path, lines) -> None:
     """A preview of one frame per shot on a fresh cache makes every other frame's doubt from the
-    propagation (``ShotComposer.frame_doubt``); the render composes them: the figures agree."""
+    propagation (``ShotComposer.frame_doubt``); the render composes them: the figures agree. ``color``:
+    the clip's colour frames as footage (flat cel keys: painted per region, held parts pasted)."""
     from lacvid import colorize
 
+    source = clip["lines_dir"]
+    if lines == "color":
+        source = tmp_path / "footage"
+        source.mkdir()
+        for t, color in enumerate(clip["colors"]):
+            assert cv2.imwrite(str(source / f"{t:04d}.png"), cv2.cvtColor(color, cv2.COLOR_RGB2BGR))
     cache = tmp_path / "cache"
-    res = cli("preview", clip["lines_dir"], "--keys", clip["keys_dir"], "-o", tmp_path / "sheet.png", "--model",
-              clip["model"], "--cache", cache, "--backend", "torch", *_shots(clip), "-q", "--per-shot", "1", "--json")
+    res = cli("preview", source, "--keys", clip["keys_dir"], "-o", tmp_path / "sheet.png", "--model",
+              clip["model"], "--cache", cache, "--backend", "torch", *_shots(clip), "-q", "--per-shot", "1", "--json",
+              "--lines", lines)
     assert res.exit_code == 0, res.stderr
     previewed = {s["shot"]: {k: s[k] for k in ("doubtful", "worst_frame", "worst_doubtful")}
                  for s in json.loads(res.stdout)["shots"]}
-    rendered = colorize(clip["lines_dir"], clip["keys_dir"], tmp_path / "out", model=str(clip["model"]),
-                        cache=cache, backend="torch", shots=str(clip["shots_file"]))
+    rendered = colorize(source, clip["keys_dir"], tmp_path / "out", model=str(clip["model"]),
+                        cache=cache, backend="torch", shots=str(clip["shots_file"]), lines=lines)
     assert rendered.doubt == previewed
 
 
