@@ -131,7 +131,7 @@ def test_keys_next_names_the_shots_without_a_key(cli, clip, tmp_path) -> None:
             (keys / f"{t:04d}.png").unlink()
     message = assert_one_error_line(cli("keys", clip["lines_dir"], "--keys", keys, "--next", "1", "-o",
                                         tmp_path / "next", "--model", clip["model"], "--cache", clip["cache"],
-                                        "--backend", "torch", *_shots(clip)))
+                                        "--backend", "torch", *_shots(clip), "-q"))
     assert "shot(s) 2, 3 " in message
     assert not (tmp_path / "next").exists()
 
