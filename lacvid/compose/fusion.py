@@ -28,6 +28,7 @@ from lacvid.compose.flat import region_votes, region_winners, snap_indices, summ
 from lacvid.compose.regions import fill_ink_labels, label_regions, paint_regions, region_sums
 from lacvid.propagate.flow import key_flow_with_confidence, upsample_flow, warp
 from lacvid.propagate.palette import FLAT_SPREAD, MERGE
+from lacvid.util.arrays import label_runs
 
 
 @dataclass(frozen=True)
@@ -251,12 +252,11 @@ def key_shading(paints: Sequence[np.ndarray], labels: Sequence[np.ndarray], clea
     pal = palette.astype(np.float32)
     for paint, lab, ok in zip(paints, labels, clean):
         inside = (lab > 0) & ok
-        ids = lab[inside]
-        pixels = paint[inside].astype(np.float32)                                            # (N, 3)
-        order = np.argsort(ids, kind="stable")
-        ids, pixels = ids[order], pixels[order]
-        starts = np.flatnonzero(np.r_[True, ids[1:] != ids[:-1]])
-        for a, b in zip(starts, np.r_[starts[1:], len(ids)]):
+        order, bounds = label_runs(lab[inside], int(lab.max()) + 1)
+        pixels = paint[inside].astype(np.float32)[order]                                     # (N, 3)
+        for a, b in zip(bounds[:-1], bounds[1:]):
+            if a == b:
+                continue
             region = pixels[a:b]                                                              # (m, 3)
             median = np.median(region, 0)
             entry = int(np.abs(pal - median).max(1).argmin())

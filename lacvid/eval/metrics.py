@@ -10,6 +10,7 @@ import cv2
 import numpy as np
 
 from lacvid.preprocess.lines import line_mask
+from lacvid.util.arrays import label_runs
 
 __all__ = ["FLAT_TOLERANCE", "psnr", "ssim", "flat_share", "region_counts", "temporal_difference"]
 
@@ -90,9 +91,7 @@ def region_counts(pred: np.ndarray, truth: np.ndarray, lines: np.ndarray) -> tup
     paper = (grey >= REGION_PAPER).astype(np.uint8)
     n, labels, stats, _ = cv2.connectedComponentsWithStats(paper, connectivity=4)
     scored = [r for r in range(1, n) if stats[r, cv2.CC_STAT_AREA] >= REGION_MIN_AREA]
-    flat = labels.ravel()
-    order = np.argsort(flat, kind="stable")
-    bounds = np.searchsorted(flat[order], np.arange(n + 1))
+    order, bounds = label_runs(labels.ravel(), n)
     p, t = pred.reshape(-1, 3)[order], truth.reshape(-1, 3)[order]
     correct = 0
     for r in scored:

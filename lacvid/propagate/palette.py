@@ -12,6 +12,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from lacvid.propagate.segments import Segments
+from lacvid.util.arrays import label_runs
 from lacvid.util.kernels import distinct_colors
 
 MERGE = 10  # levels: region medians this close are one palette colour (``build_palette``, ``flat_colors``)
@@ -25,9 +26,7 @@ def _region_colors(key: np.ndarray, seg: Segments) -> tuple[np.ndarray, np.ndarr
     """Median key colour (n, 3) and the pixel count behind it (n,) per region."""
     colors = np.zeros((seg.n, 3), np.float32)
     weight = np.zeros(seg.n, np.float64)
-    lab = seg.labels.ravel()
-    order = np.argsort(lab, kind="stable")
-    bounds = np.searchsorted(lab[order], np.arange(seg.n + 1))
+    order, bounds = label_runs(seg.labels.ravel(), seg.n)
     deep = (seg.dist.ravel() >= 1.5)[order]
     inner = seg.interior.ravel()[order]
     pixels = key.reshape(-1, 3)[order]
@@ -57,9 +56,8 @@ def merge_tolerance(keys: Sequence[np.ndarray], segments: Sequence[Segments], sh
         deep = seg.interior & (seg.dist >= 1.5)
         lab = seg.labels[deep]
         off = np.abs(key[deep].astype(np.float32) - colors[lab]).max(-1)                         # (N,)
-        order = np.argsort(lab, kind="stable")
-        lab, off = lab[order], off[order]
-        bounds = np.searchsorted(lab, np.arange(seg.n + 1))
+        order, bounds = label_runs(lab, seg.n)
+        off = off[order]
         spreads += [np.quantile(off[a:b], share) for a, b in zip(bounds[:-1], bounds[1:]) if b - a >= 30]
     noise = float(np.median(spreads)) if spreads else float(ceiling)
     return int(np.clip(np.ceil(noise), floor, ceiling))

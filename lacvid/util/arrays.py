@@ -44,6 +44,14 @@ def most_common(groups: np.ndarray, values: np.ndarray, counts: np.ndarray) -> t
     return g[first], values[order][first]
 
 
+def label_runs(labels: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:
+    """(order (N,), bounds (n + 1,)): ``labels`` (N,) ints in 0..n-1 sorted stably; the items of label r are
+    ``order[bounds[r]:bounds[r + 1]]``, in their first order. For per-region statistics NumPy has no
+    grouped form of (medians, quantiles): one sort, then a slice per region."""
+    order = np.argsort(labels, kind="stable")
+    return order, np.searchsorted(labels[order], np.arange(n + 1))
+
+
 def rgb_cells(rgb: np.ndarray, bits: int) -> np.ndarray:
     """int32 (...): the cell of every uint8 RGB colour (..., 3) in a cube quantised to ``bits`` a channel."""
     q = (rgb >> (8 - bits)).astype(np.int32)
