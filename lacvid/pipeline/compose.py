@@ -36,7 +36,7 @@ from lacvid.compose.fusion import (
     paint_confident_regions,
     warped_key_candidates,
 )
-from lacvid.compose.held import FrameDrawing, KeyDrawing, held_mask, paste_held_with_mask
+from lacvid.compose.held import CLEAN_PAPER, FrameDrawing, KeyDrawing, held_mask, paste_held_with_mask
 from lacvid.compose.key_colors import KeyColors
 from lacvid.compose.layers import Layers, drawing_ink, line_art_ink, no_ink, paint_layer, resolve_ink
 from lacvid.compose.regions import fill_ink_labels, label_regions
@@ -230,26 +230,48 @@ class ShotComposer:
         self.network_on_demand = network_on_demand
         self.propagated, self.ink = propagated, ink
         self.propagated_palette, self.flat_colors = propagated_palette, flat_colors
-        self._keys: tuple[list[KeyDrawing], KeyColors] | None = None
+        # What the keys give a frame, each made once per shot by the first composing thread that asks, and
+        # only when a frame needs it: a flat fill never projects onto the keys' colours, footage pastes nothing.
+        self._key_drawings: list[KeyDrawing] | None = None
+        self._key_colors: KeyColors | None = None
         self._shading: np.ndarray | None = None  # float32 (P,): the keys' shade per propagated colour
-        self._keys_lock = threading.Lock()
+        self._keys_lock = threading.RLock()
 
-    def keys(self) -> tuple[list[KeyDrawing], KeyColors]:
-        """The keys with their drawings' regions (for ``held`` pasting) and the colours they hold:
-        made once per shot, by the first composing thread that asks."""
+    def key_drawings(self) -> list[KeyDrawing]:
+        """The keys with their drawings' regions (for ``held`` pasting)."""
         with self._keys_lock:
-            if self._keys is None:
+            if self._key_drawings is None:
                 settings = FusionSettings()
                 drawings = []
                 for i, key in sorted(self.keys_full.items()):
                     lines = self.prep.frames.get("lines_full", i)               # (H, W) uint8
                     labels = label_regions(lines, close_gaps=settings.close_gaps, min_area=settings.min_area)
                     drawings.append(KeyDrawing.of(i, key, lines, labels))
-                self._keys = drawings, KeyColors.of([d.paint for d in drawings], [d.paper for d in drawings])
-                if self.propagated_palette is not None:
-                    self._shading = key_shading([d.paint for d in drawings], [d.labels for d in drawings],
-                                                [d.paper for d in drawings], self.propagated_palette)
-            return self._keys
+                self._key_drawings = drawings
+            return self._key_drawings
+
+    def key_colors(self) -> KeyColors:
+        """The colours the keys hold, off their ink (the per-pixel paint is projected onto them)."""
+        with self._keys_lock:
+            if self._key_colors is None:
+                if self.footage:  # no drawings made for footage: its keys' ink is the extracted lines
+                    paints = [self.keys_full[i] for i in sorted(self.keys_full)]
+                    clean = [self.prep.frames.get("lines_full", i) >= CLEAN_PAPER for i in sorted(self.keys_full)]
+                else:
+                    drawings = self.key_drawings()
+                    paints, clean = [d.paint for d in drawings], [d.paper for d in drawings]
+                self._key_colors = KeyColors.of(paints, clean)
+            return self._key_colors
+
+    def key_shading(self) -> np.ndarray | None:
+        """float32 (P,): how much shade the keys paint within each propagated colour (``compose.fusion.key_shading``);
+        None without a propagation."""
+        with self._keys_lock:
+            if self._shading is None and self.propagated_palette is not None:
+                drawings = self.key_drawings()
+                self._shading = key_shading([d.paint for d in drawings], [d.labels for d in drawings],
+                                            [d.paper for d in drawings], self.propagated_palette)
+            return self._shading
 
     def candidates(self, t: int, propagated: np.ndarray | None = None) -> list[Candidate]:
         """What joins the network's color on frame ``t``: propagated region colours (``propagated``, its
@@ -282,11 +304,11 @@ class ShotComposer:
         labels = label_regions(lines_full, close_gaps=settings.close_gaps, min_area=settings.min_area)
         # (H, W): ink as its nearest region; made once for the fill and the doubt
         full = fill_ink_labels(labels[0]) if self.palette is not None or rgba is not None else None
-        key_drawings, key_colors = self.keys()
         if self.palette is not None:  # every region one palette colour: the keys' by construction
             fill = fuse_regions(lines_full, network, candidates, self.palette, settings, labels=labels, with_ink=False,
                                 full=full)
         else:  # per pixel: only colours the keys hold, the network's and the upsampling's blends included
+            key_colors = self.key_colors()
             network = key_colors.project(network() if callable(network) else network)
             fill = composite_full_resolution(fuse_pixels(network, _at_size(candidates, network.shape[:2]), settings),
                                              lines_full, with_ink=False)
@@ -294,9 +316,9 @@ class ShotComposer:
             if rgba is not None:  # regions the keys paint flat: their propagated colour whole
                 fill = paint_confident_regions(fill, labels, np.ascontiguousarray(rgba[..., :3]),
                                                rgba[..., 3].astype(np.float32) / 255.0, self.propagated_palette,
-                                               self.flat_colors, shading=self._shading, full=full)
+                                               self.flat_colors, shading=self.key_shading(), full=full)
         # Where the drawing holds still since a key, that key's paint, pixel for pixel (compose.held).
-        fill, held = paste_held_with_mask(fill, FrameDrawing.of(*labels, lines_full), key_drawings, t)
+        fill, held = paste_held_with_mask(fill, FrameDrawing.of(*labels, lines_full), self.key_drawings(), t)
         return replace(self._layers(t, fill, lines_full), doubt=self.doubt(labels, held, candidates, rgba, full))
 
     @property
@@ -312,7 +334,7 @@ class ShotComposer:
         nearest = nearest_keys(t, near, 1)[0]
         paint, candidates = footage_paint(self.prep.frames.get("lines", t), {k: self.keys_small[k] for k in near},
                                           {k: self.key_lines[k] for k in near}, t, nearest, self.keys_full[nearest])
-        fill = self.keys()[1].project(paint)                                  # (H, W, 3) uint8
+        fill = self.key_colors().project(paint)                                  # (H, W, 3) uint8
         held = np.zeros(lines_full.shape, bool)
         return replace(self._layers(t, fill, lines_full), doubt=self.doubt(None, held, candidates, None))
 
@@ -340,7 +362,7 @@ class ShotComposer:
             return self.doubt(None, np.zeros(lines_full.shape, bool), self.candidates(t), None)
         settings = FusionSettings()
         labels = label_regions(lines_full, close_gaps=settings.close_gaps, min_area=settings.min_area)
-        held = held_mask(FrameDrawing.of(*labels, lines_full), self.keys()[0])
+        held = held_mask(FrameDrawing.of(*labels, lines_full), self.key_drawings())
         if self.propagated is not None:
             return self.doubt(labels, held, [], self.propagated.get("rgb", t))
         return self.doubt(labels, held, self.candidates(t), None)
