@@ -11,6 +11,7 @@ the network speaks.
 from __future__ import annotations
 
 import contextlib
+import errno
 import tempfile
 import threading
 from collections.abc import Sequence
@@ -18,6 +19,7 @@ from pathlib import Path
 
 import numpy as np
 
+from lacvid.errors import CacheError, disk_full
 from lacvid.pipeline.cache import PrepEntry
 from lacvid.preprocess.frame import resize_to
 from lacvid.propagate import FrameColors, PropagationSettings, ShotPropagation
@@ -72,9 +74,16 @@ class SpilledFrames:
         return Segments(labels, len(area), interior, area, dist), np.load(self._path(t, "field"))
 
     def put(self, t: int, segments: Segments, field: np.ndarray) -> None:
-        for name in self.FIELDS:
-            np.save(self._path(t, name), getattr(segments, name))
-        np.save(self._path(t, "field"), field)
+        try:
+            for name in self.FIELDS:
+                np.save(self._path(t, name), getattr(segments, name))
+            np.save(self._path(t, "field"), field)
+        except OSError as exc:
+            if exc.errno in (errno.ENOSPC, errno.EDQUOT):  # one frame's worth is what it failed on
+                needed = sum(getattr(segments, name).nbytes for name in self.FIELDS) + field.nbytes
+                raise disk_full(self.folder, needed, "pass --cache DIR on another disk") from exc
+            raise CacheError(f"cannot write the propagation's working files in {self.folder} "
+                             f"({exc.strerror or exc}); pass --cache DIR with a writable folder") from exc
 
 
 class ShotPropagator:

@@ -118,6 +118,27 @@ def test_cache_disk_full_says_where_and_how_much(cli, tiny, tmp_path, monkeypatc
     assert_no_temporaries(tmp_path)
 
 
+def test_propagation_spill_disk_full_says_where_and_how_much(cli, tiny, tmp_path, monkeypatch) -> None:
+    """ENOSPC while the propagation spills a shot's matching data to the cache folder is the same one line
+    (before: a raw OSError traceback), and nothing half-made is left."""
+    from lacvid.pipeline.propagation import SPILL_PREFIX
+
+    real = np.save
+
+    def full(file, *args, **kwargs):
+        if SPILL_PREFIX in str(file):
+            raise OSError(errno.ENOSPC, "No space left on device")
+        return real(file, *args, **kwargs)
+
+    monkeypatch.setattr(np, "save", full)
+    source = Path(shutil.copytree(tiny["lines_dir"], tmp_path / "lines"))
+    line = assert_one_error_line(cli(*colorize_args(tiny, tmp_path / "out", "-q", source=source)))
+    assert "no space left on /" in line and "needed about" in line and "--cache" in line, line
+    assert not (tmp_path / "out").exists()
+    assert_no_temporaries(tmp_path)
+    assert not list(Path(tiny["cache"]).rglob(SPILL_PREFIX + "*"))
+
+
 def test_output_disk_full_says_where_and_how_much(cli, make_video, tmp_path, monkeypatch) -> None:
     src = make_video(tmp_path / "in.mp4", n_frames=4, size=(32, 24), audio=False)
     def full(self, path, *a, **k):
