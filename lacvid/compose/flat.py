@@ -119,6 +119,7 @@ def palette_from_keys(
     min_area: int = 8,
     merge_delta_e: float = 3.0,
     min_pixels: int = 16,
+    labels: Sequence[tuple[np.ndarray, int]] | None = None,
 ) -> np.ndarray:
     """The flat colours of the painted keys: uint8 (P, 3), most used first.
 
@@ -126,19 +127,20 @@ def palette_from_keys(
     away from the lines so anti-aliased edges do not vote. Colours within
     ``merge_delta_e`` (CIE76) of a more used one are the same paint with JPEG or
     anti-aliasing noise and merge into it; colours covering fewer than ``min_pixels``
-    pixels in all keys are dropped as noise.
+    pixels in all keys are dropped as noise. ``labels``: each key's ``label_regions(line, close_gaps,
+    min_area)`` where the caller has them already.
     """
     if len(keys) == 0 or len(keys) != len(lines):
         raise ValueError(f"need one line-art frame per key, got {len(keys)} keys and {len(lines)} line frames")
     totals: dict[int, int] = {}
-    for key, ln in zip(keys, lines):
+    for i, (key, ln) in enumerate(zip(keys, lines)):
         check_array(key, "key", np.uint8, ("H", "W", 3))
         if ln.shape != key.shape[:2]:
             raise ValueError(f"key line art must have shape {key.shape[:2]}, got {ln.shape}")
-        labels, n = label_regions(ln, close_gaps=close_gaps, min_area=min_area)
+        lab, n = label_regions(ln, close_gaps=close_gaps, min_area=min_area) if labels is None else labels[i]
         if n == 0:
             continue
-        for c, a in _region_fills(key, labels, n):
+        for c, a in _region_fills(key, lab, n):
             totals[c] = totals.get(c, 0) + a
     if not totals:
         raise ValueError("the key frames hold no line-enclosed region to take colours from")

@@ -184,14 +184,36 @@ class Composer:
             raise self.error
 
 
-def flat_palette(keys_full: dict[int, np.ndarray], prep: PrepEntry, flat: bool | None) -> tuple[np.ndarray | None, str]:
+class KeyRegions:
+    """A shot's keys' line-enclosed regions at full size (``label_regions`` with ``FusionSettings``' gap
+    closing), each made once, when first asked for, and shared by the palette and the held pasting."""
+
+    def __init__(self, prep: PrepEntry) -> None:
+        self.prep = prep
+        self._made: dict[int, tuple[np.ndarray, int]] = {}
+        self._lock = threading.Lock()
+
+    def __getitem__(self, index: int) -> tuple[np.ndarray, int]:
+        with self._lock:
+            if index not in self._made:
+                settings = FusionSettings()
+                self._made[index] = label_regions(self.prep.frames.get("lines_full", index),
+                                                  close_gaps=settings.close_gaps, min_area=settings.min_area)
+            return self._made[index]
+
+
+def flat_palette(keys_full: dict[int, np.ndarray], prep: PrepEntry, flat: bool | None,
+                 regions: KeyRegions | None = None) -> tuple[np.ndarray | None, str]:
     """The shot's palette when its frames are to be flat-filled, else None and why not (see
-    ``ColorizeOptions.flat``): the why is what ``--layers`` says of a shot without an index layer."""
+    ``ColorizeOptions.flat``): the why is what ``--layers`` says of a shot without an index layer.
+    ``regions``: the shot's ``KeyRegions``, to share the keys' regions with its composer."""
     if flat is False:
         return None, "--no-flat was given"
     keys = list(keys_full.values())
     lines = [prep.frames.get("lines_full", i) for i in keys_full]
-    palette = palette_from_keys(keys, lines)
+    settings = FusionSettings()
+    palette = palette_from_keys(keys, lines, close_gaps=settings.close_gaps, min_area=settings.min_area,
+                                labels=None if regions is None else [regions[i] for i in keys_full])
     if flat is None:
         coverage = palette_coverage(keys, lines, palette)
         if coverage < FLAT_COVERAGE:
@@ -223,8 +245,9 @@ class ShotComposer:
                  network: Callable[[int], np.ndarray], palette: np.ndarray | None, options: ComposeOptions,
                  propagated: FrameArrays | None = None, ink: InkModel | None = None,
                  propagated_palette: np.ndarray | None = None, flat_colors: np.ndarray | None = None,
-                 network_on_demand: bool = False) -> None:
+                 network_on_demand: bool = False, key_regions: KeyRegions | None = None) -> None:
         self.keys_full, self.keys_small = keys_full, keys_small
+        self.key_regions = key_regions if key_regions is not None else KeyRegions(prep)
         self.key_lines = {i: prep.frames.get("lines", i) for i in keys_small}
         self.prep, self.network, self.palette, self.options = prep, network, palette, options
         self.network_on_demand = network_on_demand
@@ -241,12 +264,8 @@ class ShotComposer:
         """The keys with their drawings' regions (for ``held`` pasting)."""
         with self._keys_lock:
             if self._key_drawings is None:
-                settings = FusionSettings()
-                drawings = []
-                for i, key in sorted(self.keys_full.items()):
-                    lines = self.prep.frames.get("lines_full", i)               # (H, W) uint8
-                    labels = label_regions(lines, close_gaps=settings.close_gaps, min_area=settings.min_area)
-                    drawings.append(KeyDrawing.of(i, key, lines, labels))
+                drawings = [KeyDrawing.of(i, key, self.prep.frames.get("lines_full", i), self.key_regions[i])
+                            for i, key in sorted(self.keys_full.items())]
                 self._key_drawings = drawings
             return self._key_drawings
 

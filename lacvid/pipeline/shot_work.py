@@ -41,7 +41,7 @@ from lacvid.compose.palette import ShotPalette, with_index
 from lacvid.errors import InputError
 from lacvid.models.runtime import LoadedModel, NetworkBackend, load_model, make_backend
 from lacvid.pipeline.cache import ColorizeCache, PrepEntry, damaged_message
-from lacvid.pipeline.compose import ShotComposer, flat_palette, paints_footage
+from lacvid.pipeline.compose import KeyRegions, ShotComposer, flat_palette, paints_footage
 from lacvid.pipeline.keys import KeyFrame
 from lacvid.pipeline.networks import NetworksOnDemand, ShotNetworks, network_batch
 from lacvid.pipeline.options import ColorizeOptions
@@ -225,7 +225,8 @@ class ShotWorker:
         keys_full = self.load_keys(shot)
         keys_small = {i: resize_to(img, self.plan.work_size) for i, img in keys_full.items()}
         options = self.plan.options
-        palette, why = flat_palette(keys_full, self.prep, options.flat)
+        key_regions = KeyRegions(self.prep)  # the keys' regions, made once for the palette and the composer
+        palette, why = flat_palette(keys_full, self.prep, options.flat, key_regions)
         # A drawing with flat keys: the flat fill reads the network only where the propagation leaves a
         # region open, so the propagation goes first and composing runs the networks it needs (module doc).
         on_demand = palette is not None and self._propagates(shot) and not self.networks_everywhere
@@ -262,7 +263,7 @@ class ShotWorker:
         arrays.finished.group.attrs.update({"flat": palette is not None, "trace_lines": options.trace_lines})
         composer = ShotComposer(keys_full, keys_small, self.prep, network, palette, options.compose(),
                                 propagated=propagated, ink=ink, propagated_palette=shot_palette,
-                                flat_colors=flat_colors, network_on_demand=on_demand)
+                                flat_colors=flat_colors, network_on_demand=on_demand, key_regions=key_regions)
         return ShotLayers(arrays.finished, composer, keys_full, flat=palette is not None)
 
     def finish(self, shot: Shot, frames: range, segment: bool = False) -> bool:
@@ -292,9 +293,12 @@ class ShotWorker:
                 keys_small = {i: resize_to(img, self.plan.work_size) for i, img in keys_full.items()}
                 propagated, ink, _, _ = self._propagate(shot, keys_full, arrays)
                 # Footage with flat keys is painted per region, with held pasting (its doubt cleared there)
-                palette = flat_palette(keys_full, self.prep, self.plan.options.flat)[0] if ink is None else None
+                key_regions = KeyRegions(self.prep)
+                palette = flat_palette(keys_full, self.prep, self.plan.options.flat, key_regions)[0] \
+                    if ink is None else None
                 composer = ShotComposer(keys_full, keys_small, self.prep, _no_network, palette,
-                                        self.plan.options.compose(), propagated=propagated, ink=ink)
+                                        self.plan.options.compose(), propagated=propagated, ink=ink,
+                                        key_regions=key_regions)
             yield t, composer.frame_doubt(t)
 
     def run_networks(self, shot: Shot) -> None:

@@ -1,6 +1,7 @@
 """What the keys give a shot's frames is made once, and only what its frames use: a flat fill never
 projects onto the keys' colours (``KeyColors``) nor reads their shade; colour footage pastes nothing, so
-its keys' drawings (regions for held pasting) are never built. Real runs, the builders counted."""
+its keys' drawings (regions for held pasting) are never built; each key's regions are labelled once, for
+the palette and the held pasting together. Real runs, the builders counted."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ import cv2
 import numpy as np
 import pytest
 
+import lacvid.compose.flat as flat
 import lacvid.pipeline.compose as compose
 from lacvid import ColorizeOptions, colorize
 from tests.support.drawings import write_revealed_box
@@ -21,7 +23,7 @@ pytestmark = pytest.mark.usefixtures("one_torch_thread")
 @pytest.fixture
 def built(monkeypatch) -> dict[str, int]:
     """How often each per-shot key builder ran."""
-    counts = {"colors": 0, "shading": 0, "drawings": 0}
+    counts = {"colors": 0, "shading": 0, "drawings": 0, "labelled": 0}
 
     def counted(name, fn):
         def run(*args, **kwargs):
@@ -32,6 +34,8 @@ def built(monkeypatch) -> dict[str, int]:
     monkeypatch.setattr(compose.KeyColors, "of", counted("colors", compose.KeyColors.of))
     monkeypatch.setattr(compose, "key_shading", counted("shading", compose.key_shading))
     monkeypatch.setattr(compose.KeyDrawing, "of", counted("drawings", compose.KeyDrawing.of))
+    monkeypatch.setattr(compose, "label_regions", counted("labelled", compose.label_regions))
+    monkeypatch.setattr(flat, "label_regions", counted("labelled", flat.label_regions))
     return counts
 
 
@@ -42,12 +46,13 @@ def _colorize(root: Path, frames: Path, keys: Path, **options) -> None:
 
 def test_a_flat_fill_builds_the_keys_drawings_once_and_never_their_colours(tmp_path, built) -> None:
     _colorize(tmp_path, *write_revealed_box(tmp_path, pan=40))
-    assert built == {"colors": 0, "shading": 0, "drawings": 2}   # two keys, once for the shot's three frames
+    # two keys, once for the shot's three frames; regions labelled once per key and once per frame
+    assert built == {"colors": 0, "shading": 0, "drawings": 2, "labelled": 2 + 3}
 
 
 def test_per_pixel_paint_projects_onto_the_keys_colours_once(tmp_path, built) -> None:
     _colorize(tmp_path, *write_revealed_box(tmp_path, pan=40), flat=False)
-    assert built == {"colors": 1, "shading": 1, "drawings": 2}
+    assert built == {"colors": 1, "shading": 1, "drawings": 2, "labelled": 2 + 3}
 
 
 def test_colour_footage_builds_no_key_drawing(tmp_path, built) -> None:
@@ -63,4 +68,5 @@ def test_colour_footage_builds_no_key_drawing(tmp_path, built) -> None:
         if t in (0, 3):
             cv2.imwrite(str(keys / f"{t:04d}.png"), painted)
     _colorize(tmp_path, footage, keys)
-    assert built == {"colors": 1, "shading": 0, "drawings": 0}
+    # its keys' regions only for the palette check (are they flat cel paint? no), each once
+    assert built == {"colors": 1, "shading": 0, "drawings": 0, "labelled": 2}
