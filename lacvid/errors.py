@@ -7,6 +7,7 @@ a bug in lacvid (exit code 1).
 
 from __future__ import annotations
 
+import errno
 import os
 from pathlib import Path
 
@@ -49,6 +50,11 @@ class CacheError(InputError):
 
 class DiskFullError(InputError):
     """No space left where lacvid writes (the cache or the output)."""
+
+
+def is_disk_full(exc: BaseException) -> bool:
+    """Whether ``exc`` says the disk (or the user's quota) is full: the case ``disk_full`` words."""
+    return getattr(exc, "errno", None) in (errno.ENOSPC, errno.EDQUOT)
 
 
 def mount_point(path: Path) -> Path:

@@ -6,7 +6,6 @@ grey expanded, and alpha composited on white paper (transparent paper is paper, 
 
 from __future__ import annotations
 
-import errno
 import re
 import stat
 from pathlib import Path
@@ -14,7 +13,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from lacvid.errors import MediaError, disk_full
+from lacvid.errors import MediaError, disk_full, is_disk_full
 
 cv2.utils.logging.setLogLevel(cv2.utils.logging.LOG_LEVEL_SILENT)  # lacvid says what was wrong itself
 
@@ -124,7 +123,7 @@ def write_image(path: Path | str, image: np.ndarray, *, frames_left: int = 1) ->
     try:
         _tofile(buf, path)
     except OSError as exc:
-        if exc.errno in (errno.ENOSPC, errno.EDQUOT):
+        if is_disk_full(exc):
             raise disk_full(path.parent, buf.size * max(1, frames_left), "write the output to another disk") \
                 from exc
         raise MediaError(f"cannot write {path} ({exc.strerror or exc}); check the folder exists and is "

@@ -8,14 +8,13 @@ does. A folder of frames cannot travel through a pipe: ``-`` in its place is ref
 
 from __future__ import annotations
 
-import errno
 import hashlib
 import os
 import sys
 from pathlib import Path
 from typing import BinaryIO
 
-from lacvid.errors import InputError, disk_full
+from lacvid.errors import InputError, disk_full, is_disk_full
 from lacvid.progress import NULL_PROGRESS, Progress
 from lacvid.util.outputs import remove_stale_in_folder, temporary_name
 
@@ -73,7 +72,7 @@ def spool_stdin(folder: Path, progress: Progress = NULL_PROGRESS, source: Binary
                 size += len(chunk)
     except OSError as exc:
         tmp.unlink(missing_ok=True)
-        if exc.errno in (errno.ENOSPC, errno.EDQUOT):
+        if is_disk_full(exc):
             raise disk_full(spools, size + _CHUNK, "pass --cache DIR on another disk") from exc
         raise InputError(f"cannot save the video read from stdin into {spools} ({exc.strerror or exc}); "
                          "pass --cache DIR with a writable folder") from exc

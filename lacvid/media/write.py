@@ -19,7 +19,7 @@ import av
 import av.error
 import numpy as np
 
-from lacvid.errors import MediaError, OutputExistsError, disk_full
+from lacvid.errors import MediaError, OutputExistsError, disk_full, is_disk_full
 from lacvid.media.audio import AudioCopy
 from lacvid.media.images import write_image
 from lacvid.media.pipes import is_stdio, refuse_stdio_folder, stdout_format
@@ -334,7 +334,7 @@ class VideoWriter(_AtomicWriter):
                 os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
             raise MediaError(f"the program reading lacvid's stdout stopped after {self.frames_written} frames "
                              "(broken pipe); the video is incomplete") from exc
-        if getattr(exc, "errno", None) not in (errno.ENOSPC, errno.EDQUOT):
+        if not is_disk_full(exc):
             return
         try:
             so_far = self._tmp.stat().st_size

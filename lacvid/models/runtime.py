@@ -29,7 +29,6 @@ checkpoint's networks on first use of ``LoadedModel.checkpoint``.
 
 from __future__ import annotations
 
-import errno
 import json
 import math
 import os
@@ -43,7 +42,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 import numpy as np
 
 from lacvid._version import __version__
-from lacvid.errors import CheckpointError, InputError, disk_full
+from lacvid.errors import CheckpointError, InputError, disk_full, is_disk_full
 from lacvid.models.config import BACKENDS, COLOR_INPUTS, DEFAULT_MODEL, REF_NAMES
 from lacvid.progress import NULL_PROGRESS, Progress, warn
 from lacvid.util.cache_home import default_cache_dir
@@ -343,7 +342,7 @@ def ensure_onnx_export(ckpt: Checkpoint, model_digest: str, cache_dir: str | os.
         with atomic_output(folder, overwrite=True, directory=True) as tmp:
             _write_export(ckpt, tmp)
     except OSError as exc:  # the cache's disk, not lacvid: the temporary folder is already removed
-        if exc.errno in (errno.ENOSPC, errno.EDQUOT):
+        if is_disk_full(exc):
             raise disk_full(folder, export_bytes(ckpt), "pass --cache DIR on another disk") from exc
         raise InputError(f"cannot write the ONNX export {folder} ({exc.strerror or exc}); pass --cache DIR with "
                          "a writable folder, or --backend torch") from exc

@@ -20,7 +20,6 @@ for the first (then finds its work done) and runs on other inputs never meet.
 
 from __future__ import annotations
 
-import errno
 import os
 from collections.abc import Iterable
 from pathlib import Path
@@ -34,7 +33,7 @@ try:
 except ImportError:  # pragma: no cover - Windows: no advisory locks, runs must not share an entry
     fcntl = None  # type: ignore[assignment]
 
-from lacvid.errors import CacheError, InputError, disk_full
+from lacvid.errors import CacheError, InputError, disk_full, is_disk_full
 from lacvid.preprocess.frame import PreparedFrame
 from lacvid.progress import NULL_PROGRESS, Progress
 from lacvid.shots.detect import Shot
@@ -141,7 +140,7 @@ class ColorizeCache:
         try:
             return self.store.require_group(name)
         except OSError as exc:
-            if exc.errno in (errno.ENOSPC, errno.EDQUOT):
+            if is_disk_full(exc):
                 raise disk_full(self.path, 1_000_000, "pass --cache DIR on another disk") from exc
             raise self.unreadable(exc, name) from exc
         except Exception as exc:  # noqa: BLE001 - damaged metadata fails in zarr or json with any type

@@ -11,7 +11,6 @@ the network speaks.
 from __future__ import annotations
 
 import contextlib
-import errno
 import tempfile
 import threading
 from collections.abc import Sequence
@@ -19,7 +18,7 @@ from pathlib import Path
 
 import numpy as np
 
-from lacvid.errors import CacheError, disk_full
+from lacvid.errors import CacheError, disk_full, is_disk_full
 from lacvid.pipeline.cache import PrepEntry
 from lacvid.preprocess.frame import resize_to
 from lacvid.propagate import FrameColors, PropagationSettings, ShotPropagation
@@ -79,7 +78,7 @@ class SpilledFrames:
                 np.save(self._path(t, name), getattr(segments, name))
             np.save(self._path(t, "field"), field)
         except OSError as exc:
-            if exc.errno in (errno.ENOSPC, errno.EDQUOT):  # one frame's worth is what it failed on
+            if is_disk_full(exc):  # one frame's worth is what it failed on
                 needed = sum(getattr(segments, name).nbytes for name in self.FIELDS) + field.nbytes
                 raise disk_full(self.folder, needed, "pass --cache DIR on another disk") from exc
             raise CacheError(f"cannot write the propagation's working files in {self.folder} "

@@ -14,7 +14,6 @@ computed again, and ``get`` never returns data that fails its checksum.
 
 from __future__ import annotations
 
-import errno
 import zlib
 from collections.abc import Iterable
 from pathlib import Path
@@ -23,7 +22,7 @@ from typing import Any
 import numpy as np
 import zarr
 
-from lacvid.errors import CacheError, disk_full
+from lacvid.errors import CacheError, disk_full, is_disk_full
 
 _VALID = np.uint64(1 << 32)  # set in every stored checksum, so 0 (zarr's fill value) never passes
 # Every chunk is written as given: zarr's default first compares each chunk with the fill value
@@ -216,7 +215,7 @@ class FrameArrays:
         return values[name]
 
     def _write_error(self, exc: OSError, frames_left: int) -> Exception:
-        if exc.errno in (errno.ENOSPC, errno.EDQUOT):
+        if is_disk_full(exc):
             return disk_full(Path(self.entry), frames_left * self.frame_bytes(), "pass --cache DIR on another disk")
         return CacheError(f"cannot write the cache entry {self.entry} ({exc.strerror or exc}); remove it with "
                           "lacvid cache clean, or pass --cache DIR with a writable folder")
