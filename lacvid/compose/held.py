@@ -48,6 +48,11 @@ CLEAN_PAPER = 250
 SAMPLES = 250_000  # pixels sampled to name each region's counterpart (the cover itself counts every pixel)
 
 
+def bare_paper(lines: np.ndarray) -> np.ndarray:
+    """bool (H, W): where line art (uint8, 255 = paper) is bare paper, no ink in it (``CLEAN_PAPER``)."""
+    return lines >= CLEAN_PAPER
+
+
 def outline_edges(labels: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """bool (H, W) twice: every region's outline pixels (a 4-neighbour of another label, ink or
     another region, or on the frame's edge), and those of them inside the frame (the drawn part)."""
@@ -126,7 +131,7 @@ class KeyDrawing(_Drawing):
     def of(cls, index: int, paint: np.ndarray, lines: np.ndarray, labels: tuple[np.ndarray, int]) -> KeyDrawing:
         """``lines``: the key frame's line art (uint8 (H, W), 255 = paper); ``labels`` its regions."""
         check_array(paint, "paint", np.uint8, lines.shape + (3,))
-        return cls(index, paint, labels[0], labels[1], lines >= CLEAN_PAPER, *outline_edges(labels[0]))
+        return cls(index, paint, labels[0], labels[1], bare_paper(lines), *outline_edges(labels[0]))
 
 
 @dataclass(frozen=True)
@@ -144,7 +149,7 @@ class FrameDrawing(_Drawing):
         """``labels``, ``n``: the frame's regions; ``lines`` its line art (uint8 (H, W), 255 = paper)."""
         check_array(labels, "labels", np.int32, ("H", "W"))
         check_array(lines, "lines", np.uint8, labels.shape)
-        return cls(labels, n, lines >= CLEAN_PAPER, *outline_edges(labels))
+        return cls(labels, n, bare_paper(lines), *outline_edges(labels))
 
 
 @dataclass(frozen=True)

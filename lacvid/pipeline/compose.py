@@ -36,7 +36,7 @@ from lacvid.compose.fusion import (
     paint_confident_regions,
     warped_key_candidates,
 )
-from lacvid.compose.held import CLEAN_PAPER, FrameDrawing, KeyDrawing, held_mask, paste_held_with_mask
+from lacvid.compose.held import FrameDrawing, KeyDrawing, bare_paper, held_mask, paste_held_with_mask
 from lacvid.compose.key_colors import KeyColors
 from lacvid.compose.layers import Layers, drawing_ink, line_art_ink, no_ink, paint_layer, resolve_ink
 from lacvid.compose.regions import fill_ink_labels, label_regions
@@ -275,7 +275,7 @@ class ShotComposer:
             if self._key_colors is None:
                 if self.footage:  # no drawings made for footage: its keys' ink is the extracted lines
                     paints = [self.keys_full[i] for i in sorted(self.keys_full)]
-                    clean = [self.prep.frames.get("lines_full", i) >= CLEAN_PAPER for i in sorted(self.keys_full)]
+                    clean = [bare_paper(self.prep.frames.get("lines_full", i)) for i in sorted(self.keys_full)]
                 else:
                     drawings = self.key_drawings()
                     paints, clean = [d.paint for d in drawings], [d.paper for d in drawings]
