@@ -177,14 +177,27 @@ class RayExecutor:
         return dict(self._stages)
 
     def cancel(self) -> None:
+        """Stop the tasks still running. A local cluster this executor started is shut down (the next run
+        starts a fresh one): that stops every task at once, where cancelling them one by one races Ray's
+        own bookkeeping when a task finishes as it is cancelled (Ray 2.60 then aborts this process, "Tried
+        to complete task that was not pending", exit 1 instead of Ctrl-C's 130). On a cluster it joined,
+        only the tasks not finished yet are cancelled, which leaves that race its narrowest window."""
         if not self.ray.is_initialized():
             return
-        for entry in self._shots.values():
-            for ref in entry.refs:
-                try:
-                    self.ray.cancel(ref, force=True)
-                except Exception:  # noqa: BLE001 - finished or already gone
-                    pass
+        if self._owns_cluster:
+            self._shots.clear()  # their refs die with the cluster
+            self.ray.shutdown()
+            self._owns_cluster = False
+            return
+        refs = [ref for entry in self._shots.values() for ref in entry.refs]
+        if not refs:
+            return
+        _, running = self.ray.wait(refs, num_returns=len(refs), timeout=0, fetch_local=False)
+        for ref in running:
+            try:
+                self.ray.cancel(ref, force=True)
+            except Exception:  # noqa: BLE001 - finished or already gone
+                pass
 
     def close(self) -> None:
         self.cancel()
