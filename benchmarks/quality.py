@@ -2,7 +2,7 @@
 
 Usage::
 
-    python benchmarks/quality.py [--sets synth,real,handdrawn] [--methods copy,flow,...]
+    python benchmarks/quality.py [--sets synth,real,handdrawn,handdrawn-fast] [--methods copy,flow,...]
                                  [--sheet sheet.png] [--look look.png]
 
 For every set it prints one table (stdout): PSNR (dB, RGB), SSIM (mean over R, G, B of the
@@ -32,6 +32,10 @@ Sets:
   lacvid gets the drawings as they are; the baselines match on lacvid's normalised line art
   and every method's output gets the artist's ink back as drawn (``lacvid.preprocess.ink``), so the
   table compares colour only. Region paper: grey >= 220.
+- ``handdrawn-fast``: the same three clips with every 2nd and every 3rd frame only (keys the first and
+  last frame kept): three and two times the motion between drawings, as a shot animated on twos or
+  threes has, with the same artist's lines and truth: a stand-in for the held-out large-motion shots
+  of issue 21. Each clip and stride is a row of its own.
 
 ``--look PATH`` writes a contact sheet of clips 07, 08 and 11 (line art, lacvid, truth where
 there is one) to PATH for looking at. The frames belong to their owners (SOURCES.md: internal
@@ -47,6 +51,7 @@ user hands lacvid, ``keys`` frame index -> uint8 (H, W, 3) painted key.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import os
 import sys
 import time
@@ -76,7 +81,7 @@ from lacvid.propagate import PropagationSettings, ShotPropagation  # noqa: E402
 from lacvid.propagate.flow import distance_image, estimate_flow, warp, warp_key  # noqa: E402
 
 Frames = list[np.ndarray]
-PER_CLIP_ROWS = 5  # a set of at most this many clips also gets one table per clip (a win on one clip
+PER_CLIP_ROWS = 6  # a set of at most this many clips also gets one table per clip (a win on one clip
 # that loses on another must show)
 
 
@@ -319,6 +324,18 @@ def real_shots(root: Path, clips: Sequence[str]) -> list[Shot]:
     return shots
 
 
+def strided(shot: Shot, stride: int) -> Shot:
+    """``shot`` with every ``stride``-th frame only (its first and last frame the keys): larger motion
+    between drawings with the same lines and truth."""
+    idx = list(range(0, len(shot.color), stride))
+
+    def pick(frames: Frames | None) -> Frames | None:
+        return None if frames is None else [frames[i] for i in idx]
+
+    return dataclasses.replace(shot, name=f"{shot.name}/{stride}", color=pick(shot.color), lines=pick(shot.lines),
+                               given=pick(shot.given), keys=(0, len(idx) - 1))
+
+
 def handdrawn_shots(root: Path, clips: Sequence[str]) -> list[Shot]:
     """Clips with the artist's own line art and the colour of every frame: drawings as given."""
     shots = []
@@ -506,7 +523,7 @@ def _sets(wanted: Sequence[str], args: argparse.Namespace) -> dict[str, list[Sho
         sets["synth stress (faint pencil, many gaps, a gradient sky, a globe off the frame, an occluder sweeping "
              "across, a prop entering, paint near paper)"] = pencil_shots(args.synth_shots, args.synth_size,
                                                                          style="stress")
-    if ("real" in wanted or "handdrawn" in wanted) and not args.realdata.is_dir():
+    if ({"real", "handdrawn", "handdrawn-fast"} & set(wanted)) and not args.realdata.is_dir():
         print(f"realdata folder {args.realdata} absent: skipping the real clips", file=sys.stderr)
         return sets
     if "real" in wanted:
@@ -520,13 +537,18 @@ def _sets(wanted: Sequence[str], args: argparse.Namespace) -> dict[str, list[Sho
         drawn = handdrawn_shots(args.realdata, ["clip11", "clip12", "clip13"])
         if drawn:
             sets["hand-drawn clips 11,12,13 (the artist's line art as exported, keys first+last)"] = drawn
+    if "handdrawn-fast" in wanted:
+        drawn = handdrawn_shots(args.realdata, ["clip11", "clip12", "clip13"])
+        if drawn:
+            sets["hand-drawn clips 11,12,13 on twos and threes (every 2nd / 3rd frame: larger motion)"] = [
+                strided(s, k) for k in (2, 3) for s in drawn]
     return sets
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--sets", default="synth,pencil,stress,real,handdrawn",
-                    help="comma-separated: synth, pencil, stress, real, handdrawn")
+    ap.add_argument("--sets", default="synth,pencil,stress,real,handdrawn,handdrawn-fast",
+                    help="comma-separated: synth, pencil, stress, real, handdrawn, handdrawn-fast")
     ap.add_argument("--methods", default=",".join(METHODS), help=f"comma-separated, from: {', '.join(METHODS)}")
     ap.add_argument("--synth-shots", type=int, default=3, help="shots per length (12 and 24 frames)")
     ap.add_argument("--synth-size", type=int, default=256)

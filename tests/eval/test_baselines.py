@@ -85,3 +85,14 @@ def test_registry_runs_every_method_on_a_generated_shot() -> None:
         assert score.frames == 3 and 0 < score.ssim <= 1 and 0 <= score.flat <= 1 and 0 <= score.accuracy <= 1
     _, vote, _ = quality.run_method(quality.METHODS["flow+vote"], shot)
     assert vote.flat > 0.995 and vote.psnr > 30
+
+
+def test_strided_shot_keeps_every_kth_frame_and_its_ends_as_keys() -> None:
+    colors, lines = moving_disc()                            # 5 frames, the disc moving 3 px a frame
+    shot = quality.Shot("disc", colors, lines, (0, 4), given=lines)
+    fast = quality.strided(shot, 2)
+    assert fast.name == "disc/2" and fast.keys == (0, 2)
+    assert [id(f) for f in fast.color] == [id(colors[i]) for i in (0, 2, 4)]
+    assert [id(f) for f in fast.given] == [id(lines[i]) for i in (0, 2, 4)]
+    _, score, _ = quality.run_method(quality.METHODS["copy"], fast)
+    assert score.frames == 1                                 # frame 2 of the original, the only one between keys
