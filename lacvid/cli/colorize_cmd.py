@@ -118,18 +118,22 @@ def colorize_command(
     debug: Debug = False,
 ) -> None:
     """Paint every frame of INPUT from a few painted key frames; print OUTPUT's path."""
-    from lacvid.pipeline.run import colorize
+    from lacvid.pipeline import warm_kernels
 
-    progress = make_progress(quiet, debug, progress_mode, log_file)
-    options = run_options(model=model, device=device, backend=backend, size=size, flat=flat, refs=refs,
-                          temporal=temporal, batch=batch, warp=warp, shots=shots, lines=lines, ink=ink, cache=cache,
-                          trace_lines=trace_lines,
-                          overwrite=overwrite, frames=frames, shot=shot,
-                          crf=crf, preset=preset, codec=codec, format=format, layers=layers)
     use_threads(threads)
-    input = read_input(input, progress, cache)
-    with shot_executor(workers, ray, worker_cpus) as executor:
-        result = colorize(input, keys, output, options, progress, executor=executor)
+    # A first run on this machine: its kernels compile on a second core too (``pipeline.warm_kernels``),
+    # started before the pipeline's own imports so that it is ready sooner.
+    with warm_kernels.start():
+        from lacvid.pipeline.run import colorize
+
+        progress = make_progress(quiet, debug, progress_mode, log_file)
+        options = run_options(model=model, device=device, backend=backend, size=size, flat=flat, refs=refs,
+                              temporal=temporal, batch=batch, warp=warp, shots=shots, lines=lines, ink=ink,
+                              cache=cache, trace_lines=trace_lines, overwrite=overwrite, frames=frames, shot=shot,
+                              crf=crf, preset=preset, codec=codec, format=format, layers=layers)
+        input = read_input(input, progress, cache)
+        with shot_executor(workers, ray, worker_cpus) as executor:
+            result = colorize(input, keys, output, options, progress, executor=executor)
     if not quiet:
         _summary(result, cache, progress_mode, progress)
     report_result(progress, output=str(result.output), frames=result.frames, shots=len(result.shots),
