@@ -51,8 +51,9 @@ class InkFrame:
     strength: np.ndarray  # float32 in [0, 1]: darkness / paper, 0 = paper
     mask: np.ndarray      # bool: ink for matching and regions
     colored: np.ndarray   # bool: ink of a coloured line
-    ink_rgb: np.ndarray   # uint8 (H, W, 3): the unmixed ink colour (nearest strong ink pixel)
-    alpha: np.ndarray     # float32 in [0, 1]: coverage of ``ink_rgb`` over the paint
+    ink_rgb: np.ndarray   # uint8 (H, W, 3): the unmixed ink colour (nearest strong ink pixel); read only where
+    #                       ``colored`` (black everywhere in a frame with no coloured line)
+    alpha: np.ndarray     # float32 in [0, 1]: coverage of ``ink_rgb`` over the paint, read only where ``colored``
 
 
 def as_rgb(frame: np.ndarray) -> np.ndarray:
@@ -164,7 +165,10 @@ class InkModel:
         rgb, paper, dark, mask = self._measure(frame)
         strong = dark >= self.strong_level
         ink_rgb, colored = self._ink_colors(rgb, strong, mask)
-        alpha = ink_alpha(np.ascontiguousarray(rgb), paper, ink_rgb, dark, 0.02)  # (H, W): projection on paper -> ink
+        if colored.any():  # (H, W): projection on paper -> ink, read where a line is coloured
+            alpha = ink_alpha(np.ascontiguousarray(rgb), paper, ink_rgb, dark, 0.02)
+        else:
+            alpha = np.zeros(mask.shape, np.float32)
         return InkFrame(dark.astype(np.float32), mask, colored, ink_rgb, alpha)
 
     def _ink_colors(self, rgb: np.ndarray, strong: np.ndarray, mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -175,7 +179,12 @@ class InkModel:
         s = self.settings
         # Colour and class (strong ink of a coloured line: chroma and saturation) packed in one int32 per
         # pixel, so the nearest strong pixel's are one gather.
-        packed = ink_classes(np.ascontiguousarray(rgb), np.ascontiguousarray(strong), s.min_chroma,
-                             s.min_sat).view(np.int32)                  # (H, W, 1)
+        classes = ink_classes(np.ascontiguousarray(rgb), np.ascontiguousarray(strong), s.min_chroma, s.min_sat)
+        if not classes[..., 3].any():
+            # No strong pixel is of a coloured line (black or grey ink only): no pixel's nearest strong pixel
+            # is one, so ``colored`` is empty and the ink colours are never read; the nearest-pixel search
+            # (a labelled distance transform of the whole frame, ~75 ms at 1080p) would change nothing.
+            return np.zeros_like(rgb), np.zeros(mask.shape, bool)
+        packed = classes.view(np.int32)                                 # (H, W, 1)
         near = nearest_values(packed[..., 0], strong).view(np.uint8).reshape(rgb.shape[:2] + (4,))  # (H, W, 4)
         return np.ascontiguousarray(near[..., :3]), near[..., 3].astype(bool) & mask

@@ -106,3 +106,24 @@ def test_blank_page_has_no_ink() -> None:
     model = InkModel.fit([blank])
     assert not model.frame(blank).mask.any() and (model.line_art(blank) == 255).all()
     assert segment(model.frame(blank).mask).n == 1
+
+
+def test_black_ink_only_skips_the_nearest_colour_search(monkeypatch) -> None:
+    """A drawing with no coloured line has nothing to look up: the whole-frame nearest-pixel search is
+    not run, and its ink over paint is what the search would have given (no pixel is coloured)."""
+    import lacvid.preprocess.ink as ink_module
+
+    searched = []
+    real = ink_module.nearest_values
+    monkeypatch.setattr(ink_module, "nearest_values", lambda *a: searched.append(1) or real(*a))
+    drawing = ring(paper(), (40, 40, 40), 2)
+    model = InkModel.fit([drawing])
+    ink = model.frame(drawing)
+    assert not searched and not ink.colored.any()
+    fill = np.full((H, W, 3), (200, 180, 120), np.uint8)
+    rgba = drawing_ink(ink)
+    assert (rgba[..., :3] == 0).all()                                      # neutral ink: black, its strength as alpha
+    assert (rgba[..., 3] == np.rint(255 * ink.strength).astype(np.uint8)).all()
+    assert Layers(paint_layer(fill), rgba).flatten()[48, 36].max() < 100   # the stroke darkens the paint
+    cv2.line(drawing, (40, 30), (90, 66), BLUE, 2, cv2.LINE_AA)            # one coloured line: the search runs
+    assert model.frame(drawing).colored.any() and searched
