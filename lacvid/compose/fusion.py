@@ -18,7 +18,7 @@ Everything here works on uint8 RGB frames and line art, and never imports torch.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import cv2
 import numpy as np
@@ -30,13 +30,29 @@ from lacvid.propagate.flow import key_flow_with_confidence, upsample_flow, warp
 from lacvid.propagate.palette import FLAT_SPREAD, MERGE
 from lacvid.util.arrays import label_runs
 
+# The short side (px) of the drawings the full-size gap closing was set on (the generated shots and the
+# shared hand-drawn clips, 256-259 px): ``FusionSettings.at_size`` scales it for larger frames.
+GAP_REFERENCE = 256
+
 
 @dataclass(frozen=True)
 class FusionSettings:
     network_weight: float = 0.25    # a network pixel's vote, against 1.0 for a fully confident warped key
     min_confidence: float = 0.1     # per-pixel fusion takes a warped key only above this confidence
-    close_gaps: int = 2             # px at full resolution, as ``label_regions``
+    close_gaps: int = 2             # px at full resolution, as ``label_regions`` (``at_size``: at GAP_REFERENCE)
     min_area: int = 8
+
+    def at_size(self, shape: tuple[int, ...]) -> FusionSettings:
+        """These settings for frames of ``shape`` (H, W, ...): the gaps bridged grow with the drawing.
+
+        A gap an artist leaves in an outline is a share of the drawing, so in pixels it grows with the
+        export's size: the same drawing exported at 2.5 times the size of the shared clips (cubic, as
+        software scales) left clip13's regions leaking at 2 px, 31.2 dB against 33.8 at its own size;
+        bridging 5 px gave 32.4 (``benchmarks/quality.py``'s larger-export check). The matching (at most
+        ``pipeline.propagation.MATCH_SIZE``) already sees every drawing at about one size; the regions
+        painted at full size did not. Frames no larger than the reference keep ``close_gaps`` as is."""
+        scale = max(1.0, min(shape[:2]) / GAP_REFERENCE)
+        return replace(self, close_gaps=int(round(self.close_gaps * scale)))
 
 
 @dataclass

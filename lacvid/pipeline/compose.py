@@ -196,9 +196,9 @@ class KeyRegions:
     def __getitem__(self, index: int) -> tuple[np.ndarray, int]:
         with self._lock:
             if index not in self._made:
-                settings = FusionSettings()
-                self._made[index] = label_regions(self.prep.frames.get("lines_full", index),
-                                                  close_gaps=settings.close_gaps, min_area=settings.min_area)
+                lines = self.prep.frames.get("lines_full", index)
+                settings = FusionSettings().at_size(lines.shape)
+                self._made[index] = label_regions(lines, close_gaps=settings.close_gaps, min_area=settings.min_area)
             return self._made[index]
 
 
@@ -211,7 +211,7 @@ def flat_palette(keys_full: dict[int, np.ndarray], prep: PrepEntry, flat: bool |
         return None, "--no-flat was given"
     keys = list(keys_full.values())
     lines = [prep.frames.get("lines_full", i) for i in keys_full]
-    settings = FusionSettings()
+    settings = FusionSettings().at_size(lines[0].shape)
     palette = palette_from_keys(keys, lines, close_gaps=settings.close_gaps, min_area=settings.min_area,
                                 labels=None if regions is None else [regions[i] for i in keys_full])
     if flat is None:
@@ -318,8 +318,9 @@ class ShotComposer:
         network = functools.partial(self.network, t) if self.network_on_demand else self.network(t)
         candidates = self.candidates(t, rgba)
         # Propagated colours yield to the network only where they found no evidence at all.
-        settings = FusionSettings(network_weight=PROPAGATED_NETWORK_WEIGHT, min_confidence=PROPAGATED_NETWORK_WEIGHT) \
-            if self.propagated is not None and self.palette is not None else FusionSettings()
+        settings = (FusionSettings(network_weight=PROPAGATED_NETWORK_WEIGHT, min_confidence=PROPAGATED_NETWORK_WEIGHT)
+                    if self.propagated is not None and self.palette is not None
+                    else FusionSettings()).at_size(lines_full.shape)
         labels = label_regions(lines_full, close_gaps=settings.close_gaps, min_area=settings.min_area)
         # (H, W): ink as its nearest region; made once for the fill and the doubt
         full = fill_ink_labels(labels[0]) if self.palette is not None or rgba is not None else None
@@ -379,7 +380,7 @@ class ShotComposer:
             return np.zeros(lines_full.shape, np.uint8)
         if self.footage:  # nothing pasted, as ``frame`` paints it
             return self.doubt(None, np.zeros(lines_full.shape, bool), self.candidates(t), None)
-        settings = FusionSettings()
+        settings = FusionSettings().at_size(lines_full.shape)
         labels = label_regions(lines_full, close_gaps=settings.close_gaps, min_area=settings.min_area)
         held = held_mask(FrameDrawing.of(*labels, lines_full), self.key_drawings())
         if self.propagated is not None:

@@ -116,3 +116,31 @@ def test_footage_is_its_nearest_key_warped_at_full_size() -> None:
     enlarged = cv2.resize(candidates[0].color, (Wf, Hf), interpolation=cv2.INTER_LINEAR)
     assert err.mean() < 0.5 * np.abs(enlarged[inside].astype(int) - truth[inside]).max(-1).mean()  # lost when small
     assert not ((paint[..., 1] > 150) & (paint[..., 0] < 100)).any()              # nothing of the farther key
+
+
+def _ring_with_gap(size: int, gap: int) -> np.ndarray:
+    """Line art (uint8 (size, size), 255 paper) of a ring with a ``gap`` px opening on its right."""
+    lines = np.full((size, size), 255, np.uint8)
+    c, r = size // 2, size * 3 // 8
+    cv2.circle(lines, (c, c), r, 0, max(1, size // 128))
+    lines[c - gap // 2:c - gap // 2 + gap, c + r - size // 32:c + r + size // 32] = 255  # the opening
+    return lines
+
+
+def test_gaps_bridged_at_full_size_grow_with_the_drawing() -> None:
+    """The same drawing exported 2.5 times larger has a gap 2.5 times as wide: the regions stay apart."""
+    from lacvid.compose.fusion import GAP_REFERENCE, FusionSettings
+
+    settings = FusionSettings()
+    assert settings.at_size((GAP_REFERENCE, 460)).close_gaps == settings.close_gaps == 2   # the clips' size: as set
+    assert settings.at_size((259, 460, 3)).close_gaps == 2
+    assert settings.at_size((648, 1150)).close_gaps == 5
+    assert settings.at_size((1080, 1920)).close_gaps == 8
+    for size, gap in ((256, 2), (640, 5)):
+        lines = _ring_with_gap(size, gap)
+        wide = settings.at_size(lines.shape)
+        labels, _ = label_regions(lines, close_gaps=wide.close_gaps, min_area=wide.min_area)
+        assert labels[size // 2, size // 2] != labels[2, 2], size                 # inside and outside apart
+    big = _ring_with_gap(640, 5)
+    labels, _ = label_regions(big, close_gaps=settings.close_gaps, min_area=settings.min_area)
+    assert labels[320, 320] == labels[2, 2]                                        # 2 px bridging leaks at 640
