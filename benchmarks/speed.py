@@ -57,6 +57,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from a check
 FPS = 24
 GOAL_FPS = 4.0
 GOAL_SHARE = 0.80
+GOAL_TRANSCODE_RATIO = 8.0  # issue 25: the whole 1080p run within 8x a plain decode + re-encode of the same video
 GOAL_MEMORY_RATIO = 1.10   # "flat": the 10x longer clip may hold at most 10% more
 
 
@@ -331,7 +332,9 @@ def main() -> None:
     print(f"whole run: {short['seconds']:.1f}s for {short['frames']} frames ({inside})")
     print(f"whole run >= {GOAL_FPS:g} frames/s at working size {args.size}: {whole_fps:.2f} "
           f"-> {ok(whole_fps >= GOAL_FPS)}")
-    print(f"whole run against the plain transcode: {transcode_fps / whole_fps:.1f}x its time (goal <= 4x)")
+    ratio_to_transcode = transcode_fps / whole_fps
+    print(f"whole run against the plain transcode: {ratio_to_transcode:.1f}x its time (goal <= "
+          f"{GOAL_TRANSCODE_RATIO:g}x, issue 25) -> {ok(ratio_to_transcode <= GOAL_TRANSCODE_RATIO)}")
     print(f"whole run as a share of its slowest stage ({slowest}): {share:.0%} (goal >= {GOAL_SHARE:.0%}) "
           f"-> {ok(share >= GOAL_SHARE)}")
     if long_run is not None:
