@@ -207,18 +207,20 @@ def preview_command(
     """Contact sheet of INPUT coloured from KEYS: per shot its keys, a few drawings, lacvid's frames for them (where
     lacvid guessed outlined and hatched) and the palette; only those frames are coloured (a render afterwards reuses
     them). Prints per shot the doubtful share of its frames and its worst frame, then every path written."""
-    from lacvid.pipeline.preview import preview
+    from lacvid.pipeline import warm_kernels
 
-    progress = make_progress(quiet, debug, progress_mode)
-    options = run_options(model=model, device=device, backend=backend, size=size, flat=flat, refs=refs,
-                          temporal=temporal, batch=batch, warp=warp, shots=shots, lines=lines, ink=ink, cache=cache,
-                          trace_lines=trace_lines,
-                          overwrite=overwrite, frames=frames, shot=shot)
     use_threads(threads)
-    input = read_input(input, progress, cache)
-    with shot_executor(workers, ray, worker_cpus) as executor:
-        result = preview(input, keys, output, options, per_shot=per_shot, progress=progress, executor=executor,
-                         html=html)
+    with warm_kernels.start():  # a first run's kernels on a second core too, as ``colorize``
+        from lacvid.pipeline.preview import preview
+
+        progress = make_progress(quiet, debug, progress_mode)
+        options = run_options(model=model, device=device, backend=backend, size=size, flat=flat, refs=refs,
+                              temporal=temporal, batch=batch, warp=warp, shots=shots, lines=lines, ink=ink,
+                              cache=cache, trace_lines=trace_lines, overwrite=overwrite, frames=frames, shot=shot)
+        input = read_input(input, progress, cache)
+        with shot_executor(workers, ray, worker_cpus) as executor:
+            result = preview(input, keys, output, options, per_shot=per_shot, progress=progress, executor=executor,
+                             html=html)
     written = [*result.pages, *([result.html] if result.html else [])]
     report_result(progress, output=str(result.sheet), pages=[str(p) for p in result.pages],
                   html=str(result.html) if result.html else None, frames=sum(len(p.frames) for p in result.shots),
