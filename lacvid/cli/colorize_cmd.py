@@ -120,17 +120,17 @@ def colorize_command(
     """Paint every frame of INPUT from a few painted key frames; print OUTPUT's path."""
     from lacvid.pipeline import warm_kernels
 
+    progress = make_progress(quiet, debug, progress_mode, log_file)
+    options = run_options(model=model, device=device, backend=backend, size=size, flat=flat, refs=refs,
+                          temporal=temporal, batch=batch, warp=warp, shots=shots, lines=lines, ink=ink,
+                          cache=cache, trace_lines=trace_lines, overwrite=overwrite, frames=frames, shot=shot,
+                          crf=crf, preset=preset, codec=codec, format=format, layers=layers)
     use_threads(threads)
     # A first run on this machine: its kernels compile on a second core too (``pipeline.warm_kernels``),
-    # started before the pipeline's own imports so that it is ready sooner.
+    # started once the flags are known good and before the pipeline's own imports, so it is ready sooner.
     with warm_kernels.start():
         from lacvid.pipeline.run import colorize
 
-        progress = make_progress(quiet, debug, progress_mode, log_file)
-        options = run_options(model=model, device=device, backend=backend, size=size, flat=flat, refs=refs,
-                              temporal=temporal, batch=batch, warp=warp, shots=shots, lines=lines, ink=ink,
-                              cache=cache, trace_lines=trace_lines, overwrite=overwrite, frames=frames, shot=shot,
-                              crf=crf, preset=preset, codec=codec, format=format, layers=layers)
         input = read_input(input, progress, cache)
         with shot_executor(workers, ray, worker_cpus) as executor:
             result = colorize(input, keys, output, options, progress, executor=executor)
@@ -209,14 +209,14 @@ def preview_command(
     them). Prints per shot the doubtful share of its frames and its worst frame, then every path written."""
     from lacvid.pipeline import warm_kernels
 
+    progress = make_progress(quiet, debug, progress_mode)
+    options = run_options(model=model, device=device, backend=backend, size=size, flat=flat, refs=refs,
+                          temporal=temporal, batch=batch, warp=warp, shots=shots, lines=lines, ink=ink,
+                          cache=cache, trace_lines=trace_lines, overwrite=overwrite, frames=frames, shot=shot)
     use_threads(threads)
     with warm_kernels.start():  # a first run's kernels on a second core too, as ``colorize``
         from lacvid.pipeline.preview import preview
 
-        progress = make_progress(quiet, debug, progress_mode)
-        options = run_options(model=model, device=device, backend=backend, size=size, flat=flat, refs=refs,
-                              temporal=temporal, batch=batch, warp=warp, shots=shots, lines=lines, ink=ink,
-                              cache=cache, trace_lines=trace_lines, overwrite=overwrite, frames=frames, shot=shot)
         input = read_input(input, progress, cache)
         with shot_executor(workers, ray, worker_cpus) as executor:
             result = preview(input, keys, output, options, per_shot=per_shot, progress=progress, executor=executor,

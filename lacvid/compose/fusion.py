@@ -47,10 +47,11 @@ class FusionSettings:
 
         A gap an artist leaves in an outline is a share of the drawing, so in pixels it grows with the
         export's size: the same drawing exported at 2.5 times the size of the shared clips (cubic, as
-        software scales) left clip13's regions leaking at 2 px, 31.2 dB against 33.8 at its own size;
-        bridging 5 px gave 32.4 (``benchmarks/quality.py``'s larger-export check). The matching (at most
+        software scales) left clip13's regions leaking at 2 px, 31.7 dB against 33.8 at its own size;
+        scaled, 32.5 (``benchmarks/quality.py --sets handdrawn-large``). The matching (at most
         ``pipeline.propagation.MATCH_SIZE``) already sees every drawing at about one size; the regions
-        painted at full size did not. Frames no larger than the reference keep ``close_gaps`` as is."""
+        painted at full size did not. Frames no larger than the reference keep ``close_gaps`` as is.
+        Apply once, to settings made for the reference size (a second call would scale again)."""
         scale = max(1.0, min(shape[:2]) / GAP_REFERENCE)
         return replace(self, close_gaps=int(round(self.close_gaps * scale)))
 

@@ -94,8 +94,9 @@ class RunPlan:
         # keys paint flat (compose.fusion.paint_confident_regions); the shot's indexed palette in the
         # entry's attributes (--layers index), and --trace-lines (the paint under coloured lines); 6: each
         # frame's doubt (compose.doubt) beside its layers; 7: those regions keep the keys' own shade
-        # (compose.fusion.key_shading); 8: footage is its nearest key warped at full size, nothing pasted
-        return fingerprint("finish", 8, self.networks_id, self.propagation_id, o.flat, o.warp, o.refs, o.ink,
+        # (compose.fusion.key_shading); 8: footage is its nearest key warped at full size, nothing pasted;
+        # 9: full-size regions bridge gaps in proportion to the frame (compose.fusion.FusionSettings.at_size)
+        return fingerprint("finish", 9, self.networks_id, self.propagation_id, o.flat, o.warp, o.refs, o.ink,
                            o.trace_lines)
 
     def shot_keys(self, shot: Shot) -> list[KeyFrame]:

@@ -30,6 +30,12 @@ from lacvid.util import kernels
 from lacvid.util.cpus import thread_limit
 
 
+def _variant(row_kernel: kernels.RowKernel) -> Any:
+    """The twin of a row kernel that calls without ``threads`` run: serial for one thread (the default),
+    parallel where ``LACVID_THREADS`` asks for more (the helper inherits the run's environment)."""
+    return row_kernel.serial if kernels.resolve_threads(None) == 1 else row_kernel.parallel
+
+
 def _c(dtype: types.Type, ndim: int) -> types.Array:
     return types.Array(dtype, ndim, "C")  # what a C-contiguous, writable NumPy array types as
 
@@ -46,7 +52,7 @@ KERNELS: list[tuple[Callable[[], Any], tuple[types.Type, ...]]] = [
     (lambda: kernels._ink_classes, (_c(U8, 3), _c(B, 2), F32, F32)),
     (lambda: kernels._gather_by_label, (_c(I32, 1), _c(B, 1), _c(U8, 2))),
     (lambda: regions._take_rows_kernel, (_c(U8, 2), _c(I32, 1))),
-    (lambda: regions._sampled_votes_kernel.serial,
+    (lambda: _variant(regions._sampled_votes_kernel),
      (_c(I32, 2), _c(F32, 2), _c(I32, 2), _c(I32, 1), _c(I32, 1), _c(F32, 2), _c(I32, 1), _c(I32, 1), I64, I64, I64)),
     (lambda: layers._flatten, (_c(U8, 3), _c(U8, 3), _c(U8, 2), B)),
     (lambda: kernels._color_ids, (_c(U8, 2), _c(I32, 1))),
@@ -56,7 +62,7 @@ KERNELS: list[tuple[Callable[[], Any], tuple[types.Type, ...]]] = [
     (lambda: regions._grow_kernel, (_c(I32, 2), _c(B, 2))),
     (lambda: regions._seed_orphans, (_c(I32, 2), _c(I32, 2), _c(B, 2), I64, I64)),
     (lambda: kernels._paper_darkness, (_c(U8, 3), _c(F32, 3))),
-    (lambda: kernels._chamfer_sums.serial, (_c(U8, 2), _c(F32, 2), _c(U8, 2), _c(F32, 2), I64, I64, F64, F64, I64)),
+    (lambda: _variant(kernels._chamfer_sums), (_c(U8, 2), _c(F32, 2), _c(U8, 2), _c(F32, 2), I64, I64, F64, F64, I64)),
 ]
 
 
@@ -76,7 +82,7 @@ def missing() -> bool:
     cached and no helper starts)."""
     try:
         return any(not os.path.exists(dispatcher()._cache._cache_file._index_path) for dispatcher, _ in KERNELS)
-    except (AttributeError, TypeError):
+    except Exception:  # Numba's internals moved: no helper rather than a failed run
         return False
 
 
