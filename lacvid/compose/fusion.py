@@ -55,6 +55,12 @@ class FusionSettings:
         scale = max(1.0, min(shape[:2]) / GAP_REFERENCE)
         return replace(self, close_gaps=int(round(self.close_gaps * scale)))
 
+    def regions(self, lines_full: np.ndarray) -> tuple[np.ndarray, int]:
+        """``label_regions`` of a full-size drawing (uint8 (H, W)) with the gaps bridged at its size
+        (``at_size``): how a frame's and its keys' regions are both made, so they compare."""
+        sized = self.at_size(lines_full.shape)
+        return label_regions(lines_full, close_gaps=sized.close_gaps, min_area=sized.min_area)
+
 
 @dataclass
 class Candidate:

@@ -39,7 +39,7 @@ from lacvid.compose.fusion import (
 from lacvid.compose.held import FrameDrawing, KeyDrawing, bare_paper, held_mask, paste_held_with_mask
 from lacvid.compose.key_colors import KeyColors
 from lacvid.compose.layers import Layers, drawing_ink, line_art_ink, no_ink, paint_layer, resolve_ink
-from lacvid.compose.regions import fill_ink_labels, label_regions
+from lacvid.compose.regions import fill_ink_labels
 from lacvid.compose.trace import paint_trace_lines
 from lacvid.media import FrameWriter
 from lacvid.pipeline.cache import PrepEntry
@@ -185,8 +185,8 @@ class Composer:
 
 
 class KeyRegions:
-    """A shot's keys' line-enclosed regions at full size (``label_regions`` with ``FusionSettings``' gap
-    closing), each made once, when first asked for, and shared by the palette and the held pasting."""
+    """A shot's keys' line-enclosed regions at full size (``FusionSettings.regions``, as its frames'), each
+    made once, when first asked for, and shared by the palette and the held pasting."""
 
     def __init__(self, prep: PrepEntry) -> None:
         self.prep = prep
@@ -196,9 +196,7 @@ class KeyRegions:
     def __getitem__(self, index: int) -> tuple[np.ndarray, int]:
         with self._lock:
             if index not in self._made:
-                lines = self.prep.frames.get("lines_full", index)
-                settings = FusionSettings().at_size(lines.shape)
-                self._made[index] = label_regions(lines, close_gaps=settings.close_gaps, min_area=settings.min_area)
+                self._made[index] = FusionSettings().regions(self.prep.frames.get("lines_full", index))
             return self._made[index]
 
 
@@ -209,11 +207,10 @@ def flat_palette(keys_full: dict[int, np.ndarray], prep: PrepEntry, flat: bool |
     ``regions``: the shot's ``KeyRegions``, to share the keys' regions with its composer."""
     if flat is False:
         return None, "--no-flat was given"
+    regions = regions if regions is not None else KeyRegions(prep)
     keys = list(keys_full.values())
     lines = [prep.frames.get("lines_full", i) for i in keys_full]
-    settings = FusionSettings().at_size(lines[0].shape)
-    palette = palette_from_keys(keys, lines, close_gaps=settings.close_gaps, min_area=settings.min_area,
-                                labels=None if regions is None else [regions[i] for i in keys_full])
+    palette = palette_from_keys(keys, lines, labels=[regions[i] for i in keys_full])
     if flat is None:
         coverage = palette_coverage(keys, lines, palette)
         if coverage < FLAT_COVERAGE:
@@ -320,8 +317,8 @@ class ShotComposer:
         # Propagated colours yield to the network only where they found no evidence at all.
         settings = (FusionSettings(network_weight=PROPAGATED_NETWORK_WEIGHT, min_confidence=PROPAGATED_NETWORK_WEIGHT)
                     if self.propagated is not None and self.palette is not None
-                    else FusionSettings()).at_size(lines_full.shape)
-        labels = label_regions(lines_full, close_gaps=settings.close_gaps, min_area=settings.min_area)
+                    else FusionSettings())
+        labels = settings.regions(lines_full)
         # (H, W): ink as its nearest region; made once for the fill and the doubt
         full = fill_ink_labels(labels[0]) if self.palette is not None or rgba is not None else None
         if self.palette is not None:  # every region one palette colour: the keys' by construction
@@ -380,8 +377,7 @@ class ShotComposer:
             return np.zeros(lines_full.shape, np.uint8)
         if self.footage:  # nothing pasted, as ``frame`` paints it
             return self.doubt(None, np.zeros(lines_full.shape, bool), self.candidates(t), None)
-        settings = FusionSettings().at_size(lines_full.shape)
-        labels = label_regions(lines_full, close_gaps=settings.close_gaps, min_area=settings.min_area)
+        labels = FusionSettings().regions(lines_full)
         held = held_mask(FrameDrawing.of(*labels, lines_full), self.key_drawings())
         if self.propagated is not None:
             return self.doubt(labels, held, [], self.propagated.get("rgb", t))

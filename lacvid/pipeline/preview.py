@@ -21,10 +21,10 @@ import numpy as np
 
 from lacvid.compose.doubt import ShotDoubt, mark_doubt
 from lacvid.compose.flat import palette_from_keys
-from lacvid.compose.fusion import FusionSettings
 from lacvid.media import probe
 from lacvid.media.contact_sheet import Row, contact_sheet, palette_strip, write_sheet
 from lacvid.media.pipes import refuse_stdio_folder
+from lacvid.pipeline.compose import KeyRegions
 from lacvid.pipeline.doubt import shot_doubts
 from lacvid.pipeline.executors import LocalExecutor, ShotExecutor, ShotTask
 from lacvid.pipeline.options import ColorizeOptions
@@ -123,10 +123,9 @@ def _shot_preview(run: RunSession, executor: ShotExecutor, task: ShotTask, sampl
             for k in run.plan.shot_keys(shot)}
     drawings = {t: run.prep.drawn.get("rgb", t) if run.prep.has_drawing(t) else run.prep.frames.get("lines_full", t)
                 for t in sample}
-    key_lines = [run.prep.frames.get("lines_full", i) for i in keys]
-    regions = FusionSettings().at_size(key_lines[0].shape)  # the render's own regions (pipeline.compose.flat_palette)
-    palette = palette_from_keys(list(keys.values()), key_lines, close_gaps=regions.close_gaps,
-                                min_area=regions.min_area)
+    regions = KeyRegions(run.prep)  # the keys' regions as the render makes them (pipeline.compose.flat_palette)
+    palette = palette_from_keys(list(keys.values()), [run.prep.frames.get("lines_full", i) for i in keys],
+                                labels=[regions[i] for i in keys])
     return ShotPreview(run.shots.index(shot) + 1, shot, keys, drawings, frames, palette, doubts)
 
 

@@ -12,6 +12,7 @@ import numpy as np
 import pytest
 
 import lacvid.compose.flat as flat
+import lacvid.compose.fusion as fusion
 import lacvid.pipeline.compose as compose
 from lacvid import ColorizeOptions, colorize
 from tests.support.drawings import write_revealed_box
@@ -34,7 +35,7 @@ def built(monkeypatch) -> dict[str, int]:
     monkeypatch.setattr(compose.KeyColors, "of", counted("colors", compose.KeyColors.of))
     monkeypatch.setattr(compose, "key_shading", counted("shading", compose.key_shading))
     monkeypatch.setattr(compose.KeyDrawing, "of", counted("drawings", compose.KeyDrawing.of))
-    monkeypatch.setattr(compose, "label_regions", counted("labelled", compose.label_regions))
+    monkeypatch.setattr(fusion, "label_regions", counted("labelled", fusion.label_regions))  # FusionSettings.regions
     monkeypatch.setattr(flat, "label_regions", counted("labelled", flat.label_regions))
     return counts
 
