@@ -551,20 +551,17 @@ def _sets(wanted: Sequence[str], args: argparse.Namespace) -> dict[str, list[Sho
             sets["real clips 01,02,03,05 (XDoG lines, keys first+last)"] = ref
         if ref or extra:
             sets["real clips 01,02,03,05,06"] = ref + extra
-    if "handdrawn" in wanted:
-        drawn = handdrawn_shots(args.realdata, ["clip11", "clip12", "clip13"])
-        if drawn:
-            sets["hand-drawn clips 11,12,13 (the artist's line art as exported, keys first+last)"] = drawn
-    if "handdrawn-large" in wanted:
-        drawn = handdrawn_shots(args.realdata, ["clip11", "clip12", "clip13"])
-        if drawn:
-            sets["hand-drawn clips 11,12,13 exported 2.5x larger (648 px high: the same drawings at an HD size)"] = [
-                enlarged(s, 2.5) for s in drawn]
-    if "handdrawn-fast" in wanted:
-        drawn = handdrawn_shots(args.realdata, ["clip11", "clip12", "clip13"])
-        if drawn:
-            sets["hand-drawn clips 11,12,13 on twos and threes (every 2nd / 3rd frame: larger motion)"] = [
-                strided(s, k) for k in (2, 3) for s in drawn]
+    # Clips 11-13, read once for the three sets made of them
+    drawn = handdrawn_shots(args.realdata, ["clip11", "clip12", "clip13"]) \
+        if {"handdrawn", "handdrawn-large", "handdrawn-fast"} & set(wanted) else []
+    if "handdrawn" in wanted and drawn:
+        sets["hand-drawn clips 11,12,13 (the artist's line art as exported, keys first+last)"] = drawn
+    if "handdrawn-large" in wanted and drawn:
+        sets["hand-drawn clips 11,12,13 exported 2.5x larger (648 px high: the same drawings at an HD size)"] = [
+            enlarged(s, 2.5) for s in drawn]
+    if "handdrawn-fast" in wanted and drawn:
+        sets["hand-drawn clips 11,12,13 on twos and threes (every 2nd / 3rd frame: larger motion)"] = [
+            strided(s, k) for k in (2, 3) for s in drawn]
     return sets
 
 
