@@ -19,7 +19,7 @@ import numpy as np
 from lacvid.preprocess.distance import normalized_distance
 
 __all__ = ["FLOW_PARAMS", "distance_flow", "warp", "warp_key", "key_flow_with_confidence", "upsample_flow",
-           "distance_image", "dis_flow", "global_shift", "estimate_flow"]
+           "distance_image", "dis_flow", "global_shift", "estimate_flow", "compose_flows"]
 
 FLOW_PARAMS: dict[str, float | int] = {
     "pyr_scale": 0.5,
@@ -91,6 +91,15 @@ def key_flow_with_confidence(target_lines: np.ndarray, key_lines: np.ndarray, *,
     k = max(3, int(round(min(target_lines.shape) / 64)) | 1)
     err = cv2.GaussianBlur(err, (k, k), 0)
     return flow, np.exp(-err / sigma).astype(np.float32)
+
+
+def compose_flows(first: np.ndarray, then: np.ndarray) -> np.ndarray:
+    """Flow float32 (H, W, 2) from frame A to frame C, given ``first`` from A to B and ``then`` from B to C
+    (each as ``warp`` reads them: A(p) ~ B(p + first(p))): ``first(p) + then(p + first(p))``, ``then``
+    sampled bilinearly where ``first`` lands (clamped at the frame's edge)."""
+    if first.shape != then.shape:
+        raise ValueError(f"flows to compose differ in size: {first.shape} vs {then.shape}")
+    return first + warp(then, first)                                       # (H, W, 2)
 
 
 def upsample_flow(flow: np.ndarray, size: tuple[int, int]) -> np.ndarray:

@@ -20,7 +20,7 @@ from typing import Protocol
 import numpy as np
 
 from lacvid.propagate.evidence import Belief, CarrySettings, carry, fuse, key_belief, mix
-from lacvid.propagate.flow import distance_image, estimate_flow
+from lacvid.propagate.flow import compose_flows, distance_image, estimate_flow
 from lacvid.propagate.palette import build_palette, flat_colors, merge_tolerance, snap
 from lacvid.propagate.segments import Segments, segment
 from lacvid.util.cpus import thread_limit
@@ -31,6 +31,7 @@ class PropagationSettings:
     gap_radius: float = 1.5                       # px: gaps in strokes up to about twice this are closed
     min_area: int = 3
     back_weights: tuple[float, ...] = (1.0, 0.5)  # a chain's sources 1, 2, ... frames back toward its key
+    composed_flows: bool = True                   # flow to sources 2+ back: the hops' flows composed, no DIS of its own
     fuse_power: float = 4.0                       # how much the more confident chain wins
     pan_prior: bool = True                        # start the flow from the dominant translation
     directions: str = "both"                      # both | forward | backward (measured apart in the benchmark)
@@ -124,26 +125,41 @@ class ShotPropagation:
                 self.store.put(t, *got)
             return got
 
-    def _hop(self, t: int, src: int, belief: Belief, frames: Mapping[int, tuple[Segments, np.ndarray]]) -> Belief:
-        (target, target_field), (source, source_field) = frames[t], frames[src]
-        flow = estimate_flow(target_field, source_field, self.settings.pan_prior)  # (h, w, 2)
-        return carry(target, source, flow, belief, self.settings.carry)
-
     def _walk(self, key: int, step: int, frames: list[int]) -> Iterator[tuple[int, Belief, Segments]]:
         """The chain from ``key`` over ``frames``: each frame's belief and regions, in order. Only the
-        frames its next hops read (``back_weights`` back) stay in its window."""
+        frames its next hops read (``back_weights`` back) stay in its window, with their flows.
+
+        One flow is estimated per hop, to the frame one step back; the flow to a source further back is
+        that hop's flow composed with the flows the chain already found from the frame one step back
+        (``settings.composed_flows``; each DIS flow is about three quarters of a hop's time).
+        """
         back = len(self.settings.back_weights)
         got: dict[int, Belief] = {key: self.key_beliefs[key]}
         window = {key: self.frame(key)}
+        flows: dict[int, dict[int, np.ndarray]] = {key: {}}   # frame -> {source: flow to it, (h, w, 2)}
         for t in frames:
             window[t] = self.frame(t)
             sources = [(t - j * step, w) for j, w in enumerate(self.settings.back_weights, start=1)
                        if t - j * step in got and w > 0]
-            beliefs = [self._hop(t, src, got[src], window) for src, _ in sources]
+            flows[t] = {}
+            for src, _ in sources:
+                flows[t][src] = self._flow(t, src, step, window, flows)
+            (target, _), beliefs = window[t], []
+            for src, _ in sources:
+                beliefs.append(carry(target, window[src][0], flows[t][src], got[src], self.settings.carry))
             got[t] = beliefs[0] if len(beliefs) == 1 else mix(beliefs, [w for _, w in sources])
             yield t, got[t], window[t][0]
-            got.pop(t - back * step, None)      # no later hop reads it
-            window.pop(t - back * step, None)
+            for held in (got, window, flows):     # no later hop reads it
+                held.pop(t - back * step, None)
+
+    def _flow(self, t: int, src: int, step: int, window: Mapping[int, tuple[Segments, np.ndarray]],
+              flows: Mapping[int, Mapping[int, np.ndarray]]) -> np.ndarray:
+        """Flow (h, w, 2) from frame ``t`` to ``src`` (t(p) ~ src(p + flow(p))): estimated between their
+        distance fields one step back, else composed through the frame one step back."""
+        near = t - step
+        if src != near and self.settings.composed_flows and src in flows.get(near, {}):
+            return compose_flows(flows[t][near], flows[near][src])
+        return estimate_flow(window[t][1], window[src][1], self.settings.pan_prior)
 
     def _chain(self, key: int, step: int, frames: list[int]) -> dict[int, Belief]:
         """Every belief of one chain, the key's included (kept whole: for tests and one-off use)."""

@@ -73,3 +73,4 @@ def test_a_chain_holds_only_the_frames_its_next_hops_read() -> None:
         next(walk)
         assert len(frame["window"]) <= len(prop.settings.back_weights) + 1
         assert len(frame["got"]) <= len(prop.settings.back_weights) + 1
+        assert len(frame["flows"]) <= len(prop.settings.back_weights) + 1   # and their flows, for composing
