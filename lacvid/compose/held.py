@@ -39,6 +39,7 @@ import numpy as np
 from lacvid.preprocess.distance import nearest_values
 from lacvid.util.arrays import most_common
 from lacvid.util.checks import check_array
+from lacvid.util.kernels import kernel
 
 MIN_COVER = 0.9  # counterpart regions: each holds most of the other
 BAND_PX = 2.0    # the drawing coincides where the nearest outline point agrees within a stroke's width
@@ -107,12 +108,64 @@ class _Drawing:
         return nearest_outline(self.edge)
 
 
-def drawn_share(edge: np.ndarray, labels: np.ndarray, n: int, other_inked: np.ndarray) -> np.ndarray:
-    """float64 (n + 1,): the share of each region's drawn outline (``edge``) that the other drawing
-    also has ink along: near 1 for a region still drawn there, near 0 for one gone from there."""
-    total = np.bincount(labels[edge], minlength=n + 1).astype(np.float64)
-    drawn = np.bincount(labels[edge & other_inked], minlength=n + 1).astype(np.float64)
-    return drawn / np.maximum(total, 1.0)
+@kernel(nogil=True)
+def _match_counts(labels, key_labels, candidate, frame_inner, key_inner, frame_inked, key_inked,
+                  n, key_n):  # pragma: no cover
+    # One pass over a frame and a key: (n + 1,) pixels of each frame region in its candidate key region;
+    # per region of each drawing, outline pixels (inner) and those the other drawing has ink along.
+    h, w = labels.shape
+    overlap = np.zeros(n + 1, np.int64)
+    frame_total = np.zeros(n + 1, np.int64)
+    frame_drawn = np.zeros(n + 1, np.int64)
+    key_total = np.zeros(key_n + 1, np.int64)
+    key_drawn = np.zeros(key_n + 1, np.int64)
+    for y in range(h):
+        for x in range(w):
+            r, k = labels[y, x], key_labels[y, x]
+            if r > 0 and k == candidate[r]:
+                overlap[r] += 1
+            if frame_inner[y, x]:
+                frame_total[r] += 1
+                if key_inked[y, x]:
+                    frame_drawn[r] += 1
+            if key_inner[y, x]:
+                key_total[k] += 1
+                if frame_inked[y, x]:
+                    key_drawn[k] += 1
+    return overlap, frame_total, frame_drawn, key_total, key_drawn
+
+
+@kernel(nogil=True)
+def _held_codes(labels, key_labels, key_paper, counterpart, merged):  # pragma: no cover
+    # (H, W) uint8: 1 where a pixel is held (its region's counterpart is the key region there, on the key's
+    # bare paper), 2 where it would be but its match joined regions (held only where the outlines agree).
+    h, w = labels.shape
+    out = np.zeros((h, w), np.uint8)
+    leaky = 0
+    for y in range(h):
+        for x in range(w):
+            r = labels[y, x]
+            c = counterpart[r]
+            if c > 0 and key_labels[y, x] == c and key_paper[y, x]:
+                if merged[r]:
+                    out[y, x] = 2
+                    leaky += 1
+                else:
+                    out[y, x] = 1
+    return out, leaky
+
+
+@kernel(nogil=True)
+def _paste_where(out, held, take, paint):  # pragma: no cover
+    # out[take] = paint[take]; held |= take; in place, one pass
+    h, w = take.shape
+    for y in range(h):
+        for x in range(w):
+            if take[y, x]:
+                out[y, x, 0] = paint[y, x, 0]
+                out[y, x, 1] = paint[y, x, 1]
+                out[y, x, 2] = paint[y, x, 2]
+                held[y, x] = True
 
 
 @dataclass(frozen=True)
@@ -182,8 +235,11 @@ def match(frame: FrameDrawing, key: KeyDrawing, min_cover: float = MIN_COVER, ba
     container = np.zeros(key.n + 1, np.int64)                      # each key region's frame majority
     key_ids, frame_ids = most_common(in_key, in_frame, counts)
     container[key_ids] = frame_ids
-    shared = (key.labels == candidate[labels]) & (labels > 0)                        # (H, W)
-    overlap = np.bincount(labels[shared], minlength=n + 1).astype(np.float64)        # (n + 1,)
+    # The full-size counts in one pass: each region's pixels inside its candidate, and the share of each
+    # region's drawn outline the other drawing also has ink along (near 1 for a region still drawn
+    # there, near 0 for one gone from there).
+    counts = _match_counts(labels, key.labels, candidate, frame.inner, key.inner, frame.inked, key.inked, n, key.n)
+    overlap, frame_total, frame_drawn, key_total, key_drawn = (c.astype(np.float64) for c in counts)
     area, key_area = frame.area, key.area[candidate]
     apart = (area - overlap) + (key_area - overlap)
     band = band_px * 0.5 * (frame.outline_length + key.outline_length[candidate])
@@ -193,8 +249,8 @@ def match(frame: FrameDrawing, key: KeyDrawing, min_cover: float = MIN_COVER, ba
     counterpart = np.where(kept, candidate, 0)
     # Merges: key regions still drawn in the frame but inside frame region r besides its
     # counterpart; frame regions drawn in the key but inside r's counterpart besides r.
-    still_drawn = drawn_share(key.inner, key.labels, key.n, frame.inked) >= 0.5        # (key.n + 1,)
-    was_drawn = drawn_share(frame.inner, labels, n, key.inked) >= 0.5                  # (n + 1,)
+    still_drawn = key_drawn / np.maximum(key_total, 1.0) >= 0.5                      # (key.n + 1,)
+    was_drawn = frame_drawn / np.maximum(frame_total, 1.0) >= 0.5                    # (n + 1,)
     swallowed = np.bincount(container[1:], weights=still_drawn[1:], minlength=n + 1)   # per frame region
     claims = np.bincount(candidate[1:], weights=was_drawn[1:], minlength=key.n + 1)    # per key region
     own = np.where(container[counterpart] == np.arange(n + 1), still_drawn[counterpart], False)
@@ -205,16 +261,19 @@ def match(frame: FrameDrawing, key: KeyDrawing, min_cover: float = MIN_COVER, ba
 def held_pixels(frame: FrameDrawing, key: KeyDrawing, min_cover: float = MIN_COVER,
                 band_px: float = BAND_PX) -> np.ndarray:
     """bool (H, W): the frame's pixels held from ``key`` whose key paint holds none of its ink."""
+    return _held_take(frame, key, min_cover, band_px).view(bool)
+
+
+def _held_take(frame: FrameDrawing, key: KeyDrawing, min_cover: float, band_px: float) -> np.ndarray:
+    """uint8 (H, W), 1 where ``held_pixels`` is True and 0 elsewhere."""
     m = match(frame, key, min_cover, band_px)
-    counterpart = m.counterpart[frame.labels]                                           # (H, W)
-    matched = (counterpart > 0) & (key.labels == counterpart)
-    held = matched & key.paper
-    # Where a leak joined two things, only pixels whose nearest outline is the same in both.
-    leaky = held & m.merged[frame.labels]
-    if leaky.any():
+    take, leaky = _held_codes(frame.labels, key.labels, key.paper, m.counterpart, m.merged)   # (H, W) uint8
+    if leaky:
+        # Where a leak joined two things, only pixels whose nearest outline is the same in both.
         apart = (frame.outline - key.outline).astype(np.float32)                   # (2, H, W)
-        held &= ~leaky | (apart[0] ** 2 + apart[1] ** 2 <= band_px ** 2)
-    return held
+        near = apart[0] ** 2 + apart[1] ** 2 <= band_px ** 2
+        take[take == 2] = near[take == 2]
+    return take
 
 
 def paste_held(fill: np.ndarray, frame: FrameDrawing, keys: Sequence[KeyDrawing], index: int,
@@ -250,9 +309,7 @@ def paste_held_with_mask(fill: np.ndarray, frame: FrameDrawing, keys: Sequence[K
     out = fill.copy()
     held_any = np.zeros(frame.labels.shape, bool)
     for key in sorted(keys, key=lambda k: (abs(k.index - index), k.index), reverse=True):  # nearest last
-        take = held_pixels(frame, key, min_cover, band_px)
-        out[take] = key.paint[take]
-        held_any |= take
+        _paste_where(out, held_any, _held_take(frame, key, min_cover, band_px), key.paint)  # in place
     if held_any.any() and frame.paper.any():
         # Each stroke pixel (ink, anti-aliased edge) takes the paint of its nearest bare paper, when
         # that paper is held.

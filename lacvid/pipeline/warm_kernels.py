@@ -1,6 +1,6 @@
 """A first run's Numba kernels compiled on a second core while the first core scans the clip.
 
-A new user's first ``colorize`` of a small clip is mostly Numba compiling: about 17 kernels, one
+A new user's first ``colorize`` of a small clip is mostly Numba compiling: about 20 kernels, one
 after another, 0.2-0.6 s each on one core (``benchmarks/first_run.py``), each cached on disk for
 every later run. The kernels are met in pipeline order (the scan's first, compositing's last), so
 a second process that compiles them in the *reverse* order into the same on-disk cache meets the
@@ -25,7 +25,7 @@ from typing import Any
 
 from numba import types
 
-from lacvid.compose import layers, regions
+from lacvid.compose import held, layers, regions
 from lacvid.util import kernels
 from lacvid.util.cpus import thread_limit
 
@@ -51,6 +51,10 @@ KERNELS: list[tuple[Callable[[], Any], tuple[types.Type, ...]]] = [
     (lambda: kernels._ink_alpha, (_c(U8, 3), _c(F32, 3), _c(U8, 3), _c(F32, 2), F32)),
     (lambda: kernels._ink_classes, (_c(U8, 3), _c(B, 2), F32, F32)),
     (lambda: kernels._gather_by_label, (_c(I32, 1), _c(B, 1), _c(U8, 2))),
+    (lambda: held._paste_where, (_c(U8, 3), _c(B, 2), _c(U8, 2), _c(U8, 3))),
+    (lambda: held._held_codes, (_c(I32, 2), _c(I32, 2), _c(B, 2), _c(I64, 1), _c(B, 1))),
+    (lambda: held._match_counts,
+     (_c(I32, 2), _c(I32, 2), _c(I64, 1), _c(B, 2), _c(B, 2), _c(B, 2), _c(B, 2), I64, I64)),
     (lambda: regions._take_rows_kernel, (_c(U8, 2), _c(I32, 1))),
     (lambda: _variant(regions._sampled_votes_kernel),
      (_c(I32, 2), _c(F32, 2), _c(I32, 2), _c(I32, 1), _c(I32, 1), _c(F32, 2), _c(I32, 1), _c(I32, 1), I64, I64, I64)),

@@ -91,3 +91,65 @@ def test_the_nearest_key_wins_where_both_hold() -> None:
     fill = np.full((H, W, 3), WRONG, np.uint8)
     assert (paste_held(fill, frame, keys, index=2)[95, 60] == SHIRT).all()
     assert (paste_held(fill, frame, keys, index=8)[95, 60] == (10, 10, 200)).all()
+
+
+def _old_held_pixels(frame: FrameDrawing, k: KeyDrawing) -> np.ndarray:
+    """The NumPy form ``held_pixels`` had before its one-pass kernels (``match`` included)."""
+    from lacvid.compose.held import BAND_PX, MIN_COVER, SAMPLES
+    from lacvid.util.arrays import most_common
+
+    def drawn_share(edge, labels, n, other_inked):
+        total = np.bincount(labels[edge], minlength=n + 1).astype(np.float64)
+        drawn = np.bincount(labels[edge & other_inked], minlength=n + 1).astype(np.float64)
+        return drawn / np.maximum(total, 1.0)
+
+    labels, n = frame.labels, frame.n
+    step = max(1, int(np.sqrt(labels.size / SAMPLES)))
+    a, b = labels[::step, ::step].ravel(), k.labels[::step, ::step].ravel()
+    both = (a > 0) & (b > 0)
+    pairs, counts = np.unique(a[both].astype(np.int64) * (k.n + 1) + b[both], return_counts=True)
+    in_frame, in_key = pairs // (k.n + 1), pairs % (k.n + 1)
+    candidate = np.zeros(n + 1, np.int64)
+    frame_ids, key_ids = most_common(in_frame, in_key, counts)
+    candidate[frame_ids] = key_ids
+    container = np.zeros(k.n + 1, np.int64)
+    key_ids, frame_ids = most_common(in_key, in_frame, counts)
+    container[key_ids] = frame_ids
+    shared = (k.labels == candidate[labels]) & (labels > 0)
+    overlap = np.bincount(labels[shared], minlength=n + 1).astype(np.float64)
+    area, key_area = frame.area, k.area[candidate]
+    apart = (area - overlap) + (key_area - overlap)
+    band = BAND_PX * 0.5 * (frame.outline_length + k.outline_length[candidate])
+    kept = ((candidate > 0) & (overlap >= MIN_COVER * area) & (overlap >= MIN_COVER * key_area) & (apart <= band))
+    kept[0] = False
+    counterpart = np.where(kept, candidate, 0)
+    still_drawn = drawn_share(k.inner, k.labels, k.n, frame.inked) >= 0.5
+    was_drawn = drawn_share(frame.inner, labels, n, k.inked) >= 0.5
+    swallowed = np.bincount(container[1:], weights=still_drawn[1:], minlength=n + 1)
+    claims = np.bincount(candidate[1:], weights=was_drawn[1:], minlength=k.n + 1)
+    own = np.where(container[counterpart] == np.arange(n + 1), still_drawn[counterpart], False)
+    merged = ((swallowed > own) | (claims[counterpart] > was_drawn)) & kept
+    matched = (counterpart[labels] > 0) & (k.labels == counterpart[labels])
+    held = matched & k.paper
+    leaky = held & merged[labels]
+    if leaky.any():
+        d = (frame.outline - k.outline).astype(np.float32)
+        held &= ~leaky | (d[0] ** 2 + d[1] ** 2 <= BAND_PX ** 2)
+    return held
+
+
+def test_held_pixels_and_pasting_equal_the_numpy_form() -> None:
+    """The one-pass kernels (``_match_counts``, ``_held_codes``, ``_paste_where``) give the bits the
+    whole-frame NumPy form gave: held, moved, leaking and gap-opened drawings against two keys."""
+    keys = [key(0, drawing(), paint(drawing())), key(9, drawing(leak=True), paint(drawing(leak=True)))]
+    rng = np.random.default_rng(3)
+    for lines in (drawing(), drawing(box_x=46), drawing(leak=True), drawing(hood_gap=True),
+                  drawing(box_x=43, hood_gap=True, leak=True)):
+        frame = FrameDrawing.of(*label_regions(lines), lines)
+        fill = rng.integers(0, 255, (H, W, 3)).astype(np.uint8)
+        expected = fill.copy()
+        for k in sorted(keys, key=lambda k: (abs(k.index - 4), k.index), reverse=True):
+            old = _old_held_pixels(frame, k)
+            np.testing.assert_array_equal(held_pixels(frame, k), old)
+            expected[old] = k.paint[old]
+        np.testing.assert_array_equal(paste_held(fill, frame, keys, index=4)[lines >= 250], expected[lines >= 250])
