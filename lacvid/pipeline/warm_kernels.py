@@ -1,6 +1,6 @@
 """A first run's Numba kernels compiled on a second core while the first core scans the clip.
 
-A new user's first ``colorize`` of a small clip is mostly Numba compiling: about 20 kernels, one
+A new user's first ``colorize`` of a small clip is mostly Numba compiling: about 22 kernels, one
 after another, 0.2-0.6 s each on one core (``benchmarks/first_run.py``), each cached on disk for
 every later run. The kernels are met in pipeline order (the scan's first, compositing's last), so
 a second process that compiles them in the *reverse* order into the same on-disk cache meets the
@@ -26,6 +26,7 @@ from typing import Any
 from numba import types
 
 from lacvid.compose import held, layers, regions
+from lacvid.propagate import evidence, segments
 from lacvid.util import kernels
 from lacvid.util.cpus import thread_limit
 
@@ -65,6 +66,8 @@ KERNELS: list[tuple[Callable[[], Any], tuple[types.Type, ...]]] = [
     (lambda: regions._relabel_kernel, (_c(I32, 2),)),
     (lambda: regions._grow_kernel, (_c(I32, 2), _c(B, 2))),
     (lambda: regions._seed_orphans, (_c(I32, 2), _c(I32, 2), _c(B, 2), I64, I64)),
+    (lambda: evidence._carry_sums, (_c(I32, 2), _c(F32, 2), _c(I32, 2), _c(F32, 2), _c(F32, 3), I64, I64, F32)),
+    (lambda: segments._centroid_sums, (_c(I32, 2), _c(B, 2), I64)),
     (lambda: kernels._paper_darkness, (_c(U8, 3), _c(F32, 3))),
     (lambda: _variant(kernels._chamfer_sums), (_c(U8, 2), _c(F32, 2), _c(U8, 2), _c(F32, 2), I64, I64, F64, F64, I64)),
 ]

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from lacvid.propagate.segments import Segments
+from lacvid.util.kernels import kernel
 
 
 @dataclass(frozen=True)
@@ -44,24 +45,45 @@ def key_belief(palette_index: np.ndarray, on_palette: np.ndarray, seg: Segments,
     return Belief(np.where(total > 0, hist / np.maximum(total, 1e-12), 1.0 / n_colors), np.ones(seg.n))
 
 
-def _landing(flow: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Where each target pixel lands in the source (rounded, clipped) and whether it is inside."""
-    h, w = flow.shape[:2]
-    gy, gx = np.mgrid[0:h, 0:w]
-    x = np.rint(gx + flow[..., 0]).astype(np.int64)
-    y = np.rint(gy + flow[..., 1]).astype(np.int64)
-    inside = (x >= 0) & (x < w) & (y >= 0) & (y < h)
-    return np.clip(y, 0, h - 1), np.clip(x, 0, w - 1), inside
+@kernel(nogil=True)
+def _carry_sums(target_labels, target_dist, source_labels, source_dist, flow, n_target, n_source,
+                deep_px):  # pragma: no cover
+    # One pass over the target's pixels, each landing where the flow sends it in the source (rounded,
+    # clamped to the frame): (nt, ns) votes, weighted by how deep in its region the pixel lies in both
+    # frames (none from outside the frame); per target region, the pixels deep enough to trust and
+    # their summed flow (x, y). Sums in pixel order, in the float32 then float64 steps of the NumPy form
+    # (``np.bincount`` over ``np.rint(grid + flow)``), so the bits are the same.
+    h, w = target_labels.shape
+    votes = np.zeros((n_target, n_source), np.float64)
+    count = np.zeros(n_target, np.float64)
+    moved = np.zeros((n_target, 2), np.float64)
+    low, high = np.float32(0.02), np.float32(1.0)
+    for y in range(h):
+        for x in range(w):
+            fx, fy = flow[y, x, 0], flow[y, x, 1]
+            sx = np.int64(np.rint(np.float64(x) + np.float64(fx)))
+            sy = np.int64(np.rint(np.float64(y) + np.float64(fy)))
+            inside = sx >= 0 and sx < w and sy >= 0 and sy < h
+            sx = min(max(sx, 0), w - 1)
+            sy = min(max(sy, 0), h - 1)
+            wt = min(max(target_dist[y, x] / deep_px, low), high)
+            ws = min(max(source_dist[sy, sx] / deep_px, low), high)
+            weight = wt * ws * (np.float32(1.0) if inside else np.float32(0.0))
+            r = target_labels[y, x]
+            votes[r, source_labels[sy, sx]] += np.float64(weight)
+            if wt > np.float32(0.5):  # (the NumPy form adds 0.0 for the others: no change to a sum)
+                count[r] += 1.0
+                moved[r, 0] += np.float64(fx)
+                moved[r, 1] += np.float64(fy)
+    return votes, count, moved
 
 
-def _proximity(target: Segments, source: Segments, flow: np.ndarray, trusted: np.ndarray,
+def _proximity(target: Segments, source: Segments, count: np.ndarray, moved: np.ndarray,
                settings: CarrySettings) -> np.ndarray:
     """(nt, ns): how near each target region's flow-moved centroid lies to each source centroid.
-    Flow smooths over small regions such as eyes and misses them by a few pixels; this does not."""
-    labels = target.labels.ravel()
-    count = np.maximum(np.bincount(labels, weights=trusted, minlength=target.n), 1e-9)
-    moved = np.stack([np.bincount(labels, weights=flow[..., c].ravel() * trusted, minlength=target.n)
-                      for c in (0, 1)], 1) / count[:, None]                     # (nt, 2) mean flow
+    Flow smooths over small regions such as eyes and misses them by a few pixels; this does not.
+    ``count``, ``moved``: per target region, its trusted pixels and their summed flow (``_carry_sums``)."""
+    moved = moved / np.maximum(count, 1e-9)[:, None]                            # (nt, 2) mean flow
     d2 = (((target.centroids + moved)[:, None, :] - source.centroids[None]) ** 2).sum(-1)  # (nt, ns)
     sigma = np.maximum(settings.proximity_px, 0.5 * np.sqrt(np.maximum(target.area, 1)))[:, None]
     return np.exp(-d2 / (2 * sigma * sigma))
@@ -74,12 +96,9 @@ def carry(target: Segments, source: Segments, flow: np.ndarray, belief: Belief,
     A target region's evidence for a source region is the share of its pixels the flow lands in
     it (plus the proximity term), scaled by how alike the two areas are (an eye should not take
     the colour of the face around it)."""
-    y, x, inside = _landing(flow)
-    wt = np.clip(target.dist / settings.deep_px, 0.02, 1.0)
-    ws = np.clip(source.dist[y, x] / settings.deep_px, 0.02, 1.0)
-    w = (wt * ws * inside).ravel().astype(np.float64)
-    rt, rs = target.labels.ravel(), source.labels[y, x].ravel()
-    votes = np.bincount(rt * source.n + rs, weights=w, minlength=target.n * source.n).reshape(target.n, source.n)
+    votes, count, moved = _carry_sums(target.labels, target.dist, source.labels, source.dist,
+                                      np.ascontiguousarray(flow, np.float32), target.n, source.n,
+                                      np.float32(settings.deep_px))       # (nt, ns), (nt,), (nt, 2)
     total = votes.sum(1)
     share = votes / np.maximum(total, 1e-9)[:, None]                            # (nt, ns)
     at = np.maximum(target.area, 1).astype(np.float64)[:, None]
@@ -87,8 +106,7 @@ def carry(target: Segments, source: Segments, flow: np.ndarray, belief: Belief,
     alike = np.minimum(at, as_) / np.maximum(at, as_)                           # (nt, ns)
     evidence = share
     if settings.proximity > 0:
-        trusted = (wt.ravel() > 0.5).astype(np.float64)
-        evidence = share + settings.proximity * _proximity(target, source, flow, trusted, settings)
+        evidence = share + settings.proximity * _proximity(target, source, count, moved, settings)
     color = (evidence * alike ** settings.area_vote_power) @ belief.prob       # (nt, P)
     conf = (share * alike ** settings.area_power * belief.conf[None]).sum(1) * settings.decay
     s = color.sum(1, keepdims=True)

@@ -17,6 +17,8 @@ import cv2
 import numpy as np
 from scipy import ndimage
 
+from lacvid.util.kernels import kernel
+
 
 @dataclass(frozen=True)
 class Segments:
@@ -32,14 +34,27 @@ class Segments:
     def centroids(self) -> np.ndarray:
         """(n, 2) float64 (x, y): the mean of each region's interior pixels (all of them when it has
         none). Computed once per frame: every hop to or from the frame asks for it."""
-        h, w = self.labels.shape
-        gy, gx = np.mgrid[0:h, 0:w]
-        weight = np.where(self.interior, 1.0, 1e-3).ravel()
-        lab = self.labels.ravel()
-        mass = np.maximum(np.bincount(lab, weights=weight, minlength=self.n), 1e-12)
-        cx = np.bincount(lab, weights=weight * gx.ravel(), minlength=self.n) / mass
-        cy = np.bincount(lab, weights=weight * gy.ravel(), minlength=self.n) / mass
-        return np.stack([cx, cy], 1)
+        mass, sx, sy = _centroid_sums(self.labels, self.interior, self.n)
+        mass = np.maximum(mass, 1e-12)
+        return np.stack([sx / mass, sy / mass], 1)
+
+
+@kernel(nogil=True)
+def _centroid_sums(labels, interior, n):  # pragma: no cover
+    # Per region, in pixel order: the weight (1 inside, 1e-3 on ink) and the weighted x and y sums, as
+    # ``np.bincount`` with those weights adds them.
+    h, w = labels.shape
+    mass = np.zeros(n, np.float64)
+    sx = np.zeros(n, np.float64)
+    sy = np.zeros(n, np.float64)
+    for y in range(h):
+        for x in range(w):
+            r = labels[y, x]
+            weight = 1.0 if interior[y, x] else 1e-3
+            mass[r] += weight
+            sx[r] += weight * np.float64(x)
+            sy[r] += weight * np.float64(y)
+    return mass, sx, sy
 
 
 def segment(ink: np.ndarray, gap_radius: float = 1.5, min_area: int = 3) -> Segments:
