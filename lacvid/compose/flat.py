@@ -107,8 +107,9 @@ def _snap_distinct(each: np.ndarray, palette: np.ndarray) -> np.ndarray:
 
 def vote_trust(labels: np.ndarray) -> np.ndarray:
     """Per-pixel weight of a vote, float32 (H, W): low next to ink, where colour bleeds across lines."""
-    dist = cv2.distanceTransform((labels > 0).astype(np.uint8), cv2.DIST_L2, 3)  # (H, W) px
-    return np.clip(dist / 3.0, 0.2, 1.0).astype(np.float32)
+    dist = cv2.distanceTransform((labels > 0).view(np.uint8), cv2.DIST_L2, 3)  # (H, W) float32 px
+    np.divide(dist, np.float32(3.0), out=dist)                                # in place: the same float32 steps
+    return np.clip(dist, 0.2, 1.0, out=dist)
 
 
 def palette_from_keys(

@@ -153,3 +153,15 @@ def test_held_pixels_and_pasting_equal_the_numpy_form() -> None:
             np.testing.assert_array_equal(held_pixels(frame, k), old)
             expected[old] = k.paint[old]
         np.testing.assert_array_equal(paste_held(fill, frame, keys, index=4)[lines >= 250], expected[lines >= 250])
+
+
+def test_inked_is_the_distance_transform_within_the_band() -> None:
+    """``inked`` dilates the ink by the 3x3 distance's own disc: exactly ``distanceTransform <= BAND_PX``."""
+    from lacvid.compose.held import BAND_PX
+
+    rng = np.random.default_rng(1)
+    for lines in (drawing(), drawing(hood_gap=True), np.where(rng.random((H, W)) < 0.02, 0, 255).astype(np.uint8),
+                  np.full((H, W), 255, np.uint8)):
+        frame = FrameDrawing.of(*label_regions(lines), lines)
+        expected = cv2.distanceTransform(frame.paper.view(np.uint8), cv2.DIST_L2, 3) <= BAND_PX
+        np.testing.assert_array_equal(frame.inked, expected)
