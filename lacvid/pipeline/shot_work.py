@@ -83,8 +83,9 @@ class RunPlan:
     @property
     def propagation_id(self) -> str:
         # 3: also for keys not all flat, with flat colours; 4: the keys' colours merge within their own noise;
-        # 5: flows to a chain's sources two frames back composed through the frame between (propagate.shot)
-        return fingerprint("propagate", 5, self.prep_id)
+        # 5: flows to a chain's sources two frames back composed through the frame between (propagate.shot);
+        # 6: the pan start tried only where DIS from rest left the fields apart (propagate.flow.EXPLAINED)
+        return fingerprint("propagate", 6, self.prep_id)
 
     @property
     def finish_id(self) -> str:

@@ -86,3 +86,34 @@ def test_composed_flows_paint_the_shot_as_flows_of_their_own() -> None:
         painted = [r[t].image(p.palette) for r, p in zip(runs, both)]
         np.testing.assert_array_equal(painted[0], painted[1])
         assert tuple(painted[0][44, 30 + 5 * t + 6]) == (240, 170, 180)   # the eye, a small region
+
+
+def _panned_fields(dx: int) -> tuple[np.ndarray, np.ndarray]:
+    """Distance fields of the generated drawing on a wider page and of the same page moved ``dx`` px right."""
+    import cv2
+
+    from lacvid.propagate.flow import distance_image
+    from lacvid.propagate.segments import segment
+
+    page = np.full((192, 320), 255, np.uint8)
+    page[40:136, 60:220] = cv2.cvtColor(frame(4)[0], cv2.COLOR_RGB2GRAY)
+    moved = np.roll(page, dx, axis=1)
+    return distance_image(segment(moved < 128).dist), distance_image(segment(page < 128).dist)
+
+
+@pytest.mark.parametrize("dx, starts", [(3, 1), (12, 1), (40, 2)])
+def test_the_pan_start_is_tried_only_where_dis_from_rest_did_not_find_the_motion(monkeypatch, dx: int,
+                                                                               starts: int) -> None:
+    """A pan DIS finds from rest (3, 12 px) costs one DIS; one beyond its reach (40 px) is found from the
+    phase-correlation shift, a second DIS. Either way the flow is the pan."""
+    import lacvid.propagate.flow as flow_module
+
+    target, source = _panned_fields(dx)
+    calls: list[int] = []
+    real = flow_module.dis_flow
+    monkeypatch.setattr(flow_module, "dis_flow", lambda *a, **k: (calls.append(1), real(*a, **k))[1])
+    flow = flow_module.estimate_flow(target, source)
+    assert len(calls) == starts
+    drawn = target < 128
+    assert np.median(flow[..., 0][drawn]) == pytest.approx(-dx, abs=0.5)
+    assert np.median(np.abs(flow[..., 1][drawn])) < 0.5
