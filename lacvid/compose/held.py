@@ -39,7 +39,7 @@ import numpy as np
 from lacvid.preprocess.distance import nearest_values
 from lacvid.util.arrays import most_common
 from lacvid.util.checks import check_array
-from lacvid.util.kernels import kernel
+from lacvid.util.kernels import kernel, worth_compiling
 
 MIN_COVER = 0.9  # counterpart regions: each holds most of the other
 BAND_PX = 2.0    # the drawing coincides where the nearest outline point agrees within a stroke's width
@@ -180,6 +180,32 @@ def _paste_where(out, held, take, paint):  # pragma: no cover
                 held[y, x] = True
 
 
+def _match_counts_numpy(labels, key_labels, candidate, frame_inner, key_inner, frame_inked, key_inked,
+                        n: int, key_n: int) -> tuple[np.ndarray, ...]:
+    """``_match_counts`` as NumPy computes it, for frames too small to be worth compiling the kernel for."""
+    shared = (key_labels == candidate[labels]) & (labels > 0)
+    return (np.bincount(labels[shared], minlength=n + 1),
+            np.bincount(labels[frame_inner], minlength=n + 1),
+            np.bincount(labels[frame_inner & key_inked], minlength=n + 1),
+            np.bincount(key_labels[key_inner], minlength=key_n + 1),
+            np.bincount(key_labels[key_inner & frame_inked], minlength=key_n + 1))
+
+
+def _held_codes_numpy(labels, key_labels, key_paper, counterpart, merged) -> tuple[np.ndarray, int]:
+    """``_held_codes`` as NumPy computes it."""
+    mine = counterpart[labels]
+    held = (mine > 0) & (key_labels == mine) & key_paper
+    leaky = held & merged[labels]
+    return held.view(np.uint8) + leaky.view(np.uint8), int(leaky.sum())
+
+
+def _paste_where_numpy(out, held, take, paint) -> None:
+    """``_paste_where`` as NumPy computes it."""
+    take = take.view(bool)
+    out[take] = paint[take]
+    held |= take
+
+
 @dataclass(frozen=True)
 class KeyDrawing(_Drawing):
     """A painted key with its drawing's regions (``compose.regions.label_regions``), made once per shot."""
@@ -250,7 +276,8 @@ def match(frame: FrameDrawing, key: KeyDrawing, min_cover: float = MIN_COVER, ba
     # The full-size counts in one pass: each region's pixels inside its candidate, and the share of each
     # region's drawn outline the other drawing also has ink along (near 1 for a region still drawn
     # there, near 0 for one gone from there).
-    counts = _match_counts(labels, key.labels, candidate, frame.inner, key.inner, frame.inked, key.inked, n, key.n)
+    counts = (_match_counts if worth_compiling(labels.size) else _match_counts_numpy)(
+        labels, key.labels, candidate, frame.inner, key.inner, frame.inked, key.inked, n, key.n)
     overlap, frame_total, frame_drawn, key_total, key_drawn = (c.astype(np.float64) for c in counts)
     area, key_area = frame.area, key.area[candidate]
     apart = (area - overlap) + (key_area - overlap)
@@ -279,7 +306,8 @@ def held_pixels(frame: FrameDrawing, key: KeyDrawing, min_cover: float = MIN_COV
 def _held_take(frame: FrameDrawing, key: KeyDrawing, min_cover: float, band_px: float) -> np.ndarray:
     """uint8 (H, W), 1 where ``held_pixels`` is True and 0 elsewhere."""
     m = match(frame, key, min_cover, band_px)
-    take, leaky = _held_codes(frame.labels, key.labels, key.paper, m.counterpart, m.merged)   # (H, W) uint8
+    codes = _held_codes if worth_compiling(frame.labels.size) else _held_codes_numpy
+    take, leaky = codes(frame.labels, key.labels, key.paper, m.counterpart, m.merged)   # (H, W) uint8
     if leaky:
         # Where a leak joined two things, only pixels whose nearest outline is the same in both.
         apart = (frame.outline - key.outline).astype(np.float32)                   # (2, H, W)
@@ -321,7 +349,8 @@ def paste_held_with_mask(fill: np.ndarray, frame: FrameDrawing, keys: Sequence[K
     out = fill.copy()
     held_any = np.zeros(frame.labels.shape, bool)
     for key in sorted(keys, key=lambda k: (abs(k.index - index), k.index), reverse=True):  # nearest last
-        _paste_where(out, held_any, _held_take(frame, key, min_cover, band_px), key.paint)  # in place
+        paste = _paste_where if worth_compiling(out.shape[0] * out.shape[1]) else _paste_where_numpy
+        paste(out, held_any, _held_take(frame, key, min_cover, band_px), key.paint)  # in place
     if held_any.any() and frame.paper.any():
         # Each stroke pixel (ink, anti-aliased edge) takes the paint of its nearest bare paper, when
         # that paper is held.

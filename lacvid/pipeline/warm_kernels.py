@@ -52,10 +52,6 @@ KERNELS: list[tuple[Callable[[], Any], tuple[types.Type, ...]]] = [
     (lambda: kernels._ink_alpha, (_c(U8, 3), _c(F32, 3), _c(U8, 3), _c(F32, 2), F32)),
     (lambda: kernels._ink_classes, (_c(U8, 3), _c(B, 2), F32, F32)),
     (lambda: kernels._gather_by_label, (_c(I32, 1), _c(B, 1), _c(U8, 2))),
-    (lambda: held._paste_where, (_c(U8, 3), _c(B, 2), _c(U8, 2), _c(U8, 3))),
-    (lambda: held._held_codes, (_c(I32, 2), _c(I32, 2), _c(B, 2), _c(I64, 1), _c(B, 1))),
-    (lambda: held._match_counts,
-     (_c(I32, 2), _c(I32, 2), _c(I64, 1), _c(B, 2), _c(B, 2), _c(B, 2), _c(B, 2), I64, I64)),
     (lambda: regions._take_rows_kernel, (_c(U8, 2), _c(I32, 1))),
     (lambda: _variant(regions._sampled_votes_kernel),
      (_c(I32, 2), _c(F32, 2), _c(I32, 2), _c(I32, 1), _c(I32, 1), _c(F32, 2), _c(I32, 1), _c(I32, 1), I64, I64, I64)),
@@ -66,17 +62,27 @@ KERNELS: list[tuple[Callable[[], Any], tuple[types.Type, ...]]] = [
     (lambda: regions._relabel_kernel, (_c(I32, 2),)),
     (lambda: regions._grow_kernel, (_c(I32, 2), _c(B, 2))),
     (lambda: regions._seed_orphans, (_c(I32, 2), _c(I32, 2), _c(B, 2), I64, I64)),
-    (lambda: evidence._carry_sums, (_c(I32, 2), _c(F32, 2), _c(I32, 2), _c(F32, 2), _c(F32, 3), I64, I64, F32)),
-    (lambda: segments._centroid_sums, (_c(I32, 2), _c(B, 2), I64)),
     (lambda: kernels._paper_darkness, (_c(U8, 3), _c(F32, 3))),
     (lambda: _variant(kernels._chamfer_sums), (_c(U8, 2), _c(F32, 2), _c(U8, 2), _c(F32, 2), I64, I64, F64, F64, I64)),
 ]
 
+# Kernels only frames of at least ``kernels.KERNEL_MIN_PIXELS`` run: compiled after all of the above, and
+# never the reason a helper starts (a first run on a small clip never needs them; a large clip's run pays
+# their compiling once, a small share of its time).
+LARGE_FRAME_KERNELS: list[tuple[Callable[[], Any], tuple[types.Type, ...]]] = [
+    (lambda: evidence._carry_sums, (_c(I32, 2), _c(F32, 2), _c(I32, 2), _c(F32, 2), _c(F32, 3), I64, I64, F32)),
+    (lambda: segments._centroid_sums, (_c(I32, 2), _c(B, 2), I64)),
+    (lambda: held._paste_where, (_c(U8, 3), _c(B, 2), _c(U8, 2), _c(U8, 3))),
+    (lambda: held._held_codes, (_c(I32, 2), _c(I32, 2), _c(B, 2), _c(I64, 1), _c(B, 1))),
+    (lambda: held._match_counts,
+     (_c(I32, 2), _c(I32, 2), _c(I64, 1), _c(B, 2), _c(B, 2), _c(B, 2), _c(B, 2), I64, I64)),
+]
+
 
 def compile_all(parent: int | None = None) -> None:
-    """Compile every kernel of ``KERNELS`` for its argument types, in order, saving each to the cache;
+    """Compile every kernel of ``KERNELS``, then ``LARGE_FRAME_KERNELS``, for its argument types, in order, saving each;
     ``parent``: the run's process id, whose end (killed, so never stopping its helper) ends this too."""
-    for dispatcher, signature in KERNELS:
+    for dispatcher, signature in KERNELS + LARGE_FRAME_KERNELS:
         if parent is not None and os.getppid() != parent:
             return
         dispatcher().compile(signature)

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from lacvid.propagate.segments import Segments
-from lacvid.util.kernels import kernel
+from lacvid.util.kernels import kernel, worth_compiling
 
 
 @dataclass(frozen=True)
@@ -48,34 +48,77 @@ def key_belief(palette_index: np.ndarray, on_palette: np.ndarray, seg: Segments,
 @kernel(nogil=True)
 def _carry_sums(target_labels, target_dist, source_labels, source_dist, flow, n_target, n_source,
                 deep_px):  # pragma: no cover
-    # One pass over the target's pixels, each landing where the flow sends it in the source (rounded,
-    # clamped to the frame): (nt, ns) votes, weighted by how deep in its region the pixel lies in both
-    # frames (none from outside the frame); per target region, the pixels deep enough to trust and
-    # their summed flow (x, y). Sums in pixel order, in the float32 then float64 steps of the NumPy form
-    # (``np.bincount`` over ``np.rint(grid + flow)``), so the bits are the same.
+    # One pass over the target's pixels, each landing where the flow sends it in the source (rounded half
+    # to even as np.rint, clamped to the frame): (nt, ns) votes, weighted by how deep in its region the
+    # pixel lies in both frames (none from outside the frame); per target region, the pixels deep enough
+    # to trust and their summed flow (x, y). Sums in pixel order, in the float32 then float64 steps of
+    # the NumPy form (``np.bincount`` over ``np.rint(grid + flow)``), so the bits are the same. (Plain
+    # branches instead of np.rint, min and max: the same values, and a first run compiles it in half the time.)
     h, w = target_labels.shape
     votes = np.zeros((n_target, n_source), np.float64)
     count = np.zeros(n_target, np.float64)
     moved = np.zeros((n_target, 2), np.float64)
-    low, high = np.float32(0.02), np.float32(1.0)
+    low, high, half = np.float32(0.02), np.float32(1.0), np.float32(0.5)
     for y in range(h):
         for x in range(w):
-            fx, fy = flow[y, x, 0], flow[y, x, 1]
-            sx = np.int64(np.rint(np.float64(x) + np.float64(fx)))
-            sy = np.int64(np.rint(np.float64(y) + np.float64(fy)))
+            fx = flow[y, x, 0]
+            fy = flow[y, x, 1]
+            vx = np.float64(x) + np.float64(fx)
+            vy = np.float64(y) + np.float64(fy)
+            sx = int(np.floor(vx))
+            if vx - sx > 0.5 or (vx - sx == 0.5 and sx % 2 == 1):
+                sx += 1
+            sy = int(np.floor(vy))
+            if vy - sy > 0.5 or (vy - sy == 0.5 and sy % 2 == 1):
+                sy += 1
             inside = sx >= 0 and sx < w and sy >= 0 and sy < h
-            sx = min(max(sx, 0), w - 1)
-            sy = min(max(sy, 0), h - 1)
-            wt = min(max(target_dist[y, x] / deep_px, low), high)
-            ws = min(max(source_dist[sy, sx] / deep_px, low), high)
-            weight = wt * ws * (np.float32(1.0) if inside else np.float32(0.0))
+            if sx < 0:
+                sx = 0
+            if sx > w - 1:
+                sx = w - 1
+            if sy < 0:
+                sy = 0
+            if sy > h - 1:
+                sy = h - 1
+            wt = target_dist[y, x] / deep_px
+            if wt < low:
+                wt = low
+            if wt > high:
+                wt = high
+            ws = source_dist[sy, sx] / deep_px
+            if ws < low:
+                ws = low
+            if ws > high:
+                ws = high
             r = target_labels[y, x]
-            votes[r, source_labels[sy, sx]] += np.float64(weight)
-            if wt > np.float32(0.5):  # (the NumPy form adds 0.0 for the others: no change to a sum)
+            if inside:  # (outside, the NumPy form adds a weight of 0.0: no change to a sum)
+                votes[r, source_labels[sy, sx]] += np.float64(wt * ws)
+            if wt > half:
                 count[r] += 1.0
                 moved[r, 0] += np.float64(fx)
                 moved[r, 1] += np.float64(fy)
     return votes, count, moved
+
+
+def _carry_sums_numpy(target_labels: np.ndarray, target_dist: np.ndarray, source_labels: np.ndarray,
+                      source_dist: np.ndarray, flow: np.ndarray, n_target: int, n_source: int,
+                      deep_px: np.float32) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``_carry_sums`` as NumPy computes it, for frames too small to be worth compiling the kernel for."""
+    h, w = flow.shape[:2]
+    gy, gx = np.mgrid[0:h, 0:w]
+    x = np.rint(gx + flow[..., 0]).astype(np.int64)
+    y = np.rint(gy + flow[..., 1]).astype(np.int64)
+    inside = (x >= 0) & (x < w) & (y >= 0) & (y < h)
+    y, x = np.clip(y, 0, h - 1), np.clip(x, 0, w - 1)
+    wt = np.clip(target_dist / deep_px, 0.02, 1.0)
+    ws = np.clip(source_dist[y, x] / deep_px, 0.02, 1.0)
+    weight = (wt * ws * inside).ravel().astype(np.float64)
+    rt, rs = target_labels.ravel(), source_labels[y, x].ravel()
+    votes = np.bincount(rt * n_source + rs, weights=weight, minlength=n_target * n_source).reshape(n_target, n_source)
+    trusted = (wt.ravel() > 0.5).astype(np.float64)
+    count = np.bincount(rt, weights=trusted, minlength=n_target)
+    moved = np.stack([np.bincount(rt, weights=flow[..., c].ravel() * trusted, minlength=n_target) for c in (0, 1)], 1)
+    return votes, count, moved                                      # (nt, ns), (nt,), (nt, 2)
 
 
 def _proximity(target: Segments, source: Segments, count: np.ndarray, moved: np.ndarray,
@@ -96,9 +139,10 @@ def carry(target: Segments, source: Segments, flow: np.ndarray, belief: Belief,
     A target region's evidence for a source region is the share of its pixels the flow lands in
     it (plus the proximity term), scaled by how alike the two areas are (an eye should not take
     the colour of the face around it)."""
-    votes, count, moved = _carry_sums(target.labels, target.dist, source.labels, source.dist,
-                                      np.ascontiguousarray(flow, np.float32), target.n, source.n,
-                                      np.float32(settings.deep_px))       # (nt, ns), (nt,), (nt, 2)
+    sums = _carry_sums if worth_compiling(target.labels.size) else _carry_sums_numpy
+    votes, count, moved = sums(target.labels, target.dist, source.labels, source.dist,
+                               np.ascontiguousarray(flow, np.float32), target.n, source.n,
+                               np.float32(settings.deep_px))              # (nt, ns), (nt,), (nt, 2)
     total = votes.sum(1)
     share = votes / np.maximum(total, 1e-9)[:, None]                            # (nt, ns)
     at = np.maximum(target.area, 1).astype(np.float64)[:, None]

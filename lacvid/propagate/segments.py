@@ -17,7 +17,7 @@ import cv2
 import numpy as np
 from scipy import ndimage
 
-from lacvid.util.kernels import kernel
+from lacvid.util.kernels import kernel, worth_compiling
 
 
 @dataclass(frozen=True)
@@ -34,7 +34,8 @@ class Segments:
     def centroids(self) -> np.ndarray:
         """(n, 2) float64 (x, y): the mean of each region's interior pixels (all of them when it has
         none). Computed once per frame: every hop to or from the frame asks for it."""
-        mass, sx, sy = _centroid_sums(self.labels, self.interior, self.n)
+        sums = _centroid_sums if worth_compiling(self.labels.size) else _centroid_sums_numpy
+        mass, sx, sy = sums(self.labels, self.interior, self.n)
         mass = np.maximum(mass, 1e-12)
         return np.stack([sx / mass, sy / mass], 1)
 
@@ -55,6 +56,16 @@ def _centroid_sums(labels, interior, n):  # pragma: no cover
             sx[r] += weight * np.float64(x)
             sy[r] += weight * np.float64(y)
     return mass, sx, sy
+
+
+def _centroid_sums_numpy(labels: np.ndarray, interior: np.ndarray, n: int) -> tuple[np.ndarray, ...]:
+    """``_centroid_sums`` as NumPy computes it, for frames too small to be worth compiling the kernel for."""
+    h, w = labels.shape
+    gy, gx = np.mgrid[0:h, 0:w]
+    weight = np.where(interior, 1.0, 1e-3).ravel()
+    lab = labels.ravel()
+    return (np.bincount(lab, weights=weight, minlength=n), np.bincount(lab, weights=weight * gx.ravel(), minlength=n),
+            np.bincount(lab, weights=weight * gy.ravel(), minlength=n))
 
 
 def segment(ink: np.ndarray, gap_radius: float = 1.5, min_area: int = 3) -> Segments:

@@ -119,6 +119,18 @@ def default_threads() -> int:
     return max(1, min(n, thread_limit(), numba.config.NUMBA_NUM_THREADS))
 
 
+KERNEL_MIN_PIXELS = 1 << 18  # frames smaller than this (about 700x380) run a per-frame pass as NumPy
+
+
+def worth_compiling(pixels: int) -> bool:
+    """Whether a per-frame pass over ``pixels`` pixels runs as its Numba kernel rather than its NumPy form
+    (both give the same bits). A kernel saves its NumPy form's temporaries, tens of ms a pass at 1080p but
+    about a millisecond on a frame below ``KERNEL_MIN_PIXELS``, and compiling it costs 0.1-0.5 s once per
+    machine: on small frames a new user's first run would spend more compiling than the kernel ever saves it.
+    """
+    return pixels >= KERNEL_MIN_PIXELS
+
+
 def resolve_threads(threads: int | None) -> int:
     """``threads`` checked (a positive integer) and capped at numba's pool; None = ``default_threads()``."""
     if threads is None:

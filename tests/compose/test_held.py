@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import cv2
 import numpy as np
+import pytest
 
 from lacvid.compose.held import FrameDrawing, KeyDrawing, held_pixels, match, paste_held
 from lacvid.compose.regions import label_regions
+from lacvid.util import kernels
 
 H, W = 120, 160
 SKY, HOOD, SHIRT, HAIR, WRONG = (90, 140, 220), (230, 230, 230), (200, 60, 60), (240, 200, 80), (0, 255, 0)
@@ -138,9 +140,11 @@ def _old_held_pixels(frame: FrameDrawing, k: KeyDrawing) -> np.ndarray:
     return held
 
 
-def test_held_pixels_and_pasting_equal_the_numpy_form() -> None:
+@pytest.mark.parametrize("min_pixels", [0, 1 << 40])   # the kernels, and the NumPy forms small frames run
+def test_held_pixels_and_pasting_equal_the_numpy_form(monkeypatch, min_pixels: int) -> None:
     """The one-pass kernels (``_match_counts``, ``_held_codes``, ``_paste_where``) give the bits the
     whole-frame NumPy form gave: held, moved, leaking and gap-opened drawings against two keys."""
+    monkeypatch.setattr(kernels, "KERNEL_MIN_PIXELS", min_pixels)
     keys = [key(0, drawing(), paint(drawing())), key(9, drawing(leak=True), paint(drawing(leak=True)))]
     rng = np.random.default_rng(3)
     for lines in (drawing(), drawing(box_x=46), drawing(leak=True), drawing(hood_gap=True),

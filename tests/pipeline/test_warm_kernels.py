@@ -15,7 +15,10 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
+
 from lacvid.pipeline import warm_kernels
+from lacvid.util import kernels
 from tests.support.tiny_clip import colorize_args, make_clip
 
 # Colorize in this process, every lacvid kernel Numba compiles (a cache miss) recorded; stdout's last
@@ -34,6 +37,8 @@ class Record(event.Listener):
             compiled.append(d.py_func.__qualname__ + str(ev.data["args"]))
 event.register("numba:compile", Record())
 missing = warm_kernels.missing()
+import lacvid.util.kernels
+lacvid.util.kernels.KERNEL_MIN_PIXELS = int(sys.argv.pop(1))  # 0: the large-frame kernels run on the tiny clip too
 from lacvid.cli import app
 app(sys.argv[1:], standalone_mode=False)
 print(json.dumps({"missing_before": missing, "compiled": compiled}))
@@ -46,7 +51,9 @@ def _env(numba_cache: Path) -> dict[str, str]:
             "LACVID_THREADS": "1"}
 
 
-def test_after_the_helper_a_drawings_colorize_compiles_no_kernel(tmp_path) -> None:
+@pytest.mark.parametrize("min_pixels", [kernels.KERNEL_MIN_PIXELS, 0])
+def test_after_the_helper_a_drawings_colorize_compiles_no_kernel(tmp_path, min_pixels: int) -> None:
+    """As a small clip runs (the large-frame kernels unused), and with every kernel made to run on it."""
     clip = make_clip(tmp_path / "clip")
     env = _env(tmp_path / "numba")
     empty = subprocess.run([sys.executable, "-c", "from lacvid.pipeline import warm_kernels as w; print(w.missing())"],
@@ -55,7 +62,7 @@ def test_after_the_helper_a_drawings_colorize_compiles_no_kernel(tmp_path) -> No
     helper = subprocess.run([sys.executable, "-m", "lacvid.pipeline.warm_kernels"], env=env, capture_output=True,
                             text=True, timeout=300)
     assert helper.returncode == 0, helper.stderr
-    run = subprocess.run([sys.executable, "-c", _COLORIZE_AND_RECORD,
+    run = subprocess.run([sys.executable, "-c", _COLORIZE_AND_RECORD, str(min_pixels),
                           *colorize_args(clip, tmp_path / "out.mp4", "-q")],
                          env=env, capture_output=True, text=True, timeout=300)
     assert run.returncode == 0, run.stderr

@@ -10,6 +10,7 @@ import pytest
 from lacvid.preprocess.ink import InkModel
 from lacvid.propagate.evidence import Belief, CarrySettings, carry
 from lacvid.propagate.segments import Segments, segment
+from lacvid.util import kernels
 from tests.propagate.test_propagate import N, frame
 
 
@@ -62,13 +63,20 @@ def _segments() -> list[Segments]:
     return [segment(ink.frame(d).mask) for d in drawn]
 
 
-def test_centroids_equal_the_bincount_form() -> None:
+@pytest.fixture(params=["kernel", "numpy"])
+def path(request, monkeypatch) -> str:
+    """Both ways a pass runs: its Numba kernel (large frames) and its NumPy form (``kernels.worth_compiling``)."""
+    monkeypatch.setattr(kernels, "KERNEL_MIN_PIXELS", 0 if request.param == "kernel" else 1 << 40)
+    return request.param
+
+
+def test_centroids_equal_the_bincount_form(path: str) -> None:
     for seg in _segments():
         np.testing.assert_array_equal(seg.centroids, _old_centroids(seg))
 
 
 @pytest.mark.parametrize("kind", ["still", "shift", "half pixels", "random", "off the frame"])
-def test_carry_equals_the_numpy_form(kind: str) -> None:
+def test_carry_equals_the_numpy_form(kind: str, path: str) -> None:
     segs = _segments()
     target, source = segs[4], segs[3]
     h, w = target.labels.shape
