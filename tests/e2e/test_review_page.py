@@ -143,3 +143,17 @@ def test_html_into_an_existing_folder_follows_the_overwrite_rules(cli, clip, rev
     around = assert_one_error_line(cli(*_args(clip, tmp_path / "f.png", "--html", str(clip["root"]), "--overwrite")))
     assert "key folder" in around or "input" in around
     assert_no_temporaries(tmp_path)
+
+
+@needs_chromium
+def test_the_browser_probe_names_the_pictures_that_fail(tmp_path) -> None:
+    """The probe the page tests rely on can fail: a damaged and a missing picture are named, a good one is not."""
+    import cv2
+    import numpy as np
+
+    assert cv2.imwrite(str(tmp_path / "ok.png"), np.full((8, 8, 3), 200, np.uint8))
+    (tmp_path / "bad.png").write_bytes(b"not a picture")
+    page = tmp_path / "index.html"
+    page.write_text("<html><head></head><body><img src='ok.png'><img src='bad.png'>"
+                    "<img src='missing.png' loading='lazy'></body></html>", encoding="utf-8")
+    assert broken_images(page) == {"images": 3, "broken": ["bad.png", "missing.png"]}

@@ -20,15 +20,18 @@ needs_chromium = pytest.mark.skipif(
     BROWSER is None, reason="chromium is not on PATH (Debian: apt-get install -y chromium; .ci/run installs it)")
 
 # Set on the page before anything loads: every picture eager (lazy ones below the fold would never load
-# headless), then, once each has loaded or failed, the list of those that failed on <body data-probe>.
+# headless), then, at the window's load event (every picture loaded or failed), the list of those that
+# failed on <body data-probe>. The load event, not each picture's decode() promise: headless Chromium's
+# virtual time waits for loads, not for decoding, so on a loaded machine a budget could run out while
+# animated GIFs were still decoding and the probe was never set (a CI run failed that way).
 _PROBE = """<script>
 window.addEventListener('DOMContentLoaded', () => {
+  [...document.images].forEach(i => { i.loading = 'eager'; });
+});
+window.addEventListener('load', () => {
   const imgs = [...document.images];
-  imgs.forEach(i => { i.loading = 'eager'; });
-  Promise.all(imgs.map(i => i.decode().then(() => true, () => false))).then(() => {
-    const broken = imgs.filter(i => !i.complete || i.naturalWidth === 0).map(i => i.getAttribute('src'));
-    document.body.setAttribute('data-probe', JSON.stringify({images: imgs.length, broken: broken}));
-  });
+  const broken = imgs.filter(i => !i.complete || i.naturalWidth === 0).map(i => i.getAttribute('src'));
+  document.body.setAttribute('data-probe', JSON.stringify({images: imgs.length, broken: broken}));
 });
 </script>"""
 
