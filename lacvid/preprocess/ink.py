@@ -26,7 +26,7 @@ import cv2
 import numpy as np
 
 from lacvid.preprocess.distance import nearest_values
-from lacvid.util.kernels import ink_alpha, ink_classes, paper_darkness
+from lacvid.util.kernels import ink_alpha, ink_classes, line_art_levels, paper_darkness, paper_levels
 
 __all__ = ["INK_LEVEL", "InkSettings", "InkModel", "InkFrame", "as_rgb"]
 
@@ -123,9 +123,8 @@ class InkModel:
         small = cv2.resize(rgb, (max(1, w // 8), max(1, h // 8)), interpolation=cv2.INTER_AREA)
         win = max(3, (min(h, w) // 48) | 1)  # ~ 1/6 of the short side at full size
         local = cv2.blur(cv2.dilate(small, cv2.getStructuringElement(cv2.MORPH_RECT, (win, win))), (win, win))
-        local = cv2.resize(local, (w, h), interpolation=cv2.INTER_LINEAR).astype(np.float32)  # (H, W, 3)
-        np.maximum(local, PAPER_FLOOR * paper, out=local)  # = np.clip(local, floor, paper), without its temporaries
-        return np.minimum(local, paper, out=local)
+        local = cv2.resize(local, (w, h), interpolation=cv2.INTER_LINEAR)                 # (H, W, 3) uint8
+        return paper_levels(np.ascontiguousarray(local), PAPER_FLOOR * paper, paper)  # clipped to [floor, paper]
 
     @staticmethod
     def _darkness(rgb: np.ndarray, paper: np.ndarray) -> np.ndarray:
@@ -157,8 +156,7 @@ class InkModel:
         anti-aliasing stays in the ramp.
         """
         _, _, dark, mask = self._measure(frame)
-        ink = np.clip(dark / self.stroke, 0.0, 1.0)
-        return np.where(mask, np.rint(INK_LEVEL * (1.0 - ink)), 255.0).astype(np.uint8)
+        return line_art_levels(dark, np.ascontiguousarray(mask), self.stroke, INK_LEVEL)  # (H, W) uint8
 
     def frame(self, frame: np.ndarray) -> InkFrame:
         """The ink of one drawn frame, for compositing it over paint as drawn."""

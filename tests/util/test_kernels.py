@@ -82,6 +82,33 @@ def test_ink_kernels_equal_the_numpy_forms_bit_for_bit() -> None:
         kernels.paper_darkness(rgb, paper.astype(np.float64))
 
 
+@pytest.mark.parametrize("min_pixels", [0, 1 << 40])   # the kernel, and the NumPy form small frames take
+def test_paper_levels_equal_the_numpy_clip(monkeypatch, min_pixels: int) -> None:
+    monkeypatch.setattr(kernels, "KERNEL_MIN_PIXELS", min_pixels)
+    local = np.random.default_rng(4).integers(0, 256, (37, 53, 3)).astype(np.uint8)
+    paper = np.array([251.0, 247.5, 239.0], np.float32)
+    floor = 0.8 * paper
+    expected = np.minimum(np.maximum(local.astype(np.float32), floor), paper)
+    got = kernels.paper_levels(local, floor, paper)
+    assert got.dtype == np.float32 and got.shape == local.shape
+    np.testing.assert_array_equal(got, expected)
+    assert (got == floor).any() and (got == paper).any()   # both bounds met on this input
+
+
+@pytest.mark.parametrize("min_pixels", [0, 1 << 40])
+def test_line_art_levels_equal_the_numpy_ramp(monkeypatch, min_pixels: int) -> None:
+    """Every ramp value, half-way roundings included, as the float32 NumPy expression gives them."""
+    monkeypatch.setattr(kernels, "KERNEL_MIN_PIXELS", min_pixels)
+    rng = np.random.default_rng(6)
+    dark = np.concatenate([rng.uniform(-0.2, 1.4, 4000), np.arange(270) / 240.0]).astype(np.float32).reshape(-1, 61)
+    mask = rng.random(dark.shape) < 0.8
+    level = 120
+    for stroke in (0.8734, 1.0):   # 1.0: 120 * (1 - k / 240) lands on halves for odd k
+        ink = np.clip(dark / stroke, 0.0, 1.0)
+        expected = np.where(mask, np.rint(level * (1.0 - ink)), 255.0).astype(np.uint8)
+        np.testing.assert_array_equal(kernels.line_art_levels(dark, mask, stroke, level), expected)
+
+
 def test_distinct_colors_equal_numpy_unique() -> None:
     rng = np.random.default_rng(1)
     few = rng.integers(0, 4, (5000, 3)).astype(np.uint8) * 60          # cel paint: a handful of colours
