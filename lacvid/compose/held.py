@@ -348,8 +348,8 @@ def paste_held_with_mask(fill: np.ndarray, frame: FrameDrawing, keys: Sequence[K
     check_array(fill, "fill", np.uint8, frame.labels.shape + (3,))
     out = fill.copy()
     held_any = np.zeros(frame.labels.shape, bool)
+    paste = _paste_where if worth_compiling(held_any.size) else _paste_where_numpy
     for key in sorted(keys, key=lambda k: (abs(k.index - index), k.index), reverse=True):  # nearest last
-        paste = _paste_where if worth_compiling(out.shape[0] * out.shape[1]) else _paste_where_numpy
         paste(out, held_any, _held_take(frame, key, min_cover, band_px), key.paint)  # in place
     if held_any.any() and frame.paper.any():
         # Each stroke pixel (ink, anti-aliased edge) takes the paint of its nearest bare paper, when

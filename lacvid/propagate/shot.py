@@ -141,12 +141,10 @@ class ShotPropagation:
             window[t] = self.frame(t)
             sources = [(t - j * step, w) for j, w in enumerate(self.settings.back_weights, start=1)
                        if t - j * step in got and w > 0]
-            flows[t] = {}
-            for src, _ in sources:
+            flows[t], beliefs = {}, []
+            for src, _ in sources:  # nearest first: a composed flow reads the hop's own
                 flows[t][src] = self._flow(t, src, step, window, flows)
-            (target, _), beliefs = window[t], []
-            for src, _ in sources:
-                beliefs.append(carry(target, window[src][0], flows[t][src], got[src], self.settings.carry))
+                beliefs.append(carry(window[t][0], window[src][0], flows[t][src], got[src], self.settings.carry))
             got[t] = beliefs[0] if len(beliefs) == 1 else mix(beliefs, [w for _, w in sources])
             yield t, got[t], window[t][0]
             for held in (got, window, flows):     # no later hop reads it
