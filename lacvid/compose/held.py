@@ -36,7 +36,7 @@ from functools import cached_property
 import cv2
 import numpy as np
 
-from lacvid.preprocess.distance import nearest_values
+from lacvid.preprocess.distance import nearest_source, nearest_values
 from lacvid.util.arrays import most_common
 from lacvid.util.checks import check_array
 from lacvid.util.kernels import kernel, worth_compiling
@@ -105,19 +105,48 @@ class _Drawing:
         return cv2.dilate(ink, _within(BAND_PX), borderType=cv2.BORDER_CONSTANT, borderValue=0).view(bool)
 
     @cached_property
+    def _counts(self) -> tuple[np.ndarray, np.ndarray]:
+        """float64 (n + 1,) twice: pixels and outline pixels of each region, in one pass where it pays."""
+        if worth_compiling(self.labels.size):
+            area, outline = _region_counts(np.ascontiguousarray(self.labels), np.ascontiguousarray(self.edge), self.n)
+        else:
+            area = np.bincount(self.labels.ravel(), minlength=self.n + 1)
+            outline = np.bincount(self.labels[self.edge], minlength=self.n + 1)
+        return area.astype(np.float64), outline.astype(np.float64)
+
+    @property
     def area(self) -> np.ndarray:
         """float64 (n + 1,): pixels of each region."""
-        return np.bincount(self.labels.ravel(), minlength=self.n + 1).astype(np.float64)
+        return self._counts[0]
 
-    @cached_property
+    @property
     def outline_length(self) -> np.ndarray:
         """float64 (n + 1,): outline pixels of each region."""
-        return np.bincount(self.labels[self.edge], minlength=self.n + 1).astype(np.float64)
+        return self._counts[1]
 
     @cached_property
     def outline(self) -> np.ndarray:
         """int16 (2, H, W): ``nearest_outline``; only asked for where a leak joined regions."""
         return nearest_outline(self.edge)
+
+
+@kernel(nogil=True)
+def _region_counts(labels, edge, n):  # pragma: no cover
+    # np.bincount(labels.ravel(), minlength=n + 1) and np.bincount(labels[edge], minlength=n + 1) in one pass
+    h, w = labels.shape
+    top = n
+    for y in range(h):
+        for x in range(w):
+            top = max(top, labels[y, x])
+    area = np.zeros(top + 1, np.int64)
+    outline = np.zeros(top + 1, np.int64)
+    for y in range(h):
+        for x in range(w):
+            r = labels[y, x]
+            area[r] += 1
+            if edge[y, x]:
+                outline[r] += 1
+    return area, outline
 
 
 @kernel(nogil=True)
@@ -354,8 +383,47 @@ def paste_held_with_mask(fill: np.ndarray, frame: FrameDrawing, keys: Sequence[K
     if held_any.any() and frame.paper.any():
         # Each stroke pixel (ink, anti-aliased edge) takes the paint of its nearest bare paper, when
         # that paper is held.
-        nearest = nearest_values(np.dstack([out, held_any.view(np.uint8)]), frame.paper)  # (H, W, 4)
-        under_ink = ~frame.paper & (nearest[..., 3] > 0)
-        out[under_ink] = nearest[..., :3][under_ink]
+        under_ink = _paste_under_ink(out, held_any, frame.paper)                   # in place; (H, W) bool
         return out, held_any | under_ink
     return out, held_any
+
+
+def _paste_under_ink(out: np.ndarray, held: np.ndarray, paper: np.ndarray) -> np.ndarray:
+    """Every stroke pixel (not ``paper``) whose nearest bare paper is ``held`` takes that paper's paint, in
+    place in ``out`` (uint8 (H, W, 3)); returns bool (H, W): those pixels."""
+    if not worth_compiling(paper.size):
+        nearest = nearest_values(np.dstack([out, held.view(np.uint8)]), paper)     # (H, W, 4)
+        under_ink = ~paper & (nearest[..., 3] > 0)
+        out[under_ink] = nearest[..., :3][under_ink]
+        return under_ink
+    return _paste_under_ink_kernel(nearest_source(paper), np.ascontiguousarray(paper), out,
+                                   np.ascontiguousarray(held))
+
+
+@kernel(nogil=True)
+def _paste_under_ink_kernel(label, paper, out, held):  # pragma: no cover
+    # ``_paste_under_ink`` in two passes, without the (H, W, 4) stack and gather: label (H, W) int32 is each
+    # pixel's nearest paper pixel's own id (``nearest_source``), so that pixel is found through a table.
+    h, w = label.shape
+    top = 0
+    for y in range(h):
+        for x in range(w):
+            top = max(top, label[y, x])
+    source = np.zeros(top + 1, np.int64)  # id -> the paper pixel's y * w + x
+    for y in range(h):
+        for x in range(w):
+            if paper[y, x]:
+                source[label[y, x]] = y * w + x
+    under = np.zeros((h, w), np.bool_)
+    for y in range(h):
+        for x in range(w):
+            if not paper[y, x]:
+                j = source[label[y, x]]
+                sy = j // w
+                sx = j - sy * w
+                if held[sy, sx]:  # a paper pixel: never written here, so read as it was
+                    out[y, x, 0] = out[sy, sx, 0]
+                    out[y, x, 1] = out[sy, sx, 1]
+                    out[y, x, 2] = out[sy, sx, 2]
+                    under[y, x] = True
+    return under

@@ -74,6 +74,8 @@ LARGE_FRAME_KERNELS: list[tuple[Callable[[], Any], tuple[types.Type, ...]]] = [
     (lambda: kernels._line_art_levels, (_c(F32, 2), _c(B, 2), F32, F32)),
     (lambda: evidence._carry_sums, (_c(I32, 2), _c(F32, 2), _c(I32, 2), _c(F32, 2), _c(F32, 3), I64, I64, F32)),
     (lambda: segments._centroid_sums, (_c(I32, 2), _c(B, 2), I64)),
+    (lambda: held._region_counts, (_c(I32, 2), _c(B, 2), I64)),
+    (lambda: held._paste_under_ink_kernel, (_c(I32, 2), _c(B, 2), _c(U8, 3), _c(B, 2))),
     (lambda: held._paste_where, (_c(U8, 3), _c(B, 2), _c(U8, 2), _c(U8, 3))),
     (lambda: held._held_codes, (_c(I32, 2), _c(I32, 2), _c(B, 2), _c(I64, 1), _c(B, 1))),
     (lambda: held._match_counts,

@@ -13,6 +13,8 @@ has no texture finer than the line spacing); 7-px polynomial neighbourhoods with
 
 from __future__ import annotations
 
+import functools
+
 import cv2
 import numpy as np
 
@@ -54,10 +56,18 @@ def distance_flow(target_lines: np.ndarray, key_lines: np.ndarray, *, scale: flo
 
 def warp(image: np.ndarray, flow: np.ndarray) -> np.ndarray:
     """Sample ``image`` (H, W, C) at ``(x + dx, y + dy)``: the key seen from the target."""
-    h, w = flow.shape[:2]
-    gx, gy = np.meshgrid(np.arange(w, dtype=np.float32), np.arange(h, dtype=np.float32))
+    gx, gy = _pixel_grid(*flow.shape[:2])                                 # (H, W) float32 each
     return cv2.remap(image, gx + flow[..., 0], gy + flow[..., 1], cv2.INTER_LINEAR,
                      borderMode=cv2.BORDER_REPLICATE)
+
+
+@functools.lru_cache(maxsize=8)
+def _pixel_grid(h: int, w: int) -> tuple[np.ndarray, np.ndarray]:
+    """Every pixel's x and y, float32 (H, W) each, read-only: made once per size (a propagation warps
+    several times a hop at one size)."""
+    gx, gy = np.meshgrid(np.arange(w, dtype=np.float32), np.arange(h, dtype=np.float32))
+    gx.flags.writeable = gy.flags.writeable = False
+    return gx, gy
 
 
 def warp_key(target_lines: np.ndarray, key_color: np.ndarray, key_lines: np.ndarray) -> np.ndarray:
@@ -159,8 +169,10 @@ def estimate_flow(target: np.ndarray, source: np.ndarray, pan_prior: bool = True
         return best
     t = target.astype(np.float32)
     err = float(np.abs(t - warp(source, best).astype(np.float32)).mean())
-    shift = global_shift(target, source)
-    if np.hypot(*shift) < 2.0 or err < EXPLAINED * float(np.abs(t - source.astype(np.float32)).mean()):
+    if err < EXPLAINED * float(np.abs(t - source.astype(np.float32)).mean()):
+        return best
+    shift = global_shift(target, source)  # only where it may help: the phase correlation is a tenth of a DIS
+    if np.hypot(*shift) < 2.0:
         return best
     shifted = {}
     for g in (shift, -shift):

@@ -22,8 +22,9 @@ MERGE = 10  # levels: region medians this close are one palette colour (``build_
 FLAT_SPREAD = 24
 
 
-def _region_colors(key: np.ndarray, seg: Segments) -> tuple[np.ndarray, np.ndarray]:
-    """Median key colour (n, 3) and the pixel count behind it (n,) per region."""
+def region_colors(key: np.ndarray, seg: Segments) -> tuple[np.ndarray, np.ndarray]:
+    """Median key colour float32 (n, 3) and the pixel count behind it float64 (n,) per region (the palette, its
+    tolerance and its flat colours all read them: a caller making all three passes them as ``medians``)."""
     colors = np.zeros((seg.n, 3), np.float32)
     weight = np.zeros(seg.n, np.float64)
     order, bounds = label_runs(seg.labels.ravel(), seg.n)
@@ -41,18 +42,31 @@ def _region_colors(key: np.ndarray, seg: Segments) -> tuple[np.ndarray, np.ndarr
     return colors, weight
 
 
+Medians = tuple[np.ndarray, np.ndarray]  # one key's ``region_colors``
+
+
+def _medians(keys: Sequence[np.ndarray], segments: Sequence[Segments],
+             medians: Sequence[Medians] | None) -> Sequence[Medians]:
+    """Each key's ``region_colors``: the caller's, else made now."""
+    if medians is None:
+        return [region_colors(k, s) for k, s in zip(keys, segments)]
+    if len(medians) != len(keys):
+        raise ValueError(f"need one region_colors per key, got {len(medians)} for {len(keys)} keys")
+    return medians
+
+
 def merge_tolerance(keys: Sequence[np.ndarray], segments: Sequence[Segments], share: float = 0.9,
-                    floor: int = 2, ceiling: int = MERGE) -> int:
+                    floor: int = 2, ceiling: int = MERGE, medians: Sequence[Medians] | None = None) -> int:
     """Levels within which two of the keys' region colours are one paint: the keys' own noise.
 
     Per key region (at least 30 deep pixels), the levels (largest channel) ``share`` of its deep
     pixels lie within of its median; the median of that over the regions, kept between ``floor`` and
     ``ceiling``. Cel paint exported losslessly is exact (0: a white dress 6 levels off the paper and
     the skin beside it stay three colours); shaded or compressed paint is not, and two colours
-    closer than the paint's own spread cannot be told apart, so they merge (up to ``MERGE``)."""
+    closer than the paint's own spread cannot be told apart, so they merge (up to ``MERGE``).
+    ``medians``: each key's ``region_colors``, when the caller has them."""
     spreads = []
-    for key, seg in zip(keys, segments):
-        colors, _ = _region_colors(key, seg)
+    for key, seg, (colors, _) in zip(keys, segments, _medians(keys, segments, medians)):
         deep = seg.interior & (seg.dist >= 1.5)
         lab = seg.labels[deep]
         off = np.abs(key[deep].astype(np.float32) - colors[lab]).max(-1)                         # (N,)
@@ -63,9 +77,11 @@ def merge_tolerance(keys: Sequence[np.ndarray], segments: Sequence[Segments], sh
     return int(np.clip(np.ceil(noise), floor, ceiling))
 
 
-def build_palette(keys: Sequence[np.ndarray], segments: Sequence[Segments], tolerance: int = MERGE) -> np.ndarray:
-    """uint8 (P, 3), most used first: the distinct region colours of the keys."""
-    parts = [_region_colors(k, s) for k, s in zip(keys, segments)]
+def build_palette(keys: Sequence[np.ndarray], segments: Sequence[Segments], tolerance: int = MERGE,
+                  medians: Sequence[Medians] | None = None) -> np.ndarray:
+    """uint8 (P, 3), most used first: the distinct region colours of the keys (``medians``: as
+    ``merge_tolerance``)."""
+    parts = _medians(keys, segments, medians)
     colors = np.concatenate([c for c, _ in parts])
     weights = np.concatenate([w for _, w in parts])
     centres: list[np.ndarray] = []
@@ -80,7 +96,8 @@ def build_palette(keys: Sequence[np.ndarray], segments: Sequence[Segments], tole
 
 
 def flat_colors(keys: Sequence[np.ndarray], segments: Sequence[Segments], palette: np.ndarray,
-                tolerance: int = FLAT_SPREAD, share: float = 0.9, merge: int = MERGE) -> np.ndarray:
+                tolerance: int = FLAT_SPREAD, share: float = 0.9, merge: int = MERGE,
+                medians: Sequence[Medians] | None = None) -> np.ndarray:
     """bool (P,): which palette colours stand only for regions the keys paint flat.
 
     A key region is flat when ``share`` of its deep pixels lie within ``tolerance`` levels (every
@@ -88,12 +105,12 @@ def flat_colors(keys: Sequence[np.ndarray], segments: Sequence[Segments], palett
     tolerance); a gradient or a texture does not. A palette colour is flat when every key region
     whose median it took (within ``merge`` levels, as ``build_palette`` merges) is flat: where one
     colour stands for both, the region is treated as textured, which keeps its pixels as painted.
+    ``medians``: as ``merge_tolerance``.
     """
     textured = np.zeros(len(palette), bool)
     used = np.zeros(len(palette), bool)
     pal = palette.astype(np.float32)
-    for key, seg in zip(keys, segments):
-        colors, weight = _region_colors(key, seg)
+    for key, seg, (colors, weight) in zip(keys, segments, _medians(keys, segments, medians)):
         deep = seg.interior & (seg.dist >= 1.5)
         off = (np.abs(key.astype(np.float32) - colors[seg.labels]).max(-1) > tolerance) & deep    # (H, W)
         spread = np.bincount(seg.labels[off], minlength=seg.n) / np.maximum(

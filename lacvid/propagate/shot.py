@@ -21,7 +21,7 @@ import numpy as np
 
 from lacvid.propagate.evidence import Belief, CarrySettings, carry, fuse, key_belief, mix
 from lacvid.propagate.flow import compose_flows, distance_image, estimate_flow
-from lacvid.propagate.palette import build_palette, flat_colors, merge_tolerance, snap
+from lacvid.propagate.palette import build_palette, flat_colors, merge_tolerance, region_colors, snap
 from lacvid.propagate.segments import Segments, segment
 from lacvid.util.cpus import thread_limit
 
@@ -108,10 +108,11 @@ class ShotPropagation:
         self._locks = [threading.Lock() for _ in range(self.n)]  # one frame is segmented by one chain, once
         self.keys = sorted(keys)
         painted, key_segments = [keys[k] for k in self.keys], [self.frame(k)[0] for k in self.keys]
-        merge = merge_tolerance(painted, key_segments)  # the keys' own paint noise
-        self.palette = build_palette(painted, key_segments, merge)
+        medians = [region_colors(k, s) for k, s in zip(painted, key_segments)]  # what all three steps read
+        merge = merge_tolerance(painted, key_segments, medians=medians)  # the keys' own paint noise
+        self.palette = build_palette(painted, key_segments, merge, medians=medians)
         # Which palette colours only flat key regions hold (a gradient's do not): see ``flat_colors``.
-        self.flat = flat_colors(painted, key_segments, self.palette, merge=merge)
+        self.flat = flat_colors(painted, key_segments, self.palette, merge=merge, medians=medians)
         self.key_beliefs = {k: key_belief(*snap(keys[k], self.palette), seg, len(self.palette))
                             for k, seg in zip(self.keys, key_segments)}
 

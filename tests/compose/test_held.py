@@ -6,7 +6,15 @@ import cv2
 import numpy as np
 import pytest
 
-from lacvid.compose.held import FrameDrawing, KeyDrawing, held_pixels, match, paste_held
+from lacvid.compose.held import (
+    FrameDrawing,
+    KeyDrawing,
+    held_pixels,
+    match,
+    outline_edges,
+    paste_held,
+    paste_held_with_mask,
+)
 from lacvid.compose.regions import label_regions
 from lacvid.util import kernels
 
@@ -157,6 +165,42 @@ def test_held_pixels_and_pasting_equal_the_numpy_form(monkeypatch, min_pixels: i
             np.testing.assert_array_equal(held_pixels(frame, k), old)
             expected[old] = k.paint[old]
         np.testing.assert_array_equal(paste_held(fill, frame, keys, index=4)[lines >= 250], expected[lines >= 250])
+
+
+def test_stroke_pixels_take_held_paper_paint_the_same_in_the_kernel_and_the_numpy_form(monkeypatch) -> None:
+    """The stroke pixels under held paper (``_paste_under_ink``): the kernel gives the whole frame, strokes
+    included, and the held mask bit for bit as the NumPy form (a stack of paint and mask gathered from the
+    nearest paper pixel) does."""
+    keys = [key(0, drawing(), paint(drawing())), key(9, drawing(leak=True), paint(drawing(leak=True)))]
+    rng = np.random.default_rng(5)
+    pasted_any = 0
+    for lines in (drawing(), drawing(box_x=46), drawing(leak=True), drawing(box_x=43, hood_gap=True, leak=True)):
+        frame = FrameDrawing.of(*label_regions(lines), lines)
+        fill = rng.integers(0, 255, (H, W, 3)).astype(np.uint8)
+        got = []
+        for min_pixels in (0, 1 << 40):
+            monkeypatch.setattr(kernels, "KERNEL_MIN_PIXELS", min_pixels)
+            got.append(paste_held_with_mask(fill, frame, keys, index=4))
+        np.testing.assert_array_equal(got[0][0], got[1][0])
+        np.testing.assert_array_equal(got[0][1], got[1][1])
+        strokes = ~frame.paper & got[0][1]
+        pasted_any += int(strokes.sum())
+        assert not np.array_equal(got[0][0][strokes], fill[strokes]) or not strokes.any()
+    assert pasted_any > 0  # some stroke pixels did take held paper's paint
+
+
+@pytest.mark.parametrize("min_pixels", [0, 1 << 40])   # the one-pass kernel, and the NumPy form small frames run
+def test_region_areas_and_outline_lengths_are_the_bincounts(monkeypatch, min_pixels: int) -> None:
+    """A drawing's ``area`` and ``outline_length`` are ``np.bincount`` of its labels, on the whole frame and on
+    its outlines."""
+    monkeypatch.setattr(kernels, "KERNEL_MIN_PIXELS", min_pixels)
+    for lines in (drawing(), drawing(leak=True), drawing(box_x=43, hood_gap=True), np.full((H, W), 255, np.uint8)):
+        labels, n = label_regions(lines)
+        frame = FrameDrawing.of(labels, n, lines)
+        np.testing.assert_array_equal(frame.area, np.bincount(labels.ravel(), minlength=n + 1).astype(np.float64))
+        edge = outline_edges(labels)[0]
+        np.testing.assert_array_equal(frame.outline_length, np.bincount(labels[edge], minlength=n + 1))
+        assert frame.area.dtype == frame.outline_length.dtype == np.float64 and len(frame.area) == n + 1
 
 
 def test_inked_is_the_distance_transform_within_the_band() -> None:
