@@ -113,7 +113,10 @@ def test_distinct_colors_equal_numpy_unique() -> None:
     rng = np.random.default_rng(1)
     few = rng.integers(0, 4, (5000, 3)).astype(np.uint8) * 60          # cel paint: a handful of colours
     many = rng.integers(0, 256, (5000, 3)).astype(np.uint8)             # noise: nearly all distinct
-    for rgb in (few, many, few[:1], few[:0]):
+    # Every blue of one (red, green) block, in a shuffled order, and the corners of the colour cube.
+    one_block = np.stack([np.full(256, 7), np.full(256, 255), rng.permutation(256)], 1).astype(np.uint8)
+    corners = np.array([[r, g, b] for r in (0, 255) for g in (0, 255) for b in (0, 255)] * 3, np.uint8)
+    for rgb in (few, many, few[:1], few[:0], one_block, corners, np.concatenate([many, one_block, corners])):
         colors, inverse = kernels.distinct_colors(rgb)
         packed = (rgb[:, 0].astype(np.int64) << 16) | (rgb[:, 1].astype(np.int64) << 8) | rgb[:, 2]
         want, want_inverse = np.unique(packed, return_inverse=True)
