@@ -23,7 +23,7 @@ import pytest
 from lacvid import media
 from lacvid.pipeline.cache import EntryLock, input_fingerprint
 from lacvid.util.outputs import TMP_MARKER
-from tests.support.checks import assert_no_temporaries, assert_one_error_line
+from tests.support.checks import assert_no_temporaries, assert_one_error_line, skip_unless_ctrl_c_reaches_children
 from tests.support.tiny_clip import colorize_args, folder_hashes, lacvid_process, make_clip, read_rgb
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
@@ -375,6 +375,7 @@ def _colorize_until_a_frame_is_scanned(tiny: dict, tmp_path: Path):
 
 def test_ctrl_c_says_interrupted_on_its_own_line(tiny, tmp_path) -> None:
     """Before: nothing printed, and the progress bar left without a newline."""
+    skip_unless_ctrl_c_reaches_children()
     proc, source = _colorize_until_a_frame_is_scanned(tiny, tmp_path)
     proc.send_signal(signal.SIGINT)
     stdout, stderr = proc.communicate(timeout=120)

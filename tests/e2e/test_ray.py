@@ -136,8 +136,10 @@ def test_a_worker_with_another_lacvid_or_without_the_cache_refuses_in_one_line(c
 def test_ctrl_c_on_the_driver_stops_the_job_and_a_rerun_resumes(clip, tmp_path) -> None:
     import signal as signals
 
+    from tests.support.checks import skip_unless_ctrl_c_reaches_children
     from tests.support.tiny_clip import lacvid_process
 
+    skip_unless_ctrl_c_reaches_children()
     job = dict(clip, cache=tmp_path / "cache")
     out = tmp_path / "out"
     args = colorize_args(job, out, "--shots", str(clip["shots_file"]), "--workers", "2")

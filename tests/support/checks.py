@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import signal
 from pathlib import Path
+
+import pytest
 
 from lacvid.util.outputs import TMP_MARKER
 
@@ -24,3 +27,11 @@ def assert_one_error_line(result, *, only_line: bool = True) -> str:
 def assert_no_temporaries(folder: Path) -> None:
     """No ``.NAME.lacvid-tmp-*`` file or folder is left in ``folder``."""
     assert not [p.name for p in Path(folder).iterdir() if TMP_MARKER in p.name]
+
+
+def skip_unless_ctrl_c_reaches_children() -> None:
+    """Skip a test that sends SIGINT to a lacvid process where this process ignores SIGINT: its children
+    inherit the ignoring (a test run started as a shell's background job, ``pytest &``), so the signal would
+    never reach lacvid, which rightly keeps an inherited ignore as ``nohup`` and background jobs expect."""
+    if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
+        pytest.skip("SIGINT is ignored in this test process (a background job?): a child ignores it too")
