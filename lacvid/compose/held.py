@@ -341,7 +341,8 @@ def _held_take(frame: FrameDrawing, key: KeyDrawing, min_cover: float, band_px: 
         # Where a leak joined two things, only pixels whose nearest outline is the same in both.
         apart = (frame.outline - key.outline).astype(np.float32)                   # (2, H, W)
         near = apart[0] ** 2 + apart[1] ** 2 <= band_px ** 2
-        take[take == 2] = near[take == 2]
+        joined = take == 2
+        take[joined] = near[joined]
     return take
 
 
