@@ -387,7 +387,7 @@ class ShotComposer:
         """The paint ``fill`` (uint8 (H, W, 3)) and frame ``t``'s ink as layers."""
         ink = resolve_ink(self.options.ink, drawing=self.ink is not None)
         if ink == "drawn":
-            drawn = self.ink.frame(self.prep.drawn.get("rgb", t))
+            drawn = self.ink.frame(self.prep.drawn.get("rgb", t), line_art=lines_full)  # scan drew it so
             if self.options.trace_lines == "paint":  # coloured lines in their area's colour (compose.trace)
                 fill = paint_trace_lines(fill, drawn.colored, drawn.mask | (lines_full < INK_THRESHOLD), self.palette)
                 return Layers(paint_layer(fill), drawing_ink(drawn), trace_painted=True)

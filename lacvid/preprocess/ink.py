@@ -28,7 +28,7 @@ import numpy as np
 from lacvid.preprocess.distance import nearest_values
 from lacvid.util.kernels import ink_alpha, ink_classes, line_art_levels, paper_darkness, paper_levels
 
-__all__ = ["INK_LEVEL", "InkSettings", "InkModel", "InkFrame", "as_rgb"]
+__all__ = ["INK_LEVEL", "InkSettings", "InkModel", "InkFrame", "as_rgb", "mask_of"]
 
 INK_LEVEL = 120  # the lightest ink in normalised line art: below the contract's ink threshold (128)
 PAPER_FLOOR = 0.8  # uneven light: paper may fall to this share of the clip's paper level
@@ -63,6 +63,15 @@ def as_rgb(frame: np.ndarray) -> np.ndarray:
     if frame.ndim == 3 and frame.shape[2] == 3 and frame.dtype == np.uint8:
         return frame
     raise ValueError(f"line art must be uint8 (H, W) or (H, W, 3), got {frame.dtype} {frame.shape}")
+
+
+def mask_of(line_art: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
+    """bool (H, W): the ink mask ``InkModel.line_art`` drew ``line_art`` from. It maps every mask pixel to
+    0..``INK_LEVEL`` and every other pixel to 255, so the mask is exactly where it is below 255."""
+    if line_art.shape != tuple(shape[:2]) or line_art.dtype != np.uint8:
+        raise ValueError(f"line art must be uint8 {tuple(shape[:2])} (this frame's InkModel.line_art), "
+                         f"got {line_art.dtype} {line_art.shape}")
+    return line_art < 255
 
 
 @dataclass(frozen=True)
@@ -141,12 +150,14 @@ class InkModel:
         keep[0] = False
         return keep[lab]
 
-    def _measure(self, frame: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-        """(upright RGB, paper under each pixel, darkness, ink mask) of one drawn frame."""
+    def _measure(self, frame: np.ndarray, line_art: np.ndarray | None = None
+                 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """(upright RGB, paper under each pixel, darkness, ink mask) of one drawn frame; the mask read from
+        ``line_art`` when given (``mask_of``)."""
         rgb = self._upright(frame)
         paper = self.paper_at(rgb)                                      # (H, W, 3)
         dark = self._darkness(rgb, paper)                               # (H, W)
-        return rgb, paper, dark, self._mask(dark)
+        return rgb, paper, dark, self._mask(dark) if line_art is None else mask_of(line_art, dark.shape)
 
     def line_art(self, frame: np.ndarray) -> np.ndarray:
         """What the matching sees: uint8 (H, W), 255 paper, every pixel of the mask ink.
@@ -158,9 +169,13 @@ class InkModel:
         _, _, dark, mask = self._measure(frame)
         return line_art_levels(dark, np.ascontiguousarray(mask), self.stroke, INK_LEVEL)  # (H, W) uint8
 
-    def frame(self, frame: np.ndarray) -> InkFrame:
-        """The ink of one drawn frame, for compositing it over paint as drawn."""
-        rgb, paper, dark, mask = self._measure(frame)
+    def frame(self, frame: np.ndarray, line_art: np.ndarray | None = None) -> InkFrame:
+        """The ink of one drawn frame, for compositing it over paint as drawn.
+
+        ``line_art``: this model's ``line_art`` of this very frame, when the caller has it (colorize
+        cached it in its scan): its ink mask is then read from it instead of measured again (the
+        hysteresis, ~11 ms of the ~40 a 1080p frame takes; the same mask, bit for bit)."""
+        rgb, paper, dark, mask = self._measure(frame, line_art)
         strong = dark >= self.strong_level
         ink_rgb, colored = self._ink_colors(rgb, strong, mask)
         if colored.any():  # (H, W): projection on paper -> ink, read where a line is coloured

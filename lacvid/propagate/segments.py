@@ -80,7 +80,7 @@ def segment(ink: np.ndarray, gap_radius: float = 1.5, min_area: int = 3) -> Segm
     if gap_radius > 0:
         n_cores, markers = cv2.connectedComponents((dist > gap_radius).astype(np.uint8), connectivity=4)
         has_core = np.zeros(ncc, bool)
-        has_core[np.unique(cc[markers > 0])] = True
+        has_core[cc[markers > 0]] = True  # (a scatter: a third of the time of np.unique's sort)
     else:
         n_cores, markers = 1, np.zeros_like(cc, np.int32)
         has_core = np.zeros(ncc, bool)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import cv2
 import numpy as np
+import pytest
 
 from lacvid.compose.layers import Layers, drawing_ink, paint_layer
 from lacvid.media import read_image
@@ -127,3 +128,21 @@ def test_black_ink_only_skips_the_nearest_colour_search(monkeypatch) -> None:
     assert Layers(paint_layer(fill), rgba).flatten()[48, 36].max() < 100   # the stroke darkens the paint
     cv2.line(drawing, (40, 30), (90, 66), BLUE, 2, cv2.LINE_AA)            # one coloured line: the search runs
     assert model.frame(drawing).colored.any() and searched
+
+
+def test_frame_reads_its_mask_from_its_own_line_art() -> None:
+    """colorize's compositing hands ``frame`` the line art its scan drew with the same model: the ink is
+    then the same, array for array, as measured from scratch (the faint strokes kept by the hysteresis,
+    the isolated grain dropped, a coloured line's class and alpha), without the hysteresis run again."""
+    rng = np.random.default_rng(3)
+    drawing = np.clip(255 + rng.normal(0, 4, (H, W, 3)), 0, 255).astype(np.uint8)   # paper grain
+    drawing = ring(drawing, (215, 215, 215), 1, gap=3)                              # faint pencil with a gap
+    cv2.line(drawing, (40, 30), (90, 66), BLUE, 2, cv2.LINE_AA)                     # a coloured line
+    cv2.line(drawing, (20, 80), (50, 85), (60, 60, 60), 1, cv2.LINE_AA)             # a dark stroke
+    model = InkModel.fit([drawing])
+    measured, read = model.frame(drawing), model.frame(drawing, line_art=model.line_art(drawing))
+    assert measured.mask.any() and measured.colored.any()
+    for name in ("strength", "mask", "colored", "ink_rgb", "alpha"):
+        assert np.array_equal(getattr(measured, name), getattr(read, name)), name
+    with pytest.raises(ValueError, match="line art must be uint8"):
+        model.frame(drawing, line_art=model.line_art(drawing)[:-1])
