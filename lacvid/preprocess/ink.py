@@ -26,7 +26,7 @@ import cv2
 import numpy as np
 
 from lacvid.preprocess.distance import nearest_values
-from lacvid.util.kernels import ink_alpha, ink_classes, line_art_levels, paper_darkness, paper_levels
+from lacvid.util.kernels import ink_alpha, ink_classes, line_art_levels, local_darkness, paper_levels
 
 __all__ = ["INK_LEVEL", "InkSettings", "InkModel", "InkFrame", "as_rgb", "mask_of"]
 
@@ -127,17 +127,26 @@ class InkModel:
         """The paper's colour under every pixel, float32 (H, W, 3): the clip's paper, lowered where a
         scan's light falls off (a max filter over a window much wider than any stroke, blurred), but
         never below ``PAPER_FLOOR`` of it, so a large inked fill stays ink."""
+        return paper_levels(self._local_light(rgb), *self._paper_bounds())  # clipped to [floor, paper]
+
+    def _paper_bounds(self) -> tuple[np.ndarray, np.ndarray]:
+        """float32 (3,) each: the lowest and the highest paper level (``paper_at``'s clip)."""
         paper = np.asarray(self.paper, np.float32)
+        return PAPER_FLOOR * paper, paper
+
+    @staticmethod
+    def _local_light(rgb: np.ndarray) -> np.ndarray:
+        """uint8 (H, W, 3): the light under every pixel before ``paper_at`` clips it."""
         h, w = rgb.shape[:2]
         small = cv2.resize(rgb, (max(1, w // 8), max(1, h // 8)), interpolation=cv2.INTER_AREA)
         win = max(3, (min(h, w) // 48) | 1)  # ~ 1/6 of the short side at full size
         local = cv2.blur(cv2.dilate(small, cv2.getStructuringElement(cv2.MORPH_RECT, (win, win))), (win, win))
-        local = cv2.resize(local, (w, h), interpolation=cv2.INTER_LINEAR)                 # (H, W, 3) uint8
-        return paper_levels(np.ascontiguousarray(local), PAPER_FLOOR * paper, paper)  # clipped to [floor, paper]
+        return np.ascontiguousarray(cv2.resize(local, (w, h), interpolation=cv2.INTER_LINEAR))  # (H, W, 3)
 
-    @staticmethod
-    def _darkness(rgb: np.ndarray, paper: np.ndarray) -> np.ndarray:
-        return paper_darkness(np.ascontiguousarray(rgb), paper)  # (H, W): (paper - rgb) / paper, darkest channel
+    def _darkness(self, rgb: np.ndarray, local: np.ndarray) -> np.ndarray:
+        """float32 (H, W): (paper - rgb) / paper in the darkest channel, the paper ``paper_at``'s (from its
+        ``_local_light``), without making it: only a coloured line's alpha reads it."""
+        return local_darkness(np.ascontiguousarray(rgb), local, *self._paper_bounds())
 
     def _mask(self, dark: np.ndarray) -> np.ndarray:
         s = self.settings
@@ -152,12 +161,12 @@ class InkModel:
 
     def _measure(self, frame: np.ndarray, line_art: np.ndarray | None = None
                  ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-        """(upright RGB, paper under each pixel, darkness, ink mask) of one drawn frame; the mask read from
-        ``line_art`` when given (``mask_of``)."""
+        """(upright RGB, light under each pixel (``_local_light``), darkness, ink mask) of one drawn frame; the
+        mask read from ``line_art`` when given (``mask_of``)."""
         rgb = self._upright(frame)
-        paper = self.paper_at(rgb)                                      # (H, W, 3)
-        dark = self._darkness(rgb, paper)                               # (H, W)
-        return rgb, paper, dark, self._mask(dark) if line_art is None else mask_of(line_art, dark.shape)
+        local = self._local_light(rgb)                                  # (H, W, 3) uint8
+        dark = self._darkness(rgb, local)                               # (H, W)
+        return rgb, local, dark, self._mask(dark) if line_art is None else mask_of(line_art, dark.shape)
 
     def line_art(self, frame: np.ndarray) -> np.ndarray:
         """What the matching sees: uint8 (H, W), 255 paper, every pixel of the mask ink.
@@ -175,10 +184,11 @@ class InkModel:
         ``line_art``: this model's ``line_art`` of this very frame, when the caller has it (colorize
         cached it in its scan): its ink mask is then read from it instead of measured again (the
         hysteresis, ~11 ms of the ~40 a 1080p frame takes; the same mask, bit for bit)."""
-        rgb, paper, dark, mask = self._measure(frame, line_art)
+        rgb, local, dark, mask = self._measure(frame, line_art)
         strong = dark >= self.strong_level
         ink_rgb, colored = self._ink_colors(rgb, strong, mask)
         if colored.any():  # (H, W): projection on paper -> ink, read where a line is coloured
+            paper = paper_levels(local, *self._paper_bounds())             # (H, W, 3) float32, as paper_at
             alpha = ink_alpha(np.ascontiguousarray(rgb), paper, ink_rgb, dark, 0.02)
         else:
             alpha = np.zeros(mask.shape, np.float32)

@@ -95,6 +95,26 @@ def test_paper_levels_equal_the_numpy_clip(monkeypatch, min_pixels: int) -> None
     assert (got == floor).any() and (got == paper).any()   # both bounds met on this input
 
 
+@pytest.mark.parametrize("min_pixels", [0, 1 << 40])   # the kernel, and the two-step form small frames take
+def test_local_darkness_equals_darkness_over_the_clipped_paper(monkeypatch, min_pixels: int) -> None:
+    """The darkness straight from the uint8 light levels, the paper clipped on the way, is the darkness over
+    ``paper_levels``' float32 paper, bit for bit: below the floor, above the paper, and between."""
+    monkeypatch.setattr(kernels, "KERNEL_MIN_PIXELS", min_pixels)
+    rng = np.random.default_rng(5)
+    rgb, local = (rng.integers(0, 256, (41, 57, 3)).astype(np.uint8) for _ in range(2))
+    paper = np.array([251.0, 247.5, 239.0], np.float32)
+    floor = 0.8 * paper
+    levels = np.minimum(np.maximum(local.astype(np.float32), floor), paper)
+    assert (levels == floor).any() and (levels == paper).any() and ((levels > floor) & (levels < paper)).any()
+    d = (levels - rgb.astype(np.float32)) / levels
+    expected = np.clip(np.maximum(np.maximum(d[..., 0], d[..., 1]), d[..., 2]), 0.0, 1.0)
+    got = kernels.local_darkness(rgb, local, floor, paper)
+    assert got.dtype == np.float32 and got.shape == rgb.shape[:2]
+    np.testing.assert_array_equal(got, expected)
+    with pytest.raises(ValueError, match="local"):
+        kernels.local_darkness(rgb, local[:-1], floor, paper)
+
+
 @pytest.mark.parametrize("min_pixels", [0, 1 << 40])
 def test_line_art_levels_equal_the_numpy_ramp(monkeypatch, min_pixels: int) -> None:
     """Every ramp value, half-way roundings included, as the float32 NumPy expression gives them."""
