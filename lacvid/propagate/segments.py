@@ -17,6 +17,7 @@ import cv2
 import numpy as np
 from scipy import ndimage
 
+from lacvid.util.checks import check_array
 from lacvid.util.kernels import kernel, worth_compiling
 
 
@@ -68,6 +69,92 @@ def _centroid_sums_numpy(labels: np.ndarray, interior: np.ndarray, n: int) -> tu
             np.bincount(lab, weights=weight * gy.ravel(), minlength=n))
 
 
+@kernel(nogil=True)
+def _flood_kernel(cost_image, markers):  # (H, W) uint8, int32 >= 0 -> (H, W) int32  # pragma: no cover
+    # scipy.ndimage.watershed_ift(cost_image, markers), 4-connected, step for step: the image-foresting
+    # transform with one bucket per path cost (a path costs its largest step between neighbouring
+    # pixels' values), the buckets' lists kept as scipy keeps them (a pixel whose label improves goes to
+    # the front of its new bucket; one left alone in its old bucket is not unlinked from it), and scipy's
+    # neighbours: its bound test is on the flat index, so a pixel at the left or right edge has the last
+    # or first pixel of the row above or below as a neighbour. Markers here are never negative (scipy's
+    # background markers), so every insertion is at a bucket's front.
+    h, w = cost_image.shape
+    n = h * w
+    image = cost_image.ravel()
+    out = markers.copy().ravel()
+    top = 0
+    for i in range(n):
+        top = max(top, np.int64(image[i]))
+    cost = np.empty(n, np.int64)
+    after = np.full(n, -1, np.int64)    # the next pixel in its bucket
+    before = np.full(n, -1, np.int64)   # the previous one
+    done = np.zeros(n, np.bool_)
+    first = np.full(top + 2, -1, np.int64)
+    last = np.full(top + 2, -1, np.int64)
+    for i in range(n):  # the markers in bucket 0, each at the front (raster order reversed)
+        if out[i] != 0:
+            cost[i] = 0
+            if first[0] == -1:
+                last[0] = i
+            else:
+                after[i] = first[0]
+                before[first[0]] = i
+            first[0] = i
+        else:
+            cost[i] = top + 1
+    steps = (-w, -1, 1, w)
+    for level in range(top + 1):
+        while first[level] != -1:
+            v = first[level]
+            first[level] = after[v]
+            if after[v] != -1:
+                before[after[v]] = -1
+            after[v] = -1
+            before[v] = -1
+            done[v] = True
+            for k in range(4):
+                p = v + steps[k]
+                if p < 0 or p >= n or done[p]:
+                    continue
+                step = abs(np.int64(image[p]) - np.int64(image[v]))
+                reach = max(cost[v], step)
+                old = cost[p]
+                if reach >= old:
+                    continue
+                cost[p] = reach
+                out[p] = out[v]
+                if after[p] != -1 or before[p] != -1:  # out of its old bucket
+                    if first[old] == p:
+                        first[old] = after[p]
+                    if last[old] == p:
+                        last[old] = before[p]
+                    if before[p] != -1:
+                        after[before[p]] = after[p]
+                    if after[p] != -1:
+                        before[after[p]] = before[p]
+                after[p] = first[reach]  # to the front of its new one
+                before[p] = -1
+                if first[reach] != -1:
+                    before[first[reach]] = p
+                first[reach] = p
+                if last[reach] == -1:
+                    last[reach] = p
+    return out.reshape(h, w)
+
+
+def flood(cost_image: np.ndarray, markers: np.ndarray) -> np.ndarray:
+    """int32 (H, W): ``markers`` (int32 (H, W), > 0 seeds, 0 unlabelled) flooded over ``cost_image`` (uint8
+    (H, W)) as ``scipy.ndimage.watershed_ift`` floods them, bit for bit; about a third of its time at the
+    matching size (frames under ``KERNEL_MIN_PIXELS`` call scipy)."""
+    check_array(cost_image, "cost_image", np.uint8, ("H", "W"), contiguous=True)
+    check_array(markers, "markers", np.int32, cost_image.shape, contiguous=True)
+    if not worth_compiling(cost_image.size):
+        return ndimage.watershed_ift(cost_image, markers).astype(np.int32)
+    if markers.size and markers.min() < 0:
+        raise ValueError("markers must be >= 0 (background markers are not supported)")
+    return _flood_kernel(cost_image, markers)
+
+
 def segment(ink: np.ndarray, gap_radius: float = 1.5, min_area: int = 3) -> Segments:
     """Regions of one frame from its bool (H, W) ink mask (True = ink).
 
@@ -95,7 +182,7 @@ def segment(ink: np.ndarray, gap_radius: float = 1.5, min_area: int = 3) -> Segm
     else:
         # Flood cost: ink is a wall (crossed last), paper is cheaper the farther from ink.
         cost = np.where(free > 0, 200 - np.minimum(dist, 10.0) * 20, 255).astype(np.uint8)
-        labels = ndimage.watershed_ift(cost, markers).astype(np.int32)
+        labels = flood(cost, markers)
     present = np.bincount(labels.ravel()) > 0                           # compact ids 0..n-1, order kept
     compact = (np.cumsum(present) - 1).astype(np.int32)
     labels = compact[labels]

@@ -61,3 +61,46 @@ def test_carry_equals_the_numpy_form(kind: str, monkeypatch) -> None:
     np.testing.assert_array_equal(kernel.prob, numpy_form.prob)
     np.testing.assert_array_equal(kernel.conf, numpy_form.conf)
     assert kernel.conf.max() > 0
+
+
+def _scipy_wraps_at_row_ends() -> bool:
+    """Whether ``scipy.ndimage.watershed_ift`` takes a pixel at a row's end and the next row's first pixel for
+    neighbours (its bound test is on the flat index): the behaviour ``segments.flood`` keeps."""
+    from scipy import ndimage
+
+    cost = np.array([[100, 255, 0], [0, 255, 0]], np.uint8)   # the middle column walls the sides apart
+    markers = np.array([[3, 0, 7], [0, 0, 0]], np.int32)
+    return bool(ndimage.watershed_ift(cost, markers)[1, 0] == 7)  # 7 across the row's end (a step of 0), not 3
+
+
+def test_flood_equals_scipys_watershed(monkeypatch) -> None:
+    """``segments.flood`` (a Numba kernel on large frames) floods as scipy does, bit for bit: random costs,
+    walls of 255, several seeds, one seed, none, and the floods ``segment`` makes of generated drawings."""
+    from scipy import ndimage
+
+    from lacvid.propagate import segments
+
+    if not _scipy_wraps_at_row_ends():
+        pytest.skip("this scipy's watershed_ift no longer wraps at row ends; lacvid's flood keeps the old "
+                    "behaviour its results were made with")
+    monkeypatch.setattr(kernels, "KERNEL_MIN_PIXELS", 0)
+    rng = np.random.default_rng(11)
+    for trial in range(120):
+        h, w = (int(v) for v in rng.integers(2, 30, 2))
+        cost = rng.integers(0, int(rng.integers(1, 256)), (h, w)).astype(np.uint8)
+        if trial % 2:
+            cost[rng.random((h, w)) < 0.3] = 255
+        markers = np.zeros((h, w), np.int32)
+        k = int(rng.integers(0, 5))
+        markers.flat[rng.choice(h * w, k, replace=False)] = rng.integers(1, 4, k)
+        np.testing.assert_array_equal(segments.flood(cost, markers), ndimage.watershed_ift(cost, markers))
+    floods = []
+    real = segments.flood
+    monkeypatch.setattr(segments, "flood", lambda c, m: floods.append((c, m)) or real(c, m))
+    _segments()
+    assert len(floods) == N
+    for cost, markers in floods:
+        assert markers.max() > 1
+        np.testing.assert_array_equal(real(cost, markers), ndimage.watershed_ift(cost, markers))
+    with pytest.raises(ValueError, match="markers must be >= 0"):
+        segments.flood(cost, -markers)
