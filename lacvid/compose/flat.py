@@ -27,7 +27,7 @@ from lacvid.compose.regions import (
 from lacvid.preprocess.lines import INK_THRESHOLD
 from lacvid.util.arrays import most_common, rgb_cells
 from lacvid.util.checks import check_array
-from lacvid.util.kernels import distinct_colors
+from lacvid.util.kernels import distinct_colors, kernel, worth_compiling
 
 __all__ = [
     "rgb_to_lab",
@@ -121,6 +121,7 @@ def palette_from_keys(
     merge_delta_e: float = 3.0,
     min_pixels: int = 16,
     labels: Sequence[tuple[np.ndarray, int]] | None = None,
+    colors: Sequence[KeyColorIds] | None = None,
 ) -> np.ndarray:
     """The flat colours of the painted keys: uint8 (P, 3), most used first.
 
@@ -129,7 +130,7 @@ def palette_from_keys(
     ``merge_delta_e`` (CIE76) of a more used one are the same paint with JPEG or
     anti-aliasing noise and merge into it; colours covering fewer than ``min_pixels``
     pixels in all keys are dropped as noise. ``labels``: each key's ``label_regions(line, close_gaps,
-    min_area)`` where the caller has them already.
+    min_area)`` where the caller has them already; ``colors``: each key's ``key_color_ids``, likewise.
     """
     if len(keys) == 0 or len(keys) != len(lines):
         raise ValueError(f"need one line-art frame per key, got {len(keys)} keys and {len(lines)} line frames")
@@ -141,7 +142,7 @@ def palette_from_keys(
         lab, n = label_regions(ln, close_gaps=close_gaps, min_area=min_area) if labels is None else labels[i]
         if n == 0:
             continue
-        for c, a in _region_fills(key, lab, n):
+        for c, a in _region_fills(key, lab, n, None if colors is None else colors[i]):
             totals[c] = totals.get(c, 0) + a
     if not totals:
         raise ValueError("the key frames hold no line-enclosed region to take colours from")
@@ -151,15 +152,27 @@ def palette_from_keys(
 _MODE_TABLE = 1 << 22  # (regions x distinct colours) counts up to this are one bincount, not a sort
 
 
-def _region_fills(key: np.ndarray, labels: np.ndarray, n: int) -> list[tuple[int, int]]:
+KeyColorIds = tuple[np.ndarray, np.ndarray]  # a key's distinct colours (U, 3) and each pixel's index (H * W,)
+
+
+def key_color_ids(key: np.ndarray) -> KeyColorIds:
+    """``distinct_colors`` of a whole key: its colours ascending as packed 0xRRGGBB, and every pixel's index
+    among them. What the palette, its coverage and the index layer each read of a key, found once."""
+    check_array(key, "key", np.uint8, ("H", "W", 3))
+    return distinct_colors(np.ascontiguousarray(key).reshape(-1, 3))
+
+
+def _region_fills(key: np.ndarray, labels: np.ndarray, n: int, colors: KeyColorIds | None = None
+                  ) -> list[tuple[int, int]]:
     """(packed RGB of the region's most frequent color, the region's area) for each region, by region;
-    a tie goes to the smallest packed colour."""
-    interior = vote_trust(labels) >= 2.0 / 3.0  # >= 2 px from ink
-    # Regions too thin to have an interior vote with all their pixels.
-    has_interior = np.zeros(n + 1, bool)
-    has_interior[labels[interior]] = True
-    use = (labels > 0) & (interior | ~has_interior[labels])
-    each, color = distinct_colors(key[use])  # (U, 3) ascending packed, (N,)
+    a tie goes to the smallest packed colour. ``colors``: ``key_color_ids(key)`` when the caller has it."""
+    dist = cv2.distanceTransform((labels > 0).view(np.uint8), cv2.DIST_L2, 3)  # as vote_trust measures it
+    # Per pixel whether it votes: >= 2 px from ink (vote_trust >= 2/3), or in a region too thin to have
+    # such pixels, which votes with all of its own; and each region's whole area.
+    voters = _fill_voters if worth_compiling(labels.size) else _fill_voters_numpy
+    use, area = voters(np.ascontiguousarray(labels, np.int32), dist, n)  # (H, W) bool, (n + 1,) int64
+    each, ids = key_color_ids(key) if colors is None else colors      # (U, 3) ascending packed, (H * W,)
+    color = ids[use.ravel()]                                          # (N,): the voters' colours
     u = max(len(each), 1)
     pair = labels[use].astype(np.int64) * u + color  # (N,) region-major, then colour
     if (n + 1) * u <= _MODE_TABLE:
@@ -172,8 +185,39 @@ def _region_fills(key: np.ndarray, labels: np.ndarray, n: int) -> list[tuple[int
     rgb = each[mode].astype(np.int64)  # (R, 3)
     packed = (rgb[:, 0] << 16) | (rgb[:, 1] << 8) | rgb[:, 2]
     # Weight the mode by the region's whole area: that much of the frame is painted with it.
-    area = np.bincount(labels.ravel(), minlength=n + 1)[region]
-    return [(int(c), int(a)) for c, a in zip(packed.tolist(), area.tolist())]
+    return [(int(c), int(a)) for c, a in zip(packed.tolist(), area[region].tolist())]
+
+
+def _fill_voters_numpy(labels: np.ndarray, dist: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:
+    """``_fill_voters`` as NumPy computes it (``vote_trust``'s steps), for frames too small to compile it for."""
+    trust = np.clip(np.divide(dist, np.float32(3.0)), 0.2, 1.0)
+    interior = trust >= 2.0 / 3.0  # >= 2 px from ink
+    has_interior = np.zeros(n + 1, bool)
+    has_interior[labels[interior]] = True
+    use = (labels > 0) & (interior | ~has_interior[labels])
+    return use, np.bincount(labels.ravel(), minlength=n + 1)
+
+
+@kernel(nogil=True)
+def _fill_voters(labels, dist, n):  # (H, W) int32, float32; int -> (H, W) bool, (n + 1,) int64  # pragma: no cover
+    # vote_trust's test (dist / 3 in float32, against 2/3 in float32: its clip to [0.2, 1] cannot change
+    # that), each region's interior, then the voters; with each region's pixel count on the way.
+    h, w = labels.shape
+    threshold = np.float32(2.0 / 3.0)
+    has_interior = np.zeros(n + 1, np.bool_)
+    area = np.zeros(n + 1, np.int64)
+    for y in range(h):
+        for x in range(w):
+            r = labels[y, x]
+            area[r] += 1
+            if r > 0 and dist[y, x] / np.float32(3.0) >= threshold:
+                has_interior[r] = True
+    use = np.empty((h, w), np.bool_)
+    for y in range(h):
+        for x in range(w):
+            r = labels[y, x]
+            use[y, x] = r > 0 and (dist[y, x] / np.float32(3.0) >= threshold or not has_interior[r])
+    return use, area
 
 
 def _merge_close_colors(totals: dict[int, int], merge_delta_e: float, min_pixels: int) -> np.ndarray:
@@ -284,21 +328,23 @@ def region_votes(labels: tuple[np.ndarray, int], indices: Sequence[np.ndarray],
 
 
 def palette_coverage(keys: Sequence[np.ndarray], lines: Sequence[np.ndarray], palette: np.ndarray, *,
-                     tolerance: int = 8, margin: float = 2.0) -> float:
+                     tolerance: int = 8, margin: float = 2.0, colors: Sequence[KeyColorIds] | None = None) -> float:
     """Share of the keys' painted pixels (at least ``margin`` px from ink) within ``tolerance``
     levels, on every channel, of a ``palette`` colour: 1.0 for flat cel paint.
 
     Real anime frames carry gradients, textures and compression noise (0.6-0.8 measured on the
     real clips), where snapping every region to one colour would destroy the painting; this is
-    how ``colorize`` decides, per shot, whether ``--flat`` is right.
+    how ``colorize`` decides, per shot, whether ``--flat`` is right. ``colors``: each key's
+    ``key_color_ids`` where the caller has them.
     """
     _check_palette(palette)
     ok = total = 0
-    for key, ln in zip(keys, lines):
+    for i, (key, ln) in enumerate(zip(keys, lines)):
         check_array(key, "key", np.uint8, ("H", "W", 3))
         paper = np.ascontiguousarray(ln >= INK_THRESHOLD).astype(np.uint8)
         far = cv2.distanceTransform(paper, cv2.DIST_L2, 3) >= margin  # (H, W)
-        each, inverse = distinct_colors(key[far])  # (U, 3), (N,): each colour is judged once
+        each, ids = key_color_ids(key) if colors is None else colors[i]  # (U, 3), (H * W,)
+        inverse = ids[far.ravel()]                                       # (N,): each colour is judged once
         if len(inverse) == 0:
             continue
         near = np.abs(_snap_distinct(each, palette).astype(np.int16) - each).max(1) <= tolerance  # (U,)

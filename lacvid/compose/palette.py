@@ -43,15 +43,25 @@ class ShotPalette:
     key_pixels: dict[int, tuple[int, ...]]  # key frame -> pixels per entry (P,)
 
     @classmethod
-    def of(cls, palettes: Sequence[np.ndarray], keys: Mapping[int, np.ndarray]) -> ShotPalette:
-        """The entries of ``palettes`` (uint8 (P, 3) each, in order, repeats and white dropped) after paper."""
+    def of(cls, palettes: Sequence[np.ndarray], keys: Mapping[int, np.ndarray],
+           key_colors: Mapping[int, tuple[np.ndarray, np.ndarray]] | None = None) -> ShotPalette:
+        """The entries of ``palettes`` (uint8 (P, 3) each, in order, repeats and white dropped) after paper.
+        ``key_colors``: each key's distinct colours and pixels' indices among them (``compose.flat.key_color_ids``)
+        where the caller has them: each distinct colour is then looked up once instead of every pixel."""
         colors = [WHITE]
         for palette in palettes:
             for c in np.asarray(palette, np.uint8).reshape(-1, 3).tolist():
                 if tuple(c) not in colors and len(colors) < MAX_ENTRIES:
                     colors.append(tuple(c))
         table = np.array(colors, np.uint8)  # (P, 3)
-        counts = {t: tuple(np.bincount(index_of(key, table).ravel(), minlength=256)[:len(table)].tolist())
+
+        def entries(t: int, key: np.ndarray) -> np.ndarray:  # each pixel's entry, (H * W,) uint8
+            if key_colors is None:
+                return index_of(key, table).ravel()
+            each, ids = key_colors[t]
+            return index_of(each[None], table)[0][ids]
+
+        counts = {t: tuple(np.bincount(entries(t, key), minlength=256)[:len(table)].tolist())
                   for t, key in sorted(keys.items())}
         return cls(table, counts)
 

@@ -16,7 +16,7 @@ import queue
 import threading
 import time
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import replace
 
@@ -25,7 +25,7 @@ import numpy as np
 
 from lacvid.compose.composite import composite_full_resolution
 from lacvid.compose.doubt import clear_held, pixel_doubt, region_doubt
-from lacvid.compose.flat import palette_coverage, palette_from_keys
+from lacvid.compose.flat import KeyColorIds, key_color_ids, palette_coverage, palette_from_keys
 from lacvid.compose.fusion import (
     Candidate,
     FusionSettings,
@@ -200,19 +200,39 @@ class KeyRegions:
             return self._made[index]
 
 
+class KeyColorIndex:
+    """A shot's keys' distinct colours and each pixel's index among them (``compose.flat.key_color_ids``), each
+    found once, when first asked for, and shared by the palette, its coverage and the index layer's counts."""
+
+    def __init__(self, keys_full: Mapping[int, np.ndarray]) -> None:
+        self.keys_full = keys_full
+        self._made: dict[int, KeyColorIds] = {}
+        self._lock = threading.Lock()
+
+    def __getitem__(self, index: int) -> KeyColorIds:
+        with self._lock:
+            if index not in self._made:
+                self._made[index] = key_color_ids(self.keys_full[index])
+            return self._made[index]
+
+
 def flat_palette(keys_full: dict[int, np.ndarray], prep: PrepEntry, flat: bool | None,
-                 regions: KeyRegions | None = None) -> tuple[np.ndarray | None, str]:
+                 regions: KeyRegions | None = None,
+                 colors: KeyColorIndex | None = None) -> tuple[np.ndarray | None, str]:
     """The shot's palette when its frames are to be flat-filled, else None and why not (see
     ``ColorizeOptions.flat``): the why is what ``--layers`` says of a shot without an index layer.
-    ``regions``: the shot's ``KeyRegions``, to share the keys' regions with its composer."""
+    ``regions``: the shot's ``KeyRegions``, to share the keys' regions with its composer; ``colors``: its
+    ``KeyColorIndex``, likewise with its index layer."""
     if flat is False:
         return None, "--no-flat was given"
     regions = regions if regions is not None else KeyRegions(prep)
+    colors = colors if colors is not None else KeyColorIndex(keys_full)
     keys = list(keys_full.values())
     lines = [prep.frames.get("lines_full", i) for i in keys_full]
-    palette = palette_from_keys(keys, lines, labels=[regions[i] for i in keys_full])
+    key_colors = [colors[i] for i in keys_full]
+    palette = palette_from_keys(keys, lines, labels=[regions[i] for i in keys_full], colors=key_colors)
     if flat is None:
-        coverage = palette_coverage(keys, lines, palette)
+        coverage = palette_coverage(keys, lines, palette, colors=key_colors)
         if coverage < FLAT_COVERAGE:
             return None, (f"its keys are not flat cel paint (only {coverage:.0%} of their paint is in "
                           f"{len(palette)} palette colours; {FLAT_COVERAGE:.0%} needed)")

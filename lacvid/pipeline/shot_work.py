@@ -41,7 +41,7 @@ from lacvid.compose.palette import ShotPalette, with_index
 from lacvid.errors import InputError
 from lacvid.models.runtime import LoadedModel, NetworkBackend, load_model, make_backend
 from lacvid.pipeline.cache import ColorizeCache, PrepEntry, damaged_message
-from lacvid.pipeline.compose import KeyRegions, ShotComposer, flat_palette, paints_footage
+from lacvid.pipeline.compose import KeyColorIndex, KeyRegions, ShotComposer, flat_palette, paints_footage
 from lacvid.pipeline.keys import KeyFrame
 from lacvid.pipeline.networks import NetworksOnDemand, ShotNetworks, network_batch
 from lacvid.pipeline.options import ColorizeOptions
@@ -229,7 +229,8 @@ class ShotWorker:
         keys_small = {i: resize_to(img, self.plan.work_size) for i, img in keys_full.items()}
         options = self.plan.options
         key_regions = KeyRegions(self.prep)  # the keys' regions, made once for the palette and the composer
-        palette, why = flat_palette(keys_full, self.prep, options.flat, key_regions)
+        key_colors = KeyColorIndex(keys_full)  # the keys' colours, found once for the palette and its index layer
+        palette, why = flat_palette(keys_full, self.prep, options.flat, key_regions, key_colors)
         # A drawing with flat keys: the flat fill reads the network only where the propagation leaves a
         # region open, so the propagation goes first and composing runs the networks it needs (module doc).
         on_demand = palette is not None and self._propagates(shot) and not self.networks_everywhere
@@ -257,7 +258,7 @@ class ShotWorker:
             network = functools.partial(arrays.refined.get, "rgb")
         if palette is not None:
             # Every colour the paint is made of, for the index layer: the propagation's, then the keys' own fills.
-            indexed = ShotPalette.of([p for p in (shot_palette, palette) if p is not None], keys_full)
+            indexed = ShotPalette.of([p for p in (shot_palette, palette) if p is not None], keys_full, key_colors)
             arrays.finished.group.attrs.update({"palette": indexed.to_attrs(), "palette_why": ""})
         else:
             arrays.finished.group.attrs.update({"palette": None, "palette_why": why})

@@ -142,3 +142,36 @@ def test_region_fills_take_each_regions_most_frequent_colour_by_table_or_by_sort
     assert flat._region_fills(noisy, labels, n) == want
     monkeypatch.setattr(flat, "_MODE_TABLE", 0)                           # as for a painted gradient's colours
     assert flat._region_fills(noisy, labels, n) == want
+
+
+@pytest.mark.parametrize("min_pixels", [0, 1 << 40])   # the kernel, and the NumPy form small frames take
+def test_region_fills_read_the_shared_colour_index_alike(monkeypatch, min_pixels: int) -> None:
+    """A key's fills, areas and palette coverage are the same found from its whole-key colour index
+    (``key_color_ids``, shared by the palette, its coverage and the index layer) as from the pixels each
+    needs alone: thin strips voting with all their pixels, ties to the smallest colour, gradients included."""
+    import lacvid.compose.flat as flat_module
+    from lacvid.compose.regions import label_regions
+    from lacvid.util import kernels
+
+    monkeypatch.setattr(kernels, "KERNEL_MIN_PIXELS", min_pixels)
+    rng = np.random.default_rng(2)
+    lines = np.full((60, 90), 255, np.uint8)
+    lines[:, 30] = lines[20, :] = lines[:, 33] = 0                  # a 2 px strip between two strokes
+    key = np.zeros((60, 90, 3), np.uint8)
+    key[:] = (200, 180, 120)
+    key[:, 31:33] = (10, 20, 30)
+    key[25:, 40:] = rng.integers(0, 256, (35, 50, 3))               # a noisy, many-coloured region
+    key[:10, :10] = (1, 2, 3)                                       # two colours of 100 px each in the first
+    key[:10, 10:20] = (0, 2, 3)                                     # region, beside its fill
+    key[lines == 0] = (0, 0, 0)
+    labels, n = label_regions(lines)
+    alone = flat_module._region_fills(key, labels, n)
+    shared = flat_module._region_fills(key, labels, n, flat_module.key_color_ids(key))
+    assert alone == shared and len(alone) == n
+    palette = palette_from_keys([key], [lines])
+    assert flat_module.palette_coverage([key], [lines], palette) == flat_module.palette_coverage(
+        [key], [lines], palette, colors=[flat_module.key_color_ids(key)])
+    use, area = flat_module._fill_voters(labels, cv2.distanceTransform((labels > 0).view(np.uint8), cv2.DIST_L2, 3), n)
+    use2, area2 = flat_module._fill_voters_numpy(labels, cv2.distanceTransform((labels > 0).view(np.uint8),
+                                                                               cv2.DIST_L2, 3), n)
+    assert np.array_equal(use, use2) and np.array_equal(area, area2) and use[:, 31:33].any()
