@@ -26,7 +26,7 @@ from typing import Any
 from numba import types
 
 from lacvid.compose import flat, held, layers, regions
-from lacvid.propagate import evidence, segments
+from lacvid.propagate import evidence, palette, segments
 from lacvid.util import kernels
 from lacvid.util.cpus import thread_limit
 
@@ -78,6 +78,7 @@ LARGE_FRAME_KERNELS: list[tuple[Callable[[], Any], tuple[types.Type, ...]]] = [
     (lambda: segments._centroid_sums, (_c(I32, 2), _c(B, 2), I64)),
     (lambda: segments._flood_kernel, (_c(U8, 2), _c(I32, 2))),
     (lambda: flat._fill_voters, (_c(I32, 2), _c(F32, 2), I64)),
+    (lambda: palette._paint_offsets, (_c(U8, 3), _c(I32, 2), _c(F32, 2))),
     (lambda: held._region_counts, (_c(I32, 2), _c(B, 2), I64)),
     (lambda: held._paste_under_ink_kernel, (_c(I32, 2), _c(B, 2), _c(U8, 3), _c(B, 2))),
     (lambda: held._paste_where, (_c(U8, 3), _c(B, 2), _c(U8, 2), _c(U8, 3))),

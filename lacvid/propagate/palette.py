@@ -13,7 +13,7 @@ import numpy as np
 
 from lacvid.propagate.segments import Segments
 from lacvid.util.arrays import label_runs
-from lacvid.util.kernels import distinct_colors
+from lacvid.util.kernels import distinct_colors, kernel, worth_compiling
 
 MERGE = 10  # levels: region medians this close are one palette colour (``build_palette``, ``flat_colors``)
 # Levels (every channel) a key region's deep pixels may stray from its median and still be flat paint:
@@ -45,6 +45,31 @@ def region_colors(key: np.ndarray, seg: Segments) -> tuple[np.ndarray, np.ndarra
 Medians = tuple[np.ndarray, np.ndarray]  # one key's ``region_colors``
 
 
+def paint_offsets(key: np.ndarray, seg: Segments, colors: np.ndarray) -> np.ndarray:
+    """float32 (H, W): how far each pixel's paint lies from its region's median (``colors``, float32 (n, 3),
+    ``region_colors``' first), in levels of its farthest channel: ``|key - colors[labels]|.max(-1)`` in
+    float32, bit for bit, in one pass (the NumPy form makes four (H, W, 3) temporaries; frames under
+    ``KERNEL_MIN_PIXELS`` take it)."""
+    colors = np.ascontiguousarray(colors, np.float32)
+    if not worth_compiling(seg.labels.size):
+        return np.abs(key.astype(np.float32) - colors[seg.labels]).max(-1)
+    return _paint_offsets(np.ascontiguousarray(key, np.uint8), np.ascontiguousarray(seg.labels, np.int32), colors)
+
+
+@kernel(nogil=True)
+def _paint_offsets(key, labels, colors):  # (H, W, 3) uint8, (H, W) int32, (n, 3) float32  # pragma: no cover
+    h, w = labels.shape
+    out = np.empty((h, w), np.float32)
+    for y in range(h):
+        for x in range(w):
+            r = labels[y, x]
+            d = abs(np.float32(key[y, x, 0]) - colors[r, 0])
+            for c in range(1, 3):
+                d = max(d, abs(np.float32(key[y, x, c]) - colors[r, c]))
+            out[y, x] = d
+    return out
+
+
 def _medians(keys: Sequence[np.ndarray], segments: Sequence[Segments],
              medians: Sequence[Medians] | None) -> Sequence[Medians]:
     """Each key's ``region_colors``: the caller's, else made now."""
@@ -69,7 +94,7 @@ def merge_tolerance(keys: Sequence[np.ndarray], segments: Sequence[Segments], sh
     for key, seg, (colors, _) in zip(keys, segments, _medians(keys, segments, medians)):
         deep = seg.interior & (seg.dist >= 1.5)
         lab = seg.labels[deep]
-        off = np.abs(key[deep].astype(np.float32) - colors[lab]).max(-1)                         # (N,)
+        off = paint_offsets(key, seg, colors)[deep]                                                # (N,)
         order, bounds = label_runs(lab, seg.n)
         off = off[order]
         spreads += [np.quantile(off[a:b], share) for a, b in zip(bounds[:-1], bounds[1:]) if b - a >= 30]
@@ -112,7 +137,7 @@ def flat_colors(keys: Sequence[np.ndarray], segments: Sequence[Segments], palett
     pal = palette.astype(np.float32)
     for key, seg, (colors, weight) in zip(keys, segments, _medians(keys, segments, medians)):
         deep = seg.interior & (seg.dist >= 1.5)
-        off = (np.abs(key.astype(np.float32) - colors[seg.labels]).max(-1) > tolerance) & deep    # (H, W)
+        off = (paint_offsets(key, seg, colors) > tolerance) & deep                                 # (H, W)
         spread = np.bincount(seg.labels[off], minlength=seg.n) / np.maximum(
             np.bincount(seg.labels[deep], minlength=seg.n), 1)                                     # (n,)
         entry = np.abs(colors[:, None, :] - pal[None]).max(-1).argmin(1)                           # (n,)

@@ -104,3 +104,20 @@ def test_flood_equals_scipys_watershed(monkeypatch) -> None:
         np.testing.assert_array_equal(real(cost, markers), ndimage.watershed_ift(cost, markers))
     with pytest.raises(ValueError, match="markers must be >= 0"):
         segments.flood(cost, -markers)
+
+
+def test_paint_offsets_equal_the_numpy_form(monkeypatch) -> None:
+    """How far each key pixel's paint lies from its region's median: the kernel and the NumPy form (small
+    frames) agree bit for bit, on painted keys of generated drawings with noise added to the paint."""
+    from lacvid.propagate.palette import paint_offsets, region_colors
+
+    rng = np.random.default_rng(4)
+    drawn = [frame(t) for t in (0, N - 1)]
+    ink = InkModel.fit([d for d, _ in drawn])
+    for lines, painted in drawn:
+        seg = segment(ink.frame(lines).mask)
+        key = np.clip(painted.astype(int) + rng.integers(-9, 10, painted.shape), 0, 255).astype(np.uint8)
+        colors = region_colors(key, seg)[0]
+        kernel, numpy_form = _both_ways(monkeypatch, lambda k=key, s=seg, c=colors: paint_offsets(k, s, c))
+        np.testing.assert_array_equal(kernel, numpy_form)
+        assert kernel.dtype == np.float32 and kernel.max() > 0
