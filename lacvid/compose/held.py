@@ -389,6 +389,49 @@ def paste_held_with_mask(fill: np.ndarray, frame: FrameDrawing, keys: Sequence[K
     return out, held_any
 
 
+SAME_INK = 24  # normalised line art (ink 0..120, paper 255) this close around a pixel: the same stroke, as drawn
+
+
+def same_drawing(frame_lines: np.ndarray, key_lines: np.ndarray, tolerance: int = SAME_INK) -> np.ndarray:
+    """bool (H, W): where the frame's drawing is the key's, ink and all: within ``tolerance`` levels of the
+    normalised line art at the pixel and its eight neighbours (a stroke moved by one pixel, or drawn in one
+    and not the other, differs by at least 135 there: ink is at most ``INK_LEVEL``, paper 255)."""
+    check_array(frame_lines, "frame lines", np.uint8, ("H", "W"))
+    check_array(key_lines, "key lines", np.uint8, frame_lines.shape)
+    apart = cv2.dilate(cv2.absdiff(frame_lines, key_lines), np.ones((3, 3), np.uint8))   # (H, W) uint8
+    return apart <= tolerance
+
+
+def finish_held(paint: np.ndarray, ink: np.ndarray, held: np.ndarray, fill: np.ndarray, frame_lines: np.ndarray,
+                keys: Sequence[tuple[KeyDrawing, np.ndarray]], index: int) -> np.ndarray:
+    """Where a held pixel's drawing is a key's drawing exactly (``same_drawing``), the key as finished: ``paint``
+    (uint8 (H, W, 4)) takes the key's pixel, opaque, and ``ink`` (uint8 (H, W, 4)) nothing there, in place.
+
+    The key is the artist's own finished frame of that very drawing (a held cel, a background that never
+    moves), its strokes as the artist finished them (recoloured to the fill beside them, darkened) and its
+    paper without the pencil's grain, so nothing there is lacvid's to redraw. A stroke pixel's 3x3
+    neighbourhood holds ink, so a key whose drawing coincides there has that very stroke; held paper is
+    finished only from the key whose paint it took (``fill``, uint8 (H, W, 3), the frame's paint with the held
+    pixels pasted: equal to that key's paint there). ``keys``: each key's drawing and its line art (uint8
+    (H, W)); where several qualify, the nearest in time (then the earlier). Returns bool (H, W): the pixels
+    finished so."""
+    check_array(paint, "paint", np.uint8, held.shape + (4,))
+    check_array(ink, "ink", np.uint8, held.shape + (4,))
+    check_array(fill, "fill", np.uint8, held.shape + (3,))
+    done = np.zeros(held.shape, bool)
+    if not held.any():
+        return done
+    paper = bare_paper(frame_lines)
+    for key, lines in sorted(keys, key=lambda k: (abs(k[0].index - index), k[0].index), reverse=True):  # nearest last
+        same = held & same_drawing(frame_lines, lines)                                 # (H, W)
+        strokes = same & ~paper
+        paint[strokes, :3] = key.paint[strokes]
+        done |= strokes | (same & paper & (fill == key.paint).all(-1))
+    paint[done, 3] = 255
+    ink[done, 3] = 0
+    return done
+
+
 def _paste_under_ink(out: np.ndarray, held: np.ndarray, paper: np.ndarray) -> np.ndarray:
     """Every stroke pixel (not ``paper``) whose nearest bare paper is ``held`` takes that paper's paint, in
     place in ``out`` (uint8 (H, W, 3)); returns bool (H, W): those pixels."""

@@ -36,7 +36,7 @@ from lacvid.compose.fusion import (
     paint_confident_regions,
     warped_key_candidates,
 )
-from lacvid.compose.held import FrameDrawing, KeyDrawing, bare_paper, held_mask, paste_held_with_mask
+from lacvid.compose.held import FrameDrawing, KeyDrawing, bare_paper, finish_held, held_mask, paste_held_with_mask
 from lacvid.compose.key_colors import KeyColors
 from lacvid.compose.layers import Layers, drawing_ink, line_art_ink, no_ink, paint_layer, resolve_ink
 from lacvid.compose.regions import fill_ink_labels
@@ -275,6 +275,7 @@ class ShotComposer:
         self._key_drawings: list[KeyDrawing] | None = None
         self._key_colors: KeyColors | None = None
         self._shading: np.ndarray | None = None  # float32 (P,): the keys' shade per propagated colour
+        self._key_lines_full: list[tuple[KeyDrawing, np.ndarray]] | None = None
         self._keys_lock = threading.RLock()
 
     def key_drawings(self) -> list[KeyDrawing]:
@@ -285,6 +286,13 @@ class ShotComposer:
                             for i, key in sorted(self.keys_full.items())]
                 self._key_drawings = drawings
             return self._key_drawings
+
+    def key_drawn_lines(self) -> list[tuple[KeyDrawing, np.ndarray]]:
+        """Each key's drawing (``key_drawings``) with its line art at full size (``held.finish_held``), read once."""
+        with self._keys_lock:
+            if self._key_lines_full is None:
+                self._key_lines_full = [(d, self.prep.frames.get("lines_full", d.index)) for d in self.key_drawings()]
+            return self._key_lines_full
 
     def key_colors(self) -> KeyColors:
         """The colours the keys hold, off their ink (the per-pixel paint is projected onto them)."""
@@ -356,7 +364,11 @@ class ShotComposer:
                                                self.flat_colors, shading=self.key_shading(), full=full)
         # Where the drawing holds still since a key, that key's paint, pixel for pixel (compose.held).
         fill, held = paste_held_with_mask(fill, FrameDrawing.of(*labels, lines_full), self.key_drawings(), t)
-        return replace(self._layers(t, fill, lines_full), doubt=self.doubt(labels, held, candidates, rgba, full))
+        layers = self._layers(t, fill, lines_full)
+        if held.any() and resolve_ink(self.options.ink, drawing=self.ink is not None) == "drawn":
+            # Where the drawing is a key's, strokes and all: the key as the artist finished it.
+            finish_held(layers.paint, layers.ink, held, fill, lines_full, self.key_drawn_lines(), t)
+        return replace(layers, doubt=self.doubt(labels, held, candidates, rgba, full))
 
     @property
     def footage(self) -> bool:

@@ -98,7 +98,7 @@ class RunPlan:
         # frame's doubt (compose.doubt) beside its layers; 7: those regions keep the keys' own shade
         # (compose.fusion.key_shading); 8: footage is its nearest key warped at full size, nothing pasted;
         # 9: full-size regions bridge gaps in proportion to the frame (compose.fusion.FusionSettings.at_size)
-        return fingerprint("finish", 9, self.networks_id, self.propagation_id, o.flat, o.warp, o.refs, o.ink,
+        return fingerprint("finish", 10, self.networks_id, self.propagation_id, o.flat, o.warp, o.refs, o.ink,
                            o.trace_lines)
 
     def shot_keys(self, shot: Shot) -> list[KeyFrame]:

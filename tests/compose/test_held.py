@@ -9,11 +9,13 @@ import pytest
 from lacvid.compose.held import (
     FrameDrawing,
     KeyDrawing,
+    finish_held,
     held_pixels,
     match,
     outline_edges,
     paste_held,
     paste_held_with_mask,
+    same_drawing,
 )
 from lacvid.compose.regions import label_regions
 from lacvid.util import kernels
@@ -213,3 +215,33 @@ def test_inked_is_the_distance_transform_within_the_band() -> None:
         frame = FrameDrawing.of(*label_regions(lines), lines)
         expected = cv2.distanceTransform(frame.paper.view(np.uint8), cv2.DIST_L2, 3) <= BAND_PX
         np.testing.assert_array_equal(frame.inked, expected)
+
+
+def test_a_held_drawing_is_finished_as_its_key_strokes_included() -> None:
+    """Where the frame's drawing is the key's, strokes and all, the finished frame is the key: its strokes as
+    the artist finished them (here recoloured dark blue), not the pencil drawn over the paint; where a stroke
+    moved (the box), the frame's own ink stays, and held paper is finished only from the key that holds it."""
+    from lacvid.compose.layers import Layers, paint_layer
+
+    still, moved = drawing(40), drawing(52)
+    finished = paint(still)
+    finished[still < 128] = (20, 30, 120)                        # the artist's strokes, recoloured
+    k = key(0, still, finished)
+    other_lines = drawing(40)
+    other = key(9, other_lines, np.full((H, W, 3), WRONG, np.uint8))  # farther in time: never wins where k holds
+    frame = FrameDrawing.of(*label_regions(moved), moved)
+    fill, held = paste_held_with_mask(np.full((H, W, 3), (200, 200, 200), np.uint8), frame, [k], index=1)
+    pencil = np.zeros((H, W, 4), np.uint8)
+    pencil[..., 3] = np.where(moved < 128, 200, 3)               # the frame's grey pencil, faint grain on paper
+    layers = Layers(paint_layer(fill), pencil.copy())
+    done = finish_held(layers.paint, layers.ink, held, fill, moved, [(k, still), (other, other_lines)], index=1)
+    out = layers.flatten()
+    hood_stroke = (35, 100)                                      # on the hood's outline: it did not move
+    assert moved[hood_stroke] < 128 and done[hood_stroke]
+    assert (out[hood_stroke] == (20, 30, 120)).all(), "a held stroke as the key finished it"
+    assert (out[10, 10] == SKY).all(), "held paper without the frame's grain"
+    box_stroke = (100, 52)                                       # the moved box's outline: the frame's own ink
+    assert moved[box_stroke] < 128 and not done[box_stroke] and layers.ink[box_stroke][3] == 200
+    assert not (out == WRONG).all(-1).any(), "no pixel from a key that does not hold it"
+    assert not finish_held(layers.paint, layers.ink, np.zeros((H, W), bool), fill, moved, [(k, still)], 1).any()
+    assert same_drawing(still, still).all() and not same_drawing(moved, still)[100, 52]
