@@ -82,6 +82,8 @@ LARGE_FRAME_KERNELS: list[tuple[Callable[[], Any], tuple[types.Type, ...]]] = [
     (lambda: held._region_counts, (_c(I32, 2), _c(B, 2), I64)),
     (lambda: held._paste_under_ink_kernel, (_c(I32, 2), _c(B, 2), _c(U8, 3), _c(B, 2))),
     (lambda: held._paste_where, (_c(U8, 3), _c(B, 2), _c(U8, 2), _c(U8, 3))),
+    (lambda: held._finish_held_kernel, (_c(U8, 3), _c(U8, 3), _c(B, 2), _c(U8, 3), _c(U8, 2), _c(U8, 3), _c(U8, 2),
+                                        I64, I64, _c(B, 2))),
     (lambda: held._held_codes, (_c(I32, 2), _c(I32, 2), _c(B, 2), _c(I64, 1), _c(B, 1))),
     (lambda: held._match_counts,
      (_c(I32, 2), _c(I32, 2), _c(I64, 1), _c(B, 2), _c(B, 2), _c(B, 2), _c(B, 2), I64, I64)),

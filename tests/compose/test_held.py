@@ -217,12 +217,14 @@ def test_inked_is_the_distance_transform_within_the_band() -> None:
         np.testing.assert_array_equal(frame.inked, expected)
 
 
-def test_a_held_drawing_is_finished_as_its_key_strokes_included() -> None:
+@pytest.mark.parametrize("min_pixels", [0, 1 << 40])   # the kernel, and the NumPy form small frames take
+def test_a_held_drawing_is_finished_as_its_key_strokes_included(monkeypatch, min_pixels: int) -> None:
     """Where the frame's drawing is the key's, strokes and all, the finished frame is the key: its strokes as
     the artist finished them (here recoloured dark blue), not the pencil drawn over the paint; where a stroke
     moved (the box), the frame's own ink stays, and held paper is finished only from the key that holds it."""
     from lacvid.compose.layers import Layers, paint_layer
 
+    monkeypatch.setattr(kernels, "KERNEL_MIN_PIXELS", min_pixels)
     still, moved = drawing(40), drawing(52)
     finished = paint(still)
     finished[still < 128] = (20, 30, 120)                        # the artist's strokes, recoloured
@@ -245,3 +247,31 @@ def test_a_held_drawing_is_finished_as_its_key_strokes_included() -> None:
     assert not (out == WRONG).all(-1).any(), "no pixel from a key that does not hold it"
     assert not finish_held(layers.paint, layers.ink, np.zeros((H, W), bool), fill, moved, [(k, still)], 1).any()
     assert same_drawing(still, still).all() and not same_drawing(moved, still)[100, 52]
+
+
+def test_finishing_held_pixels_is_the_same_in_the_kernel_and_the_numpy_form(monkeypatch) -> None:
+    """Random drawings and paint, two keys: ``finish_held``'s one-pass kernel and its NumPy form (small frames)
+    give the same layers and the same pixels, bit for bit."""
+    rng = np.random.default_rng(8)
+    lines = np.where(rng.random((H, W)) < 0.2, rng.integers(0, 121, (H, W)), 255).astype(np.uint8)
+    keys = []
+    for index in (0, 7):
+        key_lines = lines.copy()
+        key_lines[rng.random((H, W)) < 0.05] = rng.integers(0, 256)
+        painted = rng.integers(0, 4, (H, W, 3)).astype(np.uint8) * 60
+        keys.append((KeyDrawing.of(index, painted, key_lines, label_regions(key_lines)), key_lines))
+    held = rng.random((H, W)) < 0.7
+    fill = np.where(rng.random((H, W, 1)) < 0.5, keys[0][0].paint, keys[1][0].paint).astype(np.uint8)
+    got = []
+    for min_pixels in (0, 1 << 40):
+        monkeypatch.setattr(kernels, "KERNEL_MIN_PIXELS", min_pixels)
+        paint = np.dstack([fill, np.full((H, W), 200, np.uint8)])
+        ink = rng.integers(0, 256, (H, W, 4)).astype(np.uint8) if not got else got[0][3].copy()
+        start = ink.copy()
+        done = finish_held(paint, ink, held, fill, lines, keys, index=5)
+        got.append((paint, ink, done, start))
+    (p0, i0, d0, _), (p1, i1, d1, _) = got
+    assert d0.any() and (~d0 & held).any()
+    np.testing.assert_array_equal(d0, d1)
+    np.testing.assert_array_equal(p0, p1)
+    np.testing.assert_array_equal(i0, i1)
