@@ -402,20 +402,20 @@ def same_drawing(frame_lines: np.ndarray, key_lines: np.ndarray, tolerance: int 
     return apart <= tolerance
 
 
-def finish_held(paint: np.ndarray, ink: np.ndarray, held: np.ndarray, fill: np.ndarray, frame_lines: np.ndarray,
+def finish_held(ink: np.ndarray, held: np.ndarray, fill: np.ndarray, frame_lines: np.ndarray,
                 keys: Sequence[tuple[KeyDrawing, np.ndarray]], index: int) -> np.ndarray:
-    """Where a held pixel's drawing is a key's drawing exactly (``same_drawing``), the key as finished: ``paint``
-    (uint8 (H, W, 4)) takes the key's pixel, opaque, and ``ink`` (uint8 (H, W, 4)) nothing there, in place.
+    """Where a held pixel's drawing is a key's drawing exactly (``same_drawing``), the key as finished: the ink
+    layer ``ink`` (uint8 (H, W, 4), in place) holds the key's own pixel there, opaque, on a stroke, and nothing
+    on paper, so ink over the paint flattens to the key.
 
     The key is the artist's own finished frame of that very drawing (a held cel, a background that never
     moves), its strokes as the artist finished them (recoloured to the fill beside them, darkened) and its
-    paper without the pencil's grain, so nothing there is lacvid's to redraw. A stroke pixel's 3x3
-    neighbourhood holds ink, so a key whose drawing coincides there has that very stroke; held paper is
-    finished only from the key whose paint it took (``fill``, uint8 (H, W, 3), the frame's paint with the held
-    pixels pasted: equal to that key's paint there). ``keys``: each key's drawing and its line art (uint8
-    (H, W)); where several qualify, the nearest in time (then the earlier). Returns bool (H, W): the pixels
-    finished so."""
-    check_array(paint, "paint", np.uint8, held.shape + (4,))
+    paper without the pencil's grain, so nothing there is lacvid's to redraw. The strokes stay in the ink
+    layer (``--layers``), in the key's colours. A stroke pixel's 3x3 neighbourhood holds ink, so a key whose
+    drawing coincides there has that very stroke; held paper is finished only from the key whose paint it
+    took (``fill``, uint8 (H, W, 3), the frame's paint with the held pixels pasted: that key's paint there).
+    ``keys``: each key's drawing and its line art (uint8 (H, W)); where several qualify, the nearest in time
+    (then the earlier). Returns bool (H, W): the pixels finished so."""
     check_array(ink, "ink", np.uint8, held.shape + (4,))
     check_array(fill, "fill", np.uint8, held.shape + (3,))
     done = np.zeros(held.shape, bool)
@@ -424,27 +424,27 @@ def finish_held(paint: np.ndarray, ink: np.ndarray, held: np.ndarray, fill: np.n
     for key, lines in sorted(keys, key=lambda k: (abs(k[0].index - index), k[0].index), reverse=True):  # nearest last
         check_array(lines, "key lines", np.uint8, held.shape)
         if worth_compiling(held.size):
-            _finish_held_kernel(paint, ink, held, fill, frame_lines, key.paint, lines, SAME_INK, CLEAN_PAPER, done)
+            _finish_held_kernel(ink, held, fill, frame_lines, key.paint, lines, SAME_INK, CLEAN_PAPER, done)
         else:
-            _finish_held_numpy(paint, ink, held, fill, frame_lines, key.paint, lines, done)
+            _finish_held_numpy(ink, held, fill, frame_lines, key.paint, lines, done)
     return done
 
 
-def _finish_held_numpy(paint: np.ndarray, ink: np.ndarray, held: np.ndarray, fill: np.ndarray,
-                       frame_lines: np.ndarray, key_paint: np.ndarray, key_lines: np.ndarray, done: np.ndarray) -> None:
+def _finish_held_numpy(ink: np.ndarray, held: np.ndarray, fill: np.ndarray, frame_lines: np.ndarray,
+                       key_paint: np.ndarray, key_lines: np.ndarray, done: np.ndarray) -> None:
     """One key's part of ``finish_held`` as NumPy computes it, in place (frames too small to compile it for)."""
     same = held & same_drawing(frame_lines, key_lines)                                  # (H, W)
     paper = bare_paper(frame_lines)
     strokes = same & ~paper
-    paint[strokes, :3] = key_paint[strokes]
-    taken = strokes | (same & paper & (fill == key_paint).all(-1))
-    paint[taken, 3] = 255
-    ink[taken, 3] = 0
-    done |= taken
+    ink[strokes, :3] = key_paint[strokes]
+    ink[strokes, 3] = 255
+    cleared = same & paper & (fill == key_paint).all(-1)
+    ink[cleared, 3] = 0
+    done |= strokes | cleared
 
 
 @kernel(nogil=True)
-def _finish_held_kernel(paint, ink, held, fill, frame_lines, key_paint, key_lines, tolerance, clean_paper,
+def _finish_held_kernel(ink, held, fill, frame_lines, key_paint, key_lines, tolerance, clean_paper,
                         done):  # pragma: no cover
     # _finish_held_numpy in one pass: same_drawing's 3x3 largest difference read where a pixel is held
     # (cv2.dilate leaves out what lies beyond the frame's edge), then the stroke or the paper test.
@@ -461,15 +461,16 @@ def _finish_held_kernel(paint, ink, held, fill, frame_lines, key_paint, key_line
                         apart = d
             if apart > tolerance:
                 continue
-            if frame_lines[y, x] < clean_paper:  # a stroke: the key's finished pixel
-                paint[y, x, 0] = key_paint[y, x, 0]
-                paint[y, x, 1] = key_paint[y, x, 1]
-                paint[y, x, 2] = key_paint[y, x, 2]
-            elif not (fill[y, x, 0] == key_paint[y, x, 0] and fill[y, x, 1] == key_paint[y, x, 1]
-                      and fill[y, x, 2] == key_paint[y, x, 2]):
+            if frame_lines[y, x] < clean_paper:  # a stroke: the key's finished pixel, opaque
+                ink[y, x, 0] = key_paint[y, x, 0]
+                ink[y, x, 1] = key_paint[y, x, 1]
+                ink[y, x, 2] = key_paint[y, x, 2]
+                ink[y, x, 3] = 255
+            elif (fill[y, x, 0] == key_paint[y, x, 0] and fill[y, x, 1] == key_paint[y, x, 1]
+                  and fill[y, x, 2] == key_paint[y, x, 2]):
+                ink[y, x, 3] = 0  # this key's paper: no grain over it
+            else:
                 continue  # paper another key holds
-            paint[y, x, 3] = 255
-            ink[y, x, 3] = 0
             done[y, x] = True
 
 

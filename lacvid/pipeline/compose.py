@@ -365,9 +365,9 @@ class ShotComposer:
         # Where the drawing holds still since a key, that key's paint, pixel for pixel (compose.held).
         fill, held = paste_held_with_mask(fill, FrameDrawing.of(*labels, lines_full), self.key_drawings(), t)
         layers = self._layers(t, fill, lines_full)
-        if held.any() and resolve_ink(self.options.ink, drawing=self.ink is not None) == "drawn":
-            # Where the drawing is a key's, strokes and all: the key as the artist finished it.
-            finish_held(layers.paint, layers.ink, held, fill, lines_full, self.key_drawn_lines(), t)
+        if held.any() and not layers.trace_painted and resolve_ink(self.options.ink, drawing=self.ink is not None) \
+                == "drawn":  # where the drawing is a key's, strokes and all: the key as the artist finished it
+            finish_held(layers.ink, held, fill, lines_full, self.key_drawn_lines(), t)
         return replace(layers, doubt=self.doubt(labels, held, candidates, rgba, full))
 
     @property
