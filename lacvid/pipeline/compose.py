@@ -365,10 +365,14 @@ class ShotComposer:
         # Where the drawing holds still since a key, that key's paint, pixel for pixel (compose.held).
         fill, held = paste_held_with_mask(fill, FrameDrawing.of(*labels, lines_full), self.key_drawings(), t)
         layers = self._layers(t, fill, lines_full)
-        if held.any() and not layers.trace_painted and resolve_ink(self.options.ink, drawing=self.ink is not None) \
-                == "drawn":  # where the drawing is a key's, strokes and all: the key as the artist finished it
+        if held.any() and self._finishes_held(layers):  # where the drawing is a key's, strokes and all: the key
             finish_held(layers.ink, held, fill, lines_full, self.key_drawn_lines(), t)
         return replace(layers, doubt=self.doubt(labels, held, candidates, rgba, full))
+
+    def _finishes_held(self, layers: Layers) -> bool:
+        """Whether a held drawing's strokes take their key's finish (``compose.held.finish_held``): where the
+        drawing's own ink is drawn, and not with ``--trace-lines paint``, whose flatten leaves ink in colour out."""
+        return not layers.trace_painted and resolve_ink(self.options.ink, drawing=self.ink is not None) == "drawn"
 
     @property
     def footage(self) -> bool:
