@@ -25,6 +25,10 @@ moved, and inside a small hood the background leaks into (its outline is near it
 the frame and nowhere near them in the key). Ink against paper (pencil grain, a stroke redrawn)
 is no difference of regions: each frame's own ink goes on top as drawn. Held pixels take the
 key's paint where it holds none of the key's ink; the rest keep the fill they had.
+
+Where the drawing is the key's stroke for stroke (``same_drawing``), ``finish_held`` goes one step
+further: the key there as the artist finished it, strokes included (recoloured, darkened, no pencil
+grain on the paper), since the key is the finished frame of that very drawing.
 """
 
 from __future__ import annotations

@@ -4,7 +4,8 @@ A frame is its key as painted, or the network's color (working size) fused with 
 colours propagated from the keys (drawings: ``pipeline.propagation``), per region with the keys' palette
 when the shot is flat cel paint, else per pixel; regions the drawing holds still since a key take that
 key's paint (``lacvid.compose.held``); then the artist's ink goes on top, as drawn
-(``lacvid.preprocess.ink``). Colour footage is its nearest key warped onto it at full size
+(``lacvid.preprocess.ink``), but where the drawing is a key's stroke for stroke, as that key finished it
+(``compose.held.finish_held``). Colour footage is its nearest key warped onto it at full size
 (``lacvid.compose.fusion.footage_paint``). Frames
 compose on a few threads and are written in order on another, while the caller prepares the next shot.
 """
