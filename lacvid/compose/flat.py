@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from functools import lru_cache
+from typing import Protocol
 
 import cv2
 import numpy as np
@@ -155,6 +156,12 @@ _MODE_TABLE = 1 << 22  # (regions x distinct colours) counts up to this are one 
 KeyColorIds = tuple[np.ndarray, np.ndarray]  # a key's distinct colours (U, 3) and each pixel's index (H * W,)
 
 
+class KeyColorLookup(Protocol):
+    """Each key's ``key_color_ids`` by its frame index (``pipeline.compose.KeyColorIndex``, or a dict)."""
+
+    def __getitem__(self, index: int, /) -> KeyColorIds: ...
+
+
 def key_color_ids(key: np.ndarray) -> KeyColorIds:
     """``distinct_colors`` of a whole key: its colours ascending as packed 0xRRGGBB, and every pixel's index
     among them. What the palette, its coverage and the index layer each read of a key, found once."""
@@ -166,11 +173,10 @@ def _region_fills(key: np.ndarray, labels: np.ndarray, n: int, colors: KeyColorI
                   ) -> list[tuple[int, int]]:
     """(packed RGB of the region's most frequent color, the region's area) for each region, by region;
     a tie goes to the smallest packed colour. ``colors``: ``key_color_ids(key)`` when the caller has it."""
-    dist = cv2.distanceTransform((labels > 0).view(np.uint8), cv2.DIST_L2, 3)  # as vote_trust measures it
     # Per pixel whether it votes: >= 2 px from ink (vote_trust >= 2/3), or in a region too thin to have
     # such pixels, which votes with all of its own; and each region's whole area.
     voters = _fill_voters if worth_compiling(labels.size) else _fill_voters_numpy
-    use, area = voters(np.ascontiguousarray(labels, np.int32), dist, n)  # (H, W) bool, (n + 1,) int64
+    use, area = voters(np.ascontiguousarray(labels, np.int32), vote_trust(labels), n)  # (H, W) bool, (n + 1,)
     each, ids = key_color_ids(key) if colors is None else colors      # (U, 3) ascending packed, (H * W,)
     color = ids[use.ravel()]                                          # (N,): the voters' colours
     u = max(len(each), 1)
@@ -188,9 +194,8 @@ def _region_fills(key: np.ndarray, labels: np.ndarray, n: int, colors: KeyColorI
     return [(int(c), int(a)) for c, a in zip(packed.tolist(), area[region].tolist())]
 
 
-def _fill_voters_numpy(labels: np.ndarray, dist: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:
-    """``_fill_voters`` as NumPy computes it (``vote_trust``'s steps), for frames too small to compile it for."""
-    trust = np.clip(np.divide(dist, np.float32(3.0)), 0.2, 1.0)
+def _fill_voters_numpy(labels: np.ndarray, trust: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:
+    """``_fill_voters`` as NumPy computes it, for frames too small to compile it for."""
     interior = trust >= 2.0 / 3.0  # >= 2 px from ink
     has_interior = np.zeros(n + 1, bool)
     has_interior[labels[interior]] = True
@@ -199,9 +204,9 @@ def _fill_voters_numpy(labels: np.ndarray, dist: np.ndarray, n: int) -> tuple[np
 
 
 @kernel(nogil=True)
-def _fill_voters(labels, dist, n):  # (H, W) int32, float32; int -> (H, W) bool, (n + 1,) int64  # pragma: no cover
-    # vote_trust's test (dist / 3 in float32, against 2/3 in float32: its clip to [0.2, 1] cannot change
-    # that), each region's interior, then the voters; with each region's pixel count on the way.
+def _fill_voters(labels, trust, n):  # (H, W) int32, float32; int -> (H, W) bool, (n + 1,) int64  # pragma: no cover
+    # The NumPy form's interior test (trust >= 2/3 in float32), each region's interior, then the voters; with
+    # each region's pixel count on the way.
     h, w = labels.shape
     threshold = np.float32(2.0 / 3.0)
     has_interior = np.zeros(n + 1, np.bool_)
@@ -210,13 +215,13 @@ def _fill_voters(labels, dist, n):  # (H, W) int32, float32; int -> (H, W) bool,
         for x in range(w):
             r = labels[y, x]
             area[r] += 1
-            if r > 0 and dist[y, x] / np.float32(3.0) >= threshold:
+            if r > 0 and trust[y, x] >= threshold:
                 has_interior[r] = True
     use = np.empty((h, w), np.bool_)
     for y in range(h):
         for x in range(w):
             r = labels[y, x]
-            use[y, x] = r > 0 and (dist[y, x] / np.float32(3.0) >= threshold or not has_interior[r])
+            use[y, x] = r > 0 and (trust[y, x] >= threshold or not has_interior[r])
     return use, area
 
 

@@ -16,6 +16,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING
 
 import cv2
 import numpy as np
@@ -25,6 +26,9 @@ from lacvid.errors import InputError
 from lacvid.preprocess.distance import nearest_values
 from lacvid.util.arrays import rgb_cells
 from lacvid.util.checks import check_array
+
+if TYPE_CHECKING:
+    from lacvid.compose.flat import KeyColorLookup
 
 PAPER = 0          # index of bare paper (white, transparent in the paint layer)
 OFF_PALETTE = 255  # index of a pixel whose paint is no palette colour: the paint layer holds it
@@ -44,7 +48,7 @@ class ShotPalette:
 
     @classmethod
     def of(cls, palettes: Sequence[np.ndarray], keys: Mapping[int, np.ndarray],
-           key_colors: Mapping[int, tuple[np.ndarray, np.ndarray]] | None = None) -> ShotPalette:
+           key_colors: KeyColorLookup | None = None) -> ShotPalette:
         """The entries of ``palettes`` (uint8 (P, 3) each, in order, repeats and white dropped) after paper.
         ``key_colors``: each key's distinct colours and pixels' indices among them (``compose.flat.key_color_ids``)
         where the caller has them: each distinct colour is then looked up once instead of every pixel."""

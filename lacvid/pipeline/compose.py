@@ -20,6 +20,7 @@ from collections import deque
 from collections.abc import Callable, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import replace
+from typing import Generic, TypeVar
 
 import cv2
 import numpy as np
@@ -62,6 +63,9 @@ PROPAGATED_NETWORK_WEIGHT = 0.005
 # (what pasting the key would give) outvotes the network: a guess from the keys is never a colour
 # or a bare paper the keys do not show there. Twice the network's weight: it decides only there.
 NEAREST_KEY_WEIGHT = 2 * PROPAGATED_NETWORK_WEIGHT
+
+
+T = TypeVar("T")
 
 
 def compose_workers() -> int:
@@ -185,36 +189,35 @@ class Composer:
             raise self.error
 
 
-class KeyRegions:
+class _PerKey(Generic[T]):
+    """Something made from each key of a shot once, when first asked for (by frame index), then shared."""
+
+    def __init__(self, make: Callable[[int], T]) -> None:
+        self._make = make
+        self._made: dict[int, T] = {}
+        self._lock = threading.Lock()
+
+    def __getitem__(self, index: int) -> T:
+        with self._lock:
+            if index not in self._made:
+                self._made[index] = self._make(index)
+            return self._made[index]
+
+
+class KeyRegions(_PerKey[tuple[np.ndarray, int]]):
     """A shot's keys' line-enclosed regions at full size (``FusionSettings.regions``, as its frames'), each
     made once, when first asked for, and shared by the palette and the held pasting."""
 
     def __init__(self, prep: PrepEntry) -> None:
-        self.prep = prep
-        self._made: dict[int, tuple[np.ndarray, int]] = {}
-        self._lock = threading.Lock()
-
-    def __getitem__(self, index: int) -> tuple[np.ndarray, int]:
-        with self._lock:
-            if index not in self._made:
-                self._made[index] = FusionSettings().regions(self.prep.frames.get("lines_full", index))
-            return self._made[index]
+        super().__init__(lambda index: FusionSettings().regions(prep.frames.get("lines_full", index)))
 
 
-class KeyColorIndex:
+class KeyColorIndex(_PerKey[KeyColorIds]):
     """A shot's keys' distinct colours and each pixel's index among them (``compose.flat.key_color_ids``), each
     found once, when first asked for, and shared by the palette, its coverage and the index layer's counts."""
 
     def __init__(self, keys_full: Mapping[int, np.ndarray]) -> None:
-        self.keys_full = keys_full
-        self._made: dict[int, KeyColorIds] = {}
-        self._lock = threading.Lock()
-
-    def __getitem__(self, index: int) -> KeyColorIds:
-        with self._lock:
-            if index not in self._made:
-                self._made[index] = key_color_ids(self.keys_full[index])
-            return self._made[index]
+        super().__init__(lambda index: key_color_ids(keys_full[index]))
 
 
 def flat_palette(keys_full: dict[int, np.ndarray], prep: PrepEntry, flat: bool | None,

@@ -127,7 +127,11 @@ class InkModel:
         """The paper's colour under every pixel, float32 (H, W, 3): the clip's paper, lowered where a
         scan's light falls off (a max filter over a window much wider than any stroke, blurred), but
         never below ``PAPER_FLOOR`` of it, so a large inked fill stays ink."""
-        return paper_levels(self._local_light(rgb), *self._paper_bounds())  # clipped to [floor, paper]
+        return self._paper(self._local_light(rgb))
+
+    def _paper(self, local: np.ndarray) -> np.ndarray:
+        """float32 (H, W, 3): ``paper_at`` from its ``_local_light``, clipped to [floor, paper]."""
+        return paper_levels(local, *self._paper_bounds())
 
     def _paper_bounds(self) -> tuple[np.ndarray, np.ndarray]:
         """float32 (3,) each: the lowest and the highest paper level (``paper_at``'s clip)."""
@@ -188,7 +192,7 @@ class InkModel:
         strong = dark >= self.strong_level
         ink_rgb, colored = self._ink_colors(rgb, strong, mask)
         if colored.any():  # (H, W): projection on paper -> ink, read where a line is coloured
-            paper = paper_levels(local, *self._paper_bounds())             # (H, W, 3) float32, as paper_at
+            paper = self._paper(local)                                     # (H, W, 3) float32, as paper_at
             alpha = ink_alpha(np.ascontiguousarray(rgb), paper, ink_rgb, dark, 0.02)
         else:
             alpha = np.zeros(mask.shape, np.float32)

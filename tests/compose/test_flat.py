@@ -171,7 +171,7 @@ def test_region_fills_read_the_shared_colour_index_alike(monkeypatch, min_pixels
     palette = palette_from_keys([key], [lines])
     assert flat_module.palette_coverage([key], [lines], palette) == flat_module.palette_coverage(
         [key], [lines], palette, colors=[flat_module.key_color_ids(key)])
-    use, area = flat_module._fill_voters(labels, cv2.distanceTransform((labels > 0).view(np.uint8), cv2.DIST_L2, 3), n)
-    use2, area2 = flat_module._fill_voters_numpy(labels, cv2.distanceTransform((labels > 0).view(np.uint8),
-                                                                               cv2.DIST_L2, 3), n)
+    trust = flat_module.vote_trust(labels)
+    use, area = flat_module._fill_voters(labels, trust, n)
+    use2, area2 = flat_module._fill_voters_numpy(labels, trust, n)
     assert np.array_equal(use, use2) and np.array_equal(area, area2) and use[:, 31:33].any()
