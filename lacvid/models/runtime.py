@@ -383,17 +383,23 @@ class OnnxBackend:
         # 256 x 256: spinning off made ORT itself faster too (colour + temporal 97 vs 118-125 ms).
         opts.add_session_config_entry("session.intra_op.allow_spinning", "0")
 
-        def session(name: str):
-            return ort.InferenceSession(str(self.folder / name), opts, providers=["CPUExecutionProvider"])
+        self._options = opts
+        self._sessions: dict[str, Any] = {}
+        self._opening = threading.Lock()
 
-        self._encode = session("color_encode.onnx")
-        self._frame = session("color_frame.onnx")
-        self._temporal = session("temporal.onnx") if self.has_temporal else None
+    def _session(self, name: str) -> Any:
+        """The ORT session of graph ``name``, made when first run: a drawing whose networks run on demand
+        (``pipeline.networks``) often never runs them, and each session takes ~0.1 s to make."""
+        with self._opening:
+            if name not in self._sessions:
+                self._sessions[name] = _ort().InferenceSession(str(self.folder / name), self._options,
+                                                               providers=["CPUExecutionProvider"])
+            return self._sessions[name]
 
     def encode_references(self, ref_lines: np.ndarray, ref_colors: np.ndarray,
                           ref_dists: np.ndarray) -> list[np.ndarray]:
         feed = dict(zip(COLOR_INPUTS[2:], (_f32(ref_lines), _f32(ref_colors), _f32(ref_dists))))
-        return self._encode.run(REF_NAMES, feed)  # color_feats, attn_keys, mask_ref, style
+        return self._session("color_encode.onnx").run(REF_NAMES, feed)  # color_feats, attn_keys, mask_ref, style
 
     def color(self, target_lines: np.ndarray, target_dist: np.ndarray, refs: list[np.ndarray]) -> np.ndarray:
         batch = target_lines.shape[0]
@@ -401,13 +407,13 @@ class OnnxBackend:
             refs = [_f32(np.broadcast_to(r, (batch, *r.shape[1:]))) for r in refs]
         feed = {COLOR_INPUTS[0]: _f32(target_lines), COLOR_INPUTS[1]: _f32(target_dist),
                 **dict(zip(REF_NAMES, refs))}
-        (y,) = self._frame.run(["y"], feed)
+        (y,) = self._session("color_frame.onnx").run(["y"], feed)
         return y  # (1, 3, h, w)
 
     def temporal(self, frames: np.ndarray) -> np.ndarray:
-        if self._temporal is None:
+        if not self.has_temporal:
             raise ValueError("this checkpoint holds no temporal network (check has_temporal first)")
-        (y,) = self._temporal.run(["y"], {"frames": _f32(frames)})
+        (y,) = self._session("temporal.onnx").run(["y"], {"frames": _f32(frames)})
         return y  # (1, 3, h, w)
 
 

@@ -97,9 +97,12 @@ class ShotPropagator:
                  settings: PropagationSettings = PropagationSettings(), spill: Path | None = None) -> None:
         self.prep, self.out, self.size, self.settings, self.spill = prep, out, size, settings, spill
 
-    def run(self, shot: Shot, keys_full: dict[int, np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+    def run(self, shot: Shot, keys_full: dict[int, np.ndarray], stop: threading.Event | None = None
+            ) -> tuple[np.ndarray, np.ndarray]:
         """Every frame of ``shot`` that is not a key and not yet cached; returns the shot's palette
-        (uint8 (P, 3)) and which of its colours the keys paint flat (bool (P,), ``propagate.palette``)."""
+        (uint8 (P, 3)) and which of its colours the keys paint flat (bool (P,), ``propagate.palette``).
+        ``stop``: set from another thread to end the chains early (``ShotPropagation.run``): the frames
+        not yet written are left undone."""
         todo = [t for t in range(shot.start, shot.stop) if t not in keys_full and not self.out.is_done(t)]
         stored = self.out.group.attrs.get(f"palette-{shot.start}")
         flat = self.out.group.attrs.get(f"flat-{shot.start}")
@@ -126,5 +129,5 @@ class ShotPropagator:
                     with writing:
                         self.out.put(t, rgb=rgba)
 
-            propagation.run(emit=put)
+            propagation.run(emit=put, stop=stop)
         return propagation.palette, propagation.flat

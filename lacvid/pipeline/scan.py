@@ -1,7 +1,8 @@
 """Pass 1 of colorize: stream every frame once, preprocess what the cache lacks, find the shots.
 
-Decoding runs on its own thread (PyAV releases the GIL) and preprocessing on two more
-(OpenCV does too), so the pass is as fast as its slowest part, not their sum.
+Decoding runs on its own thread (PyAV releases the GIL) and preprocessing, with the writing of
+each frame's results to the cache, on two more (OpenCV, zstd and the CRC do too), so the pass is as
+fast as its slowest part, not their sum.
 """
 
 from __future__ import annotations
@@ -13,11 +14,13 @@ from collections.abc import Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 
+import numpy as np
+
 from lacvid.errors import InputError
 from lacvid.media import Frame, MediaInfo, read_frames
 from lacvid.pipeline.cache import PrepEntry, damaged_message
 from lacvid.pipeline.options import ScanOptions
-from lacvid.preprocess.frame import ClipLineMode, PreparedFrame, prepare_frame
+from lacvid.preprocess.frame import ClipLineMode, LineReader, prepare_frame
 from lacvid.progress import Progress, warn
 from lacvid.shots.detect import Shot, ShotDetector
 from lacvid.util.cpus import thread_limit
@@ -67,17 +70,17 @@ def scan(info: MediaInfo, prep: PrepEntry, options: ScanOptions, work_size: tupl
     if prep.scan is not None:
         return prep.scan
     prep.frames.reserve(info.frame_count)
+    prep.drawn.reserve(info.frame_count)
     detector = ShotDetector()
     names: list[str] = []
     mode = ClipLineMode(options.line_mode)
     task = progress.task("scanning", total=info.frame_count)
     with ThreadPoolExecutor(max_workers=min(2, thread_limit()), thread_name_prefix="lacvid-prep") as pool:
-        pending: list[tuple[int, Future[PreparedFrame]]] = []
+        pending: list[Future[None]] = []
 
         def drain(limit: int) -> None:
             while len(pending) > limit:
-                index, future = pending.pop(0)
-                prep.put(index, future.result())
+                pending.pop(0).result()
                 task.advance()
 
         for frame in prefetch(read_frames(info.path, progress=progress)):
@@ -87,7 +90,8 @@ def scan(info: MediaInfo, prep: PrepEntry, options: ScanOptions, work_size: tupl
             if prep.frames.is_done(frame.index):
                 task.advance()
                 continue
-            pending.append((frame.index, pool.submit(prepare_frame, frame.image, frame_mode, work_size)))
+            # Prepared and written to the cache on the pool's threads: this one decodes and detects shots.
+            pending.append(pool.submit(_prepare_into, prep, frame.index, frame.image, frame_mode, work_size))
             drain(4)
         drain(0)
     task.close()
@@ -97,6 +101,10 @@ def scan(info: MediaInfo, prep: PrepEntry, options: ScanOptions, work_size: tupl
     shots = detector.shots()
     prep.finish_scan(len(names), names, shots)
     return len(names), names, shots
+
+
+def _prepare_into(prep: PrepEntry, index: int, image: np.ndarray, mode: LineReader, work_size: tuple[int, int]) -> None:
+    prep.put(index, prepare_frame(image, mode, work_size))
 
 
 def resolve_shots(spec: str, detected: list[Shot], n_frames: int) -> list[Shot]:

@@ -228,34 +228,36 @@ class ShotWorker:
         keys_full = self.load_keys(shot)
         keys_small = {i: resize_to(img, self.plan.work_size) for i, img in keys_full.items()}
         options = self.plan.options
-        key_regions = KeyRegions(self.prep)  # the keys' regions, made once for the palette and the composer
-        key_colors = KeyColorIndex(keys_full)  # the keys' colours, found once for the palette and its index layer
-        palette, why = flat_palette(keys_full, self.prep, options.flat, key_regions, key_colors)
-        # A drawing with flat keys: the flat fill reads the network only where the propagation leaves a
-        # region open, so the propagation goes first and composing runs the networks it needs (module doc).
-        on_demand = palette is not None and self._propagates(shot) and not self.networks_everywhere
-        # Colour footage is its nearest key warped (compose.fusion.footage_paint): no frame reads the networks.
-        footage = paints_footage(self.prep.has_drawing(shot.start), palette, options.warp)
-        if on_demand:
-            propagated, ink, shot_palette, flat_colors = self._propagate(shot, keys_full, arrays)
-            network = NetworksOnDemand(self.networks, shot, keys_small, self.prep, arrays.colored, arrays.refined,
-                                       self._record).frame
-        elif footage and not self.networks_everywhere:
-            propagated, ink, shot_palette, flat_colors = self._propagate(shot, keys_full, arrays)
-            network = _no_network
-        else:
-            # The networks and the propagation need nothing of each other: the networks run on a
-            # second thread (ONNX Runtime and torch release the GIL) while this one propagates.
-            self.networks.stop.clear()
-            with ThreadPoolExecutor(1, thread_name_prefix="lacvid-networks") as pool:  # leaving it waits for it
-                networks = pool.submit(self._networks, shot, keys_small, arrays)
-                try:
-                    propagated, ink, shot_palette, flat_colors = self._propagate(shot, keys_full, arrays)
-                except BaseException:
-                    self.networks.stop.set()  # an error or Ctrl-C here: the networks stop at their next batch
-                    raise
-                networks.result()  # their error, if any, raised here
-            network = functools.partial(arrays.refined.get, "rgb")
+        # The propagation needs nothing of the keys' full-size regions and palette, nor of the networks: it
+        # starts first, on a thread of its own (its flow, segmentation and carry release the GIL), so a
+        # shot's setup here and the networks where every frame reads them run beside it, not before it.
+        stop = threading.Event()
+        self.networks.stop.clear()
+        with ThreadPoolExecutor(1, thread_name_prefix="lacvid-propagate") as pool:  # leaving it waits for it
+            propagating = pool.submit(self._propagate, shot, keys_full, arrays, stop)
+            # A failed propagation stops the networks running here at their next batch (its error is raised below).
+            propagating.add_done_callback(lambda done: done.exception() is None or self.networks.stop.set())
+            try:
+                key_regions = KeyRegions(self.prep)  # the keys' regions, made once for the palette and the composer
+                key_colors = KeyColorIndex(keys_full)  # the keys' colours, found once for the palette and index layer
+                palette, why = flat_palette(keys_full, self.prep, options.flat, key_regions, key_colors)
+                # A drawing with flat keys: the flat fill reads the network only where the propagation leaves a
+                # region open, so composing runs the networks it needs once the propagation is done (module doc).
+                on_demand = palette is not None and self._propagates(shot) and not self.networks_everywhere
+                # Colour footage is its nearest key warped (compose.fusion.footage_paint): no frame reads them.
+                footage = paints_footage(self.prep.has_drawing(shot.start), palette, options.warp)
+                if on_demand:
+                    network = NetworksOnDemand(self.networks, shot, keys_small, self.prep, arrays.colored,
+                                               arrays.refined, self._record).frame
+                elif footage and not self.networks_everywhere:
+                    network = _no_network
+                else:  # every frame reads the networks: they run here, on every frame, while the propagation runs
+                    self._networks(shot, keys_small, arrays)
+                    network = functools.partial(arrays.refined.get, "rgb")
+            except BaseException:
+                stop.set()  # an error or Ctrl-C here: the propagation's chains stop after the hop in hand
+                raise
+            propagated, ink, shot_palette, flat_colors = propagating.result()  # its error, if any, raised here
         if palette is not None:
             # Every colour the paint is made of, for the index layer: the propagation's, then the keys' own fills.
             indexed = ShotPalette.of([p for p in (shot_palette, palette) if p is not None], keys_full, key_colors)
@@ -335,12 +337,13 @@ class ShotWorker:
         """Whether ``_propagate`` carries region colours over ``shot`` (a drawing, with ``--warp``)."""
         return self.prep.has_drawing(shot.start) and self.plan.options.warp
 
-    def _propagate(self, shot: Shot, keys_full: dict, arrays: ShotArrays
+    def _propagate(self, shot: Shot, keys_full: dict, arrays: ShotArrays, stop: threading.Event | None = None
                    ) -> tuple[FrameArrays | None, InkModel | None, np.ndarray | None, np.ndarray | None]:
         """A drawing's shot: region colours propagated from its keys, the clip's ink model, the
         propagation's palette and which of its colours the keys paint flat. With flat cel keys every
         region takes its propagated colour; keys painted with gradients are also warped onto each
-        frame, and only the regions whose colour is flat take it (``compose.fusion.paint_confident_regions``)."""
+        frame, and only the regions whose colour is flat take it (``compose.fusion.paint_confident_regions``).
+        ``stop``: set by the thread that started it when that one fails (``ShotPropagator.run``)."""
         if not self.prep.has_drawing(shot.start):
             return None, None, None, None  # colour footage: keys warped by flow instead (no ink on top by default)
         if self._ink is None:  # the model scan fitted on the first frame, fitted again the same way
@@ -350,6 +353,6 @@ class ShotWorker:
         t0 = time.perf_counter()
         propagator = ShotPropagator(self.prep, arrays.propagated, match_size(*self.plan.full),
                                      spill=self.plan.cache_root)
-        palette, flat_colors = propagator.run(shot, keys_full)
+        palette, flat_colors = propagator.run(shot, keys_full, stop)
         self._record("propagate", time.perf_counter() - t0)
         return arrays.propagated, self._ink, palette, flat_colors

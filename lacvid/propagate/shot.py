@@ -164,7 +164,8 @@ class ShotPropagation:
         """Every belief of one chain, the key's included (kept whole: for tests and one-off use)."""
         return {key: self.key_beliefs[key], **{t: b for t, b, _ in self._walk(key, step, frames)}}
 
-    def run(self, emit: Callable[[int, FrameColors], None] | None = None) -> dict[int, FrameColors]:
+    def run(self, emit: Callable[[int, FrameColors], None] | None = None,
+            stop: threading.Event | None = None) -> dict[int, FrameColors]:
         """Every frame that is not a key: its regions, their palette colours and confidences.
 
         The chains need nothing of each other, so they run side by side (the flow and most of the
@@ -172,6 +173,8 @@ class ShotPropagation:
         is fused as soon as the last chain that reaches it has (the others' beliefs, a few kB each,
         wait for it), in chain order as ``fuse`` has always seen them. ``emit``: called with each frame
         as it is done (from the chains' threads), and nothing is kept; without it, all are returned.
+        ``stop``: set by another thread (its caller is failing): each chain returns after the hop in hand,
+        and the frames not yet done are simply not emitted.
         """
         wanted = {"both": (1, -1), "forward": (1,), "backward": (-1,)}[self.settings.directions]
         todo = [(key, step, frames) for key, step, frames in chains(self.n, self.keys)
@@ -186,6 +189,8 @@ class ShotPropagation:
 
         def walk(i: int) -> None:
             for t, belief, seg in self._walk(*todo[i]):
+                if stop is not None and stop.is_set():
+                    return
                 with lock:
                     heard[t][i] = belief
                     beliefs = [heard[t][j] for j in reach[t]] if len(heard[t]) == len(reach[t]) else None

@@ -14,6 +14,7 @@ computed again, and ``get`` never returns data that fails its checksum.
 
 from __future__ import annotations
 
+import threading
 import zlib
 from collections.abc import Iterable
 from pathlib import Path
@@ -41,7 +42,8 @@ class FrameArrays:
     and a ``done`` flag per frame. Per array, so ``get`` reads and checks only what it returns.
 
     ``reserve(n)`` sizes the arrays once (to the probed frame count) instead of per frame, so
-    a store is resized rarely; frames beyond it still grow the arrays.
+    a store is resized rarely; frames beyond it still grow the arrays. Threads may ``put`` frames side by
+    side: growing the arrays and the done flags this object caches are taken in turns.
     """
 
     def __init__(self, group: zarr.Group, specs: dict[str, tuple[tuple[int, ...], str]]) -> None:
@@ -66,6 +68,8 @@ class FrameArrays:
         self._unreadable: set[int] = set()  # frames whose done flag could not be read
         self._column = {name: j for j, name in enumerate(specs)}
         self._opened: dict[tuple[str, bool], zarr.Array] = {}  # see ``_array``
+        self._lock = threading.Lock()  # growing the arrays, and the done flags cached here
+        self._length = 0  # frames the arrays are known to hold (they only grow): most puts need not ask the store
 
     def _array(self, name: str, index: int, write: bool = False) -> zarr.Array:
         """The group's array ``name`` for frame ``index`` (configured for writing with ``write``), opened once:
@@ -128,17 +132,22 @@ class FrameArrays:
             self.ensure_length(n)
 
     def ensure_length(self, n: int) -> None:
-        if n <= len(self):
+        if n <= self._length:
             return
-        try:
-            for name, (frame_shape, _) in self.specs.items():
-                self.group[name].resize((n, *frame_shape))
-            self.group["check"].resize((n, len(self.specs)))
-            self.group["done"].resize((n,))
-        except OSError as exc:
-            raise self._write_error(exc, n - len(self)) from exc
-        self._done_cache = None
-        self._opened.clear()
+        with self._lock:  # two threads growing at once could shrink what the other grew
+            self._length = len(self)
+            if n <= self._length:
+                return
+            try:
+                for name, (frame_shape, _) in self.specs.items():
+                    self.group[name].resize((n, *frame_shape))
+                self.group["check"].resize((n, len(self.specs)))
+                self.group["done"].resize((n,))
+            except OSError as exc:
+                raise self._write_error(exc, n - len(self)) from exc
+            self._length = n
+            self._done_cache = None
+            self._opened.clear()
 
     def _read_flags(self, name: str) -> np.ndarray:
         """A whole flag array; a damaged chunk reads as "not done" rather than failing the run."""
@@ -155,9 +164,10 @@ class FrameArrays:
             return out
 
     def done_mask(self) -> np.ndarray:
-        if self._done_cache is None:
-            self._done_cache = self._read_flags("done").astype(bool)
-        return self._done_cache
+        with self._lock:
+            if self._done_cache is None:
+                self._done_cache = self._read_flags("done").astype(bool)
+            return self._done_cache
 
     def is_done(self, index: int) -> bool:
         mask = self.done_mask()
@@ -175,8 +185,9 @@ class FrameArrays:
             self._array("done", index)[index] = True
         except OSError as exc:
             raise self._write_error(exc, len(self) - int(self.done_mask().sum())) from exc
-        if self._done_cache is not None:
-            self._done_cache[index] = True
+        with self._lock:
+            if self._done_cache is not None:
+                self._done_cache[index] = True
 
     def _read(self, index: int, names: Iterable[str]) -> dict[str, np.ndarray] | None:
         """The frame's arrays ``names`` if they match their checksums; None when missing or damaged."""

@@ -143,3 +143,26 @@ def test_colour_footage_runs_no_network(tmp_path) -> None:
     assert (lazy.backend.colour, lazy.backend.temporal_frames) == (0, 0)
     assert everywhere.backend.colour > 0
     assert all(np.array_equal(a, b) for a, b in zip(got, want))
+
+
+def test_the_propagation_and_the_networks_beside_it_fail_as_one(tmp_path, monkeypatch) -> None:
+    """The propagation runs on its own thread while the shot's setup and (where every frame reads them) the
+    networks run on the caller's: an error on either side is the run's error, and neither thread is left
+    running after it."""
+    import threading
+
+    from lacvid.pipeline.propagation import ShotPropagator
+
+    clip = write_revealed_box(tmp_path, pan=40)
+    with pytest.raises(RuntimeError, match="killed before the temporal network"):
+        _run(tmp_path, clip, "networks", Recorded(everywhere=True, fail_temporal=True))
+
+    def broken(self, shot, keys_full, stop=None):
+        raise RuntimeError("the propagation failed")
+
+    monkeypatch.setattr(ShotPropagator, "run", broken)
+    failing = Recorded(everywhere=True)
+    with pytest.raises(RuntimeError, match="the propagation failed"):
+        _run(tmp_path, clip, "propagation", failing)
+    assert failing.backend.temporal_frames < 3, "the networks stopped at their next batch"
+    assert not [t.name for t in threading.enumerate() if t.name.startswith(("lacvid-propagate", "lacvid-chain"))]

@@ -74,3 +74,24 @@ def test_a_chain_holds_only_the_frames_its_next_hops_read() -> None:
         assert len(frame["window"]) <= len(prop.settings.back_weights) + 1
         assert len(frame["got"]) <= len(prop.settings.back_weights) + 1
         assert len(frame["flows"]) <= len(prop.settings.back_weights) + 1   # and their flows, for composing
+
+
+def test_a_stop_set_from_another_thread_ends_the_chains_after_the_hop_in_hand() -> None:
+    """What ``ShotWorker.prepare`` sets when the thread that started the propagation fails: the chains end
+    after their current hop and the frames not yet done are not emitted (nothing half-done is)."""
+    import threading
+
+    masks, keys = shot()
+    stop = threading.Event()
+    got: list[int] = []
+
+    def emit(t: int, colors: object) -> None:
+        got.append(t)
+        stop.set()  # the first frame done: the caller "fails"
+
+    ShotPropagation(masks, keys).run(emit=emit, stop=stop)
+    everything = [t for t in range(N) if t not in keys]
+    assert 1 <= len(got) < len(everything)
+    already = threading.Event()
+    already.set()
+    assert ShotPropagation(masks, keys).run(stop=already) == {}
