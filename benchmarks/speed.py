@@ -2,10 +2,13 @@
 
     python benchmarks/speed.py [--frames 48] [--height 1080] [--size 256] [--model default|random|paper|PATH]
                                [--device cpu|cuda] [--backend auto|torch|onnx] [--long 10] [--no-memory] [--keep DIR]
+                               [--hold 1]
 
 The clip: two ``lacvid.synth`` shots drawn directly at the output size (1920x1080 by default,
 16:9 at ``--height``), exact line art encoded to H.264 as the input, and the synth colour truth
-of the first and last frame of each shot as the painted keys (named by frame index).
+of the first and last frame of each shot as the painted keys (named by frame index). ``--hold 2``
+draws the same action on twos (each drawing held two frames, as animation is mostly drawn): a held
+drawing is matched and painted once (``pipeline.compose.ShotComposer.painted``).
 
 Measured, all on the same data:
 
@@ -64,16 +67,19 @@ GOAL_MEMORY_RATIO = 1.10   # "flat": the 10x longer clip may hold at most 10% mo
 # ----------------------------------------------------------------------------- the clip
 
 
-def render_clip(frames: int, height: int, width: int,
-                seed: int = 0) -> tuple[list[np.ndarray], list[np.ndarray], list[int]]:
-    """Line art, colour truth and shot starts of two synth shots (frames // 2 and the rest)."""
+def render_clip(frames: int, height: int, width: int, seed: int = 0,
+                hold: int = 1) -> tuple[list[np.ndarray], list[np.ndarray], list[int]]:
+    """Line art, colour truth and shot starts of two synth shots (frames // 2 and the rest); ``hold``: each
+    drawing shown that many frames in a row (2: animation on twos)."""
     from lacvid.synth import render_shot
 
     lengths = [frames // 2, frames - frames // 2]
     lines, colors, starts = [], [], []
     for index, length in enumerate(lengths):
         starts.append(len(lines))
-        for color, ink in render_shot(seed, index, length, height, width):
+        drawn = list(render_shot(seed, index, -(-length // hold), height, width))
+        for t in range(length):
+            color, ink = drawn[t // hold]
             lines.append(ink)
             colors.append(color)
     return lines, colors, starts
@@ -254,6 +260,8 @@ def main() -> None:
     parser.add_argument("--frames", type=int, default=48, help="frames of the clip (two shots)")
     parser.add_argument("--height", type=int, default=1080, help="frame height; width is 16:9")
     parser.add_argument("--size", type=int, default=256, help="working size (colorize --size)")
+    parser.add_argument("--hold", type=int, default=1,
+                        help="each drawing held this many frames (2: animation on twos; 1: a new drawing every frame)")
     parser.add_argument("--model", default="default",
                         help="default, random (a random ModelConfig.cpu()), paper (random, the paper's widths) "
                              "or a path")
@@ -281,7 +289,7 @@ def main() -> None:
         folder = Path(tmp.name)
 
     t0 = time.perf_counter()
-    lines, colors, starts = render_clip(args.frames, height, width)
+    lines, colors, starts = render_clip(args.frames, height, width, hold=args.hold)
     video, keys = write_clip(folder, "clip", lines, colors, starts)
     warmup = (lines[:4], colors[:4])
     long_clip = None if args.no_memory else write_clip(folder, "long", lines, colors, starts, repeat=args.long)
@@ -305,7 +313,8 @@ def main() -> None:
 
     print(f"\nlacvid colorize speed: {n} frames {width}x{height} (line art, H.264), {short['shots']} shots, "
           f"working size {args.size} ({w}x{h}), 2 keys per shot")
-    print(f"clip: 2 synth shots drawn at {width}x{height} (not upscaled), made in {made:.0f}s; keys: the synth "
+    held = "" if args.hold == 1 else f", each drawing held {args.hold} frames"
+    print(f"clip: 2 synth shots drawn at {width}x{height} (not upscaled){held}, made in {made:.0f}s; keys: the synth "
           "colour truth of each shot's first and last frame")
     print(f"model: {model_text}; networks run by: {stages['backend']} on {stages['device']}; "
           "CPU threads: as colorize sets them\n")

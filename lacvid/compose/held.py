@@ -406,6 +406,14 @@ def same_drawing(frame_lines: np.ndarray, key_lines: np.ndarray, tolerance: int 
     return apart <= tolerance
 
 
+def is_same_drawing(frame_lines: np.ndarray, other_lines: np.ndarray, tolerance: int = SAME_INK) -> bool:
+    """Whether two frames show one drawing, stroke for stroke: ``same_drawing`` everywhere (a video codec's
+    noise of a few levels moves no stroke; a stroke moved by one pixel, or added, differs by at least 135)."""
+    check_array(frame_lines, "frame lines", np.uint8, ("H", "W"))
+    check_array(other_lines, "other lines", np.uint8, frame_lines.shape)
+    return int(cv2.absdiff(frame_lines, other_lines).max()) <= tolerance
+
+
 def finish_held(ink: np.ndarray, held: np.ndarray, fill: np.ndarray, frame_lines: np.ndarray,
                 keys: Sequence[tuple[KeyDrawing, np.ndarray]], index: int) -> np.ndarray:
     """Where a held pixel's drawing is a key's drawing exactly (``same_drawing``), the key as finished: the ink

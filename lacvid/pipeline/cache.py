@@ -33,6 +33,7 @@ try:
 except ImportError:  # pragma: no cover - Windows: no advisory locks, runs must not share an entry
     fcntl = None  # type: ignore[assignment]
 
+from lacvid.compose.held import is_same_drawing
 from lacvid.errors import CacheError, InputError, disk_full, is_disk_full
 from lacvid.preprocess.frame import PreparedFrame
 from lacvid.progress import NULL_PROGRESS, Progress
@@ -211,6 +212,26 @@ class PrepEntry:
         if frame.drawn is not None:  # first: the frame's done flag below vouches for both
             self.drawn.put(index, rgb=frame.drawn)
         self.frames.put(index, lines_full=frame.lines_full, lines=frame.lines, dist=frame.dist)
+
+    def repeats(self, shot: Shot) -> frozenset[int]:
+        """The frames of ``shot`` that show the previous frame's drawing again (``compose.held.is_same_drawing``:
+        a drawing held on twos or threes, a still): their line art within ``SAME_INK`` levels of the previous
+        frame's everywhere, a lossy video's noise included. Equal stored checksums are equal pixels, unread."""
+        if len(shot) < 2:
+            return frozenset()
+        sums = self.frames.checksums("lines_full", range(shot.start, shot.stop))
+        held, before = set(), None
+        for t in range(shot.start + 1, shot.stop):
+            if sums[t - shot.start] == sums[t - 1 - shot.start] != 0:
+                held.add(t)
+                continue
+            if before is None or before[0] != t - 1:
+                before = (t - 1, self.frames.get("lines_full", t - 1))
+            lines = self.frames.get("lines_full", t)
+            if is_same_drawing(lines, before[1]):
+                held.add(t)
+            before = (t, lines)
+        return frozenset(held)
 
     def has_drawing(self, index: int) -> bool:
         """True when frame ``index`` came from a drawing (its ink is kept as drawn)."""

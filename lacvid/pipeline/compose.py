@@ -16,10 +16,10 @@ import functools
 import queue
 import threading
 import time
-from collections import deque
-from collections.abc import Callable, Mapping
+from collections import OrderedDict, deque
+from collections.abc import Callable, Collection, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from typing import Generic, TypeVar
 
 import cv2
@@ -250,6 +250,19 @@ def paints_footage(drawing: bool, palette: np.ndarray | None, warp: bool) -> boo
     return not drawing and palette is None and warp
 
 
+MEMO = 4  # held drawings' paints kept per shot (``ShotComposer.painted``): more than compose at once
+
+
+@dataclass(frozen=True)
+class Painted:
+    """A frame's paint before its ink goes on: what every frame of a held drawing shares."""
+
+    frame: int         # the frame it was painted as (held pasting takes the keys nearest to it first)
+    fill: np.ndarray   # uint8 (H, W, 3): the paint layer's colours
+    held: np.ndarray   # bool (H, W): pixels pasted from a key (``compose.held``)
+    doubt: np.ndarray  # uint8 (H, W): the frame's doubt (``compose.doubt``)
+
+
 class ShotComposer:
     """Makes the frame jobs of one shot: what each finished frame is made of.
 
@@ -259,14 +272,17 @@ class ShotComposer:
     (else it is read for every frame, as when the networks ran on every frame first).
     ``propagated``: the shot's region colours from ``pipeline.propagation`` (drawings), the
     candidate that joins the network's color instead of keys warped by flow; ``ink``: the
-    clip's ink model, to put a drawing's ink back as drawn (None: the line art is multiplied).
+    clip's ink model, to put a drawing's ink back as drawn (None: the line art is multiplied);
+    ``repeats``: the frames whose line art is the previous frame's (``PrepEntry.repeats``), a drawing held
+    on twos or threes, painted once (``painted``).
     """
 
     def __init__(self, keys_full: dict[int, np.ndarray], keys_small: dict[int, np.ndarray], prep: PrepEntry,
                  network: Callable[[int], np.ndarray], palette: np.ndarray | None, options: ComposeOptions,
                  propagated: FrameArrays | None = None, ink: InkModel | None = None,
                  propagated_palette: np.ndarray | None = None, flat_colors: np.ndarray | None = None,
-                 network_on_demand: bool = False, key_regions: KeyRegions | None = None) -> None:
+                 network_on_demand: bool = False, key_regions: KeyRegions | None = None,
+                 repeats: Collection[int] = ()) -> None:
         self.keys_full, self.keys_small = keys_full, keys_small
         self.key_regions = key_regions if key_regions is not None else KeyRegions(prep)
         self.key_lines = {i: prep.frames.get("lines", i) for i in keys_small}
@@ -281,6 +297,12 @@ class ShotComposer:
         self._shading: np.ndarray | None = None  # float32 (P,): the keys' shade per propagated colour
         self._key_lines_full: list[tuple[KeyDrawing, np.ndarray]] | None = None
         self._keys_lock = threading.RLock()
+        # A held drawing (``repeats``: frames whose line art is the previous frame's, pixel for pixel) is painted
+        # once (``painted_as``); each of its frames then only puts its own ink over that paint.
+        self.repeats = frozenset(repeats)
+        self._painted: OrderedDict[int, Painted] = OrderedDict()   # the last few paints, by the frame painted as
+        self._painting: dict[int, threading.Lock] = {}             # one thread paints a drawing, the others wait
+        self._painted_lock = threading.Lock()
 
     def key_drawings(self) -> list[KeyDrawing]:
         """The keys with their drawings' regions (for ``held`` pasting)."""
@@ -338,9 +360,61 @@ class ShotComposer:
                                      {k: self.key_lines[k] for k in near}, t)
 
     def frame(self, t: int) -> Layers:
+        """Frame ``t``'s finished layers: its paint (``painted``), its own ink over it, its doubt."""
         lines_full = self.prep.frames.get("lines_full", t)                    # (H, W) uint8
+        painted = self.painted(t, lines_full)
+        layers = self._layers(t, painted.fill, lines_full)
+        if painted.held.any() and self._finishes_held(layers):  # where the drawing is a key's, strokes and all: the key
+            finish_held(layers.ink, painted.held, painted.fill, lines_full, self.key_drawn_lines(), painted.frame)
+        return replace(layers, doubt=painted.doubt)
+
+    def painted(self, t: int, lines_full: np.ndarray | None = None) -> Painted:
+        """Frame ``t``'s paint, made once per held drawing (``repeats``: a frame whose line art is the previous
+        frame's): every frame of the drawing takes the paint of one of them (``painted_as``: a key among them,
+        else the first). Only a drawing of several frames keeps its paint, the last ``MEMO`` of them;
+        ``lines_full``: frame ``t``'s line art, when the caller has it."""
+        first, last = self.run_of(t)
+        if first == last:  # a drawing of one frame: nothing to share
+            return self._paint(t, lines_full)
+        source = self.painted_as(t)
+        with self._painted_lock:
+            painting = self._painting.setdefault(source, threading.Lock())
+        with painting:
+            got = self._painted.get(source)
+            if got is None:
+                got = self._paint(source, lines_full if source == t else None)
+                with self._painted_lock:
+                    self._painted[source] = got
+                    while len(self._painted) > MEMO:
+                        gone, _ = self._painted.popitem(last=False)
+                        self._painting.pop(gone, None)
+            return got
+
+    def run_of(self, t: int) -> tuple[int, int]:
+        """The first and last frame of the held drawing frame ``t`` shows (``t``, ``t`` unless it repeats the frame
+        before or the next repeats it)."""
+        first, last = t, t
+        while first in self.repeats:
+            first -= 1
+        while last + 1 in self.repeats:
+            last += 1
+        return first, last
+
+    def painted_as(self, t: int) -> int:
+        """The frame whose paint frame ``t`` takes: a key its held drawing holds (the key is that very drawing,
+        painted by the artist; the nearest, then the earlier), else the drawing's first frame."""
+        first, last = self.run_of(t)
+        keys = [k for k in self.keys_full if first <= k <= last]
+        return min(keys, key=lambda k: (abs(k - t), k)) if keys else first
+
+    def _paint(self, t: int, lines_full: np.ndarray | None = None) -> Painted:
+        """Frame ``t``'s paint, held pixels and doubt, made from its regions, candidates and held keys."""
+        if lines_full is None:
+            lines_full = self.prep.frames.get("lines_full", t)                # (H, W) uint8
+        if t in self.keys_full:  # the key as painted, every pixel its own
+            return Painted(t, self.keys_full[t], np.ones(lines_full.shape, bool), np.zeros(lines_full.shape, np.uint8))
         if self.footage:
-            return self._footage_frame(t, lines_full)
+            return self._footage_paint(t, lines_full)
         # The propagated colours and confidence, read once: candidates, flat regions and doubt use them.
         rgba = self.propagated.get("rgb", t) if self.propagated is not None else None   # (m, n, 4) uint8
         # (h, w, 3) uint8, or where the flat fill may do without it, how to get it
@@ -368,10 +442,7 @@ class ShotComposer:
                                                self.flat_colors, shading=self.key_shading(), full=full)
         # Where the drawing holds still since a key, that key's paint, pixel for pixel (compose.held).
         fill, held = paste_held_with_mask(fill, FrameDrawing.of(*labels, lines_full), self.key_drawings(), t)
-        layers = self._layers(t, fill, lines_full)
-        if held.any() and self._finishes_held(layers):  # where the drawing is a key's, strokes and all: the key
-            finish_held(layers.ink, held, fill, lines_full, self.key_drawn_lines(), t)
-        return replace(layers, doubt=self.doubt(labels, held, candidates, rgba, full))
+        return Painted(t, fill, held, self.doubt(labels, held, candidates, rgba, full))
 
     def _finishes_held(self, layers: Layers) -> bool:
         """Whether a held drawing's strokes take their key's finish (``compose.held.finish_held``): where the
@@ -383,7 +454,7 @@ class ShotComposer:
         """Whether frames are painted as colour footage (``paints_footage``)."""
         return paints_footage(self.ink is not None, self.palette, self.options.warp)
 
-    def _footage_frame(self, t: int, lines_full: np.ndarray) -> Layers:
+    def _footage_paint(self, t: int, lines_full: np.ndarray) -> Painted:
         """Colour footage: its nearest key warped at full size (``compose.fusion.footage_paint``), in the keys'
         colours. Nothing is pasted (a still part warps onto itself, the key's paint already, and the strokes
         keep their own paint), and the networks are never read."""
@@ -393,7 +464,7 @@ class ShotComposer:
                                           {k: self.key_lines[k] for k in near}, t, nearest, self.keys_full[nearest])
         fill = self.key_colors().project(paint)                                  # (H, W, 3) uint8
         held = np.zeros(lines_full.shape, bool)
-        return replace(self._layers(t, fill, lines_full), doubt=self.doubt(None, held, candidates, None))
+        return Painted(t, fill, held, self.doubt(None, held, candidates, None))
 
     def doubt(self, labels: tuple[np.ndarray, int] | None, held: np.ndarray, candidates: list[Candidate],
               propagated: np.ndarray | None, full: np.ndarray | None = None) -> np.ndarray:
@@ -411,7 +482,8 @@ class ShotComposer:
 
     def frame_doubt(self, t: int) -> np.ndarray:
         """uint8 (H, W): ``frame(t).doubt`` without the networks or the paint (``lacvid keys --next``):
-        the same regions, held pixels and candidates; a key's is 0."""
+        the same regions, held pixels and candidates; a key's is 0, a held drawing's its ``painted_as`` frame's."""
+        t = self.painted_as(t)
         lines_full = self.prep.frames.get("lines_full", t)                    # (H, W) uint8
         if t in self.keys_full:
             return np.zeros(lines_full.shape, np.uint8)

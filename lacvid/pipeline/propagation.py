@@ -13,7 +13,7 @@ from __future__ import annotations
 import contextlib
 import tempfile
 import threading
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -94,8 +94,10 @@ class ShotPropagator:
     """
 
     def __init__(self, prep: PrepEntry, out: FrameArrays, size: tuple[int, int],
-                 settings: PropagationSettings = PropagationSettings(), spill: Path | None = None) -> None:
+                 settings: PropagationSettings = PropagationSettings(), spill: Path | None = None,
+                 repeats: Collection[int] = ()) -> None:
         self.prep, self.out, self.size, self.settings, self.spill = prep, out, size, settings, spill
+        self.repeats = repeats  # frames whose line art is the previous frame's (``PrepEntry.repeats``)
 
     def run(self, shot: Shot, keys_full: dict[int, np.ndarray], stop: threading.Event | None = None
             ) -> tuple[np.ndarray, np.ndarray]:
@@ -114,7 +116,8 @@ class ShotPropagator:
             if self.spill is not None:
                 folder = stack.enter_context(tempfile.TemporaryDirectory(prefix=SPILL_PREFIX, dir=self.spill))
                 store = SpilledFrames(Path(folder))
-            propagation = ShotPropagation(_Masks(self.prep, shot, self.size), keys, self.settings, store)
+            propagation = ShotPropagation(_Masks(self.prep, shot, self.size), keys, self.settings, store,
+                                          repeats={t - shot.start for t in self.repeats if t in shot})
             # The palette first: the frames' done flags below vouch for it.
             self.out.group.attrs[f"palette-{shot.start}"] = propagation.palette.tolist()
             self.out.group.attrs[f"flat-{shot.start}"] = propagation.flat.tolist()

@@ -84,8 +84,9 @@ class RunPlan:
     def propagation_id(self) -> str:
         # 3: also for keys not all flat, with flat colours; 4: the keys' colours merge within their own noise;
         # 5: flows to a chain's sources two frames back composed through the frame between (propagate.shot);
-        # 6: the pan start tried only where DIS from rest left the fields apart (propagate.flow.EXPLAINED)
-        return fingerprint("propagate", 6, self.prep_id)
+        # 6: the pan start tried only where DIS from rest left the fields apart (propagate.flow.EXPLAINED);
+        # 7: a held drawing (a frame repeating the one before) is one drawing, nothing moves within it
+        return fingerprint("propagate", 7, self.prep_id)
 
     @property
     def finish_id(self) -> str:
@@ -97,8 +98,10 @@ class RunPlan:
         # entry's attributes (--layers index), and --trace-lines (the paint under coloured lines); 6: each
         # frame's doubt (compose.doubt) beside its layers; 7: those regions keep the keys' own shade
         # (compose.fusion.key_shading); 8: footage is its nearest key warped at full size, nothing pasted;
-        # 9: full-size regions bridge gaps in proportion to the frame (compose.fusion.FusionSettings.at_size)
-        return fingerprint("finish", 10, self.networks_id, self.propagation_id, o.flat, o.warp, o.refs, o.ink,
+        # 9: full-size regions bridge gaps in proportion to the frame (compose.fusion.FusionSettings.at_size);
+        # 10: a held drawing's strokes as its key finished them (compose.held.finish_held); 11: a frame that
+        # repeats the one before takes that one's paint (pipeline.compose.ShotComposer.painted)
+        return fingerprint("finish", 11, self.networks_id, self.propagation_id, o.flat, o.warp, o.refs, o.ink,
                            o.trace_lines)
 
     def shot_keys(self, shot: Shot) -> list[KeyFrame]:
@@ -228,13 +231,14 @@ class ShotWorker:
         keys_full = self.load_keys(shot)
         keys_small = {i: resize_to(img, self.plan.work_size) for i, img in keys_full.items()}
         options = self.plan.options
+        repeats = self.prep.repeats(shot)  # held drawings: propagated and painted once, whatever their length
         # The propagation needs nothing of the keys' full-size regions and palette, nor of the networks: it
         # starts first, on a thread of its own (its flow, segmentation and carry release the GIL), so a
         # shot's setup here and the networks where every frame reads them run beside it, not before it.
         stop = threading.Event()
         self.networks.stop.clear()
         with ThreadPoolExecutor(1, thread_name_prefix="lacvid-propagate") as pool:  # leaving it waits for it
-            propagating = pool.submit(self._propagate, shot, keys_full, arrays, stop)
+            propagating = pool.submit(self._propagate, shot, keys_full, arrays, stop, repeats)
             # A failed propagation stops the networks running here at their next batch (its error is raised below).
             propagating.add_done_callback(lambda done: done.exception() is None or self.networks.stop.set())
             try:
@@ -269,7 +273,8 @@ class ShotWorker:
         arrays.finished.group.attrs.update({"flat": palette is not None, "trace_lines": options.trace_lines})
         composer = ShotComposer(keys_full, keys_small, self.prep, network, palette, options.compose(),
                                 propagated=propagated, ink=ink, propagated_palette=shot_palette,
-                                flat_colors=flat_colors, network_on_demand=on_demand, key_regions=key_regions)
+                                flat_colors=flat_colors, network_on_demand=on_demand, key_regions=key_regions,
+                                repeats=repeats)
         return ShotLayers(arrays.finished, composer, keys_full, flat=palette is not None)
 
     def finish(self, shot: Shot, frames: range, segment: bool = False) -> bool:
@@ -297,14 +302,15 @@ class ShotWorker:
                 self._verify(arrays.propagated, range(shot.start, shot.stop))
                 keys_full = self.load_keys(shot)
                 keys_small = {i: resize_to(img, self.plan.work_size) for i, img in keys_full.items()}
-                propagated, ink, _, _ = self._propagate(shot, keys_full, arrays)
+                repeats = self.prep.repeats(shot)
+                propagated, ink, _, _ = self._propagate(shot, keys_full, arrays, repeats=repeats)
                 # Footage with flat keys is painted per region, with held pasting (its doubt cleared there)
                 key_regions = KeyRegions(self.prep)
                 palette = flat_palette(keys_full, self.prep, self.plan.options.flat, key_regions)[0] \
                     if ink is None else None
                 composer = ShotComposer(keys_full, keys_small, self.prep, _no_network, palette,
                                         self.plan.options.compose(), propagated=propagated, ink=ink,
-                                        key_regions=key_regions)
+                                        key_regions=key_regions, repeats=repeats)
             yield t, composer.frame_doubt(t)
 
     def run_networks(self, shot: Shot) -> None:
@@ -337,13 +343,15 @@ class ShotWorker:
         """Whether ``_propagate`` carries region colours over ``shot`` (a drawing, with ``--warp``)."""
         return self.prep.has_drawing(shot.start) and self.plan.options.warp
 
-    def _propagate(self, shot: Shot, keys_full: dict, arrays: ShotArrays, stop: threading.Event | None = None
+    def _propagate(self, shot: Shot, keys_full: dict, arrays: ShotArrays, stop: threading.Event | None = None,
+                   repeats: frozenset[int] = frozenset()
                    ) -> tuple[FrameArrays | None, InkModel | None, np.ndarray | None, np.ndarray | None]:
         """A drawing's shot: region colours propagated from its keys, the clip's ink model, the
         propagation's palette and which of its colours the keys paint flat. With flat cel keys every
         region takes its propagated colour; keys painted with gradients are also warped onto each
         frame, and only the regions whose colour is flat take it (``compose.fusion.paint_confident_regions``).
-        ``stop``: set by the thread that started it when that one fails (``ShotPropagator.run``)."""
+        ``stop``: set by the thread that started it when that one fails (``ShotPropagator.run``); ``repeats``: the
+        shot's held drawings (``PrepEntry.repeats``)."""
         if not self.prep.has_drawing(shot.start):
             return None, None, None, None  # colour footage: keys warped by flow instead (no ink on top by default)
         if self._ink is None:  # the model scan fitted on the first frame, fitted again the same way
@@ -352,7 +360,7 @@ class ShotWorker:
             return None, self._ink, None, None
         t0 = time.perf_counter()
         propagator = ShotPropagator(self.prep, arrays.propagated, match_size(*self.plan.full),
-                                     spill=self.plan.cache_root)
+                                     spill=self.plan.cache_root, repeats=repeats)
         palette, flat_colors = propagator.run(shot, keys_full, stop)
         self._record("propagate", time.perf_counter() - t0)
         return arrays.propagated, self._ink, palette, flat_colors

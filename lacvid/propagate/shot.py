@@ -12,7 +12,7 @@ with exactly one palette colour and a confidence; low confidence marks what no k
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Protocol
@@ -98,12 +98,19 @@ class ShotPropagation:
     """
 
     def __init__(self, ink: Sequence[np.ndarray], keys: Mapping[int, np.ndarray],
-                 settings: PropagationSettings = PropagationSettings(), store: FrameStore | None = None) -> None:
+                 settings: PropagationSettings = PropagationSettings(), store: FrameStore | None = None,
+                 repeats: Collection[int] = ()) -> None:
         if not keys:
             raise ValueError("propagation needs at least one key")
         self.settings = settings
         self.n = len(ink)
         self.ink = ink
+        # A held drawing (``repeats``: frames whose ink mask is the previous frame's, pixel for pixel) is one
+        # drawing: segmented once, as the first frame of its run, and nothing moves between its frames.
+        self.first = list(range(self.n))
+        for t in range(1, self.n):
+            if t in repeats:
+                self.first[t] = self.first[t - 1]
         self.store: FrameStore = store if store is not None else MemoryFrames()
         self._locks = [threading.Lock() for _ in range(self.n)]  # one frame is segmented by one chain, once
         self.keys = sorted(keys)
@@ -117,7 +124,9 @@ class ShotPropagation:
                             for k, seg in zip(self.keys, key_segments)}
 
     def frame(self, t: int) -> tuple[Segments, np.ndarray]:
-        """Frame ``t``'s regions and flow field (``flow.distance_image``): from the store, else made now."""
+        """Frame ``t``'s regions and flow field (``flow.distance_image``): from the store, else made now (a
+        repeated drawing's are its run's first frame's)."""
+        t = self.first[t]
         with self._locks[t]:
             got = self.store.get(t)
             if got is None:
@@ -153,8 +162,10 @@ class ShotPropagation:
 
     def _flow(self, t: int, src: int, step: int, window: Mapping[int, tuple[Segments, np.ndarray]],
               flows: Mapping[int, Mapping[int, np.ndarray]]) -> np.ndarray:
-        """Flow (h, w, 2) from frame ``t`` to ``src`` (t(p) ~ src(p + flow(p))): estimated between their
-        distance fields one step back, else composed through the frame one step back."""
+        """Flow (h, w, 2) from frame ``t`` to ``src`` (t(p) ~ src(p + flow(p))): none within a held drawing,
+        estimated between their distance fields one step back, else composed through the frame one step back."""
+        if self.first[t] == self.first[src]:
+            return np.zeros((*window[t][1].shape, 2), np.float32)
         near = t - step
         if src != near and self.settings.composed_flows and src in flows.get(near, {}):
             return compose_flows(flows[t][near], flows[near][src])

@@ -47,13 +47,14 @@ def _colorize(root: Path, frames: Path, keys: Path, **options) -> None:
 
 def test_a_flat_fill_builds_the_keys_drawings_once_and_never_their_colours(tmp_path, built) -> None:
     _colorize(tmp_path, *write_revealed_box(tmp_path, pan=40))
-    # two keys, once for the shot's three frames; regions labelled once per key and once per frame
-    assert built == {"colors": 0, "shading": 0, "drawings": 2, "labelled": 2 + 3}
+    # two keys, once for the shot's three frames; regions labelled once per key and once per frame whose drawing
+    # no key has (frames 1 and 3 show the keys' drawing held: they take that key's paint, ShotComposer.painted)
+    assert built == {"colors": 0, "shading": 0, "drawings": 2, "labelled": 2 + 1}
 
 
 def test_per_pixel_paint_projects_onto_the_keys_colours_once(tmp_path, built) -> None:
     _colorize(tmp_path, *write_revealed_box(tmp_path, pan=40), flat=False)
-    assert built == {"colors": 1, "shading": 1, "drawings": 2, "labelled": 2 + 3}
+    assert built == {"colors": 1, "shading": 1, "drawings": 2, "labelled": 2 + 1}
 
 
 def test_colour_footage_builds_no_key_drawing(tmp_path, built) -> None:
