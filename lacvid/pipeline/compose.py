@@ -297,7 +297,7 @@ class ShotComposer:
         self._shading: np.ndarray | None = None  # float32 (P,): the keys' shade per propagated colour
         self._key_lines_full: list[tuple[KeyDrawing, np.ndarray]] | None = None
         self._keys_lock = threading.RLock()
-        # A held drawing (``repeats``: frames whose line art is the previous frame's, pixel for pixel) is painted
+        # A held drawing (``repeats``: frames whose line art is the previous frame's, stroke for stroke) is painted
         # once (``painted_as``); each of its frames then only puts its own ink over that paint.
         self.repeats = frozenset(repeats)
         self._painted: OrderedDict[int, Painted] = OrderedDict()   # the last few paints, by the frame painted as
@@ -370,9 +370,9 @@ class ShotComposer:
 
     def painted(self, t: int, lines_full: np.ndarray | None = None) -> Painted:
         """Frame ``t``'s paint, made once per held drawing (``repeats``: a frame whose line art is the previous
-        frame's): every frame of the drawing takes the paint of one of them (``painted_as``: a key among them,
-        else the first). Only a drawing of several frames keeps its paint, the last ``MEMO`` of them;
-        ``lines_full``: frame ``t``'s line art, when the caller has it."""
+        frame's, stroke for stroke): every frame of the drawing takes the paint of one of them (``painted_as``).
+        Only a drawing of several frames keeps its paint, the last ``MEMO`` of them; ``lines_full``: frame
+        ``t``'s line art, when the caller has it."""
         first, last = self.run_of(t)
         if first == last:  # a drawing of one frame: nothing to share
             return self._paint(t, lines_full)
@@ -402,10 +402,13 @@ class ShotComposer:
 
     def painted_as(self, t: int) -> int:
         """The frame whose paint frame ``t`` takes: a key its held drawing holds (the key is that very drawing,
-        painted by the artist; the nearest, then the earlier), else the drawing's first frame."""
+        painted by the artist; the nearest, then the earlier), else the drawing's frame nearest to a key (the
+        propagation's evidence there went through the fewest hops; the earlier of a tie)."""
         first, last = self.run_of(t)
         keys = [k for k in self.keys_full if first <= k <= last]
-        return min(keys, key=lambda k: (abs(k - t), k)) if keys else first
+        if keys:
+            return min(keys, key=lambda k: (abs(k - t), k))
+        return min(range(first, last + 1), key=lambda f: (min(abs(f - k) for k in self.keys_full), f))
 
     def _paint(self, t: int, lines_full: np.ndarray | None = None) -> Painted:
         """Frame ``t``'s paint, held pixels and doubt, made from its regions, candidates and held keys."""

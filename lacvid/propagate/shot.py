@@ -105,8 +105,8 @@ class ShotPropagation:
         self.settings = settings
         self.n = len(ink)
         self.ink = ink
-        # A held drawing (``repeats``: frames whose ink mask is the previous frame's, pixel for pixel) is one
-        # drawing: segmented once, as the first frame of its run, and nothing moves between its frames.
+        # A held drawing (``repeats``: frames that show the previous frame's drawing again) is one drawing:
+        # segmented once, as the first frame of its run, and nothing moves between its frames.
         self.first = list(range(self.n))
         for t in range(1, self.n):
             if t in repeats:

@@ -1,6 +1,6 @@
-"""Animation on twos and threes: a frame whose drawing is the previous frame's, pixel for pixel, is that
-drawing held. It is propagated and painted once (as a key where the drawing is a key's, else as its first
-frame), each of its frames puts its own ink over that paint, and its frames come out the same; a frame made
+"""Animation on twos and threes: a frame whose drawing is the previous frame's, stroke for stroke, is that
+drawing held. It is propagated and painted once (as a key where the drawing is a key's, else as its frame
+nearest a key), each of its frames puts its own ink over that paint, and its frames come out the same; a frame made
 again (a resumed run) is the same bits."""
 
 from __future__ import annotations
