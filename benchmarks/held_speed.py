@@ -1,6 +1,6 @@
 """How much a drawing held on twos saves: the same action drawn on ones and on twos, coloured whole.
 
-    python benchmarks/held_speed.py [--frames 24] [--height 1080] [--repeat 2] [--keep DIR]
+    python benchmarks/held_speed.py [--frames 24] [--height 1080] [--repeat 2]
 
 Both clips are two ``lacvid.synth`` shots of ``--frames`` frames in all, drawn at the output size and
 written as PNG frame folders (a lossless export, as artists hand line art over; a lossy video's noise
@@ -65,34 +65,26 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--frames", type=int, default=24)
     parser.add_argument("--height", type=int, default=1080)
     parser.add_argument("--repeat", type=int, default=2)
-    parser.add_argument("--keep", type=Path, help="work in this new folder and keep it (default: a temp folder)")
     args = parser.parse_args(argv)
-    width = int(round(args.height * 16 / 9 / 2)) * 2
-    tmp = None
-    if args.keep:
-        args.keep.mkdir(parents=True)
-        root = args.keep
-    else:
-        tmp = tempfile.TemporaryDirectory(prefix="lacvid-held-")
-        root = Path(tmp.name)
-    made = {"ones": write_folder(root, "ones", args.frames, args.height, width, 1),
-            "twos": write_folder(root, "twos", args.frames, args.height, width, 2)}
-    clips = {name: clip for name, (clip, _) in made.items()}
-    warmup = write_folder(root, "warm", 4, args.height, width, 1)[0]
-    seconds: dict[str, list[float]] = {name: [] for name in clips}
-    for _ in range(args.repeat):
-        for name, clip in clips.items():
-            seconds[name].append(timed_run(clip, warmup, root))
-    print(f"\nlacvid colorize of {args.frames} frames {width}x{args.height} as PNG folders (2 synth shots, keys "
-          "first and last), fresh cache each run:")
-    for name, runs in seconds.items():
-        print(f"  on {name}: " + ", ".join(f"{s:.2f}" for s in runs) + f" s  (mean {sum(runs) / len(runs):.2f} s, "
-              f"{args.frames * len(runs) / sum(runs):.2f} frames/s)")
-    ratio = (sum(seconds["twos"]) / len(seconds["twos"])) / (sum(seconds["ones"]) / len(seconds["ones"]))
-    print(f"frames showing the frame before's drawing: on ones {made['ones'][1]}, on twos {made['twos'][1]} of "
-          f"{args.frames}; time on twos / on ones: {ratio:.2f}")
-    if tmp is not None:
-        tmp.cleanup()
+    width = round(args.height * 16 / 9 / 2) * 2
+    with tempfile.TemporaryDirectory(prefix="lacvid-held-") as tmp:
+        root = Path(tmp)
+        made = {"ones": write_folder(root, "ones", args.frames, args.height, width, 1),
+                "twos": write_folder(root, "twos", args.frames, args.height, width, 2)}
+        clips = {name: clip for name, (clip, _) in made.items()}
+        warmup = write_folder(root, "warm", 4, args.height, width, 1)[0]
+        seconds: dict[str, list[float]] = {name: [] for name in clips}
+        for _ in range(args.repeat):
+            for name, clip in clips.items():
+                seconds[name].append(timed_run(clip, warmup, root))
+        print(f"\nlacvid colorize of {args.frames} frames {width}x{args.height} as PNG folders (2 synth shots, keys "
+              "first and last), fresh cache each run:")
+        for name, runs in seconds.items():
+            print(f"  on {name}: " + ", ".join(f"{s:.2f}" for s in runs) + f" s  (mean {sum(runs) / len(runs):.2f} s, "
+                  f"{args.frames * len(runs) / sum(runs):.2f} frames/s)")
+        ratio = (sum(seconds["twos"]) / len(seconds["twos"])) / (sum(seconds["ones"]) / len(seconds["ones"]))
+        print(f"frames showing the frame before's drawing: on ones {made['ones'][1]}, on twos {made['twos'][1]} of "
+              f"{args.frames}; time on twos / on ones: {ratio:.2f}")
     return 0
 
 
