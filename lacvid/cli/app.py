@@ -16,6 +16,7 @@ import signal
 import sys
 import threading
 import traceback
+import warnings
 from collections.abc import Callable
 from typing import Any
 
@@ -155,8 +156,12 @@ class LacvidGroup(TyperGroup):
              standalone_mode: bool = True, **extra: Any) -> Any:
         code = 0
         # zarr runs its I/O on an asyncio loop; a Ctrl-C mid-write leaves tasks that asyncio reports at exit
-        # ("Task was destroyed but it is pending!") after our one line. The write itself is safe (lacvid.util.store).
+        # ("Task was destroyed but it is pending!") after our one line, and a signal that lands inside zarr's
+        # call that hands a read or write to that loop leaves the coroutine it had just made unscheduled, which
+        # Python warns about when it is collected. The write itself is safe (lacvid.util.store), and under
+        # --progress json stderr carries JSON only.
         logging.getLogger("asyncio").setLevel(logging.CRITICAL)
+        warnings.filterwarnings("ignore", message=r"coroutine '.*' was never awaited", category=RuntimeWarning)
         try:
             try:
                 argv = [str(a) for a in (sys.argv[1:] if args is None else args)]

@@ -258,10 +258,10 @@ class ShotWorker:
                 else:  # every frame reads the networks: they run here, on every frame, while the propagation runs
                     self._networks(shot, keys_small, arrays)
                     network = functools.partial(arrays.refined.get, "rgb")
+                propagated, ink, shot_palette, flat_colors = propagating.result()  # its error, if any, raised here
             except BaseException:
-                stop.set()  # an error or Ctrl-C here: the propagation's chains stop after the hop in hand
+                stop.set()  # an error or Ctrl-C here (waiting included): the chains stop after the hop in hand
                 raise
-            propagated, ink, shot_palette, flat_colors = propagating.result()  # its error, if any, raised here
         if palette is not None:
             # Every colour the paint is made of, for the index layer: the propagation's, then the keys' own fills.
             indexed = ShotPalette.of([p for p in (shot_palette, palette) if p is not None], keys_full, key_colors)
