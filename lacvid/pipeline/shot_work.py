@@ -231,14 +231,13 @@ class ShotWorker:
         keys_full = self.load_keys(shot)
         keys_small = {i: resize_to(img, self.plan.work_size) for i, img in keys_full.items()}
         options = self.plan.options
-        repeats = self.prep.repeats(shot)  # held drawings: propagated and painted once, whatever their length
         # The propagation needs nothing of the keys' full-size regions and palette, nor of the networks: it
         # starts first, on a thread of its own (its flow, segmentation and carry release the GIL), so a
         # shot's setup here and the networks where every frame reads them run beside it, not before it.
         stop = threading.Event()
         self.networks.stop.clear()
         with ThreadPoolExecutor(1, thread_name_prefix="lacvid-propagate") as pool:  # leaving it waits for it
-            propagating = pool.submit(self._propagate, shot, keys_full, arrays, stop, repeats)
+            propagating = pool.submit(self._propagate_held, shot, keys_full, arrays, stop)
             # A failed propagation stops the networks running here at their next batch (its error is raised below).
             propagating.add_done_callback(lambda done: done.exception() is None or self.networks.stop.set())
             try:
@@ -258,7 +257,7 @@ class ShotWorker:
                 else:  # every frame reads the networks: they run here, on every frame, while the propagation runs
                     self._networks(shot, keys_small, arrays)
                     network = functools.partial(arrays.refined.get, "rgb")
-                propagated, ink, shot_palette, flat_colors = propagating.result()  # its error, if any, raised here
+                propagated, ink, shot_palette, flat_colors, repeats = propagating.result()  # its error raised here
             except BaseException:
                 stop.set()  # an error or Ctrl-C here (waiting included): the chains stop after the hop in hand
                 raise
@@ -342,6 +341,14 @@ class ShotWorker:
     def _propagates(self, shot: Shot) -> bool:
         """Whether ``_propagate`` carries region colours over ``shot`` (a drawing, with ``--warp``)."""
         return self.prep.has_drawing(shot.start) and self.plan.options.warp
+
+    def _propagate_held(self, shot: Shot, keys_full: dict, arrays: ShotArrays, stop: threading.Event
+                        ) -> tuple[FrameArrays | None, InkModel | None, np.ndarray | None, np.ndarray | None,
+                                   frozenset[int]]:
+        """``_propagate`` with the shot's held drawings found first (``PrepEntry.repeats``: a read of each frame's
+        line art, on the propagation's thread), and returned for composing."""
+        repeats = self.prep.repeats(shot)
+        return (*self._propagate(shot, keys_full, arrays, stop, repeats), repeats)
 
     def _propagate(self, shot: Shot, keys_full: dict, arrays: ShotArrays, stop: threading.Event | None = None,
                    repeats: frozenset[int] = frozenset()
