@@ -122,15 +122,12 @@ class ShotPropagator:
             self.out.group.attrs[f"palette-{shot.start}"] = propagation.palette.tolist()
             self.out.group.attrs[f"flat-{shot.start}"] = propagation.flat.tolist()
 
-            writing = threading.Lock()  # the chains' threads take turns at the store (it may grow)
-
             def put(local: int, colors: FrameColors) -> None:  # each frame as soon as its chains are done
-                t = shot.start + local
+                t = shot.start + local  # (from the chains' threads: FrameArrays takes their puts side by side)
                 if t in todo:
                     conf = np.rint(colors.confidence() * 255).astype(np.uint8)                # (h, w)
                     rgba = np.dstack([colors.image(propagation.palette), conf])                # (h, w, 4)
-                    with writing:
-                        self.out.put(t, rgb=rgba)
+                    self.out.put(t, rgb=rgba)
 
             propagation.run(emit=put, stop=stop)
         return propagation.palette, propagation.flat

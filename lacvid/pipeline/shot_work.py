@@ -301,8 +301,7 @@ class ShotWorker:
                 self._verify(arrays.propagated, range(shot.start, shot.stop))
                 keys_full = self.load_keys(shot)
                 keys_small = {i: resize_to(img, self.plan.work_size) for i, img in keys_full.items()}
-                repeats = self.prep.repeats(shot)
-                propagated, ink, _, _ = self._propagate(shot, keys_full, arrays, repeats=repeats)
+                propagated, ink, _, _, repeats = self._propagate_held(shot, keys_full, arrays)
                 # Footage with flat keys is painted per region, with held pasting (its doubt cleared there)
                 key_regions = KeyRegions(self.prep)
                 palette = flat_palette(keys_full, self.prep, self.plan.options.flat, key_regions)[0] \
@@ -342,7 +341,7 @@ class ShotWorker:
         """Whether ``_propagate`` carries region colours over ``shot`` (a drawing, with ``--warp``)."""
         return self.prep.has_drawing(shot.start) and self.plan.options.warp
 
-    def _propagate_held(self, shot: Shot, keys_full: dict, arrays: ShotArrays, stop: threading.Event
+    def _propagate_held(self, shot: Shot, keys_full: dict, arrays: ShotArrays, stop: threading.Event | None = None
                         ) -> tuple[FrameArrays | None, InkModel | None, np.ndarray | None, np.ndarray | None,
                                    frozenset[int]]:
         """``_propagate`` with the shot's held drawings found first (``PrepEntry.repeats``: a read of each frame's
