@@ -86,7 +86,7 @@ class RunPlan:
         # 5: flows to a chain's sources two frames back composed through the frame between (propagate.shot);
         # 6: the pan start tried only where DIS from rest left the fields apart (propagate.flow.EXPLAINED);
         # 7: a held drawing (a frame repeating the one before) is one drawing, nothing moves within it
-        return fingerprint("propagate", 7, self.prep_id)
+        return fingerprint("propagate", 8, self.prep_id)
 
     @property
     def finish_id(self) -> str:

@@ -132,17 +132,49 @@ def _proximity(target: Segments, source: Segments, count: np.ndarray, moved: np.
     return np.exp(-d2 / (2 * sigma * sigma))
 
 
+@dataclass(frozen=True)
+class HopVotes:
+    """What the flow between two frames says of their regions: ``votes`` (nt, ns) float64, how much of each
+    target region lands in each source region (pixels weighted by how deep they lie in both); per target
+    region, ``count`` (nt,) its pixels deep enough to trust and ``moved`` (nt, 2) their summed flow (x, y)."""
+
+    votes: np.ndarray
+    count: np.ndarray
+    moved: np.ndarray
+
+    @classmethod
+    def along(cls, target: Segments, source: Segments, flow: np.ndarray, settings: CarrySettings) -> HopVotes:
+        """The votes of ``target``'s pixels where ``flow`` (target -> source, (H, W, 2)) lands them in ``source``."""
+        sums = _carry_sums if worth_compiling(target.labels.size) else _carry_sums_numpy
+        return cls(*sums(target.labels, target.dist, source.labels, source.dist,
+                         np.ascontiguousarray(flow, np.float32), target.n, source.n,
+                         np.float32(settings.deep_px)))              # (nt, ns), (nt,), (nt, 2)
+
+    def reversed(self) -> HopVotes:
+        """The same pixel pairs read from the source's side: where each source region's pixels came from in
+        the target, the flow pushed rather than pulled (``propagate.hops``). Per source region, its votes
+        stand for its trusted pixels, and its flow is minus the mean flow of the target regions that landed
+        on it, weighted by their votes."""
+        votes = np.ascontiguousarray(self.votes.T)                                    # (ns, nt)
+        mean = self.moved / np.maximum(self.count, 1e-9)[:, None]                     # (nt, 2) mean flow
+        return HopVotes(votes, votes.sum(1), -(votes @ mean))                          # (ns, nt), (ns,), (ns, 2)
+
+
 def carry(target: Segments, source: Segments, flow: np.ndarray, belief: Belief,
           settings: CarrySettings = CarrySettings()) -> Belief:
-    """``belief`` of ``source`` moved to ``target`` along ``flow`` (target -> source, (H, W, 2)).
+    """``belief`` of ``source`` moved to ``target`` along ``flow`` (target -> source, (H, W, 2)):
+    ``carry_votes`` of ``HopVotes.along`` the flow."""
+    return carry_votes(target, source, HopVotes.along(target, source, flow, settings), belief, settings)
+
+
+def carry_votes(target: Segments, source: Segments, hop: HopVotes, belief: Belief,
+                settings: CarrySettings = CarrySettings()) -> Belief:
+    """``belief`` of ``source`` moved to ``target`` by ``hop``, the votes of target regions for source regions.
 
     A target region's evidence for a source region is the share of its pixels the flow lands in
     it (plus the proximity term), scaled by how alike the two areas are (an eye should not take
     the colour of the face around it)."""
-    sums = _carry_sums if worth_compiling(target.labels.size) else _carry_sums_numpy
-    votes, count, moved = sums(target.labels, target.dist, source.labels, source.dist,
-                               np.ascontiguousarray(flow, np.float32), target.n, source.n,
-                               np.float32(settings.deep_px))              # (nt, ns), (nt,), (nt, 2)
+    votes, count, moved = hop.votes, hop.count, hop.moved                      # (nt, ns), (nt,), (nt, 2)
     total = votes.sum(1)
     share = votes / np.maximum(total, 1e-9)[:, None]                            # (nt, ns)
     at = np.maximum(target.area, 1).astype(np.float64)[:, None]

@@ -3,10 +3,12 @@
 Neighbouring drawings differ little even when the keys differ a lot (an arm sweeping across
 the body over 14 frames, a camera pan, a character entering), so colour is carried one frame
 at a time along DIS flow between distance fields: forward from each key up to the next key,
-backward from each key down to the previous one. Each frame then holds one chain from each
-side; ``fuse`` combines them per region by confidence, so a character who enters mid-shot
-(only the later key shows it) takes its colours from the backward chain. Every region ends
-with exactly one palette colour and a confidence; low confidence marks what no key shows.
+backward from each key down to the previous one. The two chains between two keys cross the same
+pairs of frames; one flow per pair serves both (``propagate.hops``), found for the chain nearer
+its key. Each frame then holds one chain from each side; ``fuse`` combines them per region by
+confidence, so a character who enters mid-shot (only the later key shows it) takes its colours
+from the backward chain. Every region ends with exactly one palette colour and a confidence; low
+confidence marks what no key shows.
 """
 
 from __future__ import annotations
@@ -19,8 +21,9 @@ from typing import Protocol
 
 import numpy as np
 
-from lacvid.propagate.evidence import Belief, CarrySettings, carry, fuse, key_belief, mix
-from lacvid.propagate.flow import compose_flows, distance_image, estimate_flow
+from lacvid.propagate.evidence import Belief, CarrySettings, carry_votes, fuse, key_belief, mix
+from lacvid.propagate.flow import distance_image
+from lacvid.propagate.hops import ShotHops
 from lacvid.propagate.palette import build_palette, flat_colors, merge_tolerance, region_colors, snap
 from lacvid.propagate.segments import Segments, segment
 from lacvid.util.cpus import thread_limit
@@ -135,41 +138,44 @@ class ShotPropagation:
                 self.store.put(t, *got)
             return got
 
-    def _walk(self, key: int, step: int, frames: list[int]) -> Iterator[tuple[int, Belief, Segments]]:
+    def _walk(self, key: int, step: int, frames: list[int], hops: ShotHops | None = None
+              ) -> Iterator[tuple[int, Belief, Segments]]:
         """The chain from ``key`` over ``frames``: each frame's belief and regions, in order. Only the
-        frames its next hops read (``back_weights`` back) stay in its window, with their flows.
+        frames and beliefs its next hops read (``back_weights`` back) stay in its window.
 
-        One flow is estimated per hop, to the frame one step back; the flow to a source further back is
-        that hop's flow composed with the flows the chain already found from the frame one step back
-        (``settings.composed_flows``; each DIS flow is about three quarters of a hop's time).
-        """
+        Each hop carries the beliefs of the frames one and more steps back by the votes between them
+        (``hops``: shared with the chains that cross the same frames, ``propagate.hops``; default: this
+        chain's own)."""
+        hops = hops or self._hops([(key, step, frames)])
         back = len(self.settings.back_weights)
         got: dict[int, Belief] = {key: self.key_beliefs[key]}
         window = {key: self.frame(key)}
-        flows: dict[int, dict[int, np.ndarray]] = {key: {}}   # frame -> {source: flow to it, (h, w, 2)}
         for t in frames:
             window[t] = self.frame(t)
-            sources = [(t - j * step, w) for j, w in enumerate(self.settings.back_weights, start=1)
-                       if t - j * step in got and w > 0]
-            flows[t], beliefs = {}, []
-            for src, _ in sources:  # nearest first: a composed flow reads the hop's own
-                flows[t][src] = self._flow(t, src, step, window, flows)
-                beliefs.append(carry(window[t][0], window[src][0], flows[t][src], got[src], self.settings.carry))
+            sources = self._sources(t, step, got)
+            beliefs = [carry_votes(window[t][0], window[src][0], hops.votes(t, src, window), got[src],
+                                   self.settings.carry)
+                       for src, _ in sources]  # nearest first: its flow is the one a further source composes
             got[t] = beliefs[0] if len(beliefs) == 1 else mix(beliefs, [w for _, w in sources])
             yield t, got[t], window[t][0]
-            for held in (got, window, flows):     # no later hop reads it
+            for held in (got, window):  # no later hop reads it
                 held.pop(t - back * step, None)
 
-    def _flow(self, t: int, src: int, step: int, window: Mapping[int, tuple[Segments, np.ndarray]],
-              flows: Mapping[int, Mapping[int, np.ndarray]]) -> np.ndarray:
-        """Flow (h, w, 2) from frame ``t`` to ``src`` (t(p) ~ src(p + flow(p))): none within a held drawing,
-        estimated between their distance fields one step back, else composed through the frame one step back."""
-        if self.first[t] == self.first[src]:
-            return np.zeros((*window[t][1].shape, 2), np.float32)
-        near = t - step
-        if src != near and self.settings.composed_flows and src in flows.get(near, {}):
-            return compose_flows(flows[t][near], flows[near][src])
-        return estimate_flow(window[t][1], window[src][1], self.settings.pan_prior)
+    def _sources(self, t: int, step: int, got: Collection[int]) -> list[tuple[int, float]]:
+        """Frame ``t``'s sources in a chain walking by ``step`` that has reached ``got``: (frame, weight)."""
+        return [(t - j * step, w) for j, w in enumerate(self.settings.back_weights, start=1)
+                if t - j * step in got and w > 0]
+
+    def _hops(self, todo: Sequence[tuple[int, int, list[int]]]) -> ShotHops:
+        """The votes the chains ``todo`` will read, made once for all of them (``propagate.hops.ShotHops``)."""
+        needed = []
+        for key, step, frames in todo:
+            reached = {key}
+            for t in frames:
+                needed += [(t, src) for src, _ in self._sources(t, step, reached)]
+                reached.add(t)
+        return ShotHops(self.frame, self.keys, self.first, self.settings.carry, self.settings.composed_flows,
+                        self.settings.pan_prior, needed)
 
     def _chain(self, key: int, step: int, frames: list[int]) -> dict[int, Belief]:
         """Every belief of one chain, the key's included (kept whole: for tests and one-off use)."""
@@ -198,8 +204,10 @@ class ShotPropagation:
         lock = threading.Lock()
         out: dict[int, FrameColors] = {}
 
+        hops = self._hops(todo)  # the votes between two frames, made once for both chains crossing them
+
         def walk(i: int) -> None:
-            for t, belief, seg in self._walk(*todo[i]):
+            for t, belief, seg in self._walk(*todo[i], hops):
                 if stop is not None and stop.is_set():
                     return
                 with lock:

@@ -1,11 +1,11 @@
-"""Flows between drawings: composed through a middle frame, and estimated once per hop of a chain."""
+"""Flows between drawings: composed through a middle frame, and estimated once per pair of neighbouring frames."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
-import lacvid.propagate.shot as shot_module
+import lacvid.propagate.hops as hops_module
 from lacvid.preprocess.ink import InkModel
 from lacvid.propagate import PropagationSettings, ShotPropagation
 from lacvid.propagate.flow import compose_flows, warp
@@ -48,13 +48,13 @@ def test_composing_rejects_flows_of_two_sizes() -> None:
 
 def _counting_estimates(monkeypatch) -> list[int]:
     calls: list[int] = []
-    real = shot_module.estimate_flow
+    real = hops_module.estimate_flow
 
     def counted(target, source, pan_prior=True):
         calls.append(1)
         return real(target, source, pan_prior)
 
-    monkeypatch.setattr(shot_module, "estimate_flow", counted)
+    monkeypatch.setattr(hops_module, "estimate_flow", counted)
     return calls
 
 
@@ -74,6 +74,18 @@ def test_a_chain_estimates_one_flow_per_hop_and_composes_the_rest(monkeypatch, c
     # Each frame but the first after the key has two sources: one DIS each when not composed.
     assert len(calls) == (hops if composed else 2 * hops - 1)
     assert sorted(beliefs) == list(range(N - 1))
+
+
+@pytest.mark.parametrize("keys", [(0, N - 1), (0, 3, N - 1)])
+def test_both_chains_share_one_flow_per_pair_of_neighbouring_frames(monkeypatch, keys: tuple[int, ...]) -> None:
+    """The forward and backward chains cross every pair of neighbours between two keys: one DIS flow each
+    pair, not one per chain (``propagate.hops``), plus at most one a key interval for the second source whose
+    hops run two ways (the interval's middle); every frame between the keys still coloured."""
+    masks, _ = _shot()
+    calls = _counting_estimates(monkeypatch)
+    colors = ShotPropagation(masks, {k: frame(k)[1] for k in keys}).run()
+    assert N - 1 <= len(calls) <= N - 1 + len(keys) - 1      # was 2 (N - 1) - (len(keys) - 1) - ... a flow each hop
+    assert sorted(colors) == [t for t in range(N) if t not in keys]
 
 
 def test_composed_flows_paint_the_shot_as_flows_of_their_own() -> None:

@@ -83,10 +83,11 @@ def test_chains_run_side_by_side_give_what_they_give_one_after_another() -> None
     prop = ShotPropagation([ink.frame(d).mask for d in drawn], {0: truth[0], 4: truth[4], N - 1: truth[N - 1]})
     result = prop.run()
     heard: dict[int, list] = {}
-    for key, step, frames in chains(N, [0, 4, N - 1]):  # four chains, one at a time, in order
-        chain = prop._chain(key, step, frames)
-        for t in frames:
-            heard.setdefault(t, []).append(chain[t])
+    todo = chains(N, [0, 4, N - 1])
+    hops = prop._hops(todo)  # the votes between frames, shared by the chains that cross them, as ``run`` does
+    for key, step, frames in todo:  # four chains, one at a time, in order
+        for t, belief, _ in prop._walk(key, step, frames, hops):
+            heard.setdefault(t, []).append(belief)
     for t, beliefs in heard.items():
         fused = fuse(beliefs, prop.settings.fuse_power)
         np.testing.assert_array_equal(result[t].index, fused.prob.argmax(1))

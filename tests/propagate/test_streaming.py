@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import numpy as np
+import pytest
 
 from lacvid.preprocess.ink import InkModel
 from lacvid.propagate import ShotPropagation
@@ -73,7 +74,27 @@ def test_a_chain_holds_only_the_frames_its_next_hops_read() -> None:
         next(walk)
         assert len(frame["window"]) <= len(prop.settings.back_weights) + 1
         assert len(frame["got"]) <= len(prop.settings.back_weights) + 1
-        assert len(frame["flows"]) <= len(prop.settings.back_weights) + 1   # and their flows, for composing
+        assert frame["hops"].held() <= len(prop.settings.back_weights)     # flows kept for composing
+
+
+@pytest.mark.parametrize("keys", [(0, N - 1), (0, 4, N - 1), (4,)])
+def test_a_run_drops_every_votes_and_flow_once_its_last_chain_has_read_it(monkeypatch, keys) -> None:
+    """What the chains will read is counted from the chains up front (``propagate.hops``): a run ends holding
+    nothing, so a long shot's pairs never pile up (each waits only for the chain that reads it second)."""
+    import lacvid.propagate.shot as shot_module
+    from lacvid.propagate.hops import ShotHops
+
+    made: list[ShotHops] = []
+
+    class Watched(ShotHops):
+        def __init__(self, *args, **kwargs) -> None:
+            super().__init__(*args, **kwargs)
+            made.append(self)
+
+    monkeypatch.setattr(shot_module, "ShotHops", Watched)
+    masks, _ = shot()
+    ShotPropagation(masks, {k: frame(k)[1] for k in keys}).run()
+    assert len(made) == 1 and made[0].held() == 0
 
 
 def test_a_stop_set_from_another_thread_ends_the_chains_after_the_hop_in_hand() -> None:
