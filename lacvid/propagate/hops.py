@@ -90,17 +90,18 @@ class ShotHops:
         pair = _pair(target, source)
         start, end = direction = self._direction(pair)
         with self._maker("votes", pair):
-            stored = self._votes.get(pair)
-            if stored is None:
-                get = functools.partial(_frame, window, self.frame)
-                stored = _Stored(HopVotes.along(get(start)[0], get(end)[0], self._flow(direction, get), self.carry))
-                self._done_with_flow(direction)
-                self._votes[pair] = stored
-            hop = stored.votes()
             with self._lock:
                 self._vote_reads[pair] -= 1
-                if self._vote_reads[pair] <= 0:
-                    self._votes.pop(pair, None)
+                last = self._vote_reads[pair] <= 0      # no chain reads it after this one
+                stored = self._votes.pop(pair, None) if last else self._votes.get(pair)
+            if stored is not None:
+                hop = stored.votes()
+            else:
+                get = functools.partial(_frame, window, self.frame)
+                hop = HopVotes.along(get(start)[0], get(end)[0], self._flow(direction, get), self.carry)
+                self._done_with_flow(direction)
+                if not last:
+                    self._votes[pair] = _Stored(hop)
         return hop if target == start else hop.reversed()
 
     def pulls(self, target: int, source: int) -> bool:
