@@ -85,7 +85,8 @@ class RunPlan:
         # 3: also for keys not all flat, with flat colours; 4: the keys' colours merge within their own noise;
         # 5: flows to a chain's sources two frames back composed through the frame between (propagate.shot);
         # 6: the pan start tried only where DIS from rest left the fields apart (propagate.flow.EXPLAINED);
-        # 7: a held drawing (a frame repeating the one before) is one drawing, nothing moves within it
+        # 7: a held drawing (a frame repeating the one before) is one drawing, nothing moves within it;
+        # 8: one flow per pair of neighbouring frames, pulled by the nearer key's chain, pushed by the other
         return fingerprint("propagate", 8, self.prep_id)
 
     @property

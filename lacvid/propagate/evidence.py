@@ -1,8 +1,9 @@
 """Colour evidence per region, carried from one frame to the next along optical flow.
 
 A ``Belief`` says, for every region of a frame, how likely each palette colour is (``prob``)
-and how far to trust that (``conf``). ``carry`` moves it to a neighbouring frame; ``mix``
-pools several sources of one chain; ``fuse`` combines the chains from both keys.
+and how far to trust that (``conf``). ``carry_votes`` moves it to a neighbouring frame by the
+``HopVotes`` a flow between the two finds; ``mix`` pools several sources of one chain; ``fuse``
+combines the chains from both keys.
 
 Why vote per palette colour: a region split in one drawing and merged in the next still gets
 its colour, since evidence for the same colour adds up whichever source regions it comes from.
@@ -158,13 +159,6 @@ class HopVotes:
         votes = np.ascontiguousarray(self.votes.T)                                    # (ns, nt)
         mean = self.moved / np.maximum(self.count, 1e-9)[:, None]                     # (nt, 2) mean flow
         return HopVotes(votes, votes.sum(1), -(votes @ mean))                          # (ns, nt), (ns,), (ns, 2)
-
-
-def carry(target: Segments, source: Segments, flow: np.ndarray, belief: Belief,
-          settings: CarrySettings = CarrySettings()) -> Belief:
-    """``belief`` of ``source`` moved to ``target`` along ``flow`` (target -> source, (H, W, 2)):
-    ``carry_votes`` of ``HopVotes.along`` the flow."""
-    return carry_votes(target, source, HopVotes.along(target, source, flow, settings), belief, settings)
 
 
 def carry_votes(target: Segments, source: Segments, hop: HopVotes, belief: Belief,

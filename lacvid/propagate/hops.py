@@ -9,11 +9,11 @@ from (the chain walking from ``y`` to ``x`` pulls its colours); read by columns 
 flow per pair of neighbours instead of one per chain and hop.
 
 Which way a pair's flow runs: for the chain whose key is nearer, where both chains read it
-(``ShotHops.pulls``). A chain is
-the trusted one near its own key (``evidence.fuse`` weighs the chains by confidence, which decays
-with every hop), and there it pulls, as it did with a flow of its own; it pushes only in the half
-of the interval where the other chain leads. (Pushed everywhere, the backward chain cost the
-generated pencil shots 0.021 of their regions, 0.957 -> 0.936; README.)
+(``ShotHops.pulls``). A chain is the trusted one near its own key (``evidence.fuse`` weighs the
+chains by confidence, which decays with every hop), and there it pulls, as it did with a flow of
+its own; it pushes only in the half of the interval where the other chain leads. (Pushed
+everywhere, the backward chain cost the generated pencil shots 0.021 of their regions, 0.957 ->
+0.936; README.)
 
 A source further back (``PropagationSettings.back_weights``) gets its flow from the hops' flows
 composed (``flow.compose_flows``) where they run its way, else a DIS flow of its own (the pair

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from lacvid.preprocess.ink import InkModel
-from lacvid.propagate.evidence import Belief, CarrySettings, carry
+from lacvid.propagate.evidence import Belief, CarrySettings, HopVotes, carry_votes
 from lacvid.propagate.segments import Segments, segment
 from lacvid.util import kernels
 from tests.propagate.test_propagate import N, frame
@@ -57,7 +57,8 @@ def test_carry_equals_the_numpy_form(kind: str, monkeypatch) -> None:
         flow[..., 1] = 30.0
     belief = Belief(rng.dirichlet(np.ones(6), source.n), rng.uniform(0.2, 1.0, source.n))
     settings = CarrySettings()
-    kernel, numpy_form = _both_ways(monkeypatch, lambda: carry(target, source, flow, belief, settings))
+    kernel, numpy_form = _both_ways(monkeypatch, lambda: carry_votes(
+        target, source, HopVotes.along(target, source, flow, settings), belief, settings))
     np.testing.assert_array_equal(kernel.prob, numpy_form.prob)
     np.testing.assert_array_equal(kernel.conf, numpy_form.conf)
     assert kernel.conf.max() > 0
