@@ -26,7 +26,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 from lacvid.models.blocks import AdaINResBlock, act, conv, pad_to_multiple, unmerge
-from lacvid.models.config import ColorNetConfig
+from lacvid.models.config import EXPORT_QUERY_CHUNKS, ColorNetConfig
 
 _SCALE = 4  # the encoders downsample twice
 
@@ -83,6 +83,25 @@ class Embedder(nn.Module):
         return torch.cat([s[:, :self.feat], 1.0 + s[:, self.feat:]], 1)  # (B, 2F): means, stds
 
 
+def attention(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor) -> torch.Tensor:
+    """softmax(q k^T / sqrt(d)) v for q (B, 1, N, d), k and v (B, 1, M, d) -> (B, 1, N, d).
+
+    Eager torch runs the fused CPU kernel, which never holds the (N x M) matrix. ONNX has no such
+    operator, so the exported graph computes the matrix explicitly, and whole it grows with the
+    fourth power of the working size (640 MB at 256 x 456, K = 3). Exported, the query positions
+    are split into ``EXPORT_QUERY_CHUNKS`` slices run one after another: each row's softmax needs
+    only its own row, so the result is the same, and ONNX Runtime reuses one chunk's memory for
+    the next (``runtime.attention_bytes``). The slices' bounds stay symbolic in the graph.
+    """
+    if not torch.onnx.is_in_onnx_export():
+        return F.scaled_dot_product_attention(q, k, v)  # (B, 1, N, d)
+    n = q.shape[2]
+    step = (n + EXPORT_QUERY_CHUNKS - 1) // EXPORT_QUERY_CHUNKS  # the last chunks may be empty
+    chunks = [F.scaled_dot_product_attention(q[:, :, i * step:(i + 1) * step], k, v)  # (B, 1, step, d)
+              for i in range(EXPORT_QUERY_CHUNKS)]
+    return torch.cat(chunks, 2)  # (B, 1, N, d)
+
+
 class ColorTransformLayer(nn.Module):
     """The similarity-based colour transform layer as scaled-dot-product attention.
 
@@ -125,7 +144,7 @@ class ColorTransformLayer(nn.Module):
         q = self.query(target_dist).flatten(2).transpose(1, 2).unsqueeze(1).contiguous()  # (B, 1, h*w, dk)
         # Contiguous q, k, v keep the CPU on the fused kernel: a transposed query silently
         # falls back to the explicit (h*w x K*h*w) matrix (7.1 GB at 512^2, K = 3).
-        o = F.scaled_dot_product_attention(q, refs.attn_keys, v)  # (B, 1, h*w, dk)
+        o = attention(q, refs.attn_keys, v)  # (B, 1, h*w, dk)
         o = o.squeeze(1).transpose(1, 2).reshape(B, -1, h, w)  # (B, dk, h, w)
         f_mat = self.lift(o)  # (B, F, h, w): the matched colour for each TARGET position
         # mean_k [ n_k * (m_k * c_k) + (1 - n_k) * f_mat ]

@@ -6,8 +6,9 @@ and, checked in tests with onnxruntime, keeps every size symbolic here (padding 
 4, the crop back, the attention reshapes) at resolutions other than the example's.
 Spectral norm is baked into plain weights on an eval-mode copy first (``inference_copy``): in
 eval mode the normalised weight is fixed, so outputs do not change and the exporter sees plain
-convs. The exported attention is the explicit softmax(QK^T)V of ONNX: memory grows with
-(H/4*W/4) x K*(H/4*W/4) (134 MB at 256^2, K = 2), unlike torch's fused kernel.
+convs. The exported attention is the explicit softmax(QK^T)V of ONNX, computed in slices of the
+query positions so that one slice's (H/4*W/4 / 32) x K*(H/4*W/4) matrix is held at a time
+(``models.color.attention``), where torch runs its fused kernel.
 
 Files written for an output directory:
     color.onnx          the whole colour net: 5 inputs -> y, y_mid, y_sim

@@ -56,9 +56,9 @@ if TYPE_CHECKING:
     from lacvid.models.checkpoint import Checkpoint
     from lacvid.models.color import References
 
-# Above this estimate "auto" runs torch on the CPU too; see attention_bytes.
+# Above this whole attention matrix "auto" runs torch on the CPU too, its fused kernel being faster; attention_bytes.
 ONNX_ATTENTION_LIMIT = int(1.5e9)
-_EXPORT_FORMAT = 2  # 2: the reference keys' graph input is named attn_keys
+_EXPORT_FORMAT = 3  # 2: the reference keys' graph input is named attn_keys; 3: attention in query slices
 _MANIFEST = "export.json"
 
 
@@ -251,17 +251,19 @@ class TorchBackend:
 
 
 def attention_bytes(work_size: tuple[int, int], k: int) -> int:
-    """Bytes of one float32 (h/4 * w/4) x (K * h/4 * w/4) attention matrix at working size (h, w).
+    """Bytes of the whole float32 (h/4 * w/4) x (K * h/4 * w/4) attention matrix at working size (h, w).
 
-    The exported colour net computes softmax(QK^T)V explicitly (ONNX has no fused,
-    memory-efficient attention operator that ONNX Runtime's CPU provider runs here), so this
-    matrix is materialised per frame: 134 MB at 256 x 256 and K = 2, 640 MB at 256 x 456 and
-    K = 3, 10 GB at 512 x 912 and K = 3; it grows with the fourth power of the working size.
-    Eager PyTorch runs the fused CPU kernel, which never holds it. Measured on the CPU model
-    (ORT 1.32): one colour frame raises peak resident memory by ~2.1x this estimate (the matrix
-    and its softmax; 1.36 GB at 256 x 456, K = 3), and ORT's CPU arena keeps that memory for
-    reuse (turning the arena off halves the held memory but makes the colour net ~2.5x slower).
-    Hence ``ONNX_ATTENTION_LIMIT`` = 1.5 GB of estimate, i.e. ~3 GB more than torch at peak.
+    The exported colour net computes softmax(QK^T)V explicitly (ONNX has no fused attention operator
+    that ONNX Runtime's CPU provider runs here), in ``EXPORT_QUERY_CHUNKS`` slices of the query
+    positions one after another (``models.color.attention``), so ORT holds one slice's rows at a
+    time. Whole, the matrix grows with the fourth power of the working size (640 MB at 256 x 456,
+    K = 3; 10 GB at 512 x 912), and when the graph held it whole (measured on 2 cores, ORT 1.32,
+    default model, 256 x 456, K = 3) a colour frame peaked at 2.7 GB resident and its first call
+    took 6.1 s; in 32 slices it peaks at 250 MB, the first call takes 0.21 s and a warm one 122 ms
+    (was 179), with identical output. The work still grows with the whole matrix, where torch's
+    fused kernel does better: colour + temporal per frame, ORT against torch, 227 vs 227 ms at
+    256 x 456 (0.64 GB whole), 464 vs 473 at 320 x 570 (1.6 GB), 891 vs 797 at 384 x 684 (3.2 GB),
+    2700 vs 1984 at 512 x 912 (10 GB): hence ``ONNX_ATTENTION_LIMIT``.
     """
     h, w = work_size
     n = math.ceil(h / 4) * math.ceil(w / 4)
@@ -382,6 +384,10 @@ class OnnxBackend:
         # threads that compose and write frames between network calls. Measured on 2 cores,
         # 256 x 256: spinning off made ORT itself faster too (colour + temporal 97 vs 118-125 ms).
         opts.add_session_config_entry("session.intra_op.allow_spinning", "0")
+        # ORT's memory pattern plans one block for all of a run's tensors per input shape, held beside
+        # the arena. Off, measured on 2 cores at 256 x 456 (default model, K = 3): the colour frame's
+        # peak 251 -> 203 MB, the temporal net's 296 -> 226 MB, each within 2% of its time.
+        opts.enable_mem_pattern = False
 
         self._options = opts
         self._sessions: dict[str, Any] = {}
@@ -458,9 +464,9 @@ def make_backend(model: LoadedModel, device: str = "cpu", backend: str = "auto",
         if need > ONNX_ATTENTION_LIMIT:
             size = f"{work_size[0]}x{work_size[1]} with {max_refs} references"
             if backend == "auto":
-                progress.log(f"running the networks in PyTorch: ONNX Runtime would hold a {need / 1e9:.1f} GB "
-                             f"attention matrix per frame at {size}")
+                progress.log(f"running the networks in PyTorch: its fused attention is faster than ONNX Runtime's "
+                             f"{need / 1e9:.1f} GB attention matrix at {size}")
                 return TorchBackend(model.checkpoint, device)
-            warn(progress, f"ONNX Runtime holds a {need / 1e9:.1f} GB attention matrix per frame at {size} "
-                           "(about twice that at peak); use --backend torch if memory runs out")
+            warn(progress, f"ONNX Runtime computes a {need / 1e9:.1f} GB attention matrix per frame at {size} "
+                           "(in slices); --backend torch runs its fused attention faster there")
     return OnnxBackend(model, cache_dir, threads=threads, progress=progress)

@@ -41,8 +41,8 @@ def network_batch(batch: int | None, device: str) -> int:
     """Frames per network call: ``batch`` when given, else ``GPU_BATCH`` on CUDA and 1 on the CPU.
 
     Measured on 2 cores with ONNX Runtime, default model at 256 x 456, K = 2: 1, 2, 4 and 8 frames
-    a call took 135, 135, 130 and 151 ms per colour frame while peak memory went 2.4, 4.4, 8.5 and
-    16.8 GB (the attention matrix is held per frame, ``models.runtime.attention_bytes``)."""
+    a call took 135, 135, 130 and 151 ms per colour frame: batching buys nothing on the CPU (and, when
+    the exported attention held its whole matrix, cost 2.4, 4.4, 8.5 and 16.8 GB at peak)."""
     if batch is not None:
         return batch
     return GPU_BATCH if str(device).startswith("cuda") else 1
