@@ -90,13 +90,13 @@ def attention(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor) -> torch.Tensor
     operator, so the exported graph computes the matrix explicitly, and whole it grows with the
     fourth power of the working size (640 MB at 256 x 456, K = 3). Exported, the query positions
     are split into ``EXPORT_QUERY_CHUNKS`` slices run one after another: each row's softmax needs
-    only its own row, so the result is the same, and ONNX Runtime reuses one chunk's memory for
+    only its own row, so the result is the same, and ONNX Runtime reuses one slice's memory for
     the next (``runtime.attention_bytes``). The slices' bounds stay symbolic in the graph.
     """
     if not torch.onnx.is_in_onnx_export():
         return F.scaled_dot_product_attention(q, k, v)  # (B, 1, N, d)
     n = q.shape[2]
-    step = (n + EXPORT_QUERY_CHUNKS - 1) // EXPORT_QUERY_CHUNKS  # the last chunks may be empty
+    step = (n + EXPORT_QUERY_CHUNKS - 1) // EXPORT_QUERY_CHUNKS  # the last slices may be empty
     chunks = [F.scaled_dot_product_attention(q[:, :, i * step:(i + 1) * step], k, v)  # (B, 1, step, d)
               for i in range(EXPORT_QUERY_CHUNKS)]
     return torch.cat(chunks, 2)  # (B, 1, N, d)

@@ -56,7 +56,7 @@ if TYPE_CHECKING:
     from lacvid.models.checkpoint import Checkpoint
     from lacvid.models.color import References
 
-# Above this whole attention matrix "auto" runs torch on the CPU too, its fused kernel being faster; attention_bytes.
+# Above this whole attention matrix "auto" runs torch on the CPU too, its fused kernel being faster (attention_bytes).
 ONNX_ATTENTION_LIMIT = int(1.5e9)
 _EXPORT_FORMAT = 3  # 2: the reference keys' graph input is named attn_keys; 3: attention in query slices
 _MANIFEST = "export.json"
