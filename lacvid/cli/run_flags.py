@@ -26,8 +26,8 @@ Model = Annotated[str, typer.Option(
     "--model", "-m", help=f"'{DEFAULT_MODEL}' (the bundled CPU model) or a checkpoint path.")]
 Device = Annotated[str, typer.Option("--device", help="auto, cpu, cuda or cuda:N.")]
 Backend = Annotated[str, typer.Option(
-    "--backend", help="What runs the networks: auto (ONNX Runtime on the CPU when installed, else PyTorch), "
-                      "torch or onnx (CPU only).")]
+    "--backend", help="What runs the networks: auto (ONNX Runtime on the CPU when installed, else PyTorch; "
+                      "PyTorch at working sizes above ~320x570, where it is faster), torch or onnx (CPU only).")]
 Size = Annotated[int | None, typer.Option(
     "--size", min=32, max=4096, show_default=False,
     help="Working size: the short side the networks see, in pixels. Default: the size the model was trained at.")]

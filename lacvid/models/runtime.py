@@ -13,7 +13,8 @@ output arrays for the ONNX one, kept as they are between frames.
 A model is loaded once (``load_model``: on the CPU, where the checkpoint's own networks stay);
 each backend makes the one copy it runs (spectral norm baked in) on its device.
 
-``make_backend(..., backend="auto")`` picks ONNX Runtime on the CPU when it imports. Measured
+``make_backend(..., backend="auto")`` picks ONNX Runtime on the CPU when it imports (and the attention
+matrix is small enough for it to be the faster: ``attention_bytes``). Measured
 on 2 cores (AMD EPYC, torch 2.13, ORT 1.32), CPU model (width 8), K = 2, colour + temporal net
 per frame, best of 15 interleaved rounds: 256 x 256: torch fp32 132 ms, torch bf16 autocast
 103-112 ms, ORT 97 ms; 256 x 456: 285, 248, 198 ms, i.e. ORT is ~1.4x eager fp32 and
