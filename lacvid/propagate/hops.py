@@ -101,7 +101,9 @@ class ShotHops:
                 hop = HopVotes.along(get(start)[0], get(end)[0], self._flow(direction, get), self.carry)
                 self._done_with_flow(direction)
                 if not last:
-                    self._votes[pair] = _Stored(hop)
+                    stored = _Stored(hop)
+                    with self._lock:  # as every other change to what is held
+                        self._votes[pair] = stored
         return hop if target == start else hop.reversed()
 
     def pulls(self, target: int, source: int) -> bool:
