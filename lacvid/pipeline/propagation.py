@@ -16,6 +16,7 @@ import threading
 from collections.abc import Collection, Sequence
 from pathlib import Path
 
+import cv2
 import numpy as np
 
 from lacvid.errors import CacheError, disk_full, is_disk_full
@@ -27,7 +28,12 @@ from lacvid.shots.detect import Shot
 from lacvid.util.store import FrameArrays
 
 MATCH_SIZE = 576   # short side the matching works at (never upscaled): eyes and buttons survive
-INK_BELOW = 245    # normalised line art below this (after resizing to the matching size) is ink
+INK_BELOW = 245    # normalised line art below this is ink (at full size: ``ink_at_size``)
+# A matching pixel is ink when full-size ink covers at least this share of what a line one full-size pixel
+# wide crossing it would, or at least ``CREST_COVER`` of it where the pixel is the crest of a fainter stroke
+# (``ink_at_size``).
+LINE_COVER = 0.5
+CREST_COVER = 0.25
 SPILL_PREFIX = ".propagate-spill-"  # a shot's matching data while it propagates (removed when it is done)
 
 
@@ -35,6 +41,33 @@ def match_size(height: int, width: int, size: int = MATCH_SIZE) -> tuple[int, in
     """(h, w) with the short side ``size`` at most, aspect kept (no rounding: no network sees it)."""
     scale = min(1.0, size / min(height, width))
     return max(8, int(round(height * scale))), max(8, int(round(width * scale)))
+
+
+def ink_at_size(lines_full: np.ndarray, size: tuple[int, int]) -> np.ndarray:
+    """bool (h, w): the ink of normalised line art (uint8 (H, W), ``INK_BELOW``) at the matching size ``size``.
+
+    Each stroke keeps its own width. Ink is decided at full size and each matching pixel reads the share of
+    it that it covers: the pixel is ink when that share is at least half of what a line one full-size pixel
+    wide would cover (``LINE_COVER`` x the scale), or a quarter of it (``CREST_COVER``) where the pixel is the
+    stroke's crest (no neighbour on one side or the other, left-right or up-down, holds more, and one holds
+    less): a faint or broken pencil stroke stays a line one pixel wide, not a gap, and fainter traces stay
+    paper. Thresholding the area-resized grey at ``INK_BELOW``, as before, made every stroke about a matching
+    pixel wider on each side, which filled narrow strips between strokes and ran regions together;
+    thresholding the share alone broke faint pencil (a generated stress shot at 1080 px: its sky leaked into
+    the globe). Frames no larger than the matching size are not resized and keep their ink as is.
+    """
+    ink = lines_full < INK_BELOW                                                            # (H, W) bool
+    if ink.shape == tuple(size):
+        return ink
+    scale = min(1.0, size[0] / ink.shape[0], size[1] / ink.shape[1])
+    cover = cv2.resize(ink.astype(np.float32), (size[1], size[0]), interpolation=cv2.INTER_AREA)  # (h, w) ink share
+    strong = cover >= LINE_COVER * scale
+    around = np.pad(cover, 1)                                                               # (h + 2, w + 2), 0 outside
+    left, right = around[1:-1, :-2], around[1:-1, 2:]
+    up, down = around[:-2, 1:-1], around[2:, 1:-1]
+    crest_x = (cover >= left) & (cover >= right) & ((cover > left) | (cover > right))
+    crest_y = (cover >= up) & (cover >= down) & ((cover > up) | (cover > down))
+    return strong | ((cover >= CREST_COVER * scale) & (crest_x | crest_y))
 
 
 class _Masks(Sequence):
@@ -50,7 +83,7 @@ class _Masks(Sequence):
     def __getitem__(self, local: int) -> np.ndarray:  # type: ignore[override]
         if not 0 <= local < len(self):
             raise IndexError(local)
-        return resize_to(self.prep.frames.get("lines_full", self.shot.start + local), self.size) < INK_BELOW  # (h, w)
+        return ink_at_size(self.prep.frames.get("lines_full", self.shot.start + local), self.size)  # (h, w)
 
 
 class SpilledFrames:

@@ -87,7 +87,8 @@ class RunPlan:
         # 6: the pan start tried only where DIS from rest left the fields apart (propagate.flow.EXPLAINED);
         # 7: a held drawing (a frame repeating the one before) is one drawing, nothing moves within it;
         # 8: one flow per pair of neighbouring frames, pulled by the nearer key's chain, pushed by the other
-        return fingerprint("propagate", 8, self.prep_id)
+        # 9: the ink at the matching size keeps its lines' own width (pipeline.propagation.ink_at_size)
+        return fingerprint("propagate", 9, self.prep_id)
 
     @property
     def finish_id(self) -> str:
