@@ -88,6 +88,7 @@ from lacvid.propagate import PropagationSettings, ShotPropagation  # noqa: E402
 from lacvid.propagate.flow import distance_image, estimate_flow, warp, warp_key  # noqa: E402
 
 Frames = list[np.ndarray]
+HANDDRAWN_SETS = {"handdrawn", "handdrawn-large", "handdrawn-fast", "handdrawn-hd"}  # made of clips 11-13
 HD_HEIGHT = 1080  # --sets handdrawn-hd: the hand-drawn clips enlarged to this height
 PER_CLIP_ROWS = 6  # a set of at most this many clips also gets one table per clip (a win on one clip
 # that loses on another must show)
@@ -546,8 +547,7 @@ def _sets(wanted: Sequence[str], args: argparse.Namespace) -> dict[str, list[Sho
         sets["synth stress (faint pencil, many gaps, a gradient sky, a globe off the frame, an occluder sweeping "
              "across, a prop entering, paint near paper)"] = pencil_shots(args.synth_shots, args.synth_size,
                                                                          style="stress")
-    if ({"real", "handdrawn", "handdrawn-fast", "handdrawn-large", "handdrawn-hd"} & set(wanted)) \
-            and not args.realdata.is_dir():
+    if ({"real", *HANDDRAWN_SETS} & set(wanted)) and not args.realdata.is_dir():
         print(f"realdata folder {args.realdata} absent: skipping the real clips", file=sys.stderr)
         return sets
     if "real" in wanted:
@@ -557,9 +557,9 @@ def _sets(wanted: Sequence[str], args: argparse.Namespace) -> dict[str, list[Sho
             sets["real clips 01,02,03,05 (XDoG lines, keys first+last)"] = ref
         if ref or extra:
             sets["real clips 01,02,03,05,06"] = ref + extra
-    # Clips 11-13, read once for the three sets made of them
+    # Clips 11-13, read once for the sets made of them (HANDDRAWN_SETS)
     drawn = handdrawn_shots(args.realdata, ["clip11", "clip12", "clip13"]) \
-        if {"handdrawn", "handdrawn-large", "handdrawn-fast", "handdrawn-hd"} & set(wanted) else []
+        if HANDDRAWN_SETS & set(wanted) else []
     if "handdrawn" in wanted and drawn:
         sets["hand-drawn clips 11,12,13 (the artist's line art as exported, keys first+last)"] = drawn
     if "handdrawn-large" in wanted and drawn:
