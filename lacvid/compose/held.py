@@ -40,7 +40,7 @@ from functools import cached_property
 import cv2
 import numpy as np
 
-from lacvid.preprocess.distance import nearest_source, nearest_values
+from lacvid.preprocess.distance import nearest_source_index, nearest_values
 from lacvid.util.arrays import most_common
 from lacvid.util.checks import check_array
 from lacvid.util.kernels import kernel, worth_compiling
@@ -494,29 +494,20 @@ def _paste_under_ink(out: np.ndarray, held: np.ndarray, paper: np.ndarray) -> np
         under_ink = ~paper & (nearest[..., 3] > 0)
         out[under_ink] = nearest[..., :3][under_ink]
         return under_ink
-    return _paste_under_ink_kernel(nearest_source(paper), np.ascontiguousarray(paper), out,
+    return _paste_under_ink_kernel(nearest_source_index(paper), np.ascontiguousarray(paper), out,
                                    np.ascontiguousarray(held))
 
 
 @kernel(nogil=True)
-def _paste_under_ink_kernel(label, paper, out, held):  # pragma: no cover
-    # ``_paste_under_ink`` in two passes, without the (H, W, 4) stack and gather: label (H, W) int32 is each
-    # pixel's nearest paper pixel's own id (``nearest_source``), so that pixel is found through a table.
-    h, w = label.shape
-    top = 0
-    for y in range(h):
-        for x in range(w):
-            top = max(top, label[y, x])
-    source = np.zeros(top + 1, np.int64)  # id -> the paper pixel's y * w + x
-    for y in range(h):
-        for x in range(w):
-            if paper[y, x]:
-                source[label[y, x]] = y * w + x
+def _paste_under_ink_kernel(nearest, paper, out, held):  # pragma: no cover
+    # ``_paste_under_ink`` in one pass, without the (H, W, 4) stack and gather: nearest (H, W) int32 is where
+    # each pixel's nearest paper pixel lies (``nearest_source_index``: y * w + x).
+    h, w = nearest.shape
     under = np.zeros((h, w), np.bool_)
     for y in range(h):
         for x in range(w):
             if not paper[y, x]:
-                j = source[label[y, x]]
+                j = nearest[y, x]
                 sy = j // w
                 sx = j - sy * w
                 if held[sy, sx]:  # a paper pixel: never written here, so read as it was

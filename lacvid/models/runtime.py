@@ -288,9 +288,9 @@ def _shared_cpu_arena() -> None:
     lacvid runs its networks one call at a time (``pipeline.networks``), so one arena serves them
     all: it holds the largest run's tensors, not each session's own arena side by side, and a run
     that needs a little more than the arena holds adds that, not the next power of two. Measured
-    (``benchmarks/memory.py``, working size 128, networks warmed up in both children): a 300-frame
-    shot's peak 509 -> 475 MB against 445 for 30 frames, where each session's own arena grew in
-    steps of ~45 and ~65 MB during the long shot."""
+    (``benchmarks/memory.py``, working size 128, shaded keys: the networks on every frame): a
+    300-frame shot's peak 513, 493 -> 490, 481 MB (30 frames: 480, 481 -> 479, 482); the colour
+    net at 512 px within 3% of its time."""
     global _shared_arena_made
     with _SHARED_ARENA:
         if _shared_arena_made:

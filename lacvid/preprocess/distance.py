@@ -74,8 +74,12 @@ def nearest_values(values: np.ndarray, sources: np.ndarray) -> np.ndarray:
     OpenCV's labelled distance transform (5x5 mask, near-Euclidean) gives every pixel the label of
     its nearest source, one label per source pixel; a table from label to value then takes one
     gather. About 1/6 of the time of scipy's exact feature transform at 1080p; the two can differ
-    only between sources at almost equal distances.
+    only between sources at almost equal distances. At 1080p and up an int32 (H, W) ``values`` is carried by
+    the transform itself (``_nearest_source_kernel``), the same bits without the table.
     """
+    if values.dtype == np.int32 and values.ndim == 2 and worth_compiling(sources.size):
+        check_array(sources, "sources", np.bool_, values.shape)
+        return _nearest_source_kernel(np.ascontiguousarray(sources), np.ascontiguousarray(values), _CARRY_VALUE)
     return gather_by_label(nearest_source(sources), np.ascontiguousarray(sources), values)  # (H, W) or (H, W, C)
 
 
@@ -88,25 +92,41 @@ def nearest_source(sources: np.ndarray) -> np.ndarray:
     the rest is thin strokes, so it takes a few ms where OpenCV's full-frame passes took 20-30."""
     check_array(sources, "sources", np.bool_, ("H", "W"))
     if worth_compiling(sources.size):
-        return _nearest_source_kernel(np.ascontiguousarray(sources))
+        return _nearest_source_kernel(np.ascontiguousarray(sources), _NO_VALUES, _CARRY_RANK)
     _, label = cv2.distanceTransformWithLabels((~sources).view(np.uint8), cv2.DIST_L2, 5,
                                                labelType=cv2.DIST_LABEL_PIXEL)  # (H, W) int32
     return label
 
 
+def nearest_source_index(sources: np.ndarray) -> np.ndarray:
+    """int32 (H, W): where every pixel's nearest True pixel of ``sources`` (bool (H, W), at least one True) lies,
+    as its flat index ``y * W + x`` (the source ``nearest_source`` names)."""
+    check_array(sources, "sources", np.bool_, ("H", "W"))
+    if worth_compiling(sources.size):
+        return _nearest_source_kernel(np.ascontiguousarray(sources), _NO_VALUES, _CARRY_INDEX)
+    where = np.flatnonzero(sources).astype(np.int32)                        # (S,) the sources in raster order
+    return where[nearest_source(sources) - 1]                               # (H, W): rank k is where[k - 1]
+
+
 # OpenCV's 5x5 chamfer steps for DIST_L2 (1, 1.4, 2.1969 px) in its 16-bit fixed point, and its "far" start.
 _AXIAL, _DIAGONAL, _KNIGHT = 65536, 91750, 143976
 _FAR = (2**31 - 1) >> 2
+# What ``_nearest_source_kernel`` gives each pixel of its nearest source: OpenCV's label (its rank among the
+# sources in raster order), a value of the source's own (``values``), or where it lies (its flat index).
+_CARRY_RANK, _CARRY_VALUE, _CARRY_INDEX = 0, 1, 2
+_NO_VALUES = np.zeros((1, 1), np.int32)
 
 
 @kernel(nogil=True)
-def _nearest_source_kernel(sources):  # (H, W) bool -> (H, W) int32  # pragma: no cover
+def _nearest_source_kernel(sources, values, carry):  # bool, int32 (H, W), int -> int32 (H, W)  # pragma: no cover
     # ``cv2.distanceTransformWithLabels(~sources, DIST_L2, 5, labelType=DIST_LABEL_PIXEL)``'s labels, step for
     # step: the sources numbered in raster order, a forward and a backward raster pass in which a pixel takes
     # a neighbour's distance plus its chamfer step, and that neighbour's label, where strictly nearer, the
     # eight neighbours of each pass in OpenCV's order; the backward pass leaves pixels within one axial step.
     # A source keeps its own label and distance 0, so only the other pixels do any work. The forward pass
-    # numbers the sources as it meets them: every neighbour it reads comes earlier in raster order.
+    # numbers the sources as it meets them: every neighbour it reads comes earlier in raster order. ``carry``
+    # says what a source hands on instead of its number (``_CARRY_*``): the same source, so the same bits as
+    # looking its number up.
     h, w = sources.shape
     label = np.empty((h, w), np.int32)
     dist = np.empty((h + 4, w + 4), np.int32)  # two pixels of far border all round; inside, written before read
@@ -126,7 +146,12 @@ def _nearest_source_kernel(sources):  # (H, W) bool -> (H, W) int32  # pragma: n
         for x in range(w):
             if sources[y, x]:
                 k += 1
-                label[y, x] = k
+                if carry == 0:
+                    label[y, x] = k
+                elif carry == 1:
+                    label[y, x] = values[y, x]
+                else:
+                    label[y, x] = y * w + x
                 dist[y + 2, x + 2] = 0
                 continue
             best = _FAR

@@ -84,7 +84,8 @@ def test_nearest_source_kernel_is_opencvs_labelled_transform(density: float) -> 
     for h, w in [(1, 1), (1, 17), (23, 1), (5, 5), (31, 57), (64, 48)]:
         sources = rng.random((h, w)) < density
         sources[rng.integers(h), rng.integers(w)] = True
-        np.testing.assert_array_equal(distance._nearest_source_kernel(sources), _opencv_nearest(sources))
+        got = distance._nearest_source_kernel(sources, distance._NO_VALUES, distance._CARRY_RANK)
+        np.testing.assert_array_equal(got, _opencv_nearest(sources))
 
 
 def test_nearest_source_at_1080p_matches_opencv_on_strokes() -> None:
@@ -99,3 +100,11 @@ def test_nearest_source_at_1080p_matches_opencv_on_strokes() -> None:
     sources = paper > 0
     assert distance.worth_compiling(sources.size)
     np.testing.assert_array_equal(distance.nearest_source(sources), _opencv_nearest(sources))
+    # What the kernel carries instead of OpenCV's label is the same source's: its value, where it lies.
+    values = rng.integers(-5, 1000, sources.shape).astype(np.int32)
+    gathered = np.zeros(sources.sum() + 1, np.int32)
+    gathered[_opencv_nearest(sources)[sources]] = values[sources]
+    np.testing.assert_array_equal(distance.nearest_values(values, sources), gathered[_opencv_nearest(sources)])
+    index = distance.nearest_source_index(sources)
+    np.testing.assert_array_equal(index, np.flatnonzero(sources)[_opencv_nearest(sources) - 1])
+    assert distance.nearest_source_index(sources[:300, :400]).max() < 300 * 400  # the small-frame path
