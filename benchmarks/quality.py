@@ -461,9 +461,9 @@ def print_table(title: str, results: Mapping[str, Score], out=sys.stdout) -> Non
               f"{ratios}", file=out)
     for name, s in results.items():  # the networks run only where a frame's paint reads them
         if s.networks is not None:
-            share = s.networks[1] / max(s.frames, 1)
-            print(f"{name}: the networks ran on {s.networks[1]} of {s.frames} frames ({share:.0%}; the colour "
-                  f"network on {s.networks[0]}, their temporal windows included)", file=out)
+            share = s.networks[0] / max(s.frames, 1)
+            print(f"{name}: the colour network ran on {s.networks[0]} of {s.frames} frames ({share:.0%}), the temporal "
+                  f"network on {s.networks[1]}", file=out)
     out.flush()
 
 
@@ -493,7 +493,7 @@ def evaluate(sets: dict[str, list[Shot]], methods: Sequence[str], sheet_rows: li
                 outputs[m] = pred
                 print(f"[{shot.name:<12}] {m:<16} {score.psnr:6.2f} dB  SSIM {score.ssim:.3f}  "
                       f"flat {score.flat:.3f}  regions {score.accuracy:.3f}  tdiff {score.tdiff:.2f}  {dt:6.1f} s"
-                      + (f"  networks on {score.networks[1]} frames" if score.networks is not None else ""),
+                      + (f"  colour network on {score.networks[0]} frames" if score.networks is not None else ""),
                       file=log, flush=True)
             if si == 0:  # the first shot of each set goes on the contact sheet
                 sheet_rows.append((f"{shot.name} truth", _sheet_frames(shot, shot.color)))

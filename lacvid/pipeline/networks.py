@@ -5,10 +5,11 @@ references (each set of references encoded once per shot); the temporal network 
 each frame from its window (t-1, t, t+1), the shot's edges repeated and keys as painted.
 Both read their inputs from the cache and write their uint8 outputs to it.
 
-A shot runs them on every frame in one pass (``color``, ``refine``), or only for the frames its
-composing asks for (``NetworksOnDemand``: drawings with flat keys, where the network decides only
-the regions the keys' propagation leaves open, ``compose.fusion.fuse_regions``). Frames not run are
-simply not done in the cache: a later run that needs them computes them, the same as a whole pass would.
+A shot runs them on every frame in one pass (``color``, ``refine``), or runs the colour network alone
+only for the frames its composing asks for (``NetworksOnDemand``: drawings with flat keys, where the
+network's colour only votes for the regions the keys' propagation leaves open, ``compose.fusion.
+fuse_regions``). Frames not run are simply not done in the cache: a later run that needs them computes
+them, the same as a whole pass would.
 
 Frames run in batches (``network_batch``: 16 on a GPU, 1 on the CPU where batching gains
 nothing and costs memory). A batch is fixed by the frames' positions in the shot and their
@@ -112,7 +113,7 @@ class ShotNetworks:
     def refine(self, shot: Shot, keys: dict[int, np.ndarray], prep: PrepEntry, colored: FrameArrays,
                out: FrameArrays, frames: Collection[int] | None = None) -> None:
         """Temporal network over sliding windows (t-1, t, t+1), edges repeated, keys as painted; ``frames``:
-        only these (each with its whole batch; ``color_inputs`` says what colour they read)."""
+        only these (each with its whole batch)."""
         def rgb(i: int) -> np.ndarray:
             i = min(max(i, shot.start), shot.stop - 1)
             return keys[i] if i in keys else colored.get("rgb", i)
@@ -139,17 +140,6 @@ class ShotNetworks:
     def temporal(self) -> bool:
         """Whether ``refine`` runs the temporal network (else it passes the colour network's frames on)."""
         return self.backend.has_temporal and self.options.temporal
-
-    def color_inputs(self, shot: Shot, keys: Collection[int], t: int) -> list[int]:
-        """The frames whose colour ``refine`` reads to make frame ``t``: the windows of its whole batch
-        (``_in_batches``: a batch is fixed by position, so a frame made on demand is the very frame a
-        whole pass makes), keys left out (they are read as painted)."""
-        if not self.temporal:
-            return [t]
-        chunk = (t - shot.start) // self.batch
-        group = [u for u in range(shot.start, shot.stop) if u not in keys and (u - shot.start) // self.batch == chunk]
-        window = {min(max(i, shot.start), shot.stop - 1) for u in group for i in (u - 1, u, u + 1)}
-        return sorted(window.difference(keys))
 
     def _in_batches(self, shot: Shot, frames: Sequence[int], group_key: Callable[[int], Hashable],
                     run: Callable[[list[int]], np.ndarray], out: FrameArrays, wanted: Collection[int] | None = None
@@ -189,32 +179,26 @@ class ShotNetworks:
 
 
 class NetworksOnDemand:
-    """One shot's networks, run only for the frames its composing asks for (``frame``), each at most once.
-
-    Frame ``t`` takes the temporal network's batch holding it and, first, the colour network on every
-    frame those windows read (``ShotNetworks.color_inputs``); their outputs go to the cache as a whole
-    pass's would, and are the same bits (the same batches, the same references). Composing threads call
-    ``frame`` at once: one of them runs a frame's networks while the others wait for it or compose.
-    ``record(stage, seconds)`` is told the time each network took.
+    """One flat-keyed drawing's colour network, run only for the frames its composing asks for (``frame``), each
+    at most once, with the shot's references as a whole pass uses them: its output goes to the cache as a
+    whole pass's would, the same bits. The temporal network is not run (``pipeline.shot_work``: a palette
+    fill reads the network's colour only as a vote). Composing threads call ``frame`` at once: one of them
+    runs a frame's network while the others wait for it or compose. ``record(stage, seconds)`` is told the
+    time the network took.
     """
 
     def __init__(self, networks: ShotNetworks, shot: Shot, keys: dict[int, np.ndarray], prep: PrepEntry,
-                 colored: FrameArrays, refined: FrameArrays,
-                 record: Callable[[str, float], None] = lambda stage, seconds: None) -> None:
+                 colored: FrameArrays, record: Callable[[str, float], None] = lambda stage, seconds: None) -> None:
         self.networks, self.shot, self.keys, self.prep = networks, shot, keys, prep
-        self.colored, self.refined, self.record = colored, refined, record
+        self.colored, self.record = colored, record
         self._encoded: dict = {}  # the shot's encoded references, kept between frames
         self._lock = threading.Lock()
 
     def frame(self, t: int) -> np.ndarray:
         """Frame ``t``'s network colour (uint8 (h, w, 3)): from the cache, or run now."""
         with self._lock:
-            if not self.refined.is_done(t):
+            if not self.colored.is_done(t):
                 start = time.perf_counter()
-                inputs = self.networks.color_inputs(self.shot, self.keys.keys(), t)
-                self.networks.color(self.shot, self.keys, self.prep, self.colored, inputs, self._encoded)
-                middle = time.perf_counter()
-                self.networks.refine(self.shot, self.keys, self.prep, self.colored, self.refined, [t])
-                self.record("colour", middle - start)
-                self.record("temporal", time.perf_counter() - middle)
-        return self.refined.get("rgb", t)
+                self.networks.color(self.shot, self.keys, self.prep, self.colored, [t], self._encoded)
+                self.record("colour", time.perf_counter() - start)
+        return self.colored.get("rgb", t)

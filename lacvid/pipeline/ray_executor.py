@@ -3,8 +3,7 @@
 Every shot is a Ray task; a long shot is one task for its propagation (and its networks, where
 every frame reads them), then one task per segment of ``segment_frames`` finished frames, so no
 single task holds a run back; on a drawing with flat keys each segment runs the networks its frames
-need (``pipeline.networks.NetworksOnDemand``: a frame near a segment's edge may make a neighbour's
-colour the next segment makes too, the same bits, stored twice). A
+need (``pipeline.networks.NetworksOnDemand``: the colour network on those frames alone). A
 worker process loads each model once (``_worker_backend``) and keeps it for every shot it is
 given; it reads the input's preprocessed frames and the keys from the shared cache and folders,
 and writes its finished frames to the cache. The driver (``pipeline.run``) reads each shot back

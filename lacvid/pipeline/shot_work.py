@@ -15,12 +15,14 @@ Which frames the networks run on depends on what reads them. A drawing whose key
 takes each region's colour by a vote (``compose.fusion.fuse_regions``) where the network's vote is
 tiny beside the propagation's and the nearest key's: it can only decide a region the propagation
 found (next to) no evidence for and the nearest key paints in more than one colour. So such a shot
-propagates first and then composes, and composing runs the networks for a frame (with its temporal
-window) only when the vote could go the network's way there (``pipeline.networks.NetworksOnDemand``);
-every other frame is bit for bit what it would be had the networks run. Colour footage whose keys are
-not flat is its nearest key warped (``compose.fusion.footage_paint``) and never reads the networks: they
-do not run. Drawings whose keys are not all flat, and ``--no-warp``, read the network everywhere: there
-the networks run on every frame, on their own thread beside the propagation.
+propagates first and then composes, and composing runs the colour network for a frame only when the
+vote could go the network's way there (``pipeline.networks.NetworksOnDemand``); every other frame is
+bit for bit what it would be had the network run. The temporal network does not run on such a shot:
+its colour only picks a region's palette colour, a palette fill has no per-pixel flicker for it to
+remove, and with the bundled model it changed no frame of any benchmark set (README, Speed). Colour
+footage whose keys are not flat is its nearest key warped (``compose.fusion.footage_paint``) and never
+reads the networks: they do not run. Drawings whose keys are not all flat, and ``--no-warp``, read the
+network everywhere: there the networks run on every frame, on their own thread beside the propagation.
 """
 
 from __future__ import annotations
@@ -102,8 +104,9 @@ class RunPlan:
         # (compose.fusion.key_shading); 8: footage is its nearest key warped at full size, nothing pasted;
         # 9: full-size regions bridge gaps in proportion to the frame (compose.fusion.FusionSettings.at_size);
         # 10: a held drawing's strokes as its key finished them (compose.held.finish_held); 11: a frame that
-        # repeats the one before takes that one's paint (pipeline.compose.ShotComposer.painted)
-        return fingerprint("finish", 11, self.networks_id, self.propagation_id, o.flat, o.warp, o.refs, o.ink,
+        # repeats the one before takes that one's paint (pipeline.compose.ShotComposer.painted); 12: a drawing with
+        # flat keys reads the colour network alone (pipeline.networks.NetworksOnDemand)
+        return fingerprint("finish", 12, self.networks_id, self.propagation_id, o.flat, o.warp, o.refs, o.ink,
                            o.trace_lines)
 
     def shot_keys(self, shot: Shot) -> list[KeyFrame]:
@@ -253,9 +256,12 @@ class ShotWorker:
                 footage = paints_footage(self.prep.has_drawing(shot.start), palette, options.warp)
                 if on_demand:
                     network = NetworksOnDemand(self.networks, shot, keys_small, self.prep, arrays.colored,
-                                               arrays.refined, self._record).frame
+                                               self._record).frame
                 elif footage and not self.networks_everywhere:
                     network = _no_network
+                elif palette is not None and self._propagates(shot):  # flat keys, the colour network everywhere
+                    self._timed("colour", self.networks.color, shot, keys_small, self.prep, arrays.colored)
+                    network = functools.partial(arrays.colored.get, "rgb")
                 else:  # every frame reads the networks: they run here, on every frame, while the propagation runs
                     self._networks(shot, keys_small, arrays)
                     network = functools.partial(arrays.refined.get, "rgb")

@@ -159,8 +159,8 @@ def test_ctrl_c_on_the_driver_stops_the_job_and_a_rerun_resumes(clip, tmp_path) 
 
 
 def test_networks_run_on_demand_on_the_workers_give_the_one_process_frames(cluster, tmp_path) -> None:
-    """A shot whose frame 2 needs the networks (``tests.support.drawings.revealed_box``), in segments of two
-    frames: the segment holding it runs them on its worker, and the frames are the one-process frames."""
+    """A shot whose frame 2 needs the colour network (``tests.support.drawings.revealed_box``), in segments of
+    two frames: the segment holding it runs it on its worker, and the frames are the one-process frames."""
     from tests.support.drawings import write_revealed_box
     from tests.support.tiny_clip import tiny_model
 
@@ -173,5 +173,6 @@ def test_networks_run_on_demand_on_the_workers_give_the_one_process_frames(clust
     finally:
         executor.close()
     assert folder_hashes(tmp_path / "ray") == folder_hashes(tmp_path / "one")
-    refined = list((tmp_path / "ray-cache").glob("*.zarr/run-*/*/refined/done/c/*"))
-    assert len(refined) == 1, "the networks ran on a worker, for frame 2 alone"
+    colour = list((tmp_path / "ray-cache").glob("*.zarr/run-*/*/colour/done/c/*"))
+    assert len(colour) == 1, "the colour network ran on a worker, for frame 2 alone"
+    assert not list((tmp_path / "ray-cache").glob("*.zarr/run-*/*/refined/done/c/*")), "no temporal network"

@@ -1,6 +1,7 @@
-"""On drawings with flat keys the networks run only for the frames whose paint their vote could change
-(``pipeline.networks.NetworksOnDemand``): a real tiny random model, its calls counted at the backend, the
-frames it made read from the cache, and every frame compared with a run that made the networks everywhere."""
+"""On drawings with flat keys the colour network runs only for the frames whose paint its vote could change
+(``pipeline.networks.NetworksOnDemand``), and the temporal network not at all: a real tiny random model, its
+calls counted at the backend, the frames it made read from the cache, and every frame compared with a run that
+made the colour network everywhere."""
 
 from __future__ import annotations
 
@@ -22,24 +23,25 @@ N = 5  # keys 0 and 4; only frame 2 pans
 
 
 class Counting:
-    """A real backend that counts the frames of every colour and temporal call (and can fail one, like a
-    process killed mid-shot)."""
+    """A real backend that counts the frames of every colour and temporal call (and can fail the colour
+    network's ``fail_at``-th call, like a process killed mid-shot)."""
 
-    def __init__(self, backend: NetworkBackend, fail_temporal: bool = False) -> None:
-        self.backend, self.fail_temporal = backend, fail_temporal
+    def __init__(self, backend: NetworkBackend, fail_at: int | None = None) -> None:
+        self.backend, self.fail_at = backend, fail_at
         self.name, self.device, self.has_temporal = backend.name, backend.device, backend.has_temporal
-        self.colour = self.temporal_frames = 0
+        self.colour = self.temporal_frames = self.calls = 0
 
     def encode_references(self, *args):
         return self.backend.encode_references(*args)
 
     def color(self, lines, dist, refs):
+        self.calls += 1
+        if self.calls == self.fail_at:
+            raise RuntimeError("killed in the colour network")
         self.colour += len(lines)
         return self.backend.color(lines, dist, refs)
 
     def temporal(self, frames):
-        if self.fail_temporal:
-            raise RuntimeError("killed before the temporal network")
         self.temporal_frames += len(frames)
         return self.backend.temporal(frames)
 
@@ -47,12 +49,12 @@ class Counting:
 class Recorded(LocalExecutor):
     """This process's executor with a counting backend; ``everywhere``: the networks on every frame."""
 
-    def __init__(self, everywhere: bool = False, fail_temporal: bool = False) -> None:
+    def __init__(self, everywhere: bool = False, fail_at: int | None = None) -> None:
         super().__init__()
-        self.everywhere, self.fail_temporal = everywhere, fail_temporal
+        self.everywhere, self.fail_at = everywhere, fail_at
 
     def start(self, plan, cache, tasks, progress, backend) -> None:
-        self.backend = Counting(backend or open_backend(plan, progress=progress), self.fail_temporal)
+        self.backend = Counting(backend or open_backend(plan, progress=progress), self.fail_at)
         self.workers[plan] = ShotWorker(plan, cache, self.backend, progress, networks_everywhere=self.everywhere)
         self.arrays = ShotArrays.open(cache, plan, tasks[0].shot)
 
@@ -77,32 +79,36 @@ def test_flat_keys_that_resolve_every_region_run_no_network(tmp_path) -> None:
     got, want = _run(tmp_path, clip, "lazy", lazy), _run(tmp_path, clip, "everywhere", everywhere)
     assert (lazy.backend.colour, lazy.backend.temporal_frames) == (0, 0)
     assert _made(lazy.arrays.colored) == _made(lazy.arrays.refined) == []   # nothing stored as if computed
-    assert (everywhere.backend.colour, everywhere.backend.temporal_frames) == (3, 3)
+    assert (everywhere.backend.colour, everywhere.backend.temporal_frames) == (3, 0)
     for t in range(N):
         np.testing.assert_array_equal(got[t], want[t])
 
 
 @pytest.mark.parametrize("temporal", [True, False])
-def test_an_unresolved_region_runs_exactly_its_window(tmp_path, temporal: bool) -> None:
+def test_an_unresolved_region_runs_the_colour_network_on_its_frame_alone(tmp_path, temporal: bool) -> None:
+    """The frame whose vote the network could change, and nothing else: no temporal window, with the temporal
+    network on or off (a palette fill reads the network's colour only as a vote)."""
     clip = write_revealed_box(tmp_path, pan=40)
     lazy, everywhere = Recorded(), Recorded(everywhere=True)
     got = _run(tmp_path, clip, "lazy", lazy, temporal=temporal)
     want = _run(tmp_path, clip, "everywhere", everywhere, temporal=temporal)
-    window = [1, 2, 3] if temporal else [2]   # the temporal net at frame 2 reads the colour of 1, 2 and 3
-    assert _made(lazy.arrays.colored) == window and _made(lazy.arrays.refined) == [2]
-    assert (lazy.backend.colour, lazy.backend.temporal_frames) == (len(window), int(temporal))
+    assert _made(lazy.arrays.colored) == [2] and _made(lazy.arrays.refined) == []
+    assert (lazy.backend.colour, lazy.backend.temporal_frames) == (1, 0)
+    assert everywhere.backend.temporal_frames == 0
     for t in range(N):
         np.testing.assert_array_equal(got[t], want[t])
 
 
-def test_a_run_killed_inside_a_window_resumes_to_the_same_frames(tmp_path) -> None:
+def test_a_run_killed_in_the_network_resumes_to_the_same_frames(tmp_path) -> None:
     clip = write_revealed_box(tmp_path, pan=40)
     want = _run(tmp_path, clip, "everywhere", Recorded(everywhere=True))
-    with pytest.raises(RuntimeError, match="killed before the temporal network"):
-        _run(tmp_path, clip, "lazy", Recorded(fail_temporal=True))
+    killed = Recorded(fail_at=1)
+    with pytest.raises(RuntimeError, match="killed in the colour network"):
+        _run(tmp_path, clip, "lazy", killed)
+    assert _made(killed.arrays.colored) == [], "nothing stored as if computed"
     resumed = Recorded()
     got = _run(tmp_path, clip, "lazy", resumed)
-    assert (resumed.backend.colour, resumed.backend.temporal_frames) == (0, 1), "the colour made before is reused"
+    assert (resumed.backend.colour, resumed.backend.temporal_frames) == (1, 0)
     for t in range(N):
         np.testing.assert_array_equal(got[t], want[t])
 
@@ -111,12 +117,12 @@ def test_damaged_network_frames_are_found_and_made_again(tmp_path) -> None:
     clip = write_revealed_box(tmp_path, pan=40)
     want = _run(tmp_path, clip, "lazy", Recorded())
     store = next((tmp_path / "cache-lazy").glob("*.zarr"))
-    for chunk in ("finished/paint/c/2/0/0/0", "refined/rgb/c/2/0/0/0", "colour/rgb/c/3/0/0/0"):
-        next(store.glob(f"run-*/*/{chunk}")).unlink()      # frame 2 is composed again, and needs them
+    for chunk in ("finished/paint/c/2/0/0/0", "colour/rgb/c/2/0/0/0"):
+        next(store.glob(f"run-*/*/{chunk}")).unlink()      # frame 2 is composed again, and needs its colour
     again = Recorded()
     got = _run(tmp_path, clip, "lazy", again)
     assert any("missing or damaged" in w for w in again.result.warnings), again.result.warnings
-    assert (again.backend.colour, again.backend.temporal_frames) == (1, 1), "frame 3's colour, then frame 2"
+    assert (again.backend.colour, again.backend.temporal_frames) == (1, 0), "frame 2's colour, made again"
     for t in range(N):
         np.testing.assert_array_equal(got[t], want[t])
 
@@ -154,8 +160,8 @@ def test_the_propagation_and_the_networks_beside_it_fail_as_one(tmp_path, monkey
     from lacvid.pipeline.propagation import ShotPropagator
 
     clip = write_revealed_box(tmp_path, pan=40)
-    with pytest.raises(RuntimeError, match="killed before the temporal network"):
-        _run(tmp_path, clip, "networks", Recorded(everywhere=True, fail_temporal=True))
+    with pytest.raises(RuntimeError, match="killed in the colour network"):
+        _run(tmp_path, clip, "networks", Recorded(everywhere=True, fail_at=1))
 
     def broken(self, shot, keys_full, stop=None):
         raise RuntimeError("the propagation failed")
@@ -164,5 +170,5 @@ def test_the_propagation_and_the_networks_beside_it_fail_as_one(tmp_path, monkey
     failing = Recorded(everywhere=True)
     with pytest.raises(RuntimeError, match="the propagation failed"):
         _run(tmp_path, clip, "propagation", failing)
-    assert failing.backend.temporal_frames < 3, "the networks stopped at their next batch"
+    assert failing.backend.colour < 3, "the networks stopped at their next batch"
     assert not [t.name for t in threading.enumerate() if t.name.startswith(("lacvid-propagate", "lacvid-chain"))]
