@@ -111,17 +111,16 @@ class ShotNetworks:
         self._in_batches(shot, every, refs_of, run, out, frames)
 
     def refine(self, shot: Shot, keys: dict[int, np.ndarray], prep: PrepEntry, colored: FrameArrays,
-               out: FrameArrays, frames: Collection[int] | None = None) -> None:
-        """Temporal network over sliding windows (t-1, t, t+1), edges repeated, keys as painted; ``frames``:
-        only these (each with its whole batch)."""
+               out: FrameArrays) -> None:
+        """Temporal network over sliding windows (t-1, t, t+1), edges repeated, keys as painted."""
         def rgb(i: int) -> np.ndarray:
             i = min(max(i, shot.start), shot.stop - 1)
             return keys[i] if i in keys else colored.get("rgb", i)
 
         every = [t for t in range(shot.start, shot.stop) if t not in keys]
         if not self.temporal:
-            for t in every if frames is None else sorted(set(frames) & set(every)):
-                if not out.is_done(t) and not (frames is None and self.stop.is_set()):
+            for t in every:
+                if not out.is_done(t) and not self.stop.is_set():
                     out.put(t, rgb=rgb(t))
             return
 
@@ -134,7 +133,7 @@ class ShotNetworks:
                 windows.append(np.concatenate([colors, lines], axis=1))                         # (3, 4, h, w)
             return self.backend.temporal(np.stack(windows))                                     # (B, 3, h, w)
 
-        self._in_batches(shot, every, lambda t: None, run, out, frames)
+        self._in_batches(shot, every, lambda t: None, run, out)
 
     @property
     def temporal(self) -> bool:

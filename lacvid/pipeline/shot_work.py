@@ -251,7 +251,8 @@ class ShotWorker:
                 palette, why = flat_palette(keys_full, self.prep, options.flat, key_regions, key_colors)
                 # A drawing with flat keys: the flat fill reads the network only where the propagation leaves a
                 # region open, so composing runs the networks it needs once the propagation is done (module doc).
-                on_demand = palette is not None and self._propagates(shot) and not self.networks_everywhere
+                flat_drawing = palette is not None and self._propagates(shot)
+                on_demand = flat_drawing and not self.networks_everywhere
                 # Colour footage is its nearest key warped (compose.fusion.footage_paint): no frame reads them.
                 footage = paints_footage(self.prep.has_drawing(shot.start), palette, options.warp)
                 if on_demand:
@@ -259,7 +260,7 @@ class ShotWorker:
                                                self._record).frame
                 elif footage and not self.networks_everywhere:
                     network = _no_network
-                elif palette is not None and self._propagates(shot):  # flat keys, the colour network everywhere
+                elif flat_drawing:  # networks_everywhere: the colour network alone, on every frame
                     self._timed("colour", self.networks.color, shot, keys_small, self.prep, arrays.colored)
                     network = functools.partial(arrays.colored.get, "rgb")
                 else:  # every frame reads the networks: they run here, on every frame, while the propagation runs
