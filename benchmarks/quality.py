@@ -2,7 +2,8 @@
 
 Usage::
 
-    python benchmarks/quality.py [--sets synth,real,handdrawn,handdrawn-fast,handdrawn-large,handdrawn-hd]
+    python benchmarks/quality.py [--sets synth,real,handdrawn,handdrawn-fast,handdrawn-large,
+                                         handdrawn-scan,handdrawn-hd]
                                  [--methods copy,flow,...]
                                  [--sheet sheet.png] [--look look.png]
 
@@ -40,6 +41,9 @@ Sets:
 - ``handdrawn-large``: the same three clips exported 2.5 times larger (drawings and truth scaled
   bicubic, 648 px high): what the same drawings give at an HD size, where every size in pixels
   that lacvid uses (gaps bridged, bands, specks) meets a drawing 2.5 times as large.
+- ``handdrawn-scan``: the same three clips as if drawn on paper and scanned: each drawing multiplied
+  onto a cream paper tone, lit unevenly across the sheet, with a grain that differs from frame to
+  frame (seeded); the truth stays the clean paint. What a restorer scanning paper drawings hands lacvid.
 - ``handdrawn-hd``: the same three clips at 1080 px high (4.17 times), the size most drawings are
   exported at: the matching (576 px) sees them at about half their size. Not in the default sets
   (a few minutes more); ask for it.
@@ -88,7 +92,8 @@ from lacvid.propagate import PropagationSettings, ShotPropagation  # noqa: E402
 from lacvid.propagate.flow import distance_image, estimate_flow, warp, warp_key  # noqa: E402
 
 Frames = list[np.ndarray]
-HANDDRAWN_SETS = {"handdrawn", "handdrawn-large", "handdrawn-fast", "handdrawn-hd"}  # made of clips 11-13
+# The sets made of clips 11-13
+HANDDRAWN_SETS = {"handdrawn", "handdrawn-large", "handdrawn-fast", "handdrawn-hd", "handdrawn-scan"}
 HD_HEIGHT = 1080  # --sets handdrawn-hd: the hand-drawn clips enlarged to this height
 PER_CLIP_ROWS = 6  # a set of at most this many clips also gets one table per clip (a win on one clip
 # that loses on another must show)
@@ -104,6 +109,8 @@ class Shot:
     ink: InkModel | None = None    # drawings: every method's output gets this ink back as drawn
     paper_at: int | None = None    # line art at or above this is paper for the flat share
     footage: bool = False          # colour footage (the real set): the "lacvid footage" methods apply
+    region_given: Frames | None = None  # the drawing the region and flat measures read where it is not
+    #                                     ``given`` (a scan: its clean original, so grain makes no regions)
 
     def finish(self, fills: Frames) -> Frames:
         """Ink over each method's paint, the same way for every method: as drawn, or multiplied."""
@@ -113,7 +120,10 @@ class Shot:
                 for f, g in zip(fills, self.given or self.lines)]
 
     def region_lines(self, i: int) -> np.ndarray:
-        return self.given[i] if self.given is not None else self.lines[i]
+        for frames in (self.region_given, self.given, self.lines):
+            if frames is not None:
+                return frames[i]
+        raise AssertionError("a shot always has lines")
 
 
 Method = Callable[[Shot, Mapping[int, np.ndarray]], Frames]
@@ -360,6 +370,23 @@ def enlarged(shot: Shot, factor: float) -> Shot:
                                lines=[ink.line_art(d) for d in drawn], given=drawn, ink=ink)
 
 
+def scanned(shot: Shot, seed: int = 0) -> Shot:
+    """``shot`` as if drawn on paper and scanned: each drawing multiplied onto a cream tone (236, 234, 224
+    at the middle of the sheet), 16 levels lighter on one side than the other, with a grain of 3 levels
+    that differs from frame to frame; the ink model fitted again on the scan."""
+    rng = np.random.default_rng(seed)
+    drawn = []
+    for d in shot.given or shot.lines:
+        rgb = d if d.ndim == 3 else cv2.cvtColor(d, cv2.COLOR_GRAY2RGB)
+        h, w = rgb.shape[:2]
+        tone = 236 + 8 * np.linspace(-1, 1, w)[None, :, None] + rng.normal(0, 3, (h, w, 1))  # (h, w, 1)
+        paper = tone * np.array([1.0, 0.99, 0.95])[None, None]                               # (h, w, 3) cream
+        drawn.append(np.clip(paper * (rgb / 255.0), 0, 255).astype(np.uint8))
+    ink = InkModel.fit(drawn[:1])
+    return dataclasses.replace(shot, name=f"{shot.name}/scan", lines=[ink.line_art(d) for d in drawn], given=drawn,
+                               ink=ink, region_given=shot.given or shot.lines)
+
+
 def handdrawn_shots(root: Path, clips: Sequence[str]) -> list[Shot]:
     """Clips with the artist's own line art and the colour of every frame: drawings as given."""
     shots = []
@@ -565,6 +592,9 @@ def _sets(wanted: Sequence[str], args: argparse.Namespace) -> dict[str, list[Sho
     if "handdrawn-large" in wanted and drawn:
         sets["hand-drawn clips 11,12,13 exported 2.5x larger (648 px high: the same drawings at an HD size)"] = [
             enlarged(s, 2.5) for s in drawn]
+    if "handdrawn-scan" in wanted and drawn:
+        sets["hand-drawn clips 11,12,13 scanned from paper (cream tone, uneven light, grain every frame)"] = [
+            scanned(s, seed) for seed, s in enumerate(drawn)]
     if "handdrawn-hd" in wanted and drawn:  # the size most drawings are exported at; matched at 576 px (x0.53)
         sets["hand-drawn clips 11,12,13 exported at 1080 px high (4.17x: a full-HD export)"] = [
             enlarged(s, HD_HEIGHT / s.color[0].shape[0]) for s in drawn]
@@ -576,9 +606,10 @@ def _sets(wanted: Sequence[str], args: argparse.Namespace) -> dict[str, list[Sho
 
 def main(argv: Sequence[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--sets", default="synth,pencil,stress,real,handdrawn,handdrawn-fast,handdrawn-large",
+    ap.add_argument("--sets", default="synth,pencil,stress,real,handdrawn,handdrawn-fast,handdrawn-large,"
+                                      "handdrawn-scan",
                     help="comma-separated: synth, pencil, stress, real, handdrawn, handdrawn-fast, handdrawn-large, "
-                         "handdrawn-hd")
+                         "handdrawn-scan, handdrawn-hd")
     ap.add_argument("--methods", default=",".join(METHODS), help=f"comma-separated, from: {', '.join(METHODS)}")
     ap.add_argument("--synth-shots", type=int, default=3, help="shots per length (12 and 24 frames)")
     ap.add_argument("--synth-size", type=int, default=256)

@@ -105,8 +105,9 @@ class RunPlan:
         # 9: full-size regions bridge gaps in proportion to the frame (compose.fusion.FusionSettings.at_size);
         # 10: a held drawing's strokes as its key finished them (compose.held.finish_held); 11: a frame that
         # repeats the one before takes that one's paint (pipeline.compose.ShotComposer.painted); 12: a drawing with
-        # flat keys reads the colour network alone (pipeline.networks.NetworksOnDemand)
-        return fingerprint("finish", 12, self.networks_id, self.propagation_id, o.flat, o.warp, o.refs, o.ink,
+        # flat keys reads the colour network alone (pipeline.networks.NetworksOnDemand); 13: paper grain away
+        # from the ink is not drawn over the paint (preprocess.ink.InkModel._clear_grain)
+        return fingerprint("finish", 13, self.networks_id, self.propagation_id, o.flat, o.warp, o.refs, o.ink,
                            o.trace_lines)
 
     def shot_keys(self, shot: Shot) -> list[KeyFrame]:

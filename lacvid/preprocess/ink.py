@@ -42,13 +42,14 @@ class InkSettings:
     min_chroma: float = 25.0  # strong ink whose channels spread more than this is a coloured line ...
     min_sat: float = 0.18     # ... when its saturation (chroma / max channel) is above this too
     speck_area: int = 3       # faint isolated specks smaller than this (px) are paper grain
+    grain_reach: int = 2      # px: darkness fainter than ink and farther than this from it is paper grain
 
 
 @dataclass(frozen=True)
 class InkFrame:
     """One frame's ink (all (H, W))."""
 
-    strength: np.ndarray  # float32 in [0, 1]: darkness / paper, 0 = paper
+    strength: np.ndarray  # float32 in [0, 1]: darkness / paper, 0 = paper (and paper grain away from the ink)
     mask: np.ndarray      # bool: ink for matching and regions
     colored: np.ndarray   # bool: ink of a coloured line
     ink_rgb: np.ndarray   # uint8 (H, W, 3): the unmixed ink colour (nearest strong ink pixel); read only where
@@ -189,6 +190,7 @@ class InkModel:
         cached it in its scan): its ink mask is then read from it instead of measured again (the
         hysteresis, ~11 ms of the ~40 a 1080p frame takes; the same mask, bit for bit)."""
         rgb, local, dark, mask = self._measure(frame, line_art)
+        self._clear_grain(dark, mask)
         strong = dark >= self.strong_level
         ink_rgb, colored = self._ink_colors(rgb, strong, mask)
         if colored.any():  # (H, W): projection on paper -> ink, read where a line is coloured
@@ -197,6 +199,24 @@ class InkModel:
         else:
             alpha = np.zeros(mask.shape, np.float32)
         return InkFrame(dark.astype(np.float32), mask, colored, ink_rgb, alpha)
+
+    def _clear_grain(self, dark: np.ndarray, mask: np.ndarray) -> None:
+        """Zero ``dark`` (float32 (H, W), in place) where it is fainter than ink (``weak_level``) and farther
+        than ``grain_reach`` px from the ink ``mask``.
+
+        A scan's paper grain is faint darkness no stroke touches: the mask's hysteresis already leaves it
+        out, but as the ink layer's alpha it would still darken the paint under it in a speckle that differs
+        from frame to frame (a flicker in every flat fill). The anti-aliased fringe of a stroke lies next to
+        the mask and keeps its darkness; so does a small mark as dark as ink (a freckle, a dot of a pupil)
+        that the mask leaves out for being small. A clean digital export has no faint darkness away from
+        its strokes, so nothing changes there."""
+        reach = self.settings.grain_reach
+        if reach <= 0:
+            return
+        window = cv2.getStructuringElement(cv2.MORPH_RECT, (2 * reach + 1, 2 * reach + 1))
+        keep = cv2.dilate(np.ascontiguousarray(mask).view(np.uint8), window)   # (H, W) 1 within reach of ink
+        keep |= (dark >= self.weak_level).view(np.uint8)
+        np.multiply(dark, keep, out=dark)
 
     def _ink_colors(self, rgb: np.ndarray, strong: np.ndarray, mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Each pixel's unmixed ink colour and coloured-line class, from its nearest strong pixel

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import cv2
 import numpy as np
 import pytest
@@ -50,6 +52,29 @@ def test_paper_grain_and_uneven_light_are_not_ink() -> None:
     ring_mask = ring(np.zeros((H, W, 3), np.uint8), (255, 255, 255), 2)[..., 0] > 128  # the stroke's core
     assert mask[ring_mask].mean() > 0.9
     assert mask[~cv2.dilate(ring_mask.astype(np.uint8), np.ones((5, 5))).astype(bool)].mean() < 0.01
+
+
+def test_paper_grain_leaves_the_ink_layer_clear_but_strokes_and_dots_keep_it() -> None:
+    """A scan's grain would darken the paint in a speckle that changes every frame; the stroke's
+    anti-aliased fringe and a small dot as dark as ink (a freckle) stay as drawn."""
+    rng = np.random.default_rng(1)
+    grain = 236 + rng.normal(0, 3, (H, W, 1)) * np.ones((1, 1, 3))
+    drawing = ring(np.clip(grain, 0, 255).astype(np.uint8), (90, 90, 90), 2)
+    drawing[10:12, 10:12] = 190                                         # a faint 4-px dot: too small for the mask
+    model = InkModel.fit([drawing])
+    ink = model.frame(drawing)
+    alpha = drawing_ink(ink)[..., 3]
+    near = cv2.dilate(ink.mask.astype(np.uint8), np.ones((5, 5), np.uint8)).astype(bool)
+    far = ~near
+    far[8:14, 8:14] = False
+    assert (alpha[far] == 0).all()                                   # no grain on the paint
+    assert not ink.mask[10:12, 10:12].any() and (alpha[10:12, 10:12] > 40).all()  # yet drawn
+    # Without the clearing the same grain would darken about half the paper a little.
+    raw = InkModel(model.paper, model.stroke, model.inverted,
+                   dataclasses.replace(model.settings, grain_reach=0)).frame(drawing)
+    assert (drawing_ink(raw)[..., 3][far] > 0).mean() > 0.3
+    on_ring = ink.mask & (alpha > 0)
+    assert on_ring.sum() > 100 and (drawing_ink(raw)[..., 3][near] == alpha[near]).all()  # strokes unchanged
 
 
 def test_colored_lines_bound_regions_and_stay_as_drawn() -> None:
