@@ -106,8 +106,9 @@ class RunPlan:
         # 10: a held drawing's strokes as its key finished them (compose.held.finish_held); 11: a frame that
         # repeats the one before takes that one's paint (pipeline.compose.ShotComposer.painted); 12: a drawing with
         # flat keys reads the colour network alone (pipeline.networks.NetworksOnDemand); 13: paper grain away
-        # from the ink is not drawn over the paint (preprocess.ink.InkModel._clear_grain)
-        return fingerprint("finish", 13, self.networks_id, self.propagation_id, o.flat, o.warp, o.refs, o.ink,
+        # from the ink is not drawn over the paint (preprocess.ink.InkModel._clear_grain); 14: a coloured line
+        # is told by its darkening's balance across channels, at any coverage (util.kernels.ink_classes)
+        return fingerprint("finish", 14, self.networks_id, self.propagation_id, o.flat, o.warp, o.refs, o.ink,
                            o.trace_lines)
 
     def shot_keys(self, shot: Shot) -> list[KeyFrame]:

@@ -20,7 +20,7 @@ longer vanish at a threshold of 128); the output keeps the ink as the artist dre
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, fields
 
 import cv2
 import numpy as np
@@ -39,8 +39,8 @@ class InkSettings:
     low: float = 0.10       # darkness (share of paper) that is ink when it touches strong ink: grey ~230 ...
     low_rel: float = 0.5    # ... or half the clip's stroke darkness when that is lower (an all-pencil clip)
     high_rel: float = 0.45  # strong ink: darkness >= high_rel x the clip's typical stroke darkness
-    min_chroma: float = 25.0  # strong ink whose channels spread more than this is a coloured line ...
-    min_sat: float = 0.18     # ... when its saturation (chroma / max channel) is above this too
+    min_chroma: float = 10.0  # strong ink whose darkening differs across channels by this many levels ...
+    min_spread: float = 0.15  # ... and by this share of the largest is a coloured line (kernels.ink_classes)
     speck_area: int = 3       # faint isolated specks smaller than this (px) are paper grain
     grain_reach: int = 2      # px: darkness fainter than ink and farther than this from it is paper grain
 
@@ -107,8 +107,9 @@ class InkModel:
 
     @classmethod
     def from_dict(cls, data: dict) -> InkModel:
+        known = {f.name for f in fields(InkSettings)}  # a setting an older lacvid wrote and this one dropped
         return cls(tuple(data["paper"]), float(data["stroke"]), bool(data["inverted"]),
-                   InkSettings(**data["settings"]))
+                   InkSettings(**{k: v for k, v in data["settings"].items() if k in known}))
 
     @property
     def strong_level(self) -> float:
@@ -226,7 +227,8 @@ class InkModel:
         s = self.settings
         # Colour and class (strong ink of a coloured line: chroma and saturation) packed in one int32 per
         # pixel, so the nearest strong pixel's are one gather.
-        classes = ink_classes(np.ascontiguousarray(rgb), np.ascontiguousarray(strong), s.min_chroma, s.min_sat)
+        classes = ink_classes(np.ascontiguousarray(rgb), np.ascontiguousarray(strong),
+                              np.asarray(self.paper, np.float32), s.min_chroma, s.min_spread)
         if not classes[..., 3].any():
             # No strong pixel is of a coloured line (black or grey ink only): no pixel's nearest strong pixel
             # is one, so ``colored`` is empty and the ink colours are never read; the nearest-pixel search

@@ -522,25 +522,34 @@ def gather_by_label(label: np.ndarray, sources: np.ndarray, values: np.ndarray) 
 
 
 @kernel(nogil=True)
-def _ink_classes(rgb, strong, min_chroma, min_sat):  # (H, W, 3) uint8, (H, W) bool, float32 x2 -> (H, W, 4)
+def _ink_classes(rgb, strong, paper, min_chroma, min_spread):  # (H, W, 3) uint8, (H, W) bool, (3,) f32, f32 x2
     h, w = strong.shape
     out = np.empty((h, w, 4), np.uint8)
     one = np.float32(1.0)
     for y in range(h):
         for x in range(w):
             r, g, b = rgb[y, x, 0], rgb[y, x, 1], rgb[y, x, 2]
-            top = max(max(r, g), b)
-            chroma = np.float32(top - min(min(r, g), b))
-            sat = chroma / max(np.float32(top), one)
+            dr = paper[0] - np.float32(r)
+            dg = paper[1] - np.float32(g)
+            db = paper[2] - np.float32(b)
+            top = max(max(dr, dg), db)
+            chroma = top - min(min(dr, dg), db)
+            spread = chroma / max(top, one)
             out[y, x, 0], out[y, x, 1], out[y, x, 2] = r, g, b
-            out[y, x, 3] = 1 if (chroma >= min_chroma and sat >= min_sat and strong[y, x]) else 0
+            out[y, x, 3] = 1 if (chroma >= min_chroma and spread >= min_spread and strong[y, x]) else 0
     return out
 
 
-def ink_classes(rgb: np.ndarray, strong: np.ndarray, min_chroma: float, min_sat: float) -> np.ndarray:
-    """uint8 (H, W, 4): each pixel's RGB and, fourth, 1 where it is strong ink of a coloured line (its
-    channels spread by ``min_chroma`` or more, and by ``min_sat`` or more of the brightest), in one pass;
-    the float32 chroma and saturation numpy computes, compared in float32 as numpy compares them."""
+def ink_classes(rgb: np.ndarray, strong: np.ndarray, paper: np.ndarray, min_chroma: float,
+                min_spread: float) -> np.ndarray:
+    """uint8 (H, W, 4): each pixel's RGB and, fourth, 1 where it is strong ink of a coloured line, in one pass.
+
+    A pixel's darkening below the ``paper`` (float32 (3,)) is unequal across channels on a coloured line:
+    its channels' darkenings differ by ``min_chroma`` levels or more, and by ``min_spread`` or more of the
+    largest. That share is the line's own whatever its coverage (a stroke mixed half with the paper darkens
+    every channel half as much), so the anti-aliased edge of a blue-grey line is as coloured as its core,
+    where a saturation test fails it. The float32 arithmetic numpy does, compared as numpy compares."""
     check_array(rgb, "rgb", np.uint8, ("H", "W", 3), contiguous=True)
     check_array(strong, "strong", np.bool_, rgb.shape[:2], contiguous=True)
-    return _ink_classes(rgb, strong, np.float32(min_chroma), np.float32(min_sat))
+    return _ink_classes(rgb, strong, np.ascontiguousarray(paper, np.float32), np.float32(min_chroma),
+                        np.float32(min_spread))

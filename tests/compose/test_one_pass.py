@@ -235,21 +235,23 @@ def test_flatten_equals_the_cv2_chain(width, trace_painted) -> None:
     np.testing.assert_array_equal(layers.flatten(), _old_flatten(layers))
 
 
-def test_ink_classes_equal_the_numpy_chroma_test() -> None:
+def test_ink_classes_equal_the_numpy_spread_test() -> None:
     from lacvid.util.kernels import ink_classes
 
     rng = np.random.default_rng(9)
     rgb = rng.integers(0, 256, (29, 51, 3), dtype=np.uint8)
-    rgb[0, :3] = [[0, 0, 0], [255, 209, 209], [100, 100, 125]]                       # no top, sat edge, chroma edge
+    rgb[0, :3] = [[250, 240, 235], [255, 209, 209], [100, 100, 125]]                 # above paper, edges
     strong = rng.random((29, 51)) > 0.2
-    top = np.maximum(np.maximum(rgb[..., 0], rgb[..., 1]), rgb[..., 2])
-    chroma = (top - np.minimum(np.minimum(rgb[..., 0], rgb[..., 1]), rgb[..., 2])).astype(np.float32)
-    sat = chroma / np.maximum(top.astype(np.float32), 1.0)
-    for min_chroma, min_sat in ((25.0, 0.18), (46.0, 0.22), (0.5, 0.1)):
-        want = (chroma >= min_chroma) & (sat >= min_sat) & strong
-        got = ink_classes(rgb, strong, min_chroma, min_sat)
-        np.testing.assert_array_equal(got[..., :3], rgb)
-        np.testing.assert_array_equal(got[..., 3], want.view(np.uint8))
+    for paper in (np.float32([255, 255, 255]), np.float32([236, 233.5, 224])):
+        d = paper - rgb.astype(np.float32)                                            # (H, W, 3) darkening
+        top, low = d.max(-1), d.min(-1)
+        chroma = top - low
+        spread = chroma / np.maximum(top, np.float32(1.0))
+        for min_chroma, min_spread in ((10.0, 0.15), (46.0, 0.22), (0.5, 0.05)):
+            want = (chroma >= min_chroma) & (spread >= min_spread) & strong
+            got = ink_classes(rgb, strong, paper, min_chroma, min_spread)
+            np.testing.assert_array_equal(got[..., :3], rgb)
+            np.testing.assert_array_equal(got[..., 3], want.view(np.uint8))
 
 
 def _old_label_regions(lines, close_gaps=2, min_area=8):

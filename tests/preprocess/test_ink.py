@@ -92,6 +92,21 @@ def test_colored_lines_bound_regions_and_stay_as_drawn() -> None:
     assert (out[5, 5] == fill[5, 5]).all()                           # paper shows the paint
 
 
+def test_a_coloured_line_is_coloured_at_every_coverage_and_warm_grey_pencil_is_not() -> None:
+    """The edge of a blue-grey line, or the whole line where a video halved its colour resolution, is the
+    line's colour mixed with paper: its darkening keeps the line's balance across channels (clip12's
+    lines, exported as PNG, lost a fifth of their pixels to a saturation test, and more as H.264)."""
+    drawing = ring(paper(), (119, 155, 173), 3)                       # blue-grey, as clip12 draws
+    cv2.line(drawing, (10, 90), (120, 90), (120, 118, 110), 2, cv2.LINE_AA)  # warm grey pencil
+    faded = (0.5 * drawing + 0.5 * 255).astype(np.uint8)              # every stroke half as dark
+    model = InkModel.fit([drawing])
+    ring_mask = ring(np.zeros((H, W, 3), np.uint8), (255, 255, 255), 3)[..., 0] > 0
+    for image in (drawing, faded):
+        ink = model.frame(image)
+        assert ink.colored[ring_mask & ink.mask].mean() > 0.95
+        assert not ink.colored[86:94].any()
+
+
 def test_inverted_line_art() -> None:
     drawing = 255 - ring(paper(), (0, 0, 0), 2)                      # white lines on black
     model = InkModel.fit([drawing])
