@@ -96,3 +96,20 @@ def test_strided_shot_keeps_every_kth_frame_and_its_ends_as_keys() -> None:
     assert [id(f) for f in fast.given] == [id(lines[i]) for i in (0, 2, 4)]
     _, score, _ = quality.run_method(quality.METHODS["copy"], fast)
     assert score.frames == 1                                 # frame 2 of the original, the only one between keys
+
+
+def test_scanned_and_h264_shots_change_the_drawing_not_the_truth_or_the_measured_regions() -> None:
+    colors, lines = moving_disc(h=63, w=95)                  # an odd size, as clips 11-13 (460 x 259)
+    shot = quality.Shot("disc", colors, lines, (0, 4), given=lines)
+    for other in (quality.scanned(shot), quality.as_h264(shot)):
+        assert other.color is shot.color and other.keys == shot.keys
+        assert len(other.given) == 5 and all(g.shape == (63, 95, 3) for g in other.given)
+        assert all(other.region_lines(i) is lines[i] for i in range(5))   # regions of the clean drawing
+        drawn = [cv2.cvtColor(g, cv2.COLOR_RGB2GRAY) for g in other.given]
+        assert all(not np.array_equal(d, ln) for d, ln in zip(drawn, lines))
+        assert all(quality.psnr(np.dstack([d] * 3), np.dstack([ln] * 3)) > 20 for d, ln in zip(drawn, lines))
+        assert all((a < 128).sum() > 50 for a in other.lines)            # the ring is still ink
+    scan = quality.scanned(shot).given
+    paper = np.stack([g[:8, :8].reshape(-1, 3) for g in scan])            # a corner of bare paper, every frame
+    assert 215 < paper.mean() < 245 and paper.std() > 1                  # a cream tone with grain
+    assert not np.array_equal(scan[0][:8, :8], scan[1][:8, :8])           # that differs from frame to frame
