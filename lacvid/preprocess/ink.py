@@ -39,8 +39,8 @@ class InkSettings:
     low: float = 0.10       # darkness (share of paper) that is ink when it touches strong ink: grey ~230 ...
     low_rel: float = 0.5    # ... or half the clip's stroke darkness when that is lower (an all-pencil clip)
     high_rel: float = 0.45  # strong ink: darkness >= high_rel x the clip's typical stroke darkness
-    min_chroma: float = 10.0  # strong ink whose darkening differs across channels by this many levels ...
-    min_spread: float = 0.15  # ... and by this share of the largest is a coloured line (kernels.ink_classes)
+    min_chroma: float = 10.0  # strong ink whose darkening (share of the paper) differs across channels by this
+    min_spread: float = 0.15  # many 255ths, and by this share of the largest, is a coloured line (ink_classes)
     speck_area: int = 3       # faint isolated specks smaller than this (px) are paper grain
     grain_reach: int = 2      # px: darkness fainter than ink and farther than this from it is paper grain
 

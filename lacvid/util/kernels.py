@@ -525,16 +525,17 @@ def gather_by_label(label: np.ndarray, sources: np.ndarray, values: np.ndarray) 
 def _ink_classes(rgb, strong, paper, min_chroma, min_spread):  # (H, W, 3) uint8, (H, W) bool, (3,) f32, f32 x2
     h, w = strong.shape
     out = np.empty((h, w, 4), np.uint8)
-    one = np.float32(1.0)
+    tiny = np.float32(1.0 / 255.0)
+    full = np.float32(255.0)
     for y in range(h):
         for x in range(w):
             r, g, b = rgb[y, x, 0], rgb[y, x, 1], rgb[y, x, 2]
-            dr = paper[0] - np.float32(r)
-            dg = paper[1] - np.float32(g)
-            db = paper[2] - np.float32(b)
+            dr = (paper[0] - np.float32(r)) / paper[0]
+            dg = (paper[1] - np.float32(g)) / paper[1]
+            db = (paper[2] - np.float32(b)) / paper[2]
             top = max(max(dr, dg), db)
-            chroma = top - min(min(dr, dg), db)
-            spread = chroma / max(top, one)
+            chroma = (top - min(min(dr, dg), db)) * full
+            spread = (top - min(min(dr, dg), db)) / max(top, tiny)
             out[y, x, 0], out[y, x, 1], out[y, x, 2] = r, g, b
             out[y, x, 3] = 1 if (chroma >= min_chroma and spread >= min_spread and strong[y, x]) else 0
     return out
@@ -544,11 +545,13 @@ def ink_classes(rgb: np.ndarray, strong: np.ndarray, paper: np.ndarray, min_chro
                 min_spread: float) -> np.ndarray:
     """uint8 (H, W, 4): each pixel's RGB and, fourth, 1 where it is strong ink of a coloured line, in one pass.
 
-    A pixel's darkening below the ``paper`` (float32 (3,)) is unequal across channels on a coloured line:
-    its channels' darkenings differ by ``min_chroma`` levels or more, and by ``min_spread`` or more of the
-    largest. That share is the line's own whatever its coverage (a stroke mixed half with the paper darkens
-    every channel half as much), so the anti-aliased edge of a blue-grey line is as coloured as its core,
-    where a saturation test fails it. The float32 arithmetic numpy does, compared as numpy compares."""
+    A coloured line darkens the ``paper`` (float32 (3,), each channel >= 1) unequally across channels, as a
+    share of each channel's paper: the shares differ by ``min_chroma`` / 255 or more, and by ``min_spread`` or
+    more of the largest. That balance is the line's own whatever its coverage (a stroke mixed half with the
+    paper darkens every channel half as much), so the anti-aliased edge of a blue-grey line is as coloured as
+    its core, where a saturation test fails it; and it is the ink's, not the paper's (black ink on tinted
+    paper darkens every channel by the same share). The float32 arithmetic numpy does, compared as numpy
+    compares."""
     check_array(rgb, "rgb", np.uint8, ("H", "W", 3), contiguous=True)
     check_array(strong, "strong", np.bool_, rgb.shape[:2], contiguous=True)
     return _ink_classes(rgb, strong, np.ascontiguousarray(paper, np.float32), np.float32(min_chroma),

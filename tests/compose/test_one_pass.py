@@ -243,10 +243,10 @@ def test_ink_classes_equal_the_numpy_spread_test() -> None:
     rgb[0, :3] = [[250, 240, 235], [255, 209, 209], [100, 100, 125]]                 # above paper, edges
     strong = rng.random((29, 51)) > 0.2
     for paper in (np.float32([255, 255, 255]), np.float32([236, 233.5, 224])):
-        d = paper - rgb.astype(np.float32)                                            # (H, W, 3) darkening
+        d = (paper - rgb.astype(np.float32)) / paper                                  # (H, W, 3) darkening share
         top, low = d.max(-1), d.min(-1)
-        chroma = top - low
-        spread = chroma / np.maximum(top, np.float32(1.0))
+        chroma = (top - low) * np.float32(255.0)
+        spread = (top - low) / np.maximum(top, np.float32(1.0 / 255.0))
         for min_chroma, min_spread in ((10.0, 0.15), (46.0, 0.22), (0.5, 0.05)):
             want = (chroma >= min_chroma) & (spread >= min_spread) & strong
             got = ink_classes(rgb, strong, paper, min_chroma, min_spread)

@@ -105,6 +105,12 @@ def test_a_coloured_line_is_coloured_at_every_coverage_and_warm_grey_pencil_is_n
         ink = model.frame(image)
         assert ink.colored[ring_mask & ink.mask].mean() > 0.95
         assert not ink.colored[86:94].any()
+    # Black ink on light blue paper darkens every channel by the same share of the paper: not coloured.
+    blue_paper = np.array([200.0, 220.0, 255.0])
+    inked = ring(paper(), (0, 0, 0), 3).astype(np.float64) / 255.0            # the ink's transmittance
+    tinted = np.rint(blue_paper * inked).astype(np.uint8)
+    ink = InkModel.fit([tinted]).frame(tinted)
+    assert ink.mask[ring_mask].mean() > 0.9 and not ink.colored.any()
 
 
 def test_inverted_line_art() -> None:
