@@ -225,8 +225,8 @@ class InkModel:
         if not strong.any():
             return np.zeros_like(rgb), np.zeros(mask.shape, bool)
         s = self.settings
-        # Colour and class (strong ink of a coloured line: chroma and saturation) packed in one int32 per
-        # pixel, so the nearest strong pixel's are one gather.
+        # Colour and class (strong ink of a coloured line: its darkening unbalanced across channels) packed
+        # in one int32 per pixel, so the nearest strong pixel's are one gather.
         classes = ink_classes(np.ascontiguousarray(rgb), np.ascontiguousarray(strong),
                               np.asarray(self.paper, np.float32), s.min_chroma, s.min_spread)
         if not classes[..., 3].any():
