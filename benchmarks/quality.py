@@ -367,10 +367,15 @@ def enlarged(shot: Shot, factor: float) -> Shot:
     def scale(frames: Frames) -> Frames:
         return [cv2.resize(f, size, interpolation=cv2.INTER_CUBIC) for f in frames]
 
-    drawn = scale(shot.given or shot.lines)
+    return redrawn(shot, scale(shot.given or shot.lines), f"{shot.name}x{factor:g}", color=scale(shot.color))
+
+
+def redrawn(shot: Shot, drawn: Frames, name: str, **changes) -> Shot:
+    """``shot`` handed to lacvid as ``drawn`` (another export of its drawings), under ``name``: the ink model
+    fitted again on it, the baselines' line art read through that model; ``changes``: other fields replaced."""
     ink = InkModel.fit(drawn[:1])
-    return dataclasses.replace(shot, name=f"{shot.name}x{factor:g}", color=scale(shot.color),
-                               lines=[ink.line_art(d) for d in drawn], given=drawn, ink=ink)
+    return dataclasses.replace(shot, name=name, lines=[ink.line_art(d) for d in drawn], given=drawn, ink=ink,
+                               **changes)
 
 
 def scanned(shot: Shot, seed: int = 0) -> Shot:
@@ -385,9 +390,7 @@ def scanned(shot: Shot, seed: int = 0) -> Shot:
         tone = 236 + 8 * np.linspace(-1, 1, w)[None, :, None] + rng.normal(0, 3, (h, w, 1))  # (h, w, 1)
         paper = tone * np.array([1.0, 0.99, 0.95])[None, None]                               # (h, w, 3) cream
         drawn.append(np.clip(paper * (rgb / 255.0), 0, 255).astype(np.uint8))
-    ink = InkModel.fit(drawn[:1])
-    return dataclasses.replace(shot, name=f"{shot.name}/scan", lines=[ink.line_art(d) for d in drawn], given=drawn,
-                               ink=ink, region_given=shot.given or shot.lines)
+    return redrawn(shot, drawn, f"{shot.name}/scan", region_given=shot.given or shot.lines)
 
 
 def as_h264(shot: Shot, crf: int = 23) -> Shot:
@@ -412,9 +415,7 @@ def as_h264(shot: Shot, crf: int = 23) -> Shot:
     with av.open(buf) as inp:
         decoded = [f.to_ndarray(format="rgb24") for f in inp.decode(video=0)]
     drawn = [np.pad(f, ((0, h - eh), (0, w - ew), (0, 0)), mode="edge") for f in decoded]
-    ink = InkModel.fit(drawn[:1])
-    return dataclasses.replace(shot, name=f"{shot.name}/h264", lines=[ink.line_art(d) for d in drawn], given=drawn,
-                               ink=ink, region_given=shot.given or shot.lines)
+    return redrawn(shot, drawn, f"{shot.name}/h264", region_given=shot.given or shot.lines)
 
 
 def handdrawn_shots(root: Path, clips: Sequence[str]) -> list[Shot]:
