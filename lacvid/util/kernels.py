@@ -534,8 +534,9 @@ def _ink_classes(rgb, strong, paper, min_chroma, min_spread):  # (H, W, 3) uint8
             dg = (paper[1] - np.float32(g)) / paper[1]
             db = (paper[2] - np.float32(b)) / paper[2]
             top = max(max(dr, dg), db)
-            chroma = (top - min(min(dr, dg), db)) * full
-            spread = (top - min(min(dr, dg), db)) / max(top, tiny)
+            unequal = top - min(min(dr, dg), db)
+            chroma = unequal * full
+            spread = unequal / max(top, tiny)
             out[y, x, 0], out[y, x, 1], out[y, x, 2] = r, g, b
             out[y, x, 3] = 1 if (chroma >= min_chroma and spread >= min_spread and strong[y, x]) else 0
     return out
