@@ -1,0 +1,164 @@
+"""Region matching one hop at a time: how often the colour carry gets a region right from a perfect neighbour.
+
+Usage::
+
+    python benchmarks/hop_accuracy.py [--sets handdrawn,pencil,stress] [--carry proximity=0 ...]
+
+The propagation (``lacvid.propagate``) carries region colours from frame to frame; a wrong colour
+on a long chain is the sum of many hops, and an end-to-end score cannot say which hop lost it or
+why. Here every hop starts from the truth: each region of the source frame believes its true
+colour (the keys' palette colour nearest the median of its truth, within 24 levels), the hop's
+votes (``propagate.hops``, the pipeline's own flow and regions) carry that to the neighbouring
+frame, and the carried colour of each target region is checked against its own truth. Forward and
+backward neighbours both count; regions under 10 px, and regions whose truth is no palette colour,
+are left out. Rows per size of region (pixels at the matching size: small < 100, medium < 1000,
+large), per set and per clip.
+
+It takes seconds (no compositing, no networks), so a change to the carry (``--carry name=value``
+for ``propagate.evidence.CarrySettings``, printed beside the default) is measured on every set at
+once before a full ``benchmarks/quality.py`` run. It also tells whether generated shots fail the way
+real drawings do: a matcher tuned or trained on them learns what they teach.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import fields, replace
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import quality  # noqa: E402  (the benchmark sets, shared with the quality benchmark)
+
+from lacvid.eval.metrics import FLAT_TOLERANCE, REGION_MIN_AREA  # noqa: E402
+from lacvid.propagate import ShotPropagation  # noqa: E402
+from lacvid.propagate.evidence import Belief, CarrySettings, carry_votes  # noqa: E402
+from lacvid.propagate.hops import ShotHops  # noqa: E402
+from lacvid.propagate.segments import Segments  # noqa: E402
+from lacvid.util.arrays import label_runs  # noqa: E402
+
+SIZES = ("small", "medium", "large")  # < 100 px, < 1000 px, larger (at the matching size)
+
+
+def size_class(area: int) -> str:
+    return SIZES[0] if area < 100 else SIZES[1] if area < 1000 else SIZES[2]
+
+
+def true_colors(seg: Segments, color: np.ndarray, palette: np.ndarray) -> np.ndarray:
+    """int64 (n,): each region's palette colour, the one nearest (max over channels) the median of its
+    interior's truth (all its pixels where it has no interior), -1 where none lies within 24 levels."""
+    order, bounds = label_runs(seg.labels.ravel(), seg.n)
+    pixels = color.reshape(-1, 3)[order].astype(np.int64)                        # (H*W, 3) by region
+    inside = seg.interior.ravel()[order]
+    out = np.full(seg.n, -1, np.int64)
+    for r in range(seg.n):
+        a, b = bounds[r], bounds[r + 1]
+        chosen = pixels[a:b][inside[a:b]] if inside[a:b].any() else pixels[a:b]
+        if len(chosen) == 0:
+            continue
+        off = np.abs(palette.astype(np.int64) - np.median(chosen, 0)).max(1)       # (P,)
+        if off.min() <= FLAT_TOLERANCE:
+            out[r] = int(off.argmin())
+    return out
+
+
+def hop_counts(shot: quality.Shot, variants: Sequence[CarrySettings]) -> list[Counter]:
+    """Per carry variant, (size class, right) -> regions, over every hop of ``shot`` between neighbours."""
+    ink = [lines < 245 for lines in shot.lines]      # the pipeline's ink at a size it matches at (``ink_at_size``)
+    propagation = ShotPropagation(ink, {k: shot.color[k] for k in shot.keys})
+    palette, n = propagation.palette, len(shot.lines)
+    frames = {t: propagation.frame(t) for t in range(n)}
+    truth = {t: true_colors(frames[t][0], shot.color[t], palette) for t in range(n)}
+    pairs = [(t, s) for t in range(n) for s in (t - 1, t + 1) if 0 <= s < n]
+    settings = propagation.settings
+    hops = ShotHops(frames.__getitem__, propagation.keys, propagation.first, settings.carry,  # votes on request
+                    settings.composed_flows, settings.pan_prior)
+    counts = [Counter() for _ in variants]
+    for t, s in pairs:
+        target, source = frames[t][0], frames[s][0]
+        known = truth[s] >= 0
+        prob = np.full((source.n, len(palette)), 1.0 / len(palette))  # (ns, P): an unknown truth says nothing
+        prob[known] = 0.0
+        prob[known, truth[s][known]] = 1.0
+        perfect = Belief(prob, np.ones(source.n))
+        votes = hops.votes(t, s, frames)
+        scored = [r for r in range(target.n) if truth[t][r] >= 0 and target.area[r] >= REGION_MIN_AREA]
+        for variant, count in zip(variants, counts):
+            got = carry_votes(target, source, votes, perfect, variant).prob.argmax(1)   # (nt,)
+            for r in scored:
+                count[(size_class(int(target.area[r])), bool(got[r] == truth[t][r]))] += 1
+    return counts
+
+
+def shots_of(sets: Sequence[str], realdata: Path) -> dict[str, list[quality.Shot]]:
+    out: dict[str, list[quality.Shot]] = {}
+    for name in sets:
+        if name == "handdrawn":
+            clips = quality.handdrawn_shots(realdata, ["clip11", "clip12", "clip13"]) if realdata.is_dir() else []
+            if not clips:
+                print(f"hand-drawn clips not found under {realdata}: skipped", file=sys.stderr)
+            out[name] = clips
+        elif name in ("pencil", "stress"):
+            out[name] = quality.pencil_shots(style=name)
+        elif name == "synth":
+            out[name] = quality.synth_shots()
+        else:
+            raise SystemExit(f"hop_accuracy.py: unknown set {name!r} (handdrawn, pencil, stress, synth)")
+    return out
+
+
+def parse_carry(items: Sequence[str]) -> CarrySettings:
+    """``CarrySettings`` with ``name=value`` changes (``--carry proximity=0``)."""
+    names = {f.name for f in fields(CarrySettings)}
+    changes = {}
+    for item in items:
+        name, _, value = item.partition("=")
+        if name not in names or not value:
+            raise SystemExit(f"hop_accuracy.py: --carry takes name=value with a name of {sorted(names)}, got {item!r}")
+        changes[name] = float(value)
+    return replace(CarrySettings(), **changes)
+
+
+def row(label: str, count: Counter) -> str:
+    cells = []
+    for size in SIZES:
+        right, wrong = count[(size, True)], count[(size, False)]
+        cells.append(f"{right / max(right + wrong, 1):7.3f} {right + wrong:6d}")
+    return f"{label:28s}" + "".join(f"  {c}" for c in cells)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sets", default="handdrawn,pencil,stress", help="comma-separated: handdrawn, pencil, "
+                        "stress, synth")
+    parser.add_argument("--carry", nargs="*", default=[], help="name=value changes to CarrySettings, measured "
+                        "beside the default")
+    parser.add_argument("--realdata", type=Path, default=quality.default_realdata())
+    args = parser.parse_args(argv)
+    variants = [CarrySettings()] + ([parse_carry(args.carry)] if args.carry else [])
+    names = ["default"] + ([" ".join(args.carry)] if args.carry else [])
+    print(f"{'':28s}" + "".join(f"  {size + ' right':>7s} {'of':>6s}" for size in SIZES))
+    for set_name, shots in shots_of([s for s in args.sets.split(",") if s], args.realdata).items():
+        totals = [Counter() for _ in variants]
+        per_shot = []
+        for shot in shots:
+            counts = hop_counts(shot, variants)
+            per_shot.append((shot.name, counts))
+            for total, count in zip(totals, counts):
+                total.update(count)
+        for name, total in zip(names, totals):
+            print(row(f"{set_name} ({name})", total))
+        if set_name == "handdrawn":
+            for shot_name, counts in per_shot:
+                for name, count in zip(names, counts):
+                    print(row(f"  {shot_name} ({name})", count))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
