@@ -107,8 +107,10 @@ class RunPlan:
         # repeats the one before takes that one's paint (pipeline.compose.ShotComposer.painted); 12: a drawing with
         # flat keys reads the colour network alone (pipeline.networks.NetworksOnDemand); 13: paper grain away
         # from the ink is not drawn over the paint (preprocess.ink.InkModel._clear_grain); 14: a coloured line
-        # is told by its darkening's balance across channels, at any coverage (util.kernels.ink_classes)
-        return fingerprint("finish", 14, self.networks_id, self.propagation_id, o.flat, o.warp, o.refs, o.ink,
+        # is told by its darkening's balance across channels, at any coverage (util.kernels.ink_classes); 15: in a
+        # drawing whose colour was kept at half resolution, over the neighbourhood that took a thin line's colour
+        # (preprocess.ink.halved_chroma)
+        return fingerprint("finish", 15, self.networks_id, self.propagation_id, o.flat, o.warp, o.refs, o.ink,
                            o.trace_lines)
 
     def shot_keys(self, shot: Shot) -> list[KeyFrame]:

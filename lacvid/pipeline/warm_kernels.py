@@ -51,7 +51,7 @@ KERNELS: list[tuple[Callable[[], Any], tuple[types.Type, ...]]] = [
     (lambda: layers._drawing_ink, (_c(B, 2), _c(U8, 3), _c(F32, 2), _c(F32, 2))),
     (lambda: layers._paint_layer, (_c(U8, 3),)),
     (lambda: kernels._ink_alpha, (_c(U8, 3), _c(F32, 3), _c(U8, 3), _c(F32, 2), F32)),
-    (lambda: kernels._ink_classes, (_c(U8, 3), _c(B, 2), _c(F32, 1), F32, F32)),
+    (lambda: kernels._ink_classes, (_c(U8, 3), _c(B, 2), _c(F32, 1), F32, F32, B)),
     (lambda: kernels._gather_by_label, (_c(I32, 1), _c(B, 1), _c(U8, 2))),
     (lambda: regions._take_rows_kernel, (_c(U8, 2), _c(I32, 1))),
     (lambda: _variant(regions._sampled_votes_kernel),

@@ -83,6 +83,7 @@ class InkModel:
     stroke: float                      # a typical stroke's darkness, in [0, 1]
     inverted: bool = False             # light lines on dark paper
     settings: InkSettings = InkSettings()
+    halved_chroma: bool = False        # its colour was kept at half resolution (4:2:0 video): ``halved_chroma``
 
     @classmethod
     def fit(cls, frames: Sequence[np.ndarray], settings: InkSettings = InkSettings()) -> InkModel:
@@ -98,18 +99,20 @@ class InkModel:
         dark = np.clip(((paper - sample) / paper).max(axis=1), 0.0, 1.0)  # (N,)
         inked = dark[dark > settings.low]
         stroke = float(np.percentile(inked, 90)) if inked.size else 1.0
-        return cls(tuple(float(p) for p in paper), max(stroke, settings.low), inverted, settings)
+        return cls(tuple(float(p) for p in paper), max(stroke, settings.low), inverted, settings,
+                   halved_chroma(rgb[0]))
 
     def to_dict(self) -> dict:
         """JSON-able, for the cache: a resumed run uses the very model the first run fitted."""
         return {"paper": list(self.paper), "stroke": self.stroke, "inverted": self.inverted,
-                "settings": asdict(self.settings)}
+                "settings": asdict(self.settings), "halved_chroma": self.halved_chroma}
 
     @classmethod
     def from_dict(cls, data: dict) -> InkModel:
         known = {f.name for f in fields(InkSettings)}  # a setting an older lacvid wrote and this one dropped
         return cls(tuple(data["paper"]), float(data["stroke"]), bool(data["inverted"]),
-                   InkSettings(**{k: v for k, v in data["settings"].items() if k in known}))
+                   InkSettings(**{k: v for k, v in data["settings"].items() if k in known}),
+                   bool(data.get("halved_chroma", False)))
 
     @property
     def strong_level(self) -> float:
@@ -228,7 +231,7 @@ class InkModel:
         # Colour and class (strong ink of a coloured line: its darkening unbalanced across channels) packed
         # in one int32 per pixel, so the nearest strong pixel's are one gather.
         classes = ink_classes(np.ascontiguousarray(rgb), np.ascontiguousarray(strong),
-                              np.asarray(self.paper, np.float32), s.min_chroma, s.min_spread)
+                              np.asarray(self.paper, np.float32), s.min_chroma, s.min_spread, self.halved_chroma)
         if not classes[..., 3].any():
             # No strong pixel is of a coloured line (black or grey ink only): no pixel's nearest strong pixel
             # is one, so ``colored`` is empty and the ink colours are never read; the nearest-pixel search
@@ -237,3 +240,31 @@ class InkModel:
         packed = classes.view(np.int32)                                 # (H, W, 1)
         near = nearest_values(packed[..., 0], strong).view(np.uint8).reshape(rgb.shape[:2] + (4,))  # (H, W, 4)
         return np.ascontiguousarray(near[..., :3]), near[..., 3].astype(bool) & mask
+
+
+HALVED_RATIO = 0.6    # chroma steps within 2x2 blocks below this share of those across blocks: 4:2:0 (measured 0.2-0.4
+#                       on H.264 exports of drawings with coloured lines, 0.96-1.0 on the same drawings as PNG)
+MIN_CHROMA_STEP = 0.05  # mean chroma step (levels) across blocks below which a drawing has too little colour to tell
+
+
+def halved_chroma(rgb: np.ndarray) -> bool:
+    """Whether a drawing's colour was kept at half resolution, as a 4:2:0 video keeps it (x264's default): its
+    chroma changes little between the two pixels of an aligned 2x2 block, and as much as luma does only
+    between blocks. Then a thin coloured line has lost most of its colour to the paper beside it, and its
+    class is read over the neighbourhood that took it (``util.kernels.ink_classes``). A drawing with little
+    colour anywhere (black or grey ink only) says nothing, and counts as full resolution."""
+    f = as_rgb(rgb).astype(np.float32)                                                   # (H, W, 3)
+    luma = 0.299 * f[..., 0] + 0.587 * f[..., 1] + 0.114 * f[..., 2]
+    h, w = luma.shape
+    h, w = h - h % 2 - 2, w - w % 2 - 2
+    if h < 2 or w < 2:
+        return False
+    within = across = 0.0
+    for chroma in (f[..., 2] - luma, f[..., 0] - luma):                                  # (H, W) each
+        within += float(np.abs(chroma[0:h:2, :w] - chroma[1:h:2, :w]).sum()
+                        + np.abs(chroma[:h, 0:w:2] - chroma[:h, 1:w:2]).sum())
+        across += float(np.abs(chroma[1:h:2, :w] - chroma[2:h + 1:2, :w]).sum()
+                        + np.abs(chroma[:h, 1:w:2] - chroma[:h, 2:w + 1:2]).sum())
+    if across < MIN_CHROMA_STEP * 2 * h * w:
+        return False
+    return within < HALVED_RATIO * across

@@ -522,28 +522,47 @@ def gather_by_label(label: np.ndarray, sources: np.ndarray, values: np.ndarray) 
 
 
 @kernel(nogil=True)
-def _ink_classes(rgb, strong, paper, min_chroma, min_spread):  # (H, W, 3) uint8, (H, W) bool, (3,) f32, f32 x2
+def _ink_classes(rgb, strong, paper, min_chroma, min_spread, halved):  # pragma: no cover
+    # (H, W, 3) uint8, (H, W) bool, (3,) float32, float32 x2, bool -> (H, W, 4) uint8
     h, w = strong.shape
     out = np.empty((h, w, 4), np.uint8)
     tiny = np.float32(1.0 / 255.0)
     full = np.float32(255.0)
     for y in range(h):
         for x in range(w):
-            r, g, b = rgb[y, x, 0], rgb[y, x, 1], rgb[y, x, 2]
-            dr = (paper[0] - np.float32(r)) / paper[0]
-            dg = (paper[1] - np.float32(g)) / paper[1]
-            db = (paper[2] - np.float32(b)) / paper[2]
+            # each channel's darkening as a share of its paper
+            dr = (paper[0] - np.float32(rgb[y, x, 0])) / paper[0]
+            dg = (paper[1] - np.float32(rgb[y, x, 1])) / paper[1]
+            db = (paper[2] - np.float32(rgb[y, x, 2])) / paper[2]
             top = max(max(dr, dg), db)
             unequal = top - min(min(dr, dg), db)
-            chroma = unequal * full
-            spread = unequal / max(top, tiny)
-            out[y, x, 0], out[y, x, 1], out[y, x, 2] = r, g, b
-            out[y, x, 3] = 1 if (chroma >= min_chroma and spread >= min_spread and strong[y, x]) else 0
+            coloured = unequal * full >= min_chroma and unequal / max(top, tiny) >= min_spread
+            out[y, x, 0], out[y, x, 1], out[y, x, 2] = rgb[y, x, 0], rgb[y, x, 1], rgb[y, x, 2]
+            if halved and strong[y, x]:
+                # Colour kept at half resolution (4:2:0 video): a thin line's share of it is spread over its 2x2
+                # block and the blocks beside it, where the paper took it; summed over them it is the line's again.
+                y0, x0 = y - y % 2 - 1, x - x % 2 - 1
+                sr, sg, sb = np.float32(0.0), np.float32(0.0), np.float32(0.0)
+                for yy in range(max(y0, 0), min(y0 + 4, h)):
+                    for xx in range(max(x0, 0), min(x0 + 4, w)):
+                        sr += (paper[0] - np.float32(rgb[yy, xx, 0])) / paper[0]
+                        sg += (paper[1] - np.float32(rgb[yy, xx, 1])) / paper[1]
+                        sb += (paper[2] - np.float32(rgb[yy, xx, 2])) / paper[2]
+                stop = max(max(sr, sg), sb)
+                sunequal = stop - min(min(sr, sg), sb)
+                if sunequal * full >= min_chroma and sunequal / max(stop, tiny) >= min_spread:
+                    coloured = True
+                    # The line's colour: its own darkness in the neighbourhood's balance.
+                    scale = top / max(stop, tiny)
+                    for c, sc in ((0, sr), (1, sg), (2, sb)):
+                        v = paper[c] * (np.float32(1.0) - sc * scale)
+                        out[y, x, c] = np.uint8(min(max(v + np.float32(0.5), np.float32(0.0)), full))
+            out[y, x, 3] = 1 if (coloured and strong[y, x]) else 0
     return out
 
 
 def ink_classes(rgb: np.ndarray, strong: np.ndarray, paper: np.ndarray, min_chroma: float,
-                min_spread: float) -> np.ndarray:
+                min_spread: float, halved: bool = False) -> np.ndarray:
     """uint8 (H, W, 4): each pixel's RGB and, fourth, 1 where it is strong ink of a coloured line, in one pass.
 
     A coloured line darkens the ``paper`` (float32 (3,), each channel >= 1) unequally across channels, as a
@@ -551,9 +570,13 @@ def ink_classes(rgb: np.ndarray, strong: np.ndarray, paper: np.ndarray, min_chro
     more of the largest. That balance is the line's own whatever its coverage (a stroke mixed half with the
     paper darkens every channel half as much), so the anti-aliased edge of a blue-grey line is as coloured as
     its core, where a saturation test fails it; and it is the ink's, not the paper's (black ink on tinted
-    paper darkens every channel by the same share). The float32 arithmetic numpy does, compared as numpy
-    compares."""
+    paper darkens every channel by the same share). ``halved``: the drawing's colour was kept at half
+    resolution (a 4:2:0 video, ``preprocess.ink.halved_chroma``), so a thin line gave most of its colour to
+    the paper beside it: each strong pixel is measured again on its 4x4 neighbourhood (its 2x2 chroma block
+    and a pixel of each block around it), the shares summed, where that colour lies; where the sum's balance
+    passes, the pixel is coloured and its RGB is its own darkness in that balance (the line's colour before
+    the video spread it). The float32 arithmetic numpy does, compared as numpy compares."""
     check_array(rgb, "rgb", np.uint8, ("H", "W", 3), contiguous=True)
     check_array(strong, "strong", np.bool_, rgb.shape[:2], contiguous=True)
     return _ink_classes(rgb, strong, np.ascontiguousarray(paper, np.float32), np.float32(min_chroma),
-                        np.float32(min_spread))
+                        np.float32(min_spread), bool(halved))

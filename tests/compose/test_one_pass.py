@@ -252,6 +252,27 @@ def test_ink_classes_equal_the_numpy_spread_test() -> None:
             got = ink_classes(rgb, strong, paper, min_chroma, min_spread)
             np.testing.assert_array_equal(got[..., :3], rgb)
             np.testing.assert_array_equal(got[..., 3], want.view(np.uint8))
+            # Colour at half resolution: every strong pixel is measured again on the shares summed over its 4x4
+            # neighbourhood (its 2x2 block and one pixel of each block around it, in row order); where that
+            # balance passes it is coloured, and its colour is its own darkness in that balance.
+            halved, colors = want.copy(), rgb.copy()
+            for y, x in zip(*np.nonzero(strong)):
+                y0, x0 = y - y % 2 - 1, x - x % 2 - 1
+                total = np.zeros(3, np.float32)
+                for yy in range(max(y0, 0), min(y0 + 4, rgb.shape[0])):
+                    for xx in range(max(x0, 0), min(x0 + 4, rgb.shape[1])):
+                        total += d[yy, xx]
+                unequal = total.max() - total.min()
+                if (unequal * np.float32(255.0) >= min_chroma
+                        and unequal / max(total.max(), np.float32(1.0 / 255.0)) >= min_spread):
+                    halved[y, x] = True
+                    scale = top[y, x] / max(total.max(), np.float32(1.0 / 255.0))
+                    v = paper * (np.float32(1.0) - total * scale) + np.float32(0.5)
+                    colors[y, x] = np.minimum(np.maximum(v, np.float32(0.0)), np.float32(255.0)).astype(np.uint8)
+            got = ink_classes(rgb, strong, paper, min_chroma, min_spread, halved=True)
+            np.testing.assert_array_equal(got[..., 3], halved.view(np.uint8))
+            np.testing.assert_array_equal(got[..., :3], colors)
+            assert (halved & ~want).any()  # the neighbourhood changes some pixels' class here
 
 
 def _old_label_regions(lines, close_gaps=2, min_area=8):
