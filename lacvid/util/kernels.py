@@ -528,6 +528,20 @@ def _ink_classes(rgb, strong, paper, min_chroma, min_spread, halved):  # pragma:
     out = np.empty((h, w, 4), np.uint8)
     tiny = np.float32(1.0 / 255.0)
     full = np.float32(255.0)
+    if not halved:  # each pixel on its own (the loop apart, so it stays as fast as it was)
+        for y in range(h):
+            for x in range(w):
+                r, g, b = rgb[y, x, 0], rgb[y, x, 1], rgb[y, x, 2]
+                dr = (paper[0] - np.float32(r)) / paper[0]
+                dg = (paper[1] - np.float32(g)) / paper[1]
+                db = (paper[2] - np.float32(b)) / paper[2]
+                top = max(max(dr, dg), db)
+                unequal = top - min(min(dr, dg), db)
+                chroma = unequal * full
+                spread = unequal / max(top, tiny)
+                out[y, x, 0], out[y, x, 1], out[y, x, 2] = r, g, b
+                out[y, x, 3] = 1 if (chroma >= min_chroma and spread >= min_spread and strong[y, x]) else 0
+        return out
     for y in range(h):
         for x in range(w):
             # each channel's darkening as a share of its paper
@@ -538,7 +552,7 @@ def _ink_classes(rgb, strong, paper, min_chroma, min_spread, halved):  # pragma:
             unequal = top - min(min(dr, dg), db)
             coloured = unequal * full >= min_chroma and unequal / max(top, tiny) >= min_spread
             out[y, x, 0], out[y, x, 1], out[y, x, 2] = rgb[y, x, 0], rgb[y, x, 1], rgb[y, x, 2]
-            if halved and strong[y, x]:
+            if strong[y, x]:
                 # Colour kept at half resolution (4:2:0 video): a thin line's share of it is spread over its 2x2
                 # block and the blocks beside it, where the paper took it; summed over them it is the line's again.
                 y0, x0 = y - y % 2 - 1, x - x % 2 - 1
