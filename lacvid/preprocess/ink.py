@@ -28,7 +28,7 @@ import numpy as np
 from lacvid.preprocess.distance import nearest_values
 from lacvid.util.kernels import ink_alpha, ink_classes, line_art_levels, local_darkness, paper_levels
 
-__all__ = ["INK_LEVEL", "InkSettings", "InkModel", "InkFrame", "as_rgb", "mask_of"]
+__all__ = ["INK_LEVEL", "InkSettings", "InkModel", "InkFrame", "as_rgb", "halved_chroma", "mask_of"]
 
 INK_LEVEL = 120  # the lightest ink in normalised line art: below the contract's ink threshold (128)
 PAPER_FLOOR = 0.8  # uneven light: paper may fall to this share of the clip's paper level
