@@ -162,5 +162,5 @@ def line_art_ink(lines: np.ndarray) -> np.ndarray:
 def key_layers(key: np.ndarray) -> Layers:
     """A painted key comes out exactly as painted: all of it paint (its ink included), no ink layer."""
     h, w = key.shape[:2]
-    return Layers(np.dstack([key, np.full((h, w), 255, np.uint8)]), np.zeros((h, w, 4), np.uint8),
-                  doubt=np.zeros((h, w), np.uint8))
+    opaque = cv2.cvtColor(np.ascontiguousarray(key), cv2.COLOR_RGB2RGBA)  # (H, W, 4), alpha 255: one pass, not a stack
+    return Layers(opaque, np.zeros((h, w, 4), np.uint8), doubt=np.zeros((h, w), np.uint8))
