@@ -528,7 +528,8 @@ def _ink_classes(rgb, strong, paper, min_chroma, min_spread, halved):  # pragma:
     out = np.empty((h, w, 4), np.uint8)
     tiny = np.float32(1.0 / 255.0)
     full = np.float32(255.0)
-    if not halved:  # each pixel on its own (the loop apart, so it stays as fast as it was)
+    if not halved:  # each pixel on its own: a loop apart, which Numba vectorises (1080p 6.9 ms; one loop with the
+        # branch below in it 9.2)
         for y in range(h):
             for x in range(w):
                 r, g, b = rgb[y, x, 0], rgb[y, x, 1], rgb[y, x, 2]
