@@ -7,7 +7,8 @@ Usage::
 The propagation (``lacvid.propagate``) carries region colours from frame to frame; a wrong colour
 on a long chain is the sum of many hops, and an end-to-end score cannot say which hop lost it or
 why. Here every hop starts from the truth: each region of the source frame believes its true
-colour (the keys' palette colour nearest the median of its truth, within 24 levels), the hop's
+colour (the keys' palette colour nearest its truth's median, as the propagation reads a key's regions,
+within 24 levels), the hop's
 votes (``propagate.hops``, the pipeline's own flow and regions) carry that to the neighbouring
 frame, and the carried colour of each target region is checked against its own truth. Forward and
 backward neighbours both count; regions under 10 px, and regions whose truth is no palette colour,
@@ -39,8 +40,8 @@ from lacvid.eval.metrics import FLAT_TOLERANCE, REGION_MIN_AREA  # noqa: E402
 from lacvid.propagate import ShotPropagation  # noqa: E402
 from lacvid.propagate.evidence import Belief, CarrySettings, carry_votes  # noqa: E402
 from lacvid.propagate.hops import ShotHops  # noqa: E402
+from lacvid.propagate.palette import region_colors  # noqa: E402
 from lacvid.propagate.segments import Segments  # noqa: E402
-from lacvid.util.arrays import label_runs  # noqa: E402
 
 SIZES = ("small", "medium", "large")  # < 100 px, < 1000 px, larger (at the matching size)
 
@@ -50,21 +51,12 @@ def size_class(area: int) -> str:
 
 
 def true_colors(seg: Segments, color: np.ndarray, palette: np.ndarray) -> np.ndarray:
-    """int64 (n,): each region's palette colour, the one nearest (max over channels) the median of its
-    interior's truth (all its pixels where it has no interior), -1 where none lies within 24 levels."""
-    order, bounds = label_runs(seg.labels.ravel(), seg.n)
-    pixels = color.reshape(-1, 3)[order].astype(np.int64)                        # (H*W, 3) by region
-    inside = seg.interior.ravel()[order]
-    out = np.full(seg.n, -1, np.int64)
-    for r in range(seg.n):
-        a, b = bounds[r], bounds[r + 1]
-        chosen = pixels[a:b][inside[a:b]] if inside[a:b].any() else pixels[a:b]
-        if len(chosen) == 0:
-            continue
-        off = np.abs(palette.astype(np.int64) - np.median(chosen, 0)).max(1)       # (P,)
-        if off.min() <= FLAT_TOLERANCE:
-            out[r] = int(off.argmin())
-    return out
+    """int64 (n,): each region's palette colour, the one nearest (max over channels) its truth's colour as the
+    propagation reads a key's regions (``propagate.palette.region_colors``: the median away from the ink), -1
+    where none lies within 24 levels."""
+    medians = region_colors(color, seg)[0]                                                 # (n, 3) float32
+    off = np.abs(palette.astype(np.float32)[None] - medians[:, None]).max(-1)              # (n, P)
+    return np.where(off.min(1) <= FLAT_TOLERANCE, off.argmin(1), -1).astype(np.int64)
 
 
 def hop_counts(shot: quality.Shot, variants: Sequence[CarrySettings]) -> list[Counter]:
