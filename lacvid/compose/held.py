@@ -300,8 +300,8 @@ def match(frame: FrameDrawing, key: KeyDrawing, min_cover: float = MIN_COVER, ba
     both = (a > 0) & (b > 0)
     # Each sampled pixel's (frame region, key region) as one number, in 32 bits where the pairs fit (a 1080p frame's
     # do): the sort behind ``np.unique`` then takes two thirds of the time, and the pairs are the same.
-    wide = np.int32 if (n + 1) * (key.n + 1) < 2**31 else np.int64
-    pairs, counts = np.unique(a[both].astype(wide) * wide(key.n + 1) + b[both], return_counts=True)
+    pair_type = np.int32 if (n + 1) * (key.n + 1) < 2**31 else np.int64
+    pairs, counts = np.unique(a[both].astype(pair_type) * pair_type(key.n + 1) + b[both], return_counts=True)
     pairs = pairs.astype(np.int64)
     in_frame, in_key = pairs // (key.n + 1), pairs % (key.n + 1)
     candidate = np.zeros(n + 1, np.int64)                          # each frame region's key majority
