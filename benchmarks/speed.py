@@ -19,7 +19,8 @@ Measured, all on the same data:
   preprocessing (line art + working-size line art + distance field, on 2 threads as the scan
   does); the propagation of the keys' region colours (with the shot's palette check); networks
   (colour + temporal at the working size, through the backend ``colorize`` picks, references encoded
-  once per shot) as a run runs them: on a drawing with flat keys, only for the frames composing asks
+  once per shot, after one untimed pass over the first shot that pays the backend's one-time costs) as a
+  run runs them: on a drawing with flat keys, only for the frames composing asks
   for (``pipeline.networks.NetworksOnDemand``; timed apart from the compositing they run inside), and
   for comparison on every frame, as a shot worker runs them where the keys are not flat (beside the
   propagation); compositing at full resolution (fills, the ink layer and the finished-frame cache
@@ -221,6 +222,9 @@ def stages_alone(video: Path, keys_dir: Path, model: Path, args: argparse.Namesp
         prep = cache.prep("bench", full, work)
         for i, frame in enumerate(prepped):
             prep.put(i, frame)
+        # The backend's one-time costs first, untimed, as the whole run's warm-up clip pays them (on CUDA the
+        # context, cuDNN's kernel choice and torch's lazy registrations took ~4 s, most of a 20-frame stage).
+        ShotWorker(replace(plan, model_digest=f"{loaded.digest}-warmup"), cache, backend).run_networks(shots[0])
         # On every frame, under a plan of its own (another model digest: its own cache entries).
         everywhere = ShotWorker(replace(plan, model_digest=f"{loaded.digest}-everywhere"), cache, backend)
         _, seconds["networks everywhere"] = timed(lambda: [everywhere.run_networks(shot) for shot in shots])
