@@ -95,12 +95,12 @@ def shots_of(sets: Sequence[str], realdata: Path) -> dict[str, list[quality.Shot
             if not clips:
                 print(f"hand-drawn clips not found under {realdata}: skipped", file=sys.stderr)
             out[name] = clips
-        elif name in ("pencil", "stress"):
+        elif name in ("pencil", "stress", "redrawn"):
             out[name] = quality.pencil_shots(style=name)
         elif name == "synth":
             out[name] = quality.synth_shots()
         else:
-            raise SystemExit(f"hop_accuracy.py: unknown set {name!r} (handdrawn, pencil, stress, synth)")
+            raise SystemExit(f"hop_accuracy.py: unknown set {name!r} (handdrawn, pencil, stress, redrawn, synth)")
     return out
 
 
@@ -127,7 +127,7 @@ def row(label: str, count: Counter) -> str:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sets", default="handdrawn,pencil,stress", help="comma-separated: handdrawn, pencil, "
-                        "stress, synth")
+                        "stress, redrawn, synth")
     parser.add_argument("--carry", nargs="*", default=[], help="name=value changes to CarrySettings, measured "
                         "beside the default")
     parser.add_argument("--realdata", type=Path, default=quality.default_realdata())

@@ -24,6 +24,9 @@ Sets:
 - ``stress``: the same scenes in ``lacvid synth --style stress``: faint pencil with many gaps, a
   gradient sky, a globe whose outline runs off the frame, an occluder sweeping across, a prop
   entering from outside, paint a few levels off the paper (``lacvid.synth.stress``).
+- ``redrawn`` (optional): the same scenes in ``lacvid synth --style redrawn``: pencil, characters close up
+  whose hair locks and folds are redrawn in every drawing (``lacvid.synth.redrawn``): the generated set whose
+  small regions fail one hop as often as the real drawings' do (``benchmarks/hop_accuracy.py``).
 - ``real``: clips 01-06 of ``../shared/realdata`` (colour on every frame; line art extracted
   with ``extract_lines(mode="color")``; keys first and last frame).
   ``lacvid footage`` hands lacvid the colour frames themselves (``--lines color``: it extracts the
@@ -608,6 +611,9 @@ def _sets(wanted: Sequence[str], args: argparse.Namespace) -> dict[str, list[Sho
         sets["synth stress (faint pencil, many gaps, a gradient sky, a globe off the frame, an occluder sweeping "
              "across, a prop entering, paint near paper)"] = pencil_shots(args.synth_shots, args.synth_size,
                                                                          style="stress")
+    if "redrawn" in wanted:
+        sets["synth redrawn (pencil; characters close up, their hair locks and folds redrawn in every drawing, "
+             "as real inbetweens are)"] = pencil_shots(args.synth_shots, args.synth_size, style="redrawn")
     if "pencil-h264" in wanted:
         sets["synth in pencil as an H.264 video (x264 defaults: crf 23, yuv420p)"] = [
             as_h264(s) for s in pencil_shots(args.synth_shots, args.synth_size)]
@@ -648,8 +654,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--sets", default="synth,pencil,stress,real,handdrawn,handdrawn-fast,handdrawn-large,"
                                       "handdrawn-scan,handdrawn-h264",
-                    help="comma-separated: synth, pencil, pencil-h264, stress, real, handdrawn, handdrawn-fast, "
-                         "handdrawn-large, handdrawn-scan, handdrawn-h264, handdrawn-hd")
+                    help="comma-separated: synth, pencil, pencil-h264, stress, redrawn, real, handdrawn, "
+                         "handdrawn-fast, handdrawn-large, handdrawn-scan, handdrawn-h264, handdrawn-hd")
     ap.add_argument("--methods", default=",".join(METHODS), help=f"comma-separated, from: {', '.join(METHODS)}")
     ap.add_argument("--synth-shots", type=int, default=3, help="shots per length (12 and 24 frames)")
     ap.add_argument("--synth-size", type=int, default=256)

@@ -36,7 +36,9 @@ def synth_cmd(
     style: Annotated[str, typer.Option("--style", help="clean (black ink), pencil (grey pencil with pressure, "
                                        "gaps and coloured shadow lines, as artists export), stress (faint pencil "
                                        "with many gaps, a gradient sky, shapes off the frame, a sweeping occluder, "
-                                       "a prop entering) or mixed (clean and pencil shots alternate).")] = "clean",
+                                       "a prop entering), redrawn (pencil; characters close up whose hair locks "
+                                       "and folds are drawn anew in every drawing, as real inbetweens) or mixed "
+                                       "(clean and pencil shots alternate).")] = "clean",
     threads: Threads = None,
     overwrite: Overwrite = False,
     quiet: Quiet = False,

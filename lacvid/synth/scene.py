@@ -13,6 +13,7 @@ import numpy as np
 
 from lacvid.errors import InputError
 from lacvid.synth.canvas import Canvas
+from lacvid.synth.redrawn import redrawn_details
 from lacvid.synth.rig import Actor, Part, Shape, translate
 from lacvid.synth.stress import sky_gradient, stress_actors, stress_look
 from lacvid.synth.style import STYLES, PencilStyle, pencil
@@ -160,7 +161,8 @@ def render_shot(seed: int, index: int, frames: int, height: int, width: int,
     ``style``: ``clean`` (line art uint8 (H, W), black anti-aliased ink) or ``pencil`` (the drawing
     as artists export it, uint8 (H, W, 3): see ``lacvid.synth.style``): the scene is the same.
     ``stress``: that scene in faint pencil with many gaps, a gradient sky, and the shapes real drawings
-    broke lacvid with added (``lacvid.synth.stress``).
+    broke lacvid with added (``lacvid.synth.stress``). ``redrawn``: that scene in pencil with hair locks and
+    folds that land a little differently in every drawing, as real inbetweens do (``lacvid.synth.redrawn``).
     """
     if frames < 1 or height < 8 or width < 8:
         raise InputError(f"cannot draw {frames} frames of {width}x{height}; use at least 1 frame of 8x8 px")
@@ -185,6 +187,8 @@ def render_shot(seed: int, index: int, frames: int, height: int, width: int,
     if stress is not None:
         globe, *front = stress_actors(stress, pal, height, width)
         actors = [globe, *actors, *front]
+    if style == "redrawn":
+        redrawn_details(np.random.default_rng(np.random.SeedSequence([seed, index, 4])), actors, pal)
     ox0 = 0 if pan_x >= 0 else int(abs(pan_x))
     oy0 = 0 if pan_y >= 0 else int(abs(pan_y))
     for t in range(frames):
@@ -199,7 +203,7 @@ def render_shot(seed: int, index: int, frames: int, height: int, width: int,
             m = actor.matrix(float(t), frames, (px, py))
             for part in actor.parts:
                 canvas.draw(part, m, float(t))
-        if style in ("pencil", "stress"):
+        if style in ("pencil", "stress", "redrawn"):
             yield pencil(canvas.color, canvas.lines, canvas.shade, look,
                          np.random.default_rng(np.random.SeedSequence([seed, index, 2, t])))
             continue

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-STYLES = ("clean", "pencil", "stress")
+STYLES = ("clean", "pencil", "stress", "redrawn")
 SHADOW_LINE_COLORS = ((70, 110, 230), (220, 70, 80), (60, 170, 90))  # blue, red, green pencil
 
 

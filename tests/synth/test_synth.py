@@ -139,3 +139,42 @@ def test_stress_style_makes_each_failure_on_purpose() -> None:
         assert drawing.shape == (h, w, 3) and drawing.min() > 0                      # faint pencil, never black
         np.testing.assert_array_equal(drawing, drawing2)
         np.testing.assert_array_equal(truth, truth2)
+
+
+def test_redrawn_style_redraws_many_small_shapes_in_every_drawing() -> None:
+    """Every head gets a fringe of hair locks and every body folds; a lock's tip lands somewhere else in the next
+    drawing by more than the lock is wide (a real inbetween's small shapes, not a rigid part moved); props and
+    other styles are untouched; the shots are deterministic."""
+    from lacvid.synth.redrawn import CLOSER, FOLDS, LOCKS, redrawn_details
+    from lacvid.synth.rig import Actor, Part, Shape, apply
+
+    def actor(parts: list[Part]) -> Actor:
+        return Actor(parts=parts, start=(50.0, 50.0), end=(60.0, 50.0), radius=20.0, rot0=0.0, rot_speed=0.0,
+                     scale_amp=0.0, scale_speed=0.0, squash=0.0, bob=0.0, bob_speed=0.0, on_twos=False, world=False)
+
+    eyes = [Part(Shape("ellipse"), (250, 250, 250), offset=(s * 0.35, -0.1), size=0.2, pupil=0.45) for s in (-1, 1)]
+    head = Part(Shape("ellipse"), (230, 190, 160), children=list(eyes))
+    body = Part(Shape("ellipse", aspect=0.9), (40, 90, 200))
+    limb = Part(Shape("ellipse", aspect=0.3), (40, 90, 200))
+    character, prop = actor([limb, body, head]), actor([Part(Shape("ellipse"), (200, 200, 60))])
+    redrawn_details(np.random.default_rng(3), [character, prop], [(180, 40, 30), (30, 30, 160)])
+    locks = head.children[:-2]
+    assert head.children[-2:] == eyes                       # the eyes drawn last, over the locks
+    assert LOCKS[0] <= len(locks) <= LOCKS[1]
+    assert FOLDS[0] <= len(body.children) <= FOLDS[1] and not limb.children
+    assert character.radius == 20.0 * CLOSER and prop.radius == 20.0 and not prop.parts[0].children
+    assert len({lock.fill for lock in locks}) == 2          # the hair colour and its shade, alternating
+    moved_far = 0
+    for lock in locks:
+        width = 2 * lock.shape.aspect * lock.size           # in head radii
+        tips = [apply(lock.matrix(np.eye(3), float(t)), np.array([[1.0, 0.0]]))[0] for t in range(6)]
+        steps = [np.hypot(*(b - a)) for a, b in zip(tips, tips[1:])]
+        moved_far += sum(step > width for step in steps)
+    assert moved_far >= 0.5 * 5 * len(locks)                # most steps of most locks: farther than it is wide
+
+    h, w = 96, 128
+    first = list(render_shot(5, 1201, 4, h, w, style="redrawn"))
+    again = list(render_shot(5, 1201, 4, h, w, style="redrawn"))
+    assert all(np.array_equal(a[0], b[0]) and np.array_equal(a[1], b[1]) for a, b in zip(first, again))
+    drawn = first[0][1]
+    assert drawn.shape == (h, w, 3) and drawn.dtype == np.uint8  # a drawing as artists export it, as pencil
