@@ -6,9 +6,10 @@ wrong against 7% of the generated pencil shots'. A generated character moves rig
 drawn anew, and a character is mostly small shapes (hair locks, folds, a collar's points) that each land
 somewhere a little different in every drawing, often by more than their own width. Jitter alone on the few
 details a generated character has (eyes, a pocket) moved its figures little (0.93 -> 0.83-0.89, fifteenth
-session): it needs many small shapes. So here every head grows a fringe of hair locks over the background, and
-every body a few folds, and each lock and fold swings about its root by up to half a radian from drawing to
-drawing, at its own pace: neighbouring drawings hold the same shapes, each one redrawn.
+session): it needs many small shapes. So here the characters come close up, every head grows a fringe of hair
+locks over the background, every body a few folds, and each lock and fold swings about its root by up to 0.9
+radian, at its own pace of 1-2.2 radians of phase a frame: neighbouring drawings hold the same shapes, each one
+redrawn. One hop, small regions right: pencil 0.932, ``redrawn`` 0.771, the real clips 0.708.
 """
 
 from __future__ import annotations
@@ -21,9 +22,9 @@ from lacvid.synth.rig import Actor, Part, Shape
 
 LOCKS = (7, 14)            # hair locks per head (at least, at most)
 FOLDS = (3, 7)             # folds per body
-SWING = (0.4, 0.9)        # radians a lock or fold swings about its root, at most
+SWING = (0.4, 0.9)         # radians a lock or fold swings about its root, at most
 PACE = (1.0, 2.2)          # radians of that swing's phase per frame: drawn anew, not moved smoothly
-CLOSER = 1.8               # characters this much larger than the other styles': a real shot's fill its frame
+CLOSER = 1.8               # characters this much larger than other styles' (a real shot's fill its frame)
 
 
 def _darker(color: tuple[int, int, int], factor: float) -> tuple[int, int, int]:
