@@ -19,7 +19,8 @@ Per size: the share right (the carried belief's top colour is the truth's), the 
 belief gives the truth (``p``), and how many regions. Both matter: a chain carries beliefs, not answers, and a
 change that makes the top colour right more often while leaking belief to other colours lost end to end (the
 sixteenth session's ``area_vote_power`` 1: small regions right up on every set, large regions' ``p`` down by
-0.04, every hand-drawn set's quality score down).
+0.04, every hand-drawn set's quality score down). Neither decides alone (the proximity weighed 0 raised ``p``
+everywhere and lost end to end on the hand-drawn clips): this screens in seconds, ``quality.py`` decides.
 
 It takes seconds (no compositing, no networks), so a change to the carry (``--carry name=value``
 for ``propagate.evidence.CarrySettings``, printed beside the default) is measured on every set at
