@@ -24,7 +24,7 @@ Sets:
 - ``stress``: the same scenes in ``lacvid synth --style stress``: faint pencil with many gaps, a
   gradient sky, a globe whose outline runs off the frame, an occluder sweeping across, a prop
   entering from outside, paint a few levels off the paper (``lacvid.synth.stress``).
-- ``redrawn`` (optional): the same scenes in ``lacvid synth --style redrawn``: pencil, characters close up
+- ``redrawn``: the same scenes in ``lacvid synth --style redrawn``: pencil, characters close up
   whose hair locks and folds are redrawn in every drawing (``lacvid.synth.redrawn``): the generated set whose
   small regions fail one hop as often as the real drawings' do (``benchmarks/hop_accuracy.py``).
 - ``real``: clips 01-06 of ``../shared/realdata`` (colour on every frame; line art extracted
@@ -652,7 +652,7 @@ def _sets(wanted: Sequence[str], args: argparse.Namespace) -> dict[str, list[Sho
 
 def main(argv: Sequence[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--sets", default="synth,pencil,stress,real,handdrawn,handdrawn-fast,handdrawn-large,"
+    ap.add_argument("--sets", default="synth,pencil,stress,redrawn,real,handdrawn,handdrawn-fast,handdrawn-large,"
                                       "handdrawn-scan,handdrawn-h264",
                     help="comma-separated: synth, pencil, pencil-h264, stress, redrawn, real, handdrawn, "
                          "handdrawn-fast, handdrawn-large, handdrawn-scan, handdrawn-h264, handdrawn-hd")
