@@ -34,7 +34,7 @@ def _darker(color: tuple[int, int, int], factor: float) -> tuple[int, int, int]:
 def _lock(rng: np.random.Generator, angle: float, color: tuple[int, int, int]) -> Part:
     """One hair lock: a long, thin shape rooted at the head's outline, pointing out along ``angle``."""
     size = float(rng.uniform(0.3, 0.5))      # half its length, in head radii
-    reach = 0.85 + 0.7 * size                # its centre, from the head's: the root sits on the outline
+    reach = 0.85 + 0.7 * size                # its centre, from the head's: the root just inside the outline
     return Part(Shape("ellipse", aspect=float(rng.uniform(0.3, 0.45))), color,
                 offset=(reach * math.cos(angle), reach * math.sin(angle)), size=size, angle=angle,
                 swing=float(rng.uniform(*SWING)), swing_speed=float(rng.uniform(*PACE) * rng.choice([-1, 1])),

@@ -143,8 +143,8 @@ def test_stress_style_makes_each_failure_on_purpose() -> None:
 
 def test_redrawn_style_redraws_many_small_shapes_in_every_drawing() -> None:
     """Every head gets a fringe of hair locks and every body folds; a lock's tip lands somewhere else in the next
-    drawing by more than the lock is wide (a real inbetween's small shapes, not a rigid part moved); props and
-    other styles are untouched; the shots are deterministic."""
+    drawing by more than the lock is wide (a real inbetween's small shapes, not a rigid part moved); a plain prop
+    is untouched; the shots are deterministic drawings as artists export them."""
     from lacvid.synth.redrawn import CLOSER, FOLDS, LOCKS, redrawn_details
     from lacvid.synth.rig import Actor, Part, Shape, apply
 
