@@ -273,3 +273,22 @@ def test_finishing_held_pixels_is_the_same_in_the_kernel_and_the_numpy_form(monk
     assert d0.any() and (~d0 & held).any() and (i0[..., 3] == 0).any() and (i0[..., 3] == 255).any()
     np.testing.assert_array_equal(d0, d1)
     np.testing.assert_array_equal(i0, i1)
+
+
+def test_the_pairs_counted_in_a_table_match_as_the_sorted_count_does(monkeypatch) -> None:
+    """``match`` counts its sampled (frame region, key region) pairs in a table where they fit (``PAIR_TABLE``)
+    and by ``np.unique``'s sort where they do not: the same counterparts and merges either way, on held, moved,
+    leaking and gap-opened drawings against a key with a leak."""
+    from lacvid.compose import held
+
+    k = key(9, drawing(leak=True), paint(drawing(leak=True)))
+    drawings = [drawing(), drawing(box_x=46), drawing(leak=True), drawing(hood_gap=True),
+                drawing(box_x=43, hood_gap=True, leak=True)]
+    frames = [FrameDrawing.of(*label_regions(lines), lines) for lines in drawings]
+    tabled = [match(frame, k) for frame in frames]
+    monkeypatch.setattr(held, "PAIR_TABLE", 0)                   # every count by the sort
+    for frame, got in zip(frames, tabled):
+        sorted_ = match(frame, k)
+        np.testing.assert_array_equal(got.counterpart, sorted_.counterpart)
+        np.testing.assert_array_equal(got.merged, sorted_.merged)
+    assert any(m.counterpart[1:].any() for m in tabled)          # the drawings do match regions of the key
