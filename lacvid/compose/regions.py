@@ -348,6 +348,13 @@ def region_sums(labels: np.ndarray, n: int, values: np.ndarray) -> tuple[np.ndar
 def _take_rows_kernel(table, labels):  # (K, C), (N,) int32 -> (N, C)
     n, c = labels.shape[0], table.shape[1]
     out = np.empty((n, c), table.dtype)
+    if c == 3:  # a frame's RGB paint: three stores a pixel, not an inner loop of unknown length (1080p 5.6 -> 1.7 ms)
+        for i in range(n):
+            r = labels[i]
+            out[i, 0] = table[r, 0]
+            out[i, 1] = table[r, 1]
+            out[i, 2] = table[r, 2]
+        return out
     for i in range(n):
         for k in range(c):
             out[i, k] = table[labels[i], k]
