@@ -91,7 +91,7 @@ def label_regions(
     return labels, len(counts) - 1
 
 
-@kernel()
+@kernel(nogil=True)
 def _grow_kernel(labels, allowed):  # pragma: no cover
     h, w = labels.shape
     out = labels.copy()
@@ -224,7 +224,7 @@ def _palette_votes_rows(labels, index, weights, n_regions, n_palette, n_chunks):
     return acc  # (n_chunks, n_regions + 1, n_palette): summed by the wrapper (sum_rows)
 
 
-_palette_votes_kernel = RowKernel(_palette_votes_rows)
+_palette_votes_kernel = RowKernel(_palette_votes_rows, nogil=True)
 
 
 def region_palette_votes(
@@ -291,7 +291,7 @@ def _sampled_votes_rows(labels, trust, index, iy, ix, weight, wy, wx, n_regions,
     return acc
 
 
-_sampled_votes_kernel = RowKernel(_sampled_votes_rows)
+_sampled_votes_kernel = RowKernel(_sampled_votes_rows, nogil=True)
 
 
 def sampled_palette_votes(labels: np.ndarray, trust: np.ndarray, index: np.ndarray, weight: np.ndarray | float,

@@ -199,3 +199,34 @@ def test_kernels_import_where_numba_has_no_writable_cache(tmp_path, lacvid_cache
         assert list((lacvid_cache / "numba").rglob("*.nbi"))  # the kernel's cache index was written there
     else:
         assert cached == "False"
+
+
+def _lacvid_kernels() -> list[tuple[str, object]]:
+    """Every Numba dispatcher defined in a lacvid module (a ``RowKernel``'s two twins included)."""
+    import importlib
+    import pkgutil
+
+    from numba.core.registry import CPUDispatcher
+
+    import lacvid
+
+    found = []
+    for info in pkgutil.walk_packages(lacvid.__path__, "lacvid."):
+        if ".cli" in info.name or info.name.endswith("__main__"):
+            continue
+        module = importlib.import_module(info.name)
+        for name, value in vars(module).items():
+            twins = [value.serial, value.parallel] if isinstance(value, kernels.RowKernel) else [value]
+            found += [(f"{info.name}.{name}", d) for d in twins
+                      if isinstance(d, CPUDispatcher) and getattr(d, "__module__", info.name) == info.name]
+    return found
+
+
+def test_every_kernel_releases_the_gil() -> None:
+    # Frames compose on a thread per core beside the propagation's chains; a kernel that keeps the GIL
+    # stalls every other thread's Python for as long as it runs (three of them did: the region growing and
+    # both palette-vote kernels).
+    found = _lacvid_kernels()
+    assert len(found) > 30  # the walk found the kernels, not an empty list
+    holding = [name for name, d in found if not d.targetoptions.get("nogil")]
+    assert not holding, f"kernels compiled without nogil=True: {holding}"
