@@ -25,7 +25,7 @@ import numpy as np
 
 from lacvid.compose.composite import multiply_lines
 from lacvid.compose.flat import region_votes, region_winners, snap_indices, summed_votes, vote_trust
-from lacvid.compose.regions import fill_ink_labels, label_regions, paint_regions, region_sums
+from lacvid.compose.regions import fill_ink_labels, grow_labels, label_regions, paint_regions, region_sums
 from lacvid.propagate.flow import key_flow_with_confidence, upsample_flow, warp
 from lacvid.propagate.palette import FLAT_SPREAD, MERGE
 from lacvid.util.arrays import label_runs
@@ -77,15 +77,60 @@ def time_weights(index: int, key_indices: Sequence[int]) -> list[float]:
     return [r / total for r in raw]
 
 
-def warped_key_candidates(target_lines: np.ndarray, keys: Mapping[int, np.ndarray],
-                          key_lines: Mapping[int, np.ndarray], index: int) -> list[Candidate]:
-    """Each key (uint8 (h, w, 3) at working size) warped onto ``target_lines`` (h, w)."""
-    return _warped_keys(target_lines, keys, key_lines, index)[0]
+def warped_keys_with_flows(target_lines: np.ndarray, keys: Mapping[int, np.ndarray],
+                           key_lines: Mapping[int, np.ndarray], index: int
+                           ) -> tuple[list[Candidate], list[np.ndarray]]:
+    """Each key (uint8 (h, w, 3) at working size) warped onto ``target_lines`` (h, w), in the keys' order
+    (sorted), and the flow float32 (h, w, 2) each was warped by."""
+    candidates, flows = _warped_keys(target_lines, keys, key_lines, index)
+    return candidates, [flows[k] for k in sorted(keys)]
+
+
+def keys_at_full_size(fill: np.ndarray, warped: Sequence[Candidate], flows: Sequence[np.ndarray],
+                      keys_full: Sequence[np.ndarray], keys_paper: Sequence[np.ndarray], paper: np.ndarray,
+                      settings: FusionSettings = FusionSettings()) -> np.ndarray:
+    """``fill`` (uint8 (H, W, 3), the per-pixel fusion at working size enlarged) with every pixel that
+    ``fuse_pixels`` gave a warped key taking that key's paint sampled at full size (``keys_full``, uint8
+    (H, W, 3) each) where the working-size flow lands it (``upsample_flow``).
+
+    The working size keeps about a quarter of each side of a full-HD drawing: a strip of paint between two
+    hatching strokes is narrower than one of them, so the key warped small and enlarged paints it a blur of
+    the strokes' black and the paint's grey. Sampled at full size the key's own paint is there, as footage
+    takes its key (``footage_paint``). A pixel whose sample would touch the key's ink (``keys_paper``: bool
+    (H, W), where the key's paint holds none of its ink) takes the paint of the nearest pixel that got paint
+    in the frame's own region (``paper``: bool (H, W), the frame off its ink): a stroke the key has and the
+    frame does not is neither painted nor left as the enlarged blur of it.
+    """
+    if not warped:
+        return fill
+    H, W = fill.shape[:2]
+    weights = np.stack([c.weight for c in warped])                                 # (N, h, w)
+    choice = weights.argmax(0).astype(np.int32)                                    # (h, w)
+    choice[weights.max(0) < settings.min_confidence] = -1                          # the network's pixels
+    choice = cv2.resize(choice, (W, H), interpolation=cv2.INTER_NEAREST)           # (H, W)
+    out = fill.copy()
+    sampled = choice < 0                                                           # (H, W): paint to trust
+    for i, (flow, key, key_paper) in enumerate(zip(flows, keys_full, keys_paper)):
+        chosen = choice == i                                                       # (H, W)
+        if not chosen.any():
+            continue
+        flow_full = upsample_flow(flow, (H, W))                                    # (H, W, 2)
+        on_paint = warp(key_paper.view(np.uint8) * np.uint8(255), flow_full) == 255  # all four samples paint
+        take = chosen & on_paint
+        out[take] = warp(key, flow_full)[take]
+        sampled |= take
+    open_ = paper & ~sampled                                                       # a key's stroke landed here
+    if open_.any() and (paper & sampled).any():
+        seeds = np.where(paper & sampled, np.arange(1, H * W + 1, dtype=np.int32).reshape(H, W), 0)
+        grown = grow_labels(seeds.astype(np.int32), np.ascontiguousarray(paper))  # (H, W): 1 + the nearest's index
+        take = open_ & (grown > 0)
+        out[take] = out.reshape(-1, 3)[grown[take] - 1]
+    return out
 
 
 def _warped_keys(target_lines: np.ndarray, keys: Mapping[int, np.ndarray], key_lines: Mapping[int, np.ndarray],
                  index: int) -> tuple[list[Candidate], dict[int, np.ndarray]]:
-    """``warped_key_candidates``, and the flow float32 (h, w, 2) each key was warped by."""
+    """``warped_keys_with_flows``, the flows by key."""
     order = sorted(keys)
     weights = time_weights(index, order)
     candidates, flows = [], {}

@@ -35,8 +35,9 @@ from lacvid.compose.fusion import (
     fuse_pixels,
     fuse_regions,
     key_shading,
+    keys_at_full_size,
     paint_confident_regions,
-    warped_key_candidates,
+    warped_keys_with_flows,
 )
 from lacvid.compose.held import FrameDrawing, KeyDrawing, bare_paper, finish_held, held_mask, paste_held_with_mask
 from lacvid.compose.key_colors import KeyColors
@@ -355,9 +356,16 @@ class ShotComposer:
                     Candidate(nearest, np.full((m, n), NEAREST_KEY_WEIGHT, np.float32))]
         if not self.options.warp:
             return []
-        near = nearest_keys(t, sorted(self.keys_small), self.options.max_refs)
-        return warped_key_candidates(self.prep.frames.get("lines", t), {k: self.keys_small[k] for k in near},
-                                     {k: self.key_lines[k] for k in near}, t)
+        return self._warped_keys(t)[0]
+
+    def _warped_keys(self, t: int) -> tuple[list[Candidate], list[np.ndarray], list[int]]:
+        """The nearest keys warped onto frame ``t`` (``candidates`` without a flat palette), the flow each was
+        warped by, and which keys, in that order."""
+        near = sorted(nearest_keys(t, sorted(self.keys_small), self.options.max_refs))
+        candidates, flows = warped_keys_with_flows(self.prep.frames.get("lines", t),
+                                                   {k: self.keys_small[k] for k in near},
+                                                   {k: self.key_lines[k] for k in near}, t)
+        return candidates, flows, near
 
     def frame(self, t: int) -> Layers:
         """Frame ``t``'s finished layers: its paint (``painted``), its own ink over it, its doubt."""
@@ -422,7 +430,8 @@ class ShotComposer:
         rgba = self.propagated.get("rgb", t) if self.propagated is not None else None   # (m, n, 4) uint8
         # (h, w, 3) uint8, or where the flat fill may do without it, how to get it
         network = functools.partial(self.network, t) if self.network_on_demand else self.network(t)
-        candidates = self.candidates(t, rgba)
+        warped = self._warped_keys(t) if self.palette is None and self.options.warp else None
+        candidates = warped[0] if warped is not None else self.candidates(t, rgba)
         # Propagated colours yield to the network only where they found no evidence at all.
         settings = (FusionSettings(network_weight=PROPAGATED_NETWORK_WEIGHT, min_confidence=PROPAGATED_NETWORK_WEIGHT)
                     if self.propagated is not None and self.palette is not None
@@ -438,6 +447,10 @@ class ShotComposer:
             network = key_colors.project(network() if callable(network) else network)
             fill = composite_full_resolution(fuse_pixels(network, _at_size(candidates, network.shape[:2]), settings),
                                              lines_full, with_ink=False)
+            if warped is not None:  # the keys' paint where they decide, sampled at full size
+                drawings = {d.index: d for d in self.key_drawings()}
+                fill = keys_at_full_size(fill, candidates, warped[1], [self.keys_full[k] for k in warped[2]],
+                                         [drawings[k].paper for k in warped[2]], labels[0] > 0, settings)
             fill = key_colors.project(fill)
             if rgba is not None:  # regions the keys paint flat: their propagated colour whole
                 fill = paint_confident_regions(fill, labels, np.ascontiguousarray(rgba[..., :3]),

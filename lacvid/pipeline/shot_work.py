@@ -109,8 +109,9 @@ class RunPlan:
         # from the ink is not drawn over the paint (preprocess.ink.InkModel._clear_grain); 14: a coloured line
         # is told by its darkening's balance across channels, at any coverage (util.kernels.ink_classes); 15: in a
         # drawing whose colour was kept at half resolution, over the neighbourhood that took a thin line's colour
-        # (preprocess.ink.halved_chroma)
-        return fingerprint("finish", 15, self.networks_id, self.propagation_id, o.flat, o.warp, o.refs, o.ink,
+        # (preprocess.ink.halved_chroma); 16: keys not painted flat lend their paint sampled at full size
+        # (compose.fusion.keys_at_full_size)
+        return fingerprint("finish", 16, self.networks_id, self.propagation_id, o.flat, o.warp, o.refs, o.ink,
                            o.trace_lines)
 
     def shot_keys(self, shot: Shot) -> list[KeyFrame]:

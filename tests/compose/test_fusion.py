@@ -144,3 +144,44 @@ def test_gaps_bridged_at_full_size_grow_with_the_drawing() -> None:
     big = _ring_with_gap(640, 5)
     labels, _ = label_regions(big, close_gaps=settings.close_gaps, min_area=settings.min_area)
     assert labels[320, 320] == labels[2, 2]                                        # 2 px bridging leaks at 640
+
+
+def test_keys_decide_the_paint_sampled_at_full_size() -> None:
+    """Keys painted with fine detail (not flat): where a warped key decides a pixel, its paint is sampled at full
+    size, not its working-size warp enlarged; its strokes never become paint; the network's pixels keep theirs."""
+    from lacvid.compose.fusion import FusionSettings, fuse_pixels, keys_at_full_size, warped_keys_with_flows
+    from lacvid.compose.held import bare_paper
+
+    Hf, Wf, h, w = 128, 192, 32, 48                                              # a quarter of each side, as at HD
+
+    def drawing(shift: int, strokes: tuple[int, ...] = (1, 2, 3, 4, 5)) -> tuple[np.ndarray, np.ndarray]:
+        lines = np.full((Hf, Wf), 255, np.uint8)
+        cv2.rectangle(lines, (40 + shift, 30), (130 + shift, 100), 0, 2)
+        for k in strokes:
+            cv2.line(lines, (40 + shift + 15 * k, 30), (40 + shift + 15 * k - 8, 100), 0, 2)
+        paint = np.full((Hf, Wf, 3), 230, np.uint8)
+        stripes = ((np.arange(Wf) - shift) // 3) % 2 == 0                         # 3 px stripes: lost at w
+        box = np.zeros((Hf, Wf), bool)
+        box[32:99, 42 + shift:129 + shift] = True
+        paint[box & stripes[None]] = (200, 40, 40)
+        paint[box & ~stripes[None]] = (40, 40, 200)
+        return lines, np.minimum(paint, lines[..., None])
+
+    small = lambda im: cv2.resize(im, (w, h), interpolation=cv2.INTER_AREA)   # noqa: E731
+    key_lines, key = drawing(0)
+    frame_lines, truth = drawing(4, strokes=(1, 2, 4, 5))                       # one stroke the key has is gone
+    warped, flows = warped_keys_with_flows(small(frame_lines), {0: small(key)}, {0: small(key_lines)}, 2)
+    network = np.full((h, w, 3), 128, np.uint8)
+    warped[0].weight[:, : w // 8] = 0.0                                          # the network's strip on the left
+    enlarged = cv2.resize(fuse_pixels(network, warped, FusionSettings()), (Wf, Hf), interpolation=cv2.INTER_CUBIC)
+    paint = keys_at_full_size(enlarged, warped, flows, [key], [bare_paper(key_lines)], frame_lines > 128,
+                              FusionSettings())
+    assert paint.shape == (Hf, Wf, 3)
+    inside = np.zeros((Hf, Wf), bool)
+    inside[40:90, 60:120] = True
+    inside &= frame_lines > 128
+    err = np.abs(paint[inside].astype(int) - truth[inside]).max(-1)
+    before = np.abs(enlarged[inside].astype(int) - truth[inside]).max(-1)
+    assert err.mean() < 0.5 * before.mean()                                      # the stripes, lost when small
+    assert np.array_equal(paint[:, : Wf // 8 - 4], enlarged[:, : Wf // 8 - 4])   # the network's pixels untouched
+    assert not (paint[inside].max(-1) < 60).any()                                # no key stroke taken for paint
