@@ -79,6 +79,23 @@ def test_keys_painted_truly_flat_leave_no_shade_to_keep() -> None:
     assert np.abs(out[inside].astype(int) - COAT).max() <= shaded[0] + 1 and not (out[inside] == COAT).all()
 
 
+def _striped_box(Hf: int, Wf: int, shift: int, stripe: int, strokes: tuple[int, ...] = (1, 2, 3, 4, 5)
+                 ) -> tuple[np.ndarray, np.ndarray]:
+    """(lines uint8 (Hf, Wf), paint uint8 (Hf, Wf, 3)): a box crossed by ``strokes`` (the flow's hold) and painted
+    in ``stripe`` px stripes of two colours, moved right by ``shift``."""
+    lines = np.full((Hf, Wf), 255, np.uint8)
+    cv2.rectangle(lines, (40 + shift, 30), (130 + shift, 100), 0, 2)
+    for k in strokes:
+        cv2.line(lines, (40 + shift + 15 * k, 30), (40 + shift + 15 * k - 8, 100), 0, 2)
+    paint = np.full((Hf, Wf, 3), 230, np.uint8)
+    stripes = ((np.arange(Wf) - shift) // stripe) % 2 == 0
+    box = np.zeros((Hf, Wf), bool)
+    box[32:99, 42 + shift:129 + shift] = True
+    paint[box & stripes[None]] = (200, 40, 40)
+    paint[box & ~stripes[None]] = (40, 40, 200)
+    return lines, np.minimum(paint, lines[..., None])
+
+
 def test_footage_is_its_nearest_key_warped_at_full_size() -> None:
     """Colour footage: the nearest key alone (a farther key, however well its strokes match, paints
     nothing), warped by the flow found at working size, its colour sampled at full size."""
@@ -87,19 +104,7 @@ def test_footage_is_its_nearest_key_warped_at_full_size() -> None:
     Hf, Wf, h, w = 128, 192, 64, 96
 
     def drawing(shift: int) -> tuple[np.ndarray, np.ndarray]:
-        """(lines uint8 (Hf, Wf), paint uint8 (Hf, Wf, 3)): a box with a fine stripe texture, moved by ``shift``."""
-        lines = np.full((Hf, Wf), 255, np.uint8)
-        cv2.rectangle(lines, (40 + shift, 30), (130 + shift, 100), 0, 2)
-        for k in range(1, 6):                                                   # strokes inside: the flow has hold
-            cv2.line(lines, (40 + shift + 15 * k, 30), (40 + shift + 15 * k - 8, 100), 0, 2)
-        paint = np.full((Hf, Wf, 3), 230, np.uint8)
-        x = np.arange(Wf)
-        stripes = ((x - shift) // 2) % 2 == 0                                       # 2 px stripes: lost at h
-        box = np.zeros((Hf, Wf), bool)
-        box[32:99, 42 + shift:129 + shift] = True
-        paint[box & stripes[None]] = (200, 40, 40)
-        paint[box & ~stripes[None]] = (40, 40, 200)
-        return lines, np.minimum(paint, lines[..., None])
+        return _striped_box(Hf, Wf, shift, stripe=2)                            # 2 px stripes: lost at h
 
     small = lambda im: cv2.resize(im, (w, h), interpolation=cv2.INTER_AREA)   # noqa: E731
     key_lines, key = drawing(0)
@@ -155,17 +160,7 @@ def test_keys_decide_the_paint_sampled_at_full_size() -> None:
     Hf, Wf, h, w = 128, 192, 32, 48                                              # a quarter of each side, as at HD
 
     def drawing(shift: int, strokes: tuple[int, ...] = (1, 2, 3, 4, 5)) -> tuple[np.ndarray, np.ndarray]:
-        lines = np.full((Hf, Wf), 255, np.uint8)
-        cv2.rectangle(lines, (40 + shift, 30), (130 + shift, 100), 0, 2)
-        for k in strokes:
-            cv2.line(lines, (40 + shift + 15 * k, 30), (40 + shift + 15 * k - 8, 100), 0, 2)
-        paint = np.full((Hf, Wf, 3), 230, np.uint8)
-        stripes = ((np.arange(Wf) - shift) // 3) % 2 == 0                         # 3 px stripes: lost at w
-        box = np.zeros((Hf, Wf), bool)
-        box[32:99, 42 + shift:129 + shift] = True
-        paint[box & stripes[None]] = (200, 40, 40)
-        paint[box & ~stripes[None]] = (40, 40, 200)
-        return lines, np.minimum(paint, lines[..., None])
+        return _striped_box(Hf, Wf, shift, stripe=3, strokes=strokes)          # 3 px stripes: lost at w
 
     small = lambda im: cv2.resize(im, (w, h), interpolation=cv2.INTER_AREA)   # noqa: E731
     key_lines, key = drawing(0)
