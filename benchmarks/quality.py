@@ -88,7 +88,7 @@ if str(REPO) not in sys.path:  # run as a script from a checkout
 
 from lacvid.compose.composite import multiply_lines  # noqa: E402
 from lacvid.compose.flat import palette_from_keys, region_vote  # noqa: E402
-from lacvid.compose.fusion import FusionSettings, fuse_regions, warped_key_candidates  # noqa: E402
+from lacvid.compose.fusion import FusionSettings, fuse_regions, warped_keys_with_flows  # noqa: E402
 from lacvid.compose.layers import Layers, drawing_ink, paint_layer  # noqa: E402
 from lacvid.eval.baselines import copy_nearest_key, flow_warp_nearest_key, nearest_key  # noqa: E402
 from lacvid.eval.metrics import flat_share, psnr, region_counts, ssim, temporal_difference  # noqa: E402
@@ -194,7 +194,7 @@ def flow_region_vote_confidence(shot: Shot, keys: Mapping[int, np.ndarray]) -> F
         if i in keys:
             fills.append(keys[i])
             continue
-        warped = warped_key_candidates(ln, keys, key_lines, i)
+        warped = warped_keys_with_flows(ln, keys, key_lines, i)[0]
         fills.append(fuse_regions(ln, no_network, warped, palette, FusionSettings(network_weight=0.0),
                                   with_ink=False))
     return shot.finish(fills)
