@@ -74,6 +74,7 @@ KERNELS: list[tuple[Callable[[], Any], tuple[types.Type, ...]]] = [
 LARGE_FRAME_KERNELS: list[tuple[Callable[[], Any], tuple[types.Type, ...]]] = [
     (lambda: kernels._paper_levels, (_c(U8, 3), _c(F32, 1), _c(F32, 1))),
     (lambda: kernels._local_darkness, (_c(U8, 3), _c(U8, 3), _c(F32, 1), _c(F32, 1))),
+    (lambda: kernels._ink_hysteresis, (_c(F32, 2), F32, F32, I64)),
     (lambda: kernels._line_art_levels, (_c(F32, 2), _c(B, 2), F32, F32)),
     (lambda: distance._nearest_source_kernel, (_c(B, 2), _c(I32, 2), I64)),
     (lambda: evidence._carry_sums, (_c(I32, 2), _c(F32, 2), _c(I32, 2), _c(F32, 2), _c(F32, 3), I64, I64, F32)),

@@ -26,7 +26,7 @@ import cv2
 import numpy as np
 
 from lacvid.preprocess.distance import nearest_values
-from lacvid.util.kernels import ink_alpha, ink_classes, line_art_levels, local_darkness, paper_levels
+from lacvid.util.kernels import ink_alpha, ink_classes, ink_hysteresis, line_art_levels, local_darkness, paper_levels
 
 __all__ = ["INK_LEVEL", "InkSettings", "InkModel", "InkFrame", "as_rgb", "halved_chroma", "mask_of"]
 
@@ -158,15 +158,10 @@ class InkModel:
         return local_darkness(np.ascontiguousarray(rgb), local, *self._paper_bounds())
 
     def _mask(self, dark: np.ndarray) -> np.ndarray:
-        s = self.settings
-        strong = dark >= self.strong_level
-        weak = (dark >= self.weak_level).astype(np.uint8)
-        n, lab, stats, _ = cv2.connectedComponentsWithStats(weak, connectivity=8)
-        keep = np.zeros(n, bool)
-        keep[lab[strong & (weak > 0)]] = True
-        keep |= stats[:, cv2.CC_STAT_AREA] >= max(s.speck_area, 12)  # a long faint stroke on its own
-        keep[0] = False
-        return keep[lab]
+        """bool (H, W): the ink, by hysteresis: darkness at ``weak_level`` that touches ``strong_level``, or a long
+        faint stroke on its own (12 px or ``speck_area``)."""
+        return ink_hysteresis(np.ascontiguousarray(dark, np.float32), self.weak_level, self.strong_level,
+                              max(self.settings.speck_area, 12))
 
     def _measure(self, frame: np.ndarray, line_art: np.ndarray | None = None
                  ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:

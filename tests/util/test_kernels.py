@@ -115,6 +115,36 @@ def test_local_darkness_equals_darkness_over_the_clipped_paper(monkeypatch, min_
         kernels.local_darkness(rgb, local[:-1], floor, paper)
 
 
+@pytest.mark.parametrize("min_pixels", [0, 1 << 40])   # the flood kernel, and the labelling small frames take
+def test_ink_hysteresis_keeps_what_labelling_the_weak_pixels_keeps(monkeypatch, min_pixels: int) -> None:
+    """Faint components kept where they touch strong ink or run long, specks dropped: the set the labelled
+    form gives (8-connected components, kept by their statistics), on strokes, specks and both borders."""
+    monkeypatch.setattr(kernels, "KERNEL_MIN_PIXELS", min_pixels)
+    rng = np.random.default_rng(7)
+    dark = (rng.random((61, 83)) * 0.3).astype(np.float32)          # grain below and around the weak level
+    dark[5, 2:40] = 0.5                                              # a long faint stroke, no strong pixel
+    dark[19:24, 59:64] = 0.0
+    dark[20:23, 60:63] = 0.5                                         # a faint 3x3 blob on clean paper: dropped
+    dark[30, 10:14] = 0.5
+    dark[31, 14] = 0.95                                              # a short stroke touching strong ink (diagonal)
+    dark[0, :] = 0.5                                                 # the frame's edge is no barrier
+    dark[60, 82] = 0.95                                              # a lone strong pixel in the corner
+    weak_level, strong_level, min_area = 0.25, 0.9, 12
+    weak = (dark >= np.float32(weak_level)).astype(np.uint8)
+    n, lab, stats, _ = cv2.connectedComponentsWithStats(weak, connectivity=8)
+    keep = np.zeros(n, bool)
+    keep[lab[dark >= np.float32(strong_level)]] = True
+    keep |= stats[:, cv2.CC_STAT_AREA] >= min_area
+    keep[0] = False
+    expected = keep[lab]
+    got = kernels.ink_hysteresis(dark, weak_level, strong_level, min_area)
+    assert got.dtype == np.bool_ and got.shape == dark.shape
+    np.testing.assert_array_equal(got, expected)
+    assert got[5, 2:40].all() and got[30, 10:14].all() and got[31, 14] and got[60, 82] and got[0].all()
+    assert not got[20:23, 60:63].any()
+    assert 0 < got.sum() < weak.sum()                                # some grain dropped, some ink kept
+
+
 @pytest.mark.parametrize("min_pixels", [0, 1 << 40])
 def test_line_art_levels_equal_the_numpy_ramp(monkeypatch, min_pixels: int) -> None:
     """Every ramp value, half-way roundings included, as the float32 NumPy expression gives them."""
