@@ -101,14 +101,15 @@ def _grow_kernel(labels, allowed):  # pragma: no cover
     for y in range(h):
         for x in range(w):
             if out[y, x] > 0:  # only seeds with room to grow go in the queue
+                # A labelled neighbour, the common case, is ruled out by its label alone.
                 frontier = False
-                if y > 0 and allowed[y - 1, x] and out[y - 1, x] == 0:
+                if y > 0 and out[y - 1, x] == 0 and allowed[y - 1, x]:
                     frontier = True
-                elif y < h - 1 and allowed[y + 1, x] and out[y + 1, x] == 0:
+                elif y < h - 1 and out[y + 1, x] == 0 and allowed[y + 1, x]:
                     frontier = True
-                elif x > 0 and allowed[y, x - 1] and out[y, x - 1] == 0:
+                elif x > 0 and out[y, x - 1] == 0 and allowed[y, x - 1]:
                     frontier = True
-                elif x < w - 1 and allowed[y, x + 1] and out[y, x + 1] == 0:
+                elif x < w - 1 and out[y, x + 1] == 0 and allowed[y, x + 1]:
                     frontier = True
                 if frontier:
                     queue[tail] = y * w + x
