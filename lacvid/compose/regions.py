@@ -144,6 +144,8 @@ def grow_labels(seeds: np.ndarray, allowed: np.ndarray) -> np.ndarray:
 
 @kernel(nogil=True)
 def _relabel_kernel(labels):  # (H, W) int32 >= 0 -> (H, W) int32, (n + 1,) int64  # pragma: no cover
+    # A row holds runs of one label (regions are wide): each run marks the table and adds to its count once,
+    # not once per pixel (a store per pixel into one place waits on the store before it).
     h, w = labels.shape
     top = 0
     for y in range(h):
@@ -151,8 +153,12 @@ def _relabel_kernel(labels):  # (H, W) int32 >= 0 -> (H, W) int32, (n + 1,) int6
             top = max(top, labels[y, x])
     lut = np.zeros(top + 1, np.int32)  # old label -> new label
     for y in range(h):
+        prev = -1
         for x in range(w):
-            lut[labels[y, x]] = 1
+            v = labels[y, x]
+            if v != prev:
+                lut[v] = 1
+                prev = v
     n = 0
     for i in range(1, top + 1):
         if lut[i]:
@@ -162,10 +168,19 @@ def _relabel_kernel(labels):  # (H, W) int32 >= 0 -> (H, W) int32, (n + 1,) int6
     out = np.empty((h, w), np.int32)
     counts = np.zeros(n + 1, np.int64)
     for y in range(h):
+        prev = labels[y, 0] if w > 0 else 0
+        new = lut[prev]
+        run = 0
         for x in range(w):
-            v = lut[labels[y, x]]
-            out[y, x] = v
-            counts[v] += 1
+            v = labels[y, x]
+            if v != prev:
+                counts[new] += run
+                prev = v
+                new = lut[v]
+                run = 0
+            out[y, x] = new
+            run += 1
+        counts[new] += run
     return out, counts
 
 

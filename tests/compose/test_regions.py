@@ -115,3 +115,22 @@ def test_wrappers_reject_bad_arrays() -> None:
         label_regions(np.zeros((8, 8), np.float32))
     with pytest.raises(ValueError, match="lines"):
         label_regions(np.zeros((8, 8, 3), np.uint8))
+
+
+def test_renumbering_keeps_the_order_and_counts_every_pixel() -> None:
+    """The labels in use renumbered 1..n in their order (0 stays 0) and each one's pixels counted: as a sorted
+    ``np.unique`` and a ``np.bincount`` give them, on rows of long runs, single pixels, and unused labels."""
+    from lacvid.compose.regions import _relabel
+
+    rng = np.random.default_rng(3)
+    labels = np.repeat(rng.choice([0, 3, 7, 8, 40, 41], size=(37, 12)), 5, axis=1).astype(np.int32)  # runs of 5
+    labels[::4, ::7] = rng.integers(0, 60, labels[::4, ::7].shape)                               # and lone pixels
+    used = np.unique(labels)
+    expected = np.searchsorted(used[used > 0], labels) + (labels > 0)                           # 0 -> 0, k-th used -> k
+    expected[labels == 0] = 0
+    out, counts = _relabel(labels)
+    np.testing.assert_array_equal(out, expected)
+    np.testing.assert_array_equal(counts, np.bincount(expected.ravel(), minlength=len(used) + (0 not in used)))
+    for shape in ((0, 5), (4, 0), (1, 1)):                                                      # empty and tiny
+        empty, n = _relabel(np.zeros(shape, np.int32))
+        assert empty.shape == shape and n.tolist() == [int(np.prod(shape))]
