@@ -134,3 +134,24 @@ def test_renumbering_keeps_the_order_and_counts_every_pixel() -> None:
     for shape in ((0, 5), (4, 0), (1, 1)):                                                      # empty and tiny
         empty, n = _relabel(np.zeros(shape, np.int32))
         assert empty.shape == shape and n.tolist() == [int(np.prod(shape))]
+
+
+@pytest.mark.parametrize("threads", [1, 2])
+def test_sampled_votes_equal_the_votes_of_the_upsampled_maps_bit_for_bit(threads: int) -> None:
+    """Votes summed along runs of one (region, entry) cell are the per-pixel sums of the enlarged index and
+    trust * weight, to the last bit: the same additions in the same order."""
+    from lacvid.compose.regions import nearest_maps, sampled_palette_votes
+
+    rng = np.random.default_rng(9)
+    H, W, h, w = 48, 80, 12, 20
+    labels = np.repeat(rng.integers(0, 6, (H, W // 8)), 8, axis=1).astype(np.int32)         # runs across cells
+    labels[rng.random((H, W)) < 0.05] = 0                                                    # ink breaking runs
+    index = rng.integers(0, 4, (h, w)).astype(np.int32)
+    weight = rng.random((h, w)).astype(np.float32)
+    trust = rng.random((H, W)).astype(np.float32)
+    iy, ix = nearest_maps(index.shape, labels.shape)
+    index_full = np.ascontiguousarray(index[iy][:, ix])                                      # (H, W)
+    weights_full = trust * weight[iy][:, ix]                                                 # float32 product
+    want = region_palette_votes(labels, index_full, np.ascontiguousarray(weights_full), 5, 4, threads)
+    got = sampled_palette_votes(labels, trust, index, weight, 5, 4, threads)
+    np.testing.assert_array_equal(got, want)
