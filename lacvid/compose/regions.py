@@ -351,11 +351,19 @@ def _region_sums_kernel(labels, values, vy, vx, n_regions):  # pragma: no cover
     count = np.zeros(n_regions + 1, np.int64)
     for y in range(h):  # pixel order, as np.bincount adds its weights
         yv = vy[y]
+        # A region's sum and count stay in registers along its run of pixels (as in _sampled_votes_rows).
+        run_lab, run_total, run_count = 0, 0.0, 0
         for x in range(w):
             lab = labels[y, x]
             if lab > 0:
-                total[lab] += values[yv, vx[x]]
-                count[lab] += 1
+                if lab != run_lab:
+                    if run_lab > 0:
+                        total[run_lab], count[run_lab] = run_total, run_count
+                    run_lab, run_total, run_count = lab, total[lab], count[lab]
+                run_total += values[yv, vx[x]]
+                run_count += 1
+        if run_lab > 0:
+            total[run_lab], count[run_lab] = run_total, run_count
     return total, count
 
 
