@@ -50,12 +50,20 @@ def _centroid_sums(labels, interior, n):  # pragma: no cover
     sx = np.zeros(n, np.float64)
     sy = np.zeros(n, np.float64)
     for y in range(h):
+        # A region's three sums stay in registers along its run of pixels: the same additions, in the same order.
+        run_r = labels[y, 0] if w > 0 else 0
+        m, a, b = mass[run_r], sx[run_r], sy[run_r]
         for x in range(w):
             r = labels[y, x]
+            if r != run_r:
+                mass[run_r], sx[run_r], sy[run_r] = m, a, b
+                run_r = r
+                m, a, b = mass[r], sx[r], sy[r]
             weight = 1.0 if interior[y, x] else 1e-3
-            mass[r] += weight
-            sx[r] += weight * np.float64(x)
-            sy[r] += weight * np.float64(y)
+            m += weight
+            a += weight * np.float64(x)
+            b += weight * np.float64(y)
+        mass[run_r], sx[run_r], sy[run_r] = m, a, b
     return mass, sx, sy
 
 
