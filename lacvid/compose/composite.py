@@ -20,7 +20,7 @@ from lacvid.compose.regions import grow_labels
 from lacvid.preprocess.lines import line_mask
 from lacvid.util.checks import check_array
 
-__all__ = ["upsample_color", "multiply_lines", "guided_refill", "composite_full_resolution"]
+__all__ = ["upsample_color", "multiply_lines", "guided_refill", "refill_from_nearest", "composite_full_resolution"]
 
 
 def _check_pair(color: np.ndarray, lines: np.ndarray) -> None:
@@ -64,9 +64,15 @@ def guided_refill(color: np.ndarray, paper: np.ndarray, band: int) -> np.ndarray
     if paper.shape != color.shape[:2] or paper.dtype != np.bool_:
         raise ValueError(f"paper must be bool {color.shape[:2]}, got {paper.dtype} {paper.shape}")
     dist = cv2.distanceTransform(paper.view(np.uint8), cv2.DIST_L2, 3)  # px to ink
-    reliable = dist > band
+    return refill_from_nearest(color, paper, dist > band)
+
+
+def refill_from_nearest(color: np.ndarray, paper: np.ndarray, reliable: np.ndarray) -> np.ndarray:
+    """``color`` (uint8 (H, W, 3)) with every ``paper`` pixel that is not ``reliable`` (bool (H, W) each) taking the
+    colour of the nearest reliable pixel of its own region, reached without crossing ink (4-connected growth over
+    ``paper``); a region without one keeps its own."""
     h, w = paper.shape
-    seeds = np.where(reliable, np.arange(1, h * w + 1, dtype=np.int32).reshape(h, w), 0).astype(np.int32)
+    seeds = np.where(reliable & paper, np.arange(1, h * w + 1, dtype=np.int32).reshape(h, w), 0).astype(np.int32)
     grown = grow_labels(seeds, np.ascontiguousarray(paper))  # (H, W): 1 + flat index of source
     take = paper & ~reliable & (grown > 0)
     out = color.copy()

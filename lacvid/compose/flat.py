@@ -26,7 +26,7 @@ from lacvid.compose.regions import (
     sampled_palette_votes,
 )
 from lacvid.preprocess.lines import INK_THRESHOLD
-from lacvid.util.arrays import most_common, rgb_cells
+from lacvid.util.arrays import COUNT_TABLE, most_common, rgb_cells
 from lacvid.util.checks import check_array
 from lacvid.util.kernels import distinct_colors, kernel, worth_compiling
 
@@ -150,7 +150,7 @@ def palette_from_keys(
     return _merge_close_colors(totals, merge_delta_e, min_pixels)
 
 
-_MODE_TABLE = 1 << 22  # (regions x distinct colours) counts up to this are one bincount, not a sort
+_MODE_TABLE = COUNT_TABLE  # (regions x distinct colours) counts up to this are one bincount, not a sort
 
 
 KeyColorIds = tuple[np.ndarray, np.ndarray]  # a key's distinct colours (U, 3) and each pixel's index (H * W,)

@@ -23,9 +23,9 @@ from dataclasses import dataclass, replace
 import cv2
 import numpy as np
 
-from lacvid.compose.composite import multiply_lines
+from lacvid.compose.composite import multiply_lines, refill_from_nearest
 from lacvid.compose.flat import region_votes, region_winners, snap_indices, summed_votes, vote_trust
-from lacvid.compose.regions import fill_ink_labels, grow_labels, label_regions, paint_regions, region_sums
+from lacvid.compose.regions import fill_ink_labels, label_regions, paint_regions, region_sums
 from lacvid.propagate.flow import key_flow_with_confidence, upsample_flow, warp
 from lacvid.propagate.palette import FLAT_SPREAD, MERGE
 from lacvid.util.arrays import label_runs
@@ -119,12 +119,8 @@ def keys_at_full_size(fill: np.ndarray, warped: Sequence[Candidate], flows: Sequ
         take = chosen & on_paint
         out[take] = warp(key, flow_full)[take]
         sampled |= take
-    open_ = paper & ~sampled                                                       # a key's stroke landed here
-    if open_.any() and (paper & sampled).any():
-        seeds = np.where(paper & sampled, np.arange(1, H * W + 1, dtype=np.int32).reshape(H, W), 0)
-        grown = grow_labels(seeds.astype(np.int32), np.ascontiguousarray(paper))  # (H, W): 1 + the nearest's index
-        take = open_ & (grown > 0)
-        out[take] = out.reshape(-1, 3)[grown[take] - 1]
+    if (paper & ~sampled).any():  # a key's stroke landed there
+        out = refill_from_nearest(out, paper, sampled)
     return out
 
 

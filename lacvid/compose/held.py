@@ -41,7 +41,7 @@ import cv2
 import numpy as np
 
 from lacvid.preprocess.distance import nearest_source_index, nearest_values
-from lacvid.util.arrays import most_common
+from lacvid.util.arrays import COUNT_TABLE, most_common
 from lacvid.util.checks import check_array
 from lacvid.util.kernels import kernel, worth_compiling
 
@@ -51,9 +51,9 @@ BAND_PX = 2.0    # the drawing coincides where the nearest outline point agrees 
 # (anti-aliased stroke edges), which the frame's ink would darken a second time.
 CLEAN_PAPER = 250
 SAMPLES = 250_000  # pixels sampled to name each region's counterpart (the cover itself counts every pixel)
-# (frame regions + 1) x (key regions + 1) up to this are counted in a table (32 MB at most), not sorted: a
-# 1080p frame's 500,000 sampled pairs in 2-4 ms where ``np.unique``'s sort took 8-10.
-PAIR_TABLE = 1 << 22
+# (frame regions + 1) x (key regions + 1) up to this are counted in a table, not sorted: a 1080p frame's
+# 500,000 sampled pairs in 2-4 ms where ``np.unique``'s sort took 8-10.
+PAIR_TABLE = COUNT_TABLE
 
 
 def bare_paper(lines: np.ndarray) -> np.ndarray:

@@ -34,6 +34,11 @@ def float_to_image(x: np.ndarray, rgb: bool = False) -> np.ndarray:
     return (x * _255 + _HALF).astype(np.uint8).transpose(1, 2, 0)     # (H, W, C)
 
 
+# Codes counted for ``most_common`` (a group and a value as one number) up to this many places are one
+# ``np.bincount`` (32 MB of int64 at most: a 1080p frame's regions by a key's), not ``np.unique``'s sort.
+COUNT_TABLE = 1 << 22
+
+
 def most_common(groups: np.ndarray, values: np.ndarray, counts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """For (group, value, count) triples (1-D arrays of one length): each group that occurs, in
     ascending order, and its value with the largest count; a tie goes to the value met first."""

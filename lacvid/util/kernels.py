@@ -337,7 +337,7 @@ def local_darkness(rgb: np.ndarray, local: np.ndarray, floor: np.ndarray, paper:
 
 
 @kernel(nogil=True)
-def _ink_hysteresis(dark, weak_level, strong_level, min_area):  # (H, W) float32, float32 x2, int -> (H, W) bool
+def _ink_hysteresis(dark, weak_level, strong_level, min_area):  # (H, W) float32, float32 x2, int  # pragma: no cover
     # Each 8-connected component of weak pixels (dark >= weak_level) flooded once, breadth first, from its first
     # pixel in raster order; kept when it holds a strong pixel (dark >= strong_level) or min_area pixels.
     h, w = dark.shape
