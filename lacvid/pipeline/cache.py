@@ -36,6 +36,7 @@ except ImportError:  # pragma: no cover - Windows: no advisory locks, runs must 
 from lacvid.compose.held import is_same_drawing
 from lacvid.errors import CacheError, InputError, disk_full, is_disk_full
 from lacvid.preprocess.frame import PreparedFrame
+from lacvid.preprocess.ink import InkModel
 from lacvid.progress import NULL_PROGRESS, Progress
 from lacvid.shots.detect import Shot
 from lacvid.util.hashing import file_stats, fingerprint
@@ -245,9 +246,19 @@ class PrepEntry:
         scan = self.group.attrs["scan"]
         return scan["n_frames"], list(scan["names"]), [Shot(a, b) for a, b in scan["shots"]]
 
-    def finish_scan(self, n_frames: int, names: list[str], shots: list[Shot]) -> None:
+    def finish_scan(self, n_frames: int, names: list[str], shots: list[Shot], ink: InkModel | None = None) -> None:
+        """Mark the scan complete; ``ink``: the drawing's ink model it fitted (None: colour footage)."""
         mark_complete(self.group, scan={"n_frames": n_frames, "names": names,
-                                        "shots": [[s.start, s.stop] for s in shots]})
+                                        "shots": [[s.start, s.stop] for s in shots]},
+                      ink=ink.to_dict() if ink is not None else None)
+
+    def ink_model(self) -> InkModel | None:
+        """The ink model the completed scan fitted (the very one it drew the line art with), or None (footage, an
+        unfinished scan, or a cache written before scans kept it)."""
+        if not is_complete(self.group):
+            return None
+        data = self.group.attrs.get("ink")
+        return InkModel.from_dict(data) if data else None
 
 
 def damaged_message(arrays: FrameArrays, bad: list[int]) -> str:

@@ -22,7 +22,7 @@ from lacvid.pipeline.cache import PrepEntry, damaged_message
 from lacvid.pipeline.options import ScanOptions
 from lacvid.preprocess.frame import ClipLineMode, LineReader, prepare_frame
 from lacvid.progress import Progress, warn
-from lacvid.shots.detect import Shot, ShotDetector
+from lacvid.shots.detect import FrameSummary, Shot, ShotDetector
 from lacvid.util.cpus import thread_limit
 
 
@@ -76,22 +76,20 @@ def scan(info: MediaInfo, prep: PrepEntry, options: ScanOptions, work_size: tupl
     mode = ClipLineMode(options.line_mode)
     task = progress.task("scanning", total=info.frame_count)
     with ThreadPoolExecutor(max_workers=min(2, thread_limit()), thread_name_prefix="lacvid-prep") as pool:
-        pending: list[Future[None]] = []
+        pending: list[Future[FrameSummary]] = []
 
-        def drain(limit: int) -> None:
+        def drain(limit: int) -> None:  # shot detection takes the frames' summaries in order
             while len(pending) > limit:
-                pending.pop(0).result()
+                detector.push_summary(pending.pop(0).result())
                 task.advance()
 
         for frame in prefetch(read_frames(info.path, progress=progress)):
             frame_mode = mode(frame.image)
-            detector.push(frame.image)
             names.append(frame.name)
-            if prep.frames.is_done(frame.index):
-                task.advance()
-                continue
-            # Prepared and written to the cache on the pool's threads: this one decodes and detects shots.
-            pending.append(pool.submit(_prepare_into, prep, frame.index, frame.image, frame_mode, work_size))
+            # Prepared, written to the cache and summarised for shot detection on the pool's threads (at 1080p the
+            # summary's downscale is most of detection's time): this one decodes and compares summaries.
+            todo = None if prep.frames.is_done(frame.index) else frame_mode
+            pending.append(pool.submit(_scan_frame, prep, detector, frame.index, frame.image, todo, work_size))
             drain(4)
         drain(0)
     task.close()
@@ -99,12 +97,17 @@ def scan(info: MediaInfo, prep: PrepEntry, options: ScanOptions, work_size: tupl
         raise InputError(f"{info.path} holds no frames; check the input")
     detector.finish()
     shots = detector.shots()
-    prep.finish_scan(len(names), names, shots)
+    prep.finish_scan(len(names), names, shots, mode.reader.ink if mode.reader is not None else None)
     return len(names), names, shots
 
 
-def _prepare_into(prep: PrepEntry, index: int, image: np.ndarray, mode: LineReader, work_size: tuple[int, int]) -> None:
-    prep.put(index, prepare_frame(image, mode, work_size))
+def _scan_frame(prep: PrepEntry, detector: ShotDetector, index: int, image: np.ndarray, mode: LineReader | None,
+                work_size: tuple[int, int]) -> FrameSummary:
+    """One frame's scan on a pool thread: prepared into the cache (unless ``mode`` is None: cached already), and
+    its summary for shot detection."""
+    if mode is not None:
+        prep.put(index, prepare_frame(image, mode, work_size))
+    return detector.summarize(image)
 
 
 def resolve_shots(spec: str, detected: list[Shot], n_frames: int) -> list[Shot]:

@@ -374,8 +374,8 @@ class ShotWorker:
         shot's held drawings (``PrepEntry.repeats``)."""
         if not self.prep.has_drawing(shot.start):
             return None, None, None, None  # colour footage: keys warped by flow instead (no ink on top by default)
-        if self._ink is None:  # the model scan fitted on the first frame, fitted again the same way
-            self._ink = InkModel.fit([self.prep.drawn.get("rgb", 0)])
+        if self._ink is None:  # the model the scan fitted on the first frame (fitted again the same way if not kept)
+            self._ink = self.prep.ink_model() or InkModel.fit([self.prep.drawn.get("rgb", 0)])
         if not self.plan.options.warp:
             return None, self._ink, None, None
         t0 = time.perf_counter()

@@ -62,7 +62,9 @@ class ShotSettings:
 
 
 @dataclass
-class _Small:
+class FrameSummary:
+    """One frame as shot detection compares it (``ShotDetector.summarize``), at the small working width."""
+
     mask: np.ndarray  # (h, w) uint8, 1 = ink
     dist: np.ndarray  # (h, w) float32 px to the nearest ink
     gray: np.ndarray  # (h, w) float32, for phase correlation
@@ -83,8 +85,7 @@ class ShotDetector:
 
     def __init__(self, settings: ShotSettings = ShotSettings()) -> None:
         self.settings = settings
-        self._prev: _Small | None = None
-        self._size: tuple[int, int] | None = None  # (w, h) of the working size
+        self._prev: FrameSummary | None = None
         self._pending: deque[tuple[int, float, bool]] = deque()  # (index, score, after_blank)
         self._history: deque[float] = deque(maxlen=settings.window)  # scores already decided
         self._blank_gap = False
@@ -97,18 +98,21 @@ class ShotDetector:
     def frame_count(self) -> int:
         return self._count
 
-    def _prepare(self, image: np.ndarray) -> _Small:
+    def summarize(self, frame: object) -> FrameSummary:
+        """What ``push`` keeps of one frame (its small line mask, distances, grey and colour histogram).
+
+        Depends on nothing but the frame and the settings, so a caller may summarize frames on several threads
+        (the scan does, beside its preprocessing: at 1080p the summary is most of detection's time) and
+        ``push_summary`` them in order."""
         import cv2  # here, not at the top: ``Shot`` is imported by commands that never detect
 
         from lacvid.preprocess.distance import distance_transform
         from lacvid.preprocess.lines import dog_ink
 
+        _, image = _as_image(frame)
         h, w = image.shape[:2]
-        if self._size is None:
-            sw = min(self.settings.width, w)
-            self._size = (sw, max(8, round(h * sw / w)))
-            self._window = cv2.createHanningWindow(self._size, cv2.CV_32F)
-        small = cv2.resize(image, self._size, interpolation=cv2.INTER_AREA) if (w, h) != self._size else image
+        size = self._small_size(h, w)
+        small = cv2.resize(image, size, interpolation=cv2.INTER_AREA) if (w, h) != size else image
         gray = small if small.ndim == 2 else cv2.cvtColor(small, cv2.COLOR_RGB2GRAY)
         # Sigma 0.8 at 256 px: lines of 1-4 px at the full size become 1-2 px strokes here.
         # Frames with less than min_contrast of luma range (deep in a fade) count as blank.
@@ -123,15 +127,23 @@ class ShotDetector:
             if cv2.countNonZero(lit) >= 0.5 * lit.size:
                 hist = cv2.calcHist([hsv], [0, 1], lit, [16, 8], [0, 180, 0, 256]).ravel()
                 hist /= max(float(hist.sum()), 1.0)
-        return _Small(mask=mask, dist=distance_transform(mask), gray=gray.astype(np.float32), hist=hist, bright=bright)
+        return FrameSummary(mask=mask, dist=distance_transform(mask), gray=gray.astype(np.float32), hist=hist,
+                            bright=bright)
 
-    def _score(self, a: _Small, b: _Small) -> float:
+    def _small_size(self, h: int, w: int) -> tuple[int, int]:
+        """(w, h) of the working size for frames of (h, w)."""
+        sw = min(self.settings.width, w)
+        return sw, max(8, round(h * sw / w))
+
+    def _score(self, a: FrameSummary, b: FrameSummary) -> float:
         import cv2
 
         from lacvid.util import kernels
 
         s = self.settings
         # Cancel a global shift (camera pan) before comparing lines; keep the better of the two.
+        if self._window is None or self._window.shape != a.gray.shape:
+            self._window = cv2.createHanningWindow(a.gray.shape[::-1], cv2.CV_32F)
         (dx, dy), response = cv2.phaseCorrelate(a.gray, b.gray, self._window)
         shifts = [(0, 0)]
         if abs(dx) >= 0.5 or abs(dy) >= 0.5:
@@ -152,10 +164,12 @@ class ShotDetector:
 
     def push(self, frame: object) -> list[int]:
         """Add the next frame (an array or a ``Frame``); returns cuts decided by this call."""
-        _, image = _as_image(frame)
+        return self.push_summary(self.summarize(frame))
+
+    def push_summary(self, small: FrameSummary) -> list[int]:
+        """Add the next frame by its ``summarize``; returns cuts decided by this call."""
         index = self._count
         self._count += 1
-        small = self._prepare(image)
         if small.mask.mean() < self.settings.blank_ink:  # black (or empty paper): no lines to compare
             if self._prev is not None:
                 self._blank_gap = True
