@@ -155,23 +155,25 @@ class ColorizeCache:
         except (ValueError, KeyError, TypeError) as exc:
             raise self.unreadable(exc, group.path) from exc
 
-    def run_stage(self, settings_id: str, stage: str, work_size: tuple[int, int], channels: int = 3) -> FrameArrays:
-        """Per-frame outputs of one stage (``colour``, ``refined``: RGB; ``propagated``: RGB + confidence)."""
+    def run_stage(self, settings_id: str, stage: str, work_size: tuple[int, int], channels: int = 3,
+                  length: int = 0) -> FrameArrays:
+        """Per-frame outputs of one stage (``colour``, ``refined``: RGB; ``propagated``: RGB + confidence); ``length``:
+        the frames a new entry is made for (``FrameArrays``)."""
         group = self._group(f"run-{settings_id}/{stage}")
         h, w = work_size
         try:
-            return FrameArrays(group, {"rgb": ((h, w, channels), "uint8")})
+            return FrameArrays(group, {"rgb": ((h, w, channels), "uint8")}, length)
         except (ValueError, KeyError, TypeError) as exc:
             raise self.unreadable(exc, group.path) from exc
 
-    def finished(self, settings_id: str, full_size: tuple[int, int]) -> FrameArrays:
+    def finished(self, settings_id: str, full_size: tuple[int, int], length: int = 0) -> FrameArrays:
         """Finished frames as the two layers ``lacvid.compose.layers`` flattens (paint, ink: RGBA at full
-        resolution) and their doubt (``lacvid.compose.doubt``: uint8 (H, W))."""
+        resolution) and their doubt (``lacvid.compose.doubt``: uint8 (H, W)); ``length`` as ``run_stage``'s."""
         group = self._group(f"run-{settings_id}/finished")
         H, W = full_size
         try:
             return FrameArrays(group, {"paint": ((H, W, 4), "uint8"), "ink": ((H, W, 4), "uint8"),
-                                       "doubt": ((H, W), "uint8")})
+                                       "doubt": ((H, W), "uint8")}, length)
         except (ValueError, KeyError, TypeError) as exc:
             raise self.unreadable(exc, group.path) from exc
 

@@ -135,10 +135,12 @@ class ShotArrays:
     def open(cls, cache: ColorizeCache, plan: RunPlan, shot: Shot) -> ShotArrays:
         sid = plan.shot_id(shot)
         H, W = plan.full
-        arrays = cls(cache.run_stage(f"{plan.networks_id}/{sid}", "colour", plan.work_size),
-                     cache.run_stage(f"{plan.networks_id}/{sid}", "refined", plan.work_size),
-                     cache.run_stage(f"{plan.propagation_id}/{sid}", "propagated", match_size(*plan.full), channels=4),
-                     cache.finished(f"{plan.finish_id}/{sid}", (H, W)))
+        n = shot.stop  # a new entry is made at this length, not grown to it
+        arrays = cls(cache.run_stage(f"{plan.networks_id}/{sid}", "colour", plan.work_size, length=n),
+                     cache.run_stage(f"{plan.networks_id}/{sid}", "refined", plan.work_size, length=n),
+                     cache.run_stage(f"{plan.propagation_id}/{sid}", "propagated", match_size(*plan.full), channels=4,
+                                     length=n),
+                     cache.finished(f"{plan.finish_id}/{sid}", (H, W), length=n))
         for a in arrays.all():
             a.reserve(shot.stop)
         return arrays

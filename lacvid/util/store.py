@@ -23,6 +23,7 @@ from typing import Any
 
 import numpy as np
 import zarr
+import zarr.api.asynchronous
 from zarr.core.sync import sync
 
 from lacvid.errors import CacheError, disk_full, is_disk_full
@@ -48,22 +49,21 @@ class FrameArrays:
     side: growing the arrays and the done flags this object caches are taken in turns.
     """
 
-    def __init__(self, group: zarr.Group, specs: dict[str, tuple[tuple[int, ...], str]]) -> None:
+    def __init__(self, group: zarr.Group, specs: dict[str, tuple[tuple[int, ...], str]], length: int = 0) -> None:
+        """``length``: the frames a new store is made for (``reserve``'s, without resizing what was just made)."""
         self.group = group
         self.specs = specs
         self.reset = False  # True when a damaged layout was thrown away (every frame is computed again)
         try:
-            if not self._layout_ok():
+            present = set(group.keys()) & set(self._layout())  # one listing, not a look-up per array
+            held = self._layout_length(present) if present else length
+            if held is None:
                 self._drop_arrays()
-            for name, (frame_shape, dtype) in specs.items():
-                if name not in group:
-                    group.create_array(name, shape=(0, *frame_shape), chunks=(1, *frame_shape), dtype=dtype,
-                                       fill_value=0)
-            if "check" not in group:
-                group.create_array("check", shape=(0, len(specs)), chunks=(1, len(specs)), dtype="uint64",
-                                   fill_value=0)
-            if "done" not in group:
-                group.create_array("done", shape=(0,), chunks=(1,), dtype="bool", fill_value=False)
+                present, held = set(), length
+            missing = {name: spec for name, spec in self._layout().items() if name not in present}
+            if missing:  # made at the length their siblings have (a new store: ``length``), in one batch
+                sync(_create_arrays(group, missing, held))
+            self._length = held  # frames the arrays are known to hold (they only grow): most puts need not ask
         except OSError as exc:
             raise self._write_error(exc, 1) from exc
         self._done_cache: np.ndarray | None = None
@@ -71,7 +71,6 @@ class FrameArrays:
         self._column = {name: j for j, name in enumerate(specs)}
         self._opened: dict[tuple[str, bool], zarr.Array] = {}  # see ``_array``
         self._lock = threading.Lock()  # growing the arrays, and the done flags cached here
-        self._length = 0  # frames the arrays are known to hold (they only grow): most puts need not ask the store
 
     def _array(self, name: str, index: int, write: bool = False) -> zarr.Array:
         """The group's array ``name`` for frame ``index`` (configured for writing with ``write``), opened once:
@@ -90,12 +89,12 @@ class FrameArrays:
         """Each array's expected (per-frame shape, dtype); the checksum and flag arrays included."""
         return {**self.specs, "check": ((len(self.specs),), "uint64"), "done": ((), "bool")}
 
-    def _layout_ok(self) -> bool:
-        """False when an existing array's metadata disagrees with the layout (a damaged or foreign
-        ``zarr.json``: a wrong frame shape, chunking, dtype, or arrays of different lengths)."""
+    def _layout_length(self, present: set[str]) -> int | None:
+        """The frames the arrays ``present`` in the group hold; None when one's metadata disagrees with the layout
+        (a damaged or foreign ``zarr.json``: a wrong frame shape, chunking, dtype, or arrays of different lengths)."""
         lengths = set()
         for name, (frame_shape, dtype) in self._layout().items():
-            if name not in self.group:
+            if name not in present:
                 continue
             try:
                 array = self.group[name]
@@ -104,9 +103,9 @@ class FrameArrays:
             except Exception:  # noqa: BLE001 - unreadable metadata fails in zarr or json with any type
                 ok = False
             if not ok:
-                return False
+                return None
             lengths.add(array.shape[0])
-        return len(lengths) <= 1
+        return lengths.pop() if len(lengths) == 1 else None
 
     def _drop_arrays(self) -> None:
         """Remove every array of the group's layout: its frames are simply not done, and computed again."""
@@ -261,6 +260,18 @@ class FrameArrays:
             return disk_full(Path(self.entry), frames_left * self.frame_bytes(), "pass --cache DIR on another disk")
         return CacheError(f"cannot write the cache entry {self.entry} ({exc.strerror or exc}); remove it with "
                           "lacvid cache clean, or pass --cache DIR with a writable folder")
+
+
+async def _create_arrays(group: zarr.Group, layout: dict[str, tuple[tuple[int, ...], str]], length: int) -> None:
+    """The arrays of ``layout`` (name: per-frame shape, dtype) made in ``group``, ``length`` frames each, one chunk a
+    frame, concurrently: a shot's stores are made while the shot before it composes, where each call that waits
+    on zarr's I/O loop queues behind every thread wanting the GIL (one at a time they took ~0.3 s a shot there)."""
+    where = f"{group.path}/" if group.path else ""
+    await asyncio.gather(*(
+        zarr.api.asynchronous.create_array(group.store, name=where + name, shape=(length, *frame_shape),
+                                           chunks=(1, *frame_shape), dtype=dtype,
+                                           fill_value=False if dtype == "bool" else 0)
+        for name, (frame_shape, dtype) in layout.items()))
 
 
 async def _set_frames(index: int, writes: list[tuple[zarr.Array, np.ndarray]]) -> None:

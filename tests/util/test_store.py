@@ -29,3 +29,22 @@ def test_threads_putting_frames_past_the_reserve_lose_none(tmp_path: Path) -> No
     assert again.verify() == []
     for i in range(n):
         np.testing.assert_array_equal(again.get("a", i), _frame(i))
+
+
+def test_a_new_store_is_made_at_its_length_and_a_lost_array_at_its_siblings(tmp_path: Path) -> None:
+    """A new store is made at the length asked for (every array, no resize after); one that lost an array makes it
+    again at the length the others hold, so the frames they keep still read and new frames still put."""
+    specs = {"a": ((6, 5), "uint8"), "b": ((2,), "uint8")}
+    group = zarr.open_group(tmp_path / "s.zarr", mode="w")
+    arrays = FrameArrays(group, specs, length=7)
+    assert {name: group[name].shape[0] for name in ("a", "b", "check", "done")} == dict.fromkeys(("a", "b", "check",
+                                                                                                  "done"), 7)
+    for i in range(7):
+        arrays.put(i, a=_frame(i), b=np.array([i + 1, i + 1], np.uint8))  # never the fill value
+    del group["b"]  # lost: its frames no longer pass their checksums
+    again = FrameArrays(zarr.open_group(tmp_path / "s.zarr", mode="r+"), specs, length=3)
+    assert again.group["b"].shape == (7, 2) and not again.reset
+    assert again.verify() == list(range(7))  # every frame's b is gone: each is computed again
+    again.put(8, a=_frame(8), b=np.array([8, 8], np.uint8))  # past the length: the arrays grow together
+    np.testing.assert_array_equal(again.get("a", 8), _frame(8))
+    assert again.group["b"].shape[0] == again.group["a"].shape[0] == 9
