@@ -158,9 +158,7 @@ class ShotPropagator:
             def put(local: int, colors: FrameColors) -> None:  # each frame as soon as its chains are done
                 t = shot.start + local  # (from the chains' threads: FrameArrays takes their puts side by side)
                 if t in todo:
-                    conf = np.rint(colors.confidence() * 255).astype(np.uint8)                # (h, w)
-                    rgba = np.dstack([colors.image(propagation.palette), conf])                # (h, w, 4)
-                    self.out.put(t, rgb=rgba)
+                    self.out.put(t, rgb=colors.rgba(propagation.palette))                     # (h, w, 4)
 
             propagation.run(emit=put, stop=stop)
         return propagation.palette, propagation.flat

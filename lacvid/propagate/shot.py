@@ -55,6 +55,17 @@ class FrameColors:
     def confidence(self) -> np.ndarray:
         return self.conf[self.labels].astype(np.float32)                     # (h, w)
 
+    def rgba(self, palette: np.ndarray) -> np.ndarray:
+        """uint8 (h, w, 4): ``image(palette)`` with ``rint(255 * confidence())`` as alpha, what the cache keeps of a
+        frame. Each region's four bytes are made first (the same float32 steps), then gathered once as one uint32 a
+        pixel: at 576 px the per-pixel form's gathers, float temporaries and stacking took ~13 ms a frame, holding
+        the GIL the other chain and the composing threads wait on."""
+        table = np.empty((len(self.index), 4), np.uint8)                     # (n, 4) each region's RGBA
+        table[:, :3] = palette[self.index]
+        table[:, 3] = np.rint(self.conf.astype(np.float32) * 255).astype(np.uint8)
+        pixels = table.view(np.uint32)[:, 0][self.labels]                   # (h, w) uint32
+        return pixels.view(np.uint8).reshape(self.labels.shape + (4,))       # (h, w, 4)
+
 
 def chains(n: int, keys: Sequence[int]) -> list[tuple[int, int, list[int]]]:
     """(key, step, frames in order of distance from the key) for every chain of a shot of ``n``

@@ -7,7 +7,7 @@ import numpy as np
 
 from lacvid.preprocess.ink import InkModel
 from lacvid.propagate import PropagationSettings, ShotPropagation
-from lacvid.propagate.shot import chains
+from lacvid.propagate.shot import FrameColors, chains
 
 H, W, N = 96, 160, 9
 PAPER, RED, PINK, GREEN = (250, 250, 245), (200, 40, 40), (240, 170, 180), (40, 160, 80)
@@ -134,3 +134,18 @@ def test_colours_merge_only_within_the_keys_own_paint_noise() -> None:
     tolerance = merge_tolerance([noisy], [seg])
     assert 6 <= tolerance <= MERGE
     assert len(build_palette([noisy], [seg], tolerance)) == 1
+
+
+def test_a_frames_rgba_is_its_colours_and_its_confidence_stacked() -> None:
+    """What the cache keeps of a propagated frame, made from each region's four bytes, is bit for bit the colour image
+    with ``rint(255 * confidence)`` stacked as alpha (the per-pixel form it replaced), at every confidence."""
+    rng = np.random.default_rng(3)
+    n = 300
+    labels = rng.integers(0, n, (37, 53)).astype(np.int32)
+    palette = rng.integers(0, 256, (9, 3)).astype(np.uint8)
+    conf = np.concatenate([[0.0, 1.0, 0.5 / 255, 1.5 / 255, 0.998], rng.random(n - 5)])  # halves: rint's ties
+    colors = FrameColors(labels, rng.integers(0, len(palette), n), conf)
+    expected = np.dstack([colors.image(palette), np.rint(colors.confidence() * 255).astype(np.uint8)])
+    got = colors.rgba(palette)
+    assert got.dtype == np.uint8 and got.shape == (37, 53, 4) and got.flags.c_contiguous
+    np.testing.assert_array_equal(got, expected)
