@@ -174,27 +174,94 @@ def segment(ink: np.ndarray, gap_radius: float = 1.5, min_area: int = 3) -> Segm
     ncc, cc, stats, _ = cv2.connectedComponentsWithStats(free, connectivity=4)
     if gap_radius > 0:
         n_cores, markers = cv2.connectedComponents((dist > gap_radius).astype(np.uint8), connectivity=4)
-        has_core = np.zeros(ncc, bool)
-        has_core[cc[markers > 0]] = True  # (a scatter: a third of the time of np.unique's sort)
     else:
         n_cores, markers = 1, np.zeros_like(cc, np.int32)
-        has_core = np.zeros(ncc, bool)
-    seedless = ~has_core & (stats[:, cv2.CC_STAT_AREA] >= min_area)     # thin strips seed themselves
-    seedless[0] = False
-    ids = np.zeros(ncc, np.int32)
-    ids[seedless] = n_cores + np.arange(int(seedless.sum()), dtype=np.int32)
-    extra = ids[cc]
-    markers = np.where((markers == 0) & (extra > 0), extra, markers).astype(np.int32)
+    # A paper component holding no core seeds itself (a thin strip), unless it is a speck under min_area.
+    areas = np.ascontiguousarray(stats[:, cv2.CC_STAT_AREA])                 # (ncc,) int32
+    seeds = _seed_markers if worth_compiling(ink.size) else _seed_markers_numpy
+    markers = seeds(cc, markers, areas, n_cores, min_area)                  # (H, W) int32
     if markers.max() == 0:  # nothing but ink (or a blank page): one region
         labels = np.zeros(ink.shape, np.int32)
     else:
         # Flood cost: ink is a wall (crossed last), paper is cheaper the farther from ink.
         cost = np.where(free > 0, 200 - np.minimum(dist, 10.0) * 20, 255).astype(np.uint8)
         labels = flood(cost, markers)
-    present = np.bincount(labels.ravel()) > 0                           # compact ids 0..n-1, order kept
+    interior = free > 0
+    compact = _compact_labels if worth_compiling(ink.size) else _compact_labels_numpy
+    labels, area = compact(labels, interior)                               # ids 0..n-1, order kept; pixels each
+    return Segments(labels, len(area), interior, area, dist)
+
+
+def _seed_markers_numpy(cc: np.ndarray, markers: np.ndarray, areas: np.ndarray, n_cores: int, min_area: int
+                        ) -> np.ndarray:
+    """``_seed_markers`` as NumPy computes it, for frames too small to compile it for."""
+    has_core = np.zeros(len(areas), bool)
+    has_core[cc[markers > 0]] = True  # (a scatter: a third of the time of np.unique's sort)
+    seedless = ~has_core & (areas >= min_area)                          # thin strips seed themselves
+    seedless[0] = False
+    ids = np.zeros(len(areas), np.int32)
+    ids[seedless] = n_cores + np.arange(int(seedless.sum()), dtype=np.int32)
+    extra = ids[cc]
+    return np.where((markers == 0) & (extra > 0), extra, markers).astype(np.int32)
+
+
+@kernel(nogil=True)
+def _seed_markers(cc, markers, areas, n_cores, min_area):  # (H, W) int32 x2, (C,) int32, int x2 -> (H, W) int32
+    # The NumPy form in two passes and no temporaries: which paper components hold a core, then each pixel's
+    # marker, its core's or (a component without one, of min_area px or more) the component's own, numbered
+    # after the cores in component order.
+    h, w = cc.shape
+    has_core = np.zeros(areas.shape[0], np.bool_)
+    for y in range(h):
+        for x in range(w):
+            if markers[y, x] > 0:
+                has_core[cc[y, x]] = True
+    ids = np.zeros(areas.shape[0], np.int32)
+    following = n_cores
+    for c in range(1, areas.shape[0]):
+        if not has_core[c] and areas[c] >= min_area:
+            ids[c] = following
+            following += 1
+    out = np.empty((h, w), np.int32)
+    for y in range(h):
+        for x in range(w):
+            m = markers[y, x]
+            out[y, x] = m if m != 0 else ids[cc[y, x]]
+    return out
+
+
+def _compact_labels_numpy(labels: np.ndarray, interior: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``_compact_labels`` as NumPy computes it, for frames too small to compile it for."""
+    present = np.bincount(labels.ravel()) > 0
     compact = (np.cumsum(present) - 1).astype(np.int32)
     labels = compact[labels]
-    n = int(present.sum())
-    interior = free > 0
-    area = np.bincount(labels[interior], minlength=n).astype(np.int64)
-    return Segments(labels, n, interior, area, dist)
+    return labels, np.bincount(labels[interior], minlength=int(present.sum())).astype(np.int64)
+
+
+@kernel(nogil=True)
+def _compact_labels(labels, interior):  # (H, W) int32, bool -> (H, W) int32, (n,) int64
+    # The labels that occur renumbered 0..n-1 in their order, and each one's interior pixels, in two passes.
+    h, w = labels.shape
+    top = 0
+    for y in range(h):
+        for x in range(w):
+            top = max(top, labels[y, x])
+    present = np.zeros(top + 1, np.bool_)
+    for y in range(h):
+        for x in range(w):
+            present[labels[y, x]] = True
+    compact = np.empty(top + 1, np.int32)
+    n = 0
+    for i in range(top + 1):
+        if present[i]:
+            n += 1
+        compact[i] = n - 1
+    out = np.empty((h, w), np.int32)
+    area = np.zeros(n, np.int64)
+    for y in range(h):
+        for x in range(w):
+            c = compact[labels[y, x]]
+            out[y, x] = c
+            if interior[y, x]:
+                area[c] += 1
+    return out, area

@@ -1,8 +1,10 @@
-"""The propagation's one-pass kernels (a carry's votes and moved centroids, a frame's centroids)
+"""The propagation's one-pass kernels (a carry's votes and moved centroids, a frame's centroids and regions)
 against their NumPy forms (the code they replaced; small frames still run it), bit for bit: the
 propagated colours are cached and the finished frames compared bit for bit."""
 
 from __future__ import annotations
+
+import functools
 
 import numpy as np
 import pytest
@@ -122,3 +124,19 @@ def test_paint_offsets_equal_the_numpy_form(monkeypatch) -> None:
         kernel, numpy_form = _both_ways(monkeypatch, lambda k=key, s=seg, c=colors: paint_offsets(k, s, c))
         np.testing.assert_array_equal(kernel, numpy_form)
         assert kernel.dtype == np.float32 and kernel.max() > 0
+
+
+def test_segments_equal_the_numpy_form(monkeypatch) -> None:
+    """A frame's regions with their seeding and renumbering as kernels (large frames) and as the NumPy form (small
+    ones), bit for bit: generated drawings, random ink with specks and thin strips, a blank page, all ink, and no
+    gap closing."""
+    rng = np.random.default_rng(8)
+    inks = [InkModel.fit([frame(0)[0]]).frame(frame(t)[0]).mask for t in range(0, N, 3)]
+    inks += [rng.random((47, 61)) < p for p in (0.05, 0.3, 0.6)]
+    inks += [np.zeros((20, 30), bool), np.ones((20, 30), bool)]
+    for ink in inks:
+        for gap_radius, min_area in ((1.5, 3), (0.0, 1), (2.5, 6)):
+            kernel, numpy_form = _both_ways(monkeypatch, functools.partial(segment, ink, gap_radius, min_area))
+            for name in ("labels", "n", "interior", "area", "dist"):
+                np.testing.assert_array_equal(getattr(kernel, name), getattr(numpy_form, name), err_msg=name)
+            assert kernel.labels.dtype == np.int32 and kernel.area.dtype == np.int64
