@@ -24,7 +24,7 @@ from typing import Any
 import numpy as np
 import zarr
 import zarr.api.asynchronous
-from zarr.core.sync import sync
+from zarr.core.sync import sync  # zarr's own runner of its I/O loop (what zarr.Array's methods call): one batch a call
 
 from lacvid.errors import CacheError, disk_full, is_disk_full
 
