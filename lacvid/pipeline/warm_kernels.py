@@ -60,10 +60,9 @@ KERNELS: list[tuple[Callable[[], Any], tuple[types.Type, ...]]] = [
     (lambda: kernels._color_blocks, (_c(U8, 2),)),
     (lambda: kernels._color_ids, (_c(U8, 2), _c(I32, 1), _c(I32, 1))),
     (lambda: kernels._gather_by_label, (_c(I32, 1), _c(B, 1), _c(I32, 2))),
-    (lambda: regions._drop_labels, (_c(I32, 2), _c(B, 1))),
-    (lambda: regions._relabel_kernel, (_c(I32, 2),)),
+    (lambda: regions._merge_small_kernel, (_c(I32, 2), _c(B, 2), _c(B, 1), _c(I32, 1), I64)),
     (lambda: regions._grow_kernel, (_c(I32, 2), _c(B, 2))),
-    (lambda: regions._seed_orphans, (_c(I32, 2), _c(I32, 2), _c(B, 2), I64, I64)),
+    (lambda: regions._grow_regions, (_c(I32, 2), _c(B, 2), I64)),
     (lambda: kernels._paper_darkness, (_c(U8, 3), _c(F32, 3))),
     (lambda: _variant(kernels._chamfer_sums), (_c(U8, 2), _c(F32, 2), _c(U8, 2), _c(F32, 2), I64, I64, F64, F64, I64)),
 ]

@@ -117,25 +117,6 @@ def test_wrappers_reject_bad_arrays() -> None:
         label_regions(np.zeros((8, 8, 3), np.uint8))
 
 
-def test_renumbering_keeps_the_order_and_counts_every_pixel() -> None:
-    """The labels in use renumbered 1..n in their order (0 stays 0) and each one's pixels counted: as a sorted
-    ``np.unique`` and a ``np.bincount`` give them, on rows of long runs, single pixels, and unused labels."""
-    from lacvid.compose.regions import _relabel
-
-    rng = np.random.default_rng(3)
-    labels = np.repeat(rng.choice([0, 3, 7, 8, 40, 41], size=(37, 12)), 5, axis=1).astype(np.int32)  # runs of 5
-    labels[::4, ::7] = rng.integers(0, 60, labels[::4, ::7].shape)                               # and lone pixels
-    used = np.unique(labels)
-    expected = np.searchsorted(used[used > 0], labels) + (labels > 0)                           # 0 -> 0, k-th used -> k
-    expected[labels == 0] = 0
-    out, counts = _relabel(labels)
-    np.testing.assert_array_equal(out, expected)
-    np.testing.assert_array_equal(counts, np.bincount(expected.ravel(), minlength=len(used) + (0 not in used)))
-    for shape in ((0, 5), (4, 0), (1, 1)):                                                      # empty and tiny
-        empty, n = _relabel(np.zeros(shape, np.int32))
-        assert empty.shape == shape and n.tolist() == [int(np.prod(shape))]
-
-
 @pytest.mark.parametrize("threads", [1, 2])
 def test_sampled_votes_equal_the_votes_of_the_upsampled_maps_bit_for_bit(threads: int) -> None:
     """Votes summed along runs of one (region, entry) cell are the per-pixel sums of the enlarged index and
@@ -155,3 +136,142 @@ def test_sampled_votes_equal_the_votes_of_the_upsampled_maps_bit_for_bit(threads
     want = region_palette_votes(labels, index_full, np.ascontiguousarray(weights_full), 5, 4, threads)
     got = sampled_palette_votes(labels, trust, index, weight, 5, 4, threads)
     np.testing.assert_array_equal(got, want)
+
+
+def _walled_case(rng: np.random.Generator, shape: tuple[int, int], specks: int,
+                 wall: int) -> tuple[np.ndarray, np.ndarray]:
+    """Labels (int32 (H, W), 0 on ink) of random regions under random strokes ``wall`` px thick, and ``specks`` lost
+    paper specks (bool (H, W)) inside ink blobs: some far from every region, some at the frame's edge."""
+    h, w = shape
+    seeds = rng.integers(0, [h, w], (12, 2))
+    yy, xx = np.mgrid[0:h, 0:w]
+    d = (yy[..., None] - seeds[:, 0]) ** 2 + (xx[..., None] - seeds[:, 1]) ** 2             # (H, W, 12)
+    labels = (d.argmin(-1) + 1).astype(np.int32)
+    ink = np.zeros(shape, np.uint8)
+    for _ in range(8):
+        a, b = rng.integers(0, [w, h], 2), rng.integers(0, [w, h], 2)
+        cv2.line(ink, (int(a[0]), int(a[1])), (int(b[0]), int(b[1])), 1, int(rng.integers(1, 4)))
+    lost = np.zeros(shape, bool)
+    for i in range(specks):
+        y, x = (0, int(rng.integers(0, w))) if i % 5 == 0 else (int(rng.integers(0, h)), int(rng.integers(0, w)))
+        r = int(rng.integers(1, wall))
+        cv2.circle(ink, (x, y), r + int(rng.integers(1, wall)), 1, -1)   # a blob of ink ...
+        cv2.circle(lost.view(np.uint8), (x, y), max(0, r // 3), 1, -1)   # ... around a speck of paper
+    labels[ink > 0] = 0
+    lost &= True
+    labels[lost] = 0
+    return labels, lost
+
+
+@pytest.mark.parametrize("shape,specks,wall", [((90, 140), 6, 6), ((90, 140), 3, 40), ((600, 700), 9, 12),
+                                               ((600, 700), 40, 30),
+                                               ((120, 160), 300, 3)])
+def test_walled_in_specks_take_the_nearest_region_as_the_whole_frame_transform_gives(shape, specks, wall) -> None:
+    """``_fill_walled_in`` fills each speck from a crop: the same labels as the whole frame's nearest-region transform
+    (OpenCV's on small frames, the kernel on large ones; crops far from every region grow; many specks: whole)."""
+    from lacvid.compose.regions import _fill_walled_in
+    from lacvid.preprocess.distance import nearest_values
+
+    rng = np.random.default_rng(sum(shape) + specks + wall)
+    for _ in range(3):
+        labels, lost = _walled_case(rng, shape, specks, wall)
+        expected = np.where(lost, nearest_values(labels, labels > 0), labels)
+        got = labels.copy()
+        _fill_walled_in(got, *np.nonzero(lost))
+        assert np.array_equal(got, expected)
+        assert (got[lost] > 0).all()
+
+
+def test_walled_in_specks_with_no_region_anywhere_stay_unlabelled() -> None:
+    from lacvid.compose.regions import _fill_walled_in
+
+    labels = np.zeros((40, 50), np.int32)
+    lost = np.zeros(labels.shape, bool)
+    lost[10:12, 20:23] = True
+    _fill_walled_in(labels, *np.nonzero(lost))
+    assert not labels.any()
+
+
+def test_many_walled_in_pixels_are_filled_by_one_whole_frame_transform(monkeypatch) -> None:
+    from lacvid.compose import regions
+    from lacvid.preprocess.distance import nearest_values
+
+    monkeypatch.setattr(regions, "WALLED_MAX_PIXELS", 5)
+    labels, lost = _walled_case(np.random.default_rng(5), (90, 140), 6, 6)
+    expected = np.where(lost, nearest_values(labels, labels > 0), labels)
+    regions._fill_walled_in(labels, *np.nonzero(lost))
+    assert np.array_equal(labels, expected)
+
+
+def _scribble(rng: np.random.Generator, shape: tuple[int, int]) -> np.ndarray:
+    """Line art full of small regions: crossing strokes, dense hatching, ink blobs with paper specks inside."""
+    h, w = shape
+    lines = np.full(shape, 255, np.uint8)
+    for _ in range(40):
+        a, b = rng.integers(0, [w, h], 2), rng.integers(0, [w, h], 2)
+        cv2.line(lines, (int(a[0]), int(a[1])), (int(b[0]), int(b[1])), 0, int(rng.integers(1, 3)), cv2.LINE_AA)
+    for _ in range(6):
+        c, r = rng.integers(0, [w, h], 2), int(rng.integers(4, 12))
+        cv2.circle(lines, (int(c[0]), int(c[1])), r, 0, -1)
+        lines[int(c[1]), int(c[0])] = 255                       # a one-pixel speck walled in by ink
+    y, x = int(rng.integers(0, h - 30)), int(rng.integers(0, w - 30))
+    lines[y:y + 30:3, x:x + 30] = 0                              # hatching: strips of 2 px
+    return lines
+
+
+def _renumbered(labels: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The labels in use renumbered 1..n in their order, 0 staying 0, and each one's pixel count (NumPy)."""
+    used = np.unique(labels[labels > 0])
+    out = np.where(labels > 0, np.searchsorted(used, labels) + 1, 0).astype(np.int32)
+    return out, np.bincount(out.ravel(), minlength=len(used) + 1)
+
+
+def _label_regions_reference(lines: np.ndarray, close_gaps: int, min_area: int) -> tuple[np.ndarray, int]:
+    """``label_regions`` step by step over whole frames, as it was first written: the paper's components; seeds
+    (the paper eroded by a disc) grown over it, a seedless component keeping a label of its own after the
+    seeds'; renumbered; small regions dropped and grown over from their neighbours, specks walled in by ink
+    given their nearest region; renumbered."""
+    from lacvid.preprocess.distance import nearest_values
+    from lacvid.preprocess.lines import INK_THRESHOLD, line_mask
+
+    paper = np.ascontiguousarray(~line_mask(lines, INK_THRESHOLD))
+    n0, labels = cv2.connectedComponents(paper.view(np.uint8), connectivity=4, ltype=cv2.CV_32S)
+    if close_gaps > 0 and n0 > 1:
+        r = (close_gaps + 1) // 2
+        disc = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * r + 1, 2 * r + 1))
+        ns, seeds = cv2.connectedComponents(cv2.erode(paper.view(np.uint8), disc), connectivity=4, ltype=cv2.CV_32S)
+        if ns > 1:
+            seeded = np.zeros(n0, bool)
+            seeded[labels[seeds > 0]] = True
+            orphan = paper & ~seeded[labels]
+            seeds[orphan] = labels[orphan] + ns
+            labels = grow_labels(seeds, paper)
+    labels, counts = _renumbered(labels)
+    small = counts < min_area
+    small[0] = False
+    if min_area > 1 and small.any() and not small[1:].all():
+        grown = grow_labels(np.where(small[labels], 0, labels).astype(np.int32), paper)
+        lost = paper & (grown == 0)
+        labels, counts = _renumbered(np.where(lost, nearest_values(grown, grown > 0), grown))
+    return labels, len(counts) - 1
+
+
+@pytest.mark.parametrize("shape", [(120, 200), (540, 600)])
+def test_regions_are_those_of_the_whole_frame_steps(shape) -> None:
+    """``label_regions`` (seeds grown and seedless strips numbered in one kernel; small regions merged around
+    themselves) gives the labels of the whole-frame steps it replaced, on drawings full of small regions, strips
+    thinner than the gap size and walled-in specks, with and without gap closing, small frames and large."""
+    rng = np.random.default_rng(shape[0])
+    for _ in range(4):
+        lines = _scribble(rng, shape)
+        lines[5:9, :] = 0
+        lines[7, 3:40] = 255                                     # a strip thinner than the gaps closed
+        for close_gaps, min_area in ((2, 8), (0, 8), (2, 1), (2, 30), (6, 30), (8, 60)):
+            got, n = label_regions(lines, close_gaps=close_gaps, min_area=min_area)
+            expected, m = _label_regions_reference(lines, close_gaps, min_area)
+            assert n == m
+            assert np.array_equal(got, expected)
+    blank, n = label_regions(np.full(shape, 255, np.uint8))
+    assert n == 1 and (blank == 1).all()
+    inked, n = label_regions(np.zeros(shape, np.uint8))
+    assert n == 0 and not inked.any()
