@@ -197,7 +197,7 @@ class InkModel:
             alpha = ink_alpha(np.ascontiguousarray(rgb), paper, ink_rgb, dark, 0.02)
         else:
             alpha = np.zeros(mask.shape, np.float32)
-        return InkFrame(dark.astype(np.float32), mask, colored, ink_rgb, alpha)
+        return InkFrame(dark.astype(np.float32, copy=False), mask, colored, ink_rgb, alpha)  # float32 already: no copy
 
     def _clear_grain(self, dark: np.ndarray, mask: np.ndarray) -> None:
         """Zero ``dark`` (float32 (H, W), in place) where it is fainter than ink (``weak_level``) and farther
@@ -225,9 +225,10 @@ class InkModel:
         s = self.settings
         # Colour and class (strong ink of a coloured line: its darkening unbalanced across channels) packed
         # in one int32 per pixel, so the nearest strong pixel's are one gather.
-        classes = ink_classes(np.ascontiguousarray(rgb), np.ascontiguousarray(strong),
-                              np.asarray(self.paper, np.float32), s.min_chroma, s.min_spread, self.halved_chroma)
-        if not classes[..., 3].any():
+        classes, colored = ink_classes(np.ascontiguousarray(rgb), np.ascontiguousarray(strong),
+                                       np.asarray(self.paper, np.float32), s.min_chroma, s.min_spread,
+                                       self.halved_chroma)
+        if not colored:
             # No strong pixel is of a coloured line (black or grey ink only): no pixel's nearest strong pixel
             # is one, so ``colored`` is empty and the ink colours are never read; the nearest-pixel search
             # (a labelled distance transform of the whole frame, ~75 ms at 1080p) would change nothing.

@@ -591,28 +591,37 @@ def gather_by_label(label: np.ndarray, sources: np.ndarray, values: np.ndarray) 
 
 @kernel(nogil=True)
 def _ink_classes(rgb, strong, paper, min_chroma, min_spread, halved):  # pragma: no cover
-    # (H, W, 3) uint8, (H, W) bool, (3,) float32, float32 x2, bool -> (H, W, 4) uint8
+    # (H, W, 3) uint8, (H, W) bool, (3,) float32, float32 x2, bool -> (H, W, 4) uint8, int (pixels coloured).
+    # Only strong pixels are measured (a few percent of a drawing): every other pixel is its RGB and class 0,
+    # copied (1080p: 1.9 ms, where measuring every pixel in a vectorised loop took 6.5).
     h, w = strong.shape
     out = np.empty((h, w, 4), np.uint8)
     tiny = np.float32(1.0 / 255.0)
     full = np.float32(255.0)
-    if not halved:  # each pixel on its own: a loop apart, which Numba vectorises (1080p 6.9 ms; one loop with the
-        # branch below in it 9.2)
+    colored = 0
+    if not halved:  # each pixel on its own: a loop apart (with the neighbourhood's branch in it, 3.7 ms)
         for y in range(h):
             for x in range(w):
                 r, g, b = rgb[y, x, 0], rgb[y, x, 1], rgb[y, x, 2]
-                dr = (paper[0] - np.float32(r)) / paper[0]
-                dg = (paper[1] - np.float32(g)) / paper[1]
-                db = (paper[2] - np.float32(b)) / paper[2]
-                top = max(max(dr, dg), db)
-                unequal = top - min(min(dr, dg), db)
-                chroma = unequal * full
-                spread = unequal / max(top, tiny)
                 out[y, x, 0], out[y, x, 1], out[y, x, 2] = r, g, b
-                out[y, x, 3] = 1 if (chroma >= min_chroma and spread >= min_spread and strong[y, x]) else 0
-        return out
+                c = 0
+                if strong[y, x]:
+                    dr = (paper[0] - np.float32(r)) / paper[0]
+                    dg = (paper[1] - np.float32(g)) / paper[1]
+                    db = (paper[2] - np.float32(b)) / paper[2]
+                    top = max(max(dr, dg), db)
+                    unequal = top - min(min(dr, dg), db)
+                    if unequal * full >= min_chroma and unequal / max(top, tiny) >= min_spread:
+                        c = 1
+                        colored += 1
+                out[y, x, 3] = c
+        return out, colored
     for y in range(h):
         for x in range(w):
+            out[y, x, 0], out[y, x, 1], out[y, x, 2] = rgb[y, x, 0], rgb[y, x, 1], rgb[y, x, 2]
+            out[y, x, 3] = 0
+            if not strong[y, x]:
+                continue
             # each channel's darkening as a share of its paper
             dr = (paper[0] - np.float32(rgb[y, x, 0])) / paper[0]
             dg = (paper[1] - np.float32(rgb[y, x, 1])) / paper[1]
@@ -620,32 +629,32 @@ def _ink_classes(rgb, strong, paper, min_chroma, min_spread, halved):  # pragma:
             top = max(max(dr, dg), db)
             unequal = top - min(min(dr, dg), db)
             coloured = unequal * full >= min_chroma and unequal / max(top, tiny) >= min_spread
-            out[y, x, 0], out[y, x, 1], out[y, x, 2] = rgb[y, x, 0], rgb[y, x, 1], rgb[y, x, 2]
-            if strong[y, x]:
-                # Colour kept at half resolution (4:2:0 video): a thin line's share of it is spread over its 2x2
-                # block and the blocks beside it, where the paper took it; summed over them it is the line's again.
-                y0, x0 = y - y % 2 - 1, x - x % 2 - 1
-                sr, sg, sb = np.float32(0.0), np.float32(0.0), np.float32(0.0)
-                for yy in range(max(y0, 0), min(y0 + 4, h)):
-                    for xx in range(max(x0, 0), min(x0 + 4, w)):
-                        sr += (paper[0] - np.float32(rgb[yy, xx, 0])) / paper[0]
-                        sg += (paper[1] - np.float32(rgb[yy, xx, 1])) / paper[1]
-                        sb += (paper[2] - np.float32(rgb[yy, xx, 2])) / paper[2]
-                stop = max(max(sr, sg), sb)
-                sunequal = stop - min(min(sr, sg), sb)
-                if sunequal * full >= min_chroma and sunequal / max(stop, tiny) >= min_spread:
-                    coloured = True
-                    # The line's colour: its own darkness in the neighbourhood's balance.
-                    scale = top / max(stop, tiny)
-                    for c, sc in ((0, sr), (1, sg), (2, sb)):
-                        v = paper[c] * (np.float32(1.0) - sc * scale)
-                        out[y, x, c] = np.uint8(min(max(v + np.float32(0.5), np.float32(0.0)), full))
-            out[y, x, 3] = 1 if (coloured and strong[y, x]) else 0
-    return out
+            # Colour kept at half resolution (4:2:0 video): a thin line's share of it is spread over its 2x2
+            # block and the blocks beside it, where the paper took it; summed over them it is the line's again.
+            y0, x0 = y - y % 2 - 1, x - x % 2 - 1
+            sr, sg, sb = np.float32(0.0), np.float32(0.0), np.float32(0.0)
+            for yy in range(max(y0, 0), min(y0 + 4, h)):
+                for xx in range(max(x0, 0), min(x0 + 4, w)):
+                    sr += (paper[0] - np.float32(rgb[yy, xx, 0])) / paper[0]
+                    sg += (paper[1] - np.float32(rgb[yy, xx, 1])) / paper[1]
+                    sb += (paper[2] - np.float32(rgb[yy, xx, 2])) / paper[2]
+            stop = max(max(sr, sg), sb)
+            sunequal = stop - min(min(sr, sg), sb)
+            if sunequal * full >= min_chroma and sunequal / max(stop, tiny) >= min_spread:
+                coloured = True
+                # The line's colour: its own darkness in the neighbourhood's balance.
+                scale = top / max(stop, tiny)
+                for c, sc in ((0, sr), (1, sg), (2, sb)):
+                    v = paper[c] * (np.float32(1.0) - sc * scale)
+                    out[y, x, c] = np.uint8(min(max(v + np.float32(0.5), np.float32(0.0)), full))
+            if coloured:
+                out[y, x, 3] = 1
+                colored += 1
+    return out, colored
 
 
 def ink_classes(rgb: np.ndarray, strong: np.ndarray, paper: np.ndarray, min_chroma: float,
-                min_spread: float, halved: bool = False) -> np.ndarray:
+                min_spread: float, halved: bool = False) -> tuple[np.ndarray, int]:
     """uint8 (H, W, 4): each pixel's RGB and, fourth, 1 where it is strong ink of a coloured line, in one pass.
 
     A coloured line darkens the ``paper`` (float32 (3,), each channel >= 1) unequally across channels, as a
@@ -658,8 +667,10 @@ def ink_classes(rgb: np.ndarray, strong: np.ndarray, paper: np.ndarray, min_chro
     the paper beside it: each strong pixel is measured again on its 4x4 neighbourhood (its 2x2 chroma block
     and a pixel of each block around it), the shares summed, where that colour lies; where the sum's balance
     passes, the pixel is coloured and its RGB is its own darkness in that balance (the line's colour before
-    the video spread it). The float32 arithmetic numpy does, compared as numpy compares."""
+    the video spread it). The float32 arithmetic numpy does, compared as numpy compares. Also how many pixels are
+    coloured (0: the drawing's strong ink is all black or grey)."""
     check_array(rgb, "rgb", np.uint8, ("H", "W", 3), contiguous=True)
     check_array(strong, "strong", np.bool_, rgb.shape[:2], contiguous=True)
-    return _ink_classes(rgb, strong, np.ascontiguousarray(paper, np.float32), np.float32(min_chroma),
-                        np.float32(min_spread), bool(halved))
+    out, colored = _ink_classes(rgb, strong, np.ascontiguousarray(paper, np.float32), np.float32(min_chroma),
+                                np.float32(min_spread), bool(halved))
+    return out, int(colored)

@@ -249,9 +249,10 @@ def test_ink_classes_equal_the_numpy_spread_test() -> None:
         spread = (top - low) / np.maximum(top, np.float32(1.0 / 255.0))
         for min_chroma, min_spread in ((10.0, 0.15), (46.0, 0.22), (0.5, 0.05)):
             want = (chroma >= min_chroma) & (spread >= min_spread) & strong
-            got = ink_classes(rgb, strong, paper, min_chroma, min_spread)
+            got, colored = ink_classes(rgb, strong, paper, min_chroma, min_spread)
             np.testing.assert_array_equal(got[..., :3], rgb)
             np.testing.assert_array_equal(got[..., 3], want.view(np.uint8))
+            assert colored == want.sum()
             # Colour at half resolution: every strong pixel is measured again on the shares summed over its 4x4
             # neighbourhood (its 2x2 block and one pixel of each block around it, in row order); where that
             # balance passes it is coloured, and its colour is its own darkness in that balance.
@@ -269,8 +270,9 @@ def test_ink_classes_equal_the_numpy_spread_test() -> None:
                     scale = top[y, x] / max(total.max(), np.float32(1.0 / 255.0))
                     v = paper * (np.float32(1.0) - total * scale) + np.float32(0.5)
                     colors[y, x] = np.minimum(np.maximum(v, np.float32(0.0)), np.float32(255.0)).astype(np.uint8)
-            got = ink_classes(rgb, strong, paper, min_chroma, min_spread, halved=True)
+            got, colored = ink_classes(rgb, strong, paper, min_chroma, min_spread, halved=True)
             np.testing.assert_array_equal(got[..., 3], halved.view(np.uint8))
+            assert colored == halved.sum()
             np.testing.assert_array_equal(got[..., :3], colors)
             assert (halved & ~want).any()  # the neighbourhood changes some pixels' class here
 
