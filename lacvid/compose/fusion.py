@@ -172,6 +172,20 @@ def fuse_pixels(network: np.ndarray, warped: Sequence[Candidate], settings: Fusi
     return out
 
 
+def uniform_weight(value: float, size: tuple[int, int]) -> np.ndarray:
+    """A candidate's weight that is ``value`` at every pixel of ``size`` (h, w): float32, read-only, one number
+    in memory; ``fuse_regions`` votes with the number itself instead of a full-size copy of it."""
+    return np.broadcast_to(np.float32(value), size)
+
+
+def _vote_weight(weight: np.ndarray, size: tuple[int, int]) -> np.ndarray | np.float32:
+    """A candidate's weight as its votes read it at full ``size`` (H, W): bilinear (cv2), or the number of a
+    ``uniform_weight``, which every pixel holds."""
+    if weight.ndim == 2 and weight.strides == (0, 0):
+        return np.float32(weight.flat[0])
+    return _upsample(weight, size, cv2.INTER_LINEAR)
+
+
 def _upsample(image: np.ndarray, size: tuple[int, int], interpolation: int) -> np.ndarray:
     H, W = size
     return image if image.shape[:2] == (H, W) else cv2.resize(image, (W, H), interpolation=interpolation)
@@ -207,7 +221,7 @@ def fuse_regions(lines_full: np.ndarray, network: np.ndarray | Callable[[], np.n
     network_weights = _upsample(np.asarray(network_weight, np.float32), size, cv2.INTER_LINEAR) if warped \
         else np.float32(settings.network_weight)                                          # (H, W) or a number
     indices = [snap_indices(c.color, palette) for c in warped]                 # (h, w) int32 each, sampled at (H, W)
-    weights = [_upsample(c.weight, size, cv2.INTER_LINEAR) for c in warped]    # (H, W) float32, bilinear (cv2)
+    weights = [_vote_weight(c.weight, size) for c in warped]                   # (H, W) float32 (or one number)
     if labels is None:
         labels = label_regions(lines_full, close_gaps=settings.close_gaps, min_area=settings.min_area)
     trust = vote_trust(labels[0])                                                         # (H, W) float32

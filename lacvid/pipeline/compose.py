@@ -37,6 +37,7 @@ from lacvid.compose.fusion import (
     key_shading,
     keys_at_full_size,
     paint_confident_regions,
+    uniform_weight,
     warped_keys_with_flows,
 )
 from lacvid.compose.held import FrameDrawing, KeyDrawing, bare_paper, finish_held, held_mask, paste_held_with_mask
@@ -353,7 +354,7 @@ class ShotComposer:
             key = self.keys_full[nearest_keys(t, sorted(self.keys_full), 1)[0]]
             nearest = cv2.resize(key, (n, m), interpolation=cv2.INTER_NEAREST)  # (m, n, 3): its colours exact
             return [Candidate(np.ascontiguousarray(rgba[..., :3]), rgba[..., 3].astype(np.float32) / 255.0),
-                    Candidate(nearest, np.full((m, n), NEAREST_KEY_WEIGHT, np.float32))]
+                    Candidate(nearest, uniform_weight(NEAREST_KEY_WEIGHT, (m, n)))]
         if not self.options.warp:
             return []
         return self._warped_keys(t)[0]

@@ -180,3 +180,23 @@ def test_keys_decide_the_paint_sampled_at_full_size() -> None:
     assert err.mean() < 0.5 * before.mean()                                      # the stripes, lost when small
     assert np.array_equal(paint[:, : Wf // 8 - 4], enlarged[:, : Wf // 8 - 4])   # the network's pixels untouched
     assert not (paint[inside].max(-1) < 60).any()                                # no key stroke taken for paint
+
+
+def test_a_uniform_weight_votes_as_its_full_map_would() -> None:
+    """A candidate weighing the same everywhere (``uniform_weight``: one number, no map) paints every region as the
+    same weight given as a full map does, upsampled from the working size to the frame's."""
+    from lacvid.compose.fusion import Candidate, FusionSettings, fuse_regions, uniform_weight
+
+    rng = np.random.default_rng(4)
+    lines = drawing()
+    h, w = lines.shape[0] // 2, lines.shape[1] // 2
+    palette = np.array([[250, 250, 250], [200, 40, 40], [40, 40, 200]], np.uint8)
+    guess = palette[rng.integers(0, 3, (h, w))]                                        # (h, w, 3) a noisy guess
+    network = palette[rng.integers(0, 3, (h, w))]
+    confident = Candidate(guess, rng.random((h, w)).astype(np.float32))
+    for value in (0.01, 0.35, 1.0):
+        near = palette[rng.integers(0, 3, (h, w))]
+        painted = [fuse_regions(lines, network, [confident, Candidate(near, weight)], palette, FusionSettings(),
+                                with_ink=False)
+                   for weight in (uniform_weight(value, (h, w)), np.full((h, w), value, np.float32))]
+        np.testing.assert_array_equal(painted[0], painted[1])
