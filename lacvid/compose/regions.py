@@ -13,6 +13,8 @@ computes nonsense.
 
 from __future__ import annotations
 
+import functools
+
 import cv2
 import numpy as np
 from numba import prange
@@ -352,6 +354,11 @@ def nearest_map(small: int, full: int) -> np.ndarray:
     ``small`` to ``full`` pixels with ``INTER_NEAREST`` (taken from OpenCV itself, so it is exact)."""
     if small < 1 or full < 1:
         raise ValueError(f"sizes must be >= 1, got {small} -> {full}")
+    return _nearest_map(small, full).copy()  # the caller's own (a frame asks for the same few a dozen times)
+
+
+@functools.lru_cache(maxsize=64)
+def _nearest_map(small: int, full: int) -> np.ndarray:
     row = np.arange(small, dtype=np.int32)[None]                                    # (1, small)
     return np.ascontiguousarray(cv2.resize(row, (full, 1), interpolation=cv2.INTER_NEAREST)[0])  # (full,)
 
@@ -459,6 +466,10 @@ def _take_rows_kernel(table, labels):  # (K, C), (N,) int32 -> (N, C)
             out[i, 0] = table[r, 0]
             out[i, 1] = table[r, 1]
             out[i, 2] = table[r, 2]
+        return out
+    if c == 1:  # a frame's doubt, one byte a pixel (1080p 2.8 -> 1.2 ms)
+        for i in range(n):
+            out[i, 0] = table[labels[i], 0]
         return out
     for i in range(n):
         for k in range(c):
