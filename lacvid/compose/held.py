@@ -299,20 +299,26 @@ def match(frame: FrameDrawing, key: KeyDrawing, min_cover: float = MIN_COVER, ba
     labels, n = frame.labels, frame.n
     check_array(key.labels, "key labels", np.int32, labels.shape)
     step = max(1, int(np.sqrt(labels.size / SAMPLES)))
-    a, b = labels[::step, ::step].ravel(), key.labels[::step, ::step].ravel()
-    both = (a > 0) & (b > 0)
     # Each sampled pixel's (frame region, key region) as one number, in 32 bits where the pairs fit (a 1080p frame's
-    # do), counted: in a table where every pair has a place (``PAIR_TABLE``), else by the sort behind ``np.unique``;
-    # either way the pairs that occur in ascending order and their counts.
+    # do), counted: in a table where every pair has a place (``PAIR_TABLE``; at 1080p in one pass over the grid,
+    # ``_pair_table``), else by the sort behind ``np.unique``; either way the pairs that occur in ascending order
+    # and their counts.
     table = (n + 1) * (key.n + 1)
-    pair_type = np.int32 if table < 2**31 else np.int64
-    codes = a[both].astype(pair_type) * pair_type(key.n + 1) + b[both]
-    if table <= PAIR_TABLE:
-        counts = np.bincount(codes, minlength=table)
+    if table <= PAIR_TABLE and worth_compiling(labels.size):
+        counts = _pair_table(labels, key.labels, step, key.n + 1, table)
         pairs = np.flatnonzero(counts)
         counts = counts[pairs]
     else:
-        pairs, counts = np.unique(codes, return_counts=True)
+        a, b = labels[::step, ::step].ravel(), key.labels[::step, ::step].ravel()
+        both = (a > 0) & (b > 0)
+        pair_type = np.int32 if table < 2**31 else np.int64
+        codes = a[both].astype(pair_type) * pair_type(key.n + 1) + b[both]
+        if table <= PAIR_TABLE:
+            counts = np.bincount(codes, minlength=table)
+            pairs = np.flatnonzero(counts)
+            counts = counts[pairs]
+        else:
+            pairs, counts = np.unique(codes, return_counts=True)
     pairs = pairs.astype(np.int64)
     in_frame, in_key = pairs // (key.n + 1), pairs % (key.n + 1)
     candidate = np.zeros(n + 1, np.int64)                          # each frame region's key majority
@@ -343,6 +349,21 @@ def match(frame: FrameDrawing, key: KeyDrawing, min_cover: float = MIN_COVER, ba
     own = np.where(container[counterpart] == np.arange(n + 1), still_drawn[counterpart], False)
     merged = (swallowed > own) | (claims[counterpart] > was_drawn)
     return Match(counterpart, merged & kept)
+
+
+@kernel(nogil=True)
+def _pair_table(labels, key_labels, step, key_span, size):  # pragma: no cover
+    # (H, W) int32 x2, int x3 -> (size,) int64: on the grid [::step, ::step], each pixel in a region of both drawings
+    # counted at label * key_span + key label (``np.bincount`` of ``match``'s codes, without their arrays).
+    h, w = labels.shape
+    counts = np.zeros(size, np.int64)
+    for y in range(0, h, step):
+        for x in range(0, w, step):
+            a = labels[y, x]
+            b = key_labels[y, x]
+            if a > 0 and b > 0:
+                counts[a * key_span + b] += 1
+    return counts
 
 
 def held_pixels(frame: FrameDrawing, key: KeyDrawing, min_cover: float = MIN_COVER,

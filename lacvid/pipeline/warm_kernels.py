@@ -91,6 +91,7 @@ LARGE_FRAME_KERNELS: list[tuple[Callable[[], Any], tuple[types.Type, ...]]] = [
     (lambda: held._held_codes, (_c(I32, 2), _c(I32, 2), _c(B, 2), _c(I64, 1), _c(B, 1))),
     (lambda: held._match_counts,
      (_c(I32, 2), _c(I32, 2), _c(I64, 1), _c(B, 2), _c(B, 2), _c(B, 2), _c(B, 2), I64, I64)),
+    (lambda: held._pair_table, (_c(I32, 2), _c(I32, 2), I64, I64, I64)),
 ]
 
 

@@ -292,3 +292,18 @@ def test_the_pairs_counted_in_a_table_match_as_the_sorted_count_does(monkeypatch
         np.testing.assert_array_equal(got.counterpart, sorted_.counterpart)
         np.testing.assert_array_equal(got.merged, sorted_.merged)
     assert any(m.counterpart[1:].any() for m in tabled)          # the drawings do match regions of the key
+
+
+def test_sampled_region_pairs_are_counted_as_the_bincount_of_their_codes() -> None:
+    """``_pair_table``: on the grid [::step, ::step], the pixels in a region of both drawings counted per (frame
+    region, key region), as ``np.bincount`` of ``label * (key regions + 1) + key label`` (ink, 0, counts nothing)."""
+    from lacvid.compose.held import _pair_table
+
+    rng = np.random.default_rng(11)
+    for shape, step in (((37, 53), 1), ((64, 90), 2), ((101, 77), 3)):
+        a = rng.integers(0, 6, shape, dtype=np.int32)
+        b = rng.integers(0, 9, shape, dtype=np.int32)
+        sa, sb = a[::step, ::step].ravel(), b[::step, ::step].ravel()
+        both = (sa > 0) & (sb > 0)
+        want = np.bincount(sa[both] * 9 + sb[both], minlength=6 * 9)
+        np.testing.assert_array_equal(_pair_table(a, b, step, 9, 6 * 9), want)
