@@ -83,7 +83,24 @@ def snap_indices(color: np.ndarray, palette: np.ndarray) -> np.ndarray:
     check_array(color, "colour", np.uint8, ("H", "W", 3))
     _check_palette(palette)
     lut = _palette_lut(np.ascontiguousarray(palette).tobytes())
+    if worth_compiling(color.shape[0] * color.shape[1]):  # one pass, no (H, W, 3) int32 temporaries
+        return _snap_kernel(np.ascontiguousarray(color), lut, _LUT_BITS)
     return np.ascontiguousarray(lut[rgb_cells(color, _LUT_BITS)])  # (H, W) int32
+
+
+@kernel(nogil=True)
+def _snap_kernel(color, lut, bits):  # (H, W, 3) uint8, (2**(3 bits),) int32 -> (H, W) int32  # pragma: no cover
+    # lut[rgb_cells(color, bits)], a pixel at a time
+    h, w = color.shape[:2]
+    out = np.empty((h, w), np.int32)
+    drop = 8 - bits
+    for y in range(h):
+        for x in range(w):
+            r = np.int32(color[y, x, 0]) >> drop
+            g = np.int32(color[y, x, 1]) >> drop
+            b = np.int32(color[y, x, 2]) >> drop
+            out[y, x] = lut[(r << (2 * bits)) | (g << bits) | b]
+    return out
 
 
 def snap_colors(colors: np.ndarray, palette: np.ndarray) -> np.ndarray:

@@ -83,6 +83,24 @@ def test_region_vote_follows_the_heavier_candidate() -> None:
     assert tuple(out[48, 40]) == GREEN and tuple(out[5, 5]) == RED
 
 
+def test_snap_indices_of_a_large_frame_are_the_tables_lookup(monkeypatch) -> None:
+    """At working sizes (``_snap_kernel``, one pass) every pixel's entry is the table's at its quantised colour, as
+    the NumPy form (``rgb_cells``, then a gather) looks it up."""
+    from lacvid.util import kernels
+
+    rng = np.random.default_rng(2)
+    color = rng.integers(0, 256, (61, 83, 3), dtype=np.uint8)
+    color[0, :8] = [[0, 0, 0], [255, 255, 255], [3, 4, 5], [252, 253, 254], [128, 0, 255], [4, 8, 12], [7, 7, 7],
+                    [8, 8, 8]]                                                                   # cell edges
+    palette = rng.integers(0, 256, (9, 3), dtype=np.uint8)
+    got = []
+    for min_pixels in (0, 1 << 40):
+        monkeypatch.setattr(kernels, "KERNEL_MIN_PIXELS", min_pixels)
+        got.append(snap_indices(color, palette))
+    np.testing.assert_array_equal(got[0], got[1])
+    assert got[0].dtype == np.int32 and len(np.unique(got[0])) > 3
+
+
 def test_snap_indices_picks_the_perceptually_nearest_entry() -> None:
     palette = np.array([[0, 0, 0], [255, 255, 255], [255, 0, 0]], np.uint8)
     img = np.array([[[20, 20, 20], [240, 250, 245], [230, 30, 20]]], np.uint8)
