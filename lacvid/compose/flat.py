@@ -84,13 +84,13 @@ def snap_indices(color: np.ndarray, palette: np.ndarray) -> np.ndarray:
     _check_palette(palette)
     lut = _palette_lut(np.ascontiguousarray(palette).tobytes())
     if worth_compiling(color.shape[0] * color.shape[1]):  # one pass, no (H, W, 3) int32 temporaries
-        return _snap_kernel(np.ascontiguousarray(color), lut, _LUT_BITS)
+        return _snap_kernel(color if color.strides[2] == 1 else np.ascontiguousarray(color), lut, _LUT_BITS)
     return np.ascontiguousarray(lut[rgb_cells(color, _LUT_BITS)])  # (H, W) int32
 
 
 @kernel(nogil=True)
 def _snap_kernel(color, lut, bits):  # (H, W, 3) uint8, (2**(3 bits),) int32 -> (H, W) int32  # pragma: no cover
-    # lut[rgb_cells(color, bits)], a pixel at a time
+    # lut[rgb_cells(color, bits)], a pixel at a time; ``color`` may be a view (the RGB of an RGBA image)
     h, w = color.shape[:2]
     out = np.empty((h, w), np.int32)
     drop = 8 - bits

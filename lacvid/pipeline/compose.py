@@ -353,7 +353,8 @@ class ShotComposer:
             m, n = rgba.shape[:2]
             key = self.keys_full[nearest_keys(t, sorted(self.keys_full), 1)[0]]
             nearest = cv2.resize(key, (n, m), interpolation=cv2.INTER_NEAREST)  # (m, n, 3): its colours exact
-            return [Candidate(np.ascontiguousarray(rgba[..., :3]), rgba[..., 3].astype(np.float32) / 255.0),
+            # (the colour a view of the cached RGBA: only snapped to the palette, which reads it where it lies)
+            return [Candidate(rgba[..., :3], rgba[..., 3].astype(np.float32) / 255.0),
                     Candidate(nearest, uniform_weight(NEAREST_KEY_WEIGHT, (m, n)))]
         if not self.options.warp:
             return []

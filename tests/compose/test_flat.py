@@ -97,7 +97,10 @@ def test_snap_indices_of_a_large_frame_are_the_tables_lookup(monkeypatch) -> Non
     for min_pixels in (0, 1 << 40):
         monkeypatch.setattr(kernels, "KERNEL_MIN_PIXELS", min_pixels)
         got.append(snap_indices(color, palette))
-    np.testing.assert_array_equal(got[0], got[1])
+        rgba = np.dstack([color, rng.integers(0, 256, color.shape[:2], dtype=np.uint8)])
+        got.append(snap_indices(rgba[..., :3], palette))                         # the RGB of an RGBA, as it lies
+    for other in got[1:]:
+        np.testing.assert_array_equal(got[0], other)
     assert got[0].dtype == np.int32 and len(np.unique(got[0])) > 3
 
 
