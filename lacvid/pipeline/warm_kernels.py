@@ -82,6 +82,7 @@ LARGE_FRAME_KERNELS: list[tuple[Callable[[], Any], tuple[types.Type, ...]]] = [
     (lambda: segments._flood_kernel, (_c(U8, 2), _c(I32, 2))),
     (lambda: segments._seed_markers, (_c(I32, 2), _c(I32, 2), _c(I32, 1), I64, I64)),
     (lambda: flat._fill_voters, (_c(I32, 2), _c(F32, 2), I64)),
+    (lambda: flat._trust_kernel, (_c(I32, 2), _c(U8, 2))),
     (lambda: flat._snap_kernel, (_c(U8, 3), _c(I32, 1), I64)),
     (lambda: flat._snap_kernel, (types.Array(U8, 3, "A"), _c(I32, 1), I64)),  # the RGB of an RGBA
     (lambda: palette._paint_offsets, (_c(U8, 3), _c(I32, 2), _c(F32, 2))),

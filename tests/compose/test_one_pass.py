@@ -333,3 +333,27 @@ def test_label_regions_equal_the_numpy_relabelling(style, close_gaps, min_area) 
         want, m = _old_label_regions(lines, close_gaps, min_area)
         assert n == m
         np.testing.assert_array_equal(got, want)
+
+
+def test_vote_trust_of_a_large_frame_is_opencvs_transform_within_the_band(monkeypatch) -> None:
+    """``_trust_kernel`` (the distance measured only near ink) gives OpenCV's 3x3 chamfer over 3 px, clipped, bit
+    for bit: drawn regions, random ink at several densities (specks, strokes, nearly all ink), no ink, all ink."""
+    from lacvid.compose.regions import label_regions
+    from lacvid.util import kernels
+
+    def opencv(labels: np.ndarray) -> np.ndarray:
+        dist = cv2.distanceTransform((labels > 0).view(np.uint8), cv2.DIST_L2, 3)
+        return np.clip(dist / np.float32(3.0), 0.2, 1.0)
+
+    rng = np.random.default_rng(12)
+    lines = np.full((120, 170), 255, np.uint8)
+    for _ in range(12):
+        a, b = rng.integers(0, [170, 120], 2), rng.integers(0, [170, 120], 2)
+        cv2.line(lines, (int(a[0]), int(a[1])), (int(b[0]), int(b[1])), 0, int(rng.integers(1, 4)), cv2.LINE_AA)
+    cases = [label_regions(lines)[0]]
+    cases += [(rng.random((97, 133)) > p).astype(np.int32) for p in (0.001, 0.02, 0.3, 0.9, 0.999)]
+    cases += [np.ones((40, 50), np.int32), np.zeros((40, 50), np.int32), -np.ones((3, 4), np.int32)]
+    monkeypatch.setattr(kernels, "KERNEL_MIN_PIXELS", 0)
+    for labels in cases:
+        got = vote_trust(labels)
+        assert got.dtype == np.float32 and got.tobytes() == opencv(labels).tobytes()
