@@ -53,8 +53,9 @@ def _carry_sums(target_labels, target_dist, source_labels, source_dist, flow, n_
     # to even as np.rint, clamped to the frame): (nt, ns) votes, weighted by how deep in its region the
     # pixel lies in both frames (none from outside the frame); per target region, the pixels deep enough
     # to trust and their summed flow (x, y). Sums in pixel order, in the float32 then float64 steps of
-    # the NumPy form (``np.bincount`` over ``np.rint(grid + flow)``), so the bits are the same. (Plain
-    # branches instead of np.rint, min and max: the same values, and a first run compiles it in half the time.)
+    # the NumPy form (``np.bincount`` over ``np.rint(grid + flow)``), so the bits are the same. np.rint is one
+    # rounding instruction (a floor and two tie branches an axis before: a 576 px hop 7 -> 4 ms); the source's
+    # depth is read only for a pixel that lands inside (outside, the NumPy form adds a weight of 0.0: no change).
     h, w = target_labels.shape
     votes = np.zeros((n_target, n_source), np.float64)
     count = np.zeros(n_target, np.float64)
@@ -64,35 +65,12 @@ def _carry_sums(target_labels, target_dist, source_labels, source_dist, flow, n_
         for x in range(w):
             fx = flow[y, x, 0]
             fy = flow[y, x, 1]
-            vx = np.float64(x) + np.float64(fx)
-            vy = np.float64(y) + np.float64(fy)
-            sx = int(np.floor(vx))
-            if vx - sx > 0.5 or (vx - sx == 0.5 and sx % 2 == 1):
-                sx += 1
-            sy = int(np.floor(vy))
-            if vy - sy > 0.5 or (vy - sy == 0.5 and sy % 2 == 1):
-                sy += 1
-            inside = sx >= 0 and sx < w and sy >= 0 and sy < h
-            if sx < 0:
-                sx = 0
-            if sx > w - 1:
-                sx = w - 1
-            if sy < 0:
-                sy = 0
-            if sy > h - 1:
-                sy = h - 1
-            wt = target_dist[y, x] / deep_px
-            if wt < low:
-                wt = low
-            if wt > high:
-                wt = high
-            ws = source_dist[sy, sx] / deep_px
-            if ws < low:
-                ws = low
-            if ws > high:
-                ws = high
+            sx = int(np.rint(np.float64(x) + np.float64(fx)))
+            sy = int(np.rint(np.float64(y) + np.float64(fy)))
+            wt = min(max(target_dist[y, x] / deep_px, low), high)
             r = target_labels[y, x]
-            if inside:  # (outside, the NumPy form adds a weight of 0.0: no change to a sum)
+            if sx >= 0 and sx < w and sy >= 0 and sy < h:
+                ws = min(max(source_dist[sy, sx] / deep_px, low), high)
                 votes[r, source_labels[sy, sx]] += np.float64(wt * ws)
             if wt > half:
                 count[r] += 1.0

@@ -231,6 +231,8 @@ def test_flatten_equals_the_cv2_chain(width, trace_painted) -> None:
     ink = rng.integers(0, 256, (13, width, 4), dtype=np.uint8)
     ink[::2, ::3, :3] = 0                                                                 # neutral (black) ink
     paint[1, :, 3], ink[2, :, 3] = 0, 255
+    paint[3:, ::2, 3], paint[3:, 1::4, 3] = 255, 0                                       # opaque paint, bare paper
+    ink[4:, ::3, 3], ink[5:, 1::2, :3] = 0, 0                                            # no ink, neutral ink
     layers = Layers(paint, ink, trace_painted=trace_painted)
     np.testing.assert_array_equal(layers.flatten(), _old_flatten(layers))
 
