@@ -42,7 +42,7 @@ from lacvid.shots.detect import Shot
 from lacvid.util.hashing import file_stats, fingerprint
 from lacvid.util.store import FrameArrays, is_complete, mark_complete
 
-CACHE_FORMAT = 2  # 2: a checksum beside every done flag
+CACHE_FORMAT = 3  # 2: a checksum beside every done flag; 3: a large frame's checksum by word hash (util.store)
 LOCK_SUFFIX = ".lock"
 
 

@@ -28,7 +28,7 @@ from numba import types
 from lacvid.compose import flat, held, layers, regions
 from lacvid.preprocess import distance
 from lacvid.propagate import evidence, palette, segments
-from lacvid.util import kernels
+from lacvid.util import kernels, store
 from lacvid.util.cpus import thread_limit
 
 
@@ -42,7 +42,8 @@ def _c(dtype: types.Type, ndim: int) -> types.Array:
     return types.Array(dtype, ndim, "C")  # what a C-contiguous, writable NumPy array types as
 
 
-U8, I32, I64, F32, F64, B = types.uint8, types.int32, types.int64, types.float32, types.float64, types.boolean
+U8, I32, I64, U64, F32, F64, B = (types.uint8, types.int32, types.int64, types.uint64, types.float32, types.float64,
+                                   types.boolean)
 
 # (kernel, argument types), in the reverse of the order a drawing's colorize first calls them:
 # compositing's last kernels first, the scan's first kernel last.
@@ -95,6 +96,7 @@ LARGE_FRAME_KERNELS: list[tuple[Callable[[], Any], tuple[types.Type, ...]]] = [
     (lambda: held._match_counts,
      (_c(I32, 2), _c(I32, 2), _c(I64, 1), _c(B, 2), _c(B, 2), _c(B, 2), _c(B, 2), I64, I64)),
     (lambda: held._pair_table, (_c(I32, 2), _c(I32, 2), I64, I64, I64)),
+    (lambda: store._word_hash, (_c(U64, 1), _c(U8, 1))),  # the scan's first put
 ]
 
 

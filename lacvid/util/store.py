@@ -27,6 +27,7 @@ import zarr.api.asynchronous
 from zarr.core.sync import sync  # zarr's own runner of its I/O loop (what zarr.Array's methods call): one batch a call
 
 from lacvid.errors import CacheError, disk_full, is_disk_full
+from lacvid.util.kernels import kernel, worth_compiling
 
 _VALID = np.uint64(1 << 32)  # set in every stored checksum, so 0 (zarr's fill value) never passes
 # Every chunk is written as given: zarr's default first compares each chunk with the fill value
@@ -36,8 +37,40 @@ _WRITE = {"write_empty_chunks": True}
 
 
 def checksum(array: np.ndarray) -> np.uint64:
-    """CRC-32 of one frame's array, tagged so that a stored checksum is never 0 (zarr's fill)."""
-    return np.uint64(zlib.crc32(np.ascontiguousarray(array).data)) | _VALID
+    """32 bits of one frame's array, tagged so that a stored checksum is never 0 (zarr's fill): CRC-32, or for an
+    array of a large frame's size (``worth_compiling``) a hash of its 64-bit words in four lanes (``_word_hash``),
+    five times CRC-32's speed: a finished 1080p frame's three layers ~7 -> ~1.5 ms, on the composing threads.
+    The same array (shape and dtype: a store's frames all have one) always takes the same one."""
+    data = np.ascontiguousarray(array)
+    if not worth_compiling(data.nbytes):
+        return np.uint64(zlib.crc32(data.data)) | _VALID
+    raw = data.reshape(-1).view(np.uint8)                                  # (bytes,)
+    if not raw.flags.writeable:  # one kernel signature (read-only arrays type apart): rare, so copied
+        raw = raw.copy()
+    whole = raw.size // 8 * 8
+    digest = int(_word_hash(raw[:whole].view(np.uint64), raw[whole:]))
+    return np.uint64((digest ^ (digest >> 32)) & 0xFFFFFFFF) | _VALID
+
+
+@kernel(nogil=True)
+def _word_hash(words, tail):  # (N,) uint64, (T < 8,) uint8 -> uint64
+    # FNV-1a's step (xor, then multiply by its odd prime: both invertible, so any change to one word changes its
+    # lane's state for good) on whole words, in four lanes the CPU runs side by side, then the tail's bytes;
+    # the lanes combined by odd multipliers, so a change in any one lane changes the result.
+    prime = np.uint64(0x100000001B3)
+    h0 = np.uint64(0xCBF29CE484222325)
+    h1, h2, h3 = h0 ^ np.uint64(1), h0 ^ np.uint64(2), h0 ^ np.uint64(3)
+    quads = words.shape[0] // 4
+    for i in range(quads):
+        h0 = (h0 ^ words[4 * i]) * prime
+        h1 = (h1 ^ words[4 * i + 1]) * prime
+        h2 = (h2 ^ words[4 * i + 2]) * prime
+        h3 = (h3 ^ words[4 * i + 3]) * prime
+    for j in range(4 * quads, words.shape[0]):
+        h0 = (h0 ^ words[j]) * prime
+    for j in range(tail.shape[0]):
+        h1 = (h1 ^ np.uint64(tail[j])) * prime
+    return h0 ^ (h1 * np.uint64(31)) ^ (h2 * np.uint64(961)) ^ (h3 * np.uint64(29791))
 
 
 class FrameArrays:

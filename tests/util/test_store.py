@@ -48,3 +48,28 @@ def test_a_new_store_is_made_at_its_length_and_a_lost_array_at_its_siblings(tmp_
     again.put(8, a=_frame(8), b=np.array([8, 8], np.uint8))  # past the length: the arrays grow together
     np.testing.assert_array_equal(again.get("a", 8), _frame(8))
     assert again.group["b"].shape[0] == again.group["a"].shape[0] == 9
+
+
+def test_a_large_frames_checksum_tells_every_changed_byte() -> None:
+    """Arrays of a large frame's size take the word hash (``_word_hash``): equal arrays agree (read-only or not),
+    one changed byte anywhere changes it (in each of the four lanes, in the last whole word, in the tail bytes
+    past it), and like the CRC of small arrays it is never 0 (zarr's fill: a chunk never written)."""
+    from lacvid.util.kernels import worth_compiling
+    from lacvid.util.store import _VALID, checksum
+
+    rng = np.random.default_rng(3)
+    array = rng.integers(0, 256, (517, 203, 3), dtype=np.uint8)  # 314,853 bytes: whole words and a tail of 5
+    assert worth_compiling(array.nbytes) and array.nbytes % 8 == 5
+    first = checksum(array)
+    assert first & _VALID and first == checksum(array.copy())
+    frozen = array.copy()
+    frozen.flags.writeable = False
+    assert checksum(frozen) == first
+    assert checksum(array[:, ::-1]) != first  # the same bytes in another order
+    seen = {int(first)}
+    for at in (0, 9, 17, 25, array.nbytes - 9, array.nbytes - 1):  # words of each lane, the last word, the tail
+        changed = array.copy().reshape(-1)
+        changed[at] ^= 1 << (at % 8)
+        seen.add(int(checksum(changed.reshape(array.shape))))
+    assert len(seen) == 7
+    assert checksum(np.zeros((1024, 1024), np.uint8)) & _VALID  # zeros still tagged
