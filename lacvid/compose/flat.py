@@ -288,12 +288,17 @@ def _fill_voters(labels, trust, n):  # (H, W) int32, float32; int -> (H, W) bool
     threshold = np.float32(2.0 / 3.0)
     has_interior = np.zeros(n + 1, np.bool_)
     area = np.zeros(n + 1, np.int64)
-    for y in range(h):
+    for y in range(h):  # a row is long runs of one region: each run's area counted in a register, added when it ends
+        current, run = labels[y, 0], 0
         for x in range(w):
             r = labels[y, x]
-            area[r] += 1
+            if r != current:
+                area[current] += run
+                current, run = r, 0
+            run += 1
             if r > 0 and trust[y, x] >= threshold:
                 has_interior[r] = True
+        area[current] += run
     use = np.empty((h, w), np.bool_)
     for y in range(h):
         for x in range(w):

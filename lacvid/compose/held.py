@@ -147,12 +147,17 @@ def _region_counts(labels, edge, n):  # pragma: no cover
             top = max(top, labels[y, x])
     area = np.zeros(top + 1, np.int64)
     outline = np.zeros(top + 1, np.int64)
-    for y in range(h):
+    for y in range(h):  # a row is long runs of one region: each run's area counted in a register, added when it ends
+        current, run = labels[y, 0], 0
         for x in range(w):
             r = labels[y, x]
-            area[r] += 1
+            if r != current:
+                area[current] += run
+                current, run = r, 0
+            run += 1
             if edge[y, x]:
                 outline[r] += 1
+        area[current] += run
     return area, outline
 
 
@@ -167,11 +172,15 @@ def _match_counts(labels, key_labels, candidate, frame_inner, key_inner, frame_i
     frame_drawn = np.zeros(n + 1, np.int64)
     key_total = np.zeros(key_n + 1, np.int64)
     key_drawn = np.zeros(key_n + 1, np.int64)
-    for y in range(h):
+    for y in range(h):  # each run of one frame region's overlap counted in a register, added when the run ends
+        current, run = labels[y, 0], 0
         for x in range(w):
             r, k = labels[y, x], key_labels[y, x]
+            if r != current:
+                overlap[current] += run
+                current, run = r, 0
             if r > 0 and k == candidate[r]:
-                overlap[r] += 1
+                run += 1
             if frame_inner[y, x]:
                 frame_total[r] += 1
                 if key_inked[y, x]:
@@ -180,6 +189,7 @@ def _match_counts(labels, key_labels, candidate, frame_inner, key_inner, frame_i
                 key_total[k] += 1
                 if frame_inked[y, x]:
                     key_drawn[k] += 1
+        overlap[current] += run
     return overlap, frame_total, frame_drawn, key_total, key_drawn
 
 

@@ -260,9 +260,15 @@ def _grow_regions(labels, paper, ns):  # pragma: no cover
                 _breadth_first(labels, paper, queue, 1)
                 nxt += 1
     counts = np.zeros(nxt, np.int64)
-    for y in range(h):
+    for y in range(h):  # a row is long runs of one label: each run counted in a register, added when it ends
+        current, run = labels[y, 0], 0
         for x in range(w):
-            counts[labels[y, x]] += 1
+            lab = labels[y, x]
+            if lab != current:
+                counts[current] += run
+                current, run = lab, 0
+            run += 1
+        counts[current] += run
     return counts
 
 

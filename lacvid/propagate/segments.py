@@ -255,10 +255,15 @@ def _compact_labels(labels, interior):  # (H, W) int32, bool -> (H, W) int32, (n
         compact[i] = n - 1
     out = np.empty((h, w), np.int32)
     area = np.zeros(n, np.int64)
-    for y in range(h):
+    for y in range(h):  # each run of one region's interior pixels counted in a register, added when the run ends
+        current, run = compact[labels[y, 0]], 0
         for x in range(w):
             c = compact[labels[y, x]]
             out[y, x] = c
+            if c != current:
+                area[current] += run
+                current, run = c, 0
             if interior[y, x]:
-                area[c] += 1
+                run += 1
+        area[current] += run
     return out, area
