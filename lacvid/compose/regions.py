@@ -201,24 +201,27 @@ def _merge_small_kernel(labels, paper, small, lut, dropped_count):  # pragma: no
 @kernel(nogil=True)
 def _queue_frontier(labels, allowed, queue):  # pragma: no cover
     # Every labelled pixel with an unlabelled allowed 4-neighbour, in raster order, into ``queue``: how many.
+    # Found from the unlabelled allowed pixels (a few per cent of a frame: each marks its labelled neighbours),
+    # then the marks read in raster order, rather than four neighbours looked at for every labelled pixel.
     h, w = labels.shape
+    mark = np.zeros((h, w), np.bool_)
+    for y in range(h):
+        for x in range(w):
+            if labels[y, x] == 0 and allowed[y, x]:
+                if y > 0 and labels[y - 1, x] > 0:
+                    mark[y - 1, x] = True
+                if y < h - 1 and labels[y + 1, x] > 0:
+                    mark[y + 1, x] = True
+                if x > 0 and labels[y, x - 1] > 0:
+                    mark[y, x - 1] = True
+                if x < w - 1 and labels[y, x + 1] > 0:
+                    mark[y, x + 1] = True
     tail = 0
     for y in range(h):
         for x in range(w):
-            if labels[y, x] > 0:  # only seeds with room to grow go in the queue
-                # A labelled neighbour, the common case, is ruled out by its label alone.
-                frontier = False
-                if y > 0 and labels[y - 1, x] == 0 and allowed[y - 1, x]:
-                    frontier = True
-                elif y < h - 1 and labels[y + 1, x] == 0 and allowed[y + 1, x]:
-                    frontier = True
-                elif x > 0 and labels[y, x - 1] == 0 and allowed[y, x - 1]:
-                    frontier = True
-                elif x < w - 1 and labels[y, x + 1] == 0 and allowed[y, x + 1]:
-                    frontier = True
-                if frontier:
-                    queue[tail] = y * w + x
-                    tail += 1
+            if mark[y, x]:
+                queue[tail] = y * w + x
+                tail += 1
     return tail
 
 
