@@ -88,6 +88,7 @@ LARGE_FRAME_KERNELS: list[tuple[Callable[[], Any], tuple[types.Type, ...]]] = [
     (lambda: flat._snap_kernel, (types.Array(U8, 3, "A"), _c(I32, 1), I64)),  # the RGB of an RGBA
     (lambda: palette._paint_offsets, (_c(U8, 3), _c(I32, 2), _c(F32, 2))),
     (lambda: held._region_counts, (_c(I32, 2), _c(B, 2), I64)),
+    (lambda: held._outline_kernel, (_c(I32, 2),)),
     (lambda: held._paste_under_ink_kernel, (_c(I32, 2), _c(B, 2), _c(U8, 3), _c(B, 2))),
     (lambda: held._paste_where, (_c(U8, 3), _c(B, 2), _c(U8, 2), _c(U8, 3))),
     (lambda: held._finish_held_kernel, (_c(U8, 3), _c(B, 2), _c(U8, 3), _c(U8, 2), _c(U8, 3), _c(U8, 2), I64, I64,

@@ -205,6 +205,21 @@ def test_region_areas_and_outline_lengths_are_the_bincounts(monkeypatch, min_pix
         assert frame.area.dtype == frame.outline_length.dtype == np.float64 and len(frame.area) == n + 1
 
 
+@pytest.mark.parametrize("shape", [(1, 1), (1, 7), (6, 1), (37, 53)])
+def test_outlines_in_one_pass_equal_the_numpy_form(monkeypatch, shape) -> None:
+    """``outline_edges``' kernel gives its NumPy form's outlines and inner outlines bit for bit: labels of a few
+    regions with ink between, single rows and columns, the frame's edge."""
+    rng = np.random.default_rng(shape[0] * 100 + shape[1])
+    labels = (rng.integers(0, 4, shape) * (rng.random(shape) > 0.2)).astype(np.int32)
+    labels[shape[0] // 2:, : shape[1] // 2] = 2                                # a run of one region as well
+    got = []
+    for min_pixels in (0, 1 << 40):
+        monkeypatch.setattr(kernels, "KERNEL_MIN_PIXELS", min_pixels)
+        got.append(outline_edges(labels))
+    for kernel_form, numpy_form in zip(*got):
+        np.testing.assert_array_equal(kernel_form, numpy_form)
+
+
 def test_inked_is_the_distance_transform_within_the_band() -> None:
     """``inked`` dilates the ink by the 3x3 distance's own disc: exactly ``distanceTransform <= BAND_PX``."""
     from lacvid.compose.held import BAND_PX
