@@ -225,10 +225,10 @@ class InkModel:
         s = self.settings
         # Colour and class (strong ink of a coloured line: its darkening unbalanced across channels) packed
         # in one int32 per pixel, so the nearest strong pixel's are one gather.
-        classes, colored = ink_classes(np.ascontiguousarray(rgb), np.ascontiguousarray(strong),
-                                       np.asarray(self.paper, np.float32), s.min_chroma, s.min_spread,
-                                       self.halved_chroma)
-        if not colored:
+        classes, coloured_pixels = ink_classes(np.ascontiguousarray(rgb), np.ascontiguousarray(strong),
+                                               np.asarray(self.paper, np.float32), s.min_chroma, s.min_spread,
+                                               self.halved_chroma)
+        if not coloured_pixels:
             # No strong pixel is of a coloured line (black or grey ink only): no pixel's nearest strong pixel
             # is one, so ``colored`` is empty and the ink colours are never read; the nearest-pixel search
             # (a labelled distance transform of the whole frame, ~75 ms at 1080p) would change nothing.

@@ -38,9 +38,9 @@ _WRITE = {"write_empty_chunks": True}
 
 def checksum(array: np.ndarray) -> np.uint64:
     """32 bits of one frame's array, tagged so that a stored checksum is never 0 (zarr's fill): CRC-32, or for an
-    array of a large frame's size (``worth_compiling``) a hash of its 64-bit words in four lanes (``_word_hash``),
-    five times CRC-32's speed: a finished 1080p frame's three layers ~7 -> ~1.5 ms, on the composing threads.
-    The same array (shape and dtype: a store's frames all have one) always takes the same one."""
+    array of a large frame's size (``worth_compiling`` of its bytes) a hash of its 64-bit words in four lanes
+    (``_word_hash``), five times CRC-32's speed: a finished 1080p frame's three layers ~7 -> ~1.5 ms, on the
+    composing threads. The same array (shape and dtype: a store's frames all have one) always takes the same one."""
     data = np.ascontiguousarray(array)
     if not worth_compiling(data.nbytes):
         return np.uint64(zlib.crc32(data.data)) | _VALID
